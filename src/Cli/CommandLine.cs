@@ -1,0 +1,57 @@
+namespace LayerDiffusion.Native.Cli;
+
+/// <summary>The `ld` entry point: dispatches a subcommand and turns every user-facing error into one line and exit 2.</summary>
+public static class CommandLine
+{
+    public const int ExitOk = 0, ExitFailed = 1, ExitUsage = 2;
+
+    private static readonly (string Name, string Summary, Func<string[], int> Run)[] Commands =
+    [
+        ("verify", "check the engine against a golden data folder", VerifyCommand.Run),
+        ("info", "describe a checkpoint, patch file or safetensors file", InfoCommand.Run),
+    ];
+
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            PrintUsage(Console.Out);
+            return args.Length == 0 ? ExitUsage : ExitOk;
+        }
+        var cmd = Commands.FirstOrDefault(c => c.Name == args[0]);
+        if (cmd.Run is null)
+        {
+            Console.Error.WriteLine($"ld: unknown command '{args[0]}' (commands: {string.Join(", ", Commands.Select(c => c.Name))})");
+            return ExitUsage;
+        }
+        try
+        {
+            return cmd.Run(args[1..]);
+        }
+        catch (LdException e)
+        {
+            Console.Error.WriteLine($"ld {cmd.Name}: {e.Message}");
+            return ExitUsage;
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"ld {cmd.Name}: {e.Message}");
+            return ExitUsage;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            Console.Error.WriteLine($"ld {cmd.Name}: {e.Message}");
+            return ExitUsage;
+        }
+    }
+
+    private static void PrintUsage(TextWriter w)
+    {
+        w.WriteLine("ld — LayerDiffusion.Native: transparent images and layers with SDXL + LayerDiffusion");
+        w.WriteLine();
+        w.WriteLine("usage: ld <command> [options]");
+        foreach (var c in Commands) w.WriteLine($"  {c.Name,-10} {c.Summary}");
+        w.WriteLine();
+        w.WriteLine("Run 'ld <command> --help' for a command's options.");
+    }
+}

@@ -1,0 +1,1 @@
+return LayerDiffusion.Native.Cli.CommandLine.Run(args);

@@ -1,0 +1,142 @@
+using LayerDiffusion.Native.Tensors;
+using TP = System.Numerics.Tensors.TensorPrimitives;
+
+namespace LayerDiffusion.Native.Backends.Cpu;
+
+public sealed partial class CpuBackend
+{
+    private CpuTensor Map(Tensor x, Func<float, float> f)
+    {
+        var y = New((int[])x.Shape.Clone());
+        var xs = C(x).Data;
+        const int Block = 1 << 14;
+        Parallel.For(0, (xs.Length + Block - 1) / Block, blk =>
+        {
+            int s = blk * Block, e = Math.Min(xs.Length, s + Block);
+            for (int i = s; i < e; i++) y.Data[i] = f(xs[i]);
+        });
+        return y;
+    }
+
+    public Tensor Silu(Tensor x) => Map(x, v => v / (1f + MathF.Exp(-v)));
+    public Tensor Gelu(Tensor x) => Map(x, GeluExact);
+    public Tensor QuickGelu(Tensor x) => Map(x, v => v / (1f + MathF.Exp(-1.702f * v)));
+
+    internal static float GeluExact(float v) => (float)(0.5 * v * (1.0 + Erf.Of(v / Math.Sqrt(2.0))));
+
+    public Tensor Geglu(Tensor x)
+    {
+        int f2 = x.Dim(-1), f = f2 / 2, rows = x.Count / f2;
+        var shape = (int[])x.Shape.Clone();
+        shape[^1] = f;
+        var y = New(shape);
+        var xs = C(x).Data;
+        Parallel.For(0, rows, r =>
+        {
+            for (int i = 0; i < f; i++) y.Data[r * f + i] = xs[r * f2 + i] * GeluExact(xs[r * f2 + f + i]);
+        });
+        return y;
+    }
+
+    public Tensor Add(Tensor a, Tensor b) => Broadcast(a, b, 0);
+    public Tensor Sub(Tensor a, Tensor b) => Broadcast(a, b, 1);
+    public Tensor Mul(Tensor a, Tensor b) => Broadcast(a, b, 2);
+
+    public Tensor Affine(Tensor x, float scale, float shift)
+    {
+        var y = New((int[])x.Shape.Clone());
+        var xs = C(x).Data;
+        for (int i = 0; i < xs.Length; i++) y.Data[i] = xs[i] * scale + shift;
+        return y;
+    }
+
+    public Tensor Clamp(Tensor x, float min, float max)
+    {
+        var y = New((int[])x.Shape.Clone());
+        TP.Clamp(C(x).Data, min, max, y.Data);
+        return y;
+    }
+
+    /// <summary>
+    /// Numpy broadcasting. The output is walked as [outer, inner] where inner is the longest trailing run in
+    /// which each operand is either fully present or a single repeated value, so the inner loop is vectorised.
+    /// </summary>
+    private CpuTensor Broadcast(Tensor a, Tensor b, int op)
+    {
+        int rank = Math.Max(a.Rank, b.Rank);
+        int[] sa = Pad(a.Shape, rank), sb = Pad(b.Shape, rank), so = new int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            if (sa[i] != sb[i] && sa[i] != 1 && sb[i] != 1)
+                throw new ArgumentException($"cannot broadcast {Shape.Format(a.Shape)} with {Shape.Format(b.Shape)}");
+            so[i] = Math.Max(sa[i], sb[i]);
+        }
+        var y = New(so);
+        var xa = C(a).Data; var xb = C(b).Data;
+        if (sa.AsSpan().SequenceEqual(sb)) { Apply(op, xa, xb, y.Data); return y; }
+
+        // Inner run: trailing axes where a and b each either match the output or are all ones.
+        int inner = 1, split = rank;
+        bool aFull = true, bFull = true, aOnes = true, bOnes = true;
+        for (int i = rank - 1; i >= 0; i--)
+        {
+            bool af = aFull && sa[i] == so[i], bf = bFull && sb[i] == so[i];
+            bool ao = aOnes && sa[i] == 1, bo = bOnes && sb[i] == 1;
+            if (!((af || ao) && (bf || bo))) break;
+            aFull = af; bFull = bf; aOnes = ao; bOnes = bo;
+            inner *= so[i];
+            split = i;
+        }
+        int outer = y.Count / inner;
+        int[] stA = Strides(sa), stB = Strides(sb);
+        Parallel.For(0, outer, o =>
+        {
+            int rem = o, offA = 0, offB = 0;
+            for (int i = split - 1; i >= 0; i--)
+            {
+                int idx = rem % so[i]; rem /= so[i];
+                if (sa[i] != 1) offA += idx * stA[i];
+                if (sb[i] != 1) offB += idx * stB[i];
+            }
+            var dst = y.Data.AsSpan(o * inner, inner);
+            if (aFull && bFull) Apply(op, xa.AsSpan(offA, inner), xb.AsSpan(offB, inner), dst);
+            else if (aFull) ApplyScalarB(op, xa.AsSpan(offA, inner), xb[offB], dst);
+            else if (bFull) ApplyScalarA(op, xa[offA], xb.AsSpan(offB, inner), dst);
+            else dst.Fill(Scalar(op, xa[offA], xb[offB]));
+        });
+        return y;
+    }
+
+    private static float Scalar(int op, float a, float b) => op switch { 0 => a + b, 1 => a - b, _ => a * b };
+
+    private static void Apply(int op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> d)
+    {
+        switch (op) { case 0: TP.Add(a, b, d); break; case 1: TP.Subtract(a, b, d); break; default: TP.Multiply(a, b, d); break; }
+    }
+
+    private static void ApplyScalarB(int op, ReadOnlySpan<float> a, float b, Span<float> d)
+    {
+        switch (op) { case 0: TP.Add(a, b, d); break; case 1: TP.Subtract(a, b, d); break; default: TP.Multiply(a, b, d); break; }
+    }
+
+    private static void ApplyScalarA(int op, float a, ReadOnlySpan<float> b, Span<float> d)
+    {
+        switch (op) { case 0: TP.Add(b, a, d); break; case 1: TP.Subtract(a, b, d); break; default: TP.Multiply(b, a, d); break; }
+    }
+
+    private static int[] Pad(int[] s, int rank)
+    {
+        var r = new int[rank];
+        Array.Fill(r, 1);
+        s.CopyTo(r, rank - s.Length);
+        return r;
+    }
+
+    internal static int[] Strides(int[] shape)
+    {
+        var st = new int[shape.Length];
+        int acc = 1;
+        for (int i = shape.Length - 1; i >= 0; i--) { st[i] = acc; acc *= shape[i]; }
+        return st;
+    }
+}

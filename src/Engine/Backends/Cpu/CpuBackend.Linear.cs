@@ -1,0 +1,156 @@
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.Backends.Cpu;
+
+public sealed partial class CpuBackend
+{
+    public Tensor Linear(Tensor x, Tensor w, Tensor? bias)
+    {
+        int k = x.Dim(-1), n = w.Dim(0);
+        if (w.Rank != 2 || w.Dim(1) != k) throw new ArgumentException($"Linear: x {Shape.Format(x.Shape)} vs w {Shape.Format(w.Shape)}");
+        int m = x.Count / k;
+        var shape = (int[])x.Shape.Clone();
+        shape[^1] = n;
+        var y = New(shape);
+        Gemm.NT(C(x).Data, C(w).Data, y.Data, m, n, k, bias is null ? default : C(bias).Data);
+        return y;
+    }
+
+    public Tensor MatMul(Tensor a, Tensor b)
+    {
+        int batch = a.Rank == 3 ? a.Dim(0) : 1;
+        int m = a.Dim(-2), k = a.Dim(-1), n = b.Dim(-1);
+        if (b.Dim(-2) != k || (b.Rank == 3 && b.Dim(0) != batch)) throw new ArgumentException($"MatMul: {Shape.Format(a.Shape)} x {Shape.Format(b.Shape)}");
+        var y = New(a.Rank == 3 ? [batch, m, n] : [m, n]);
+        var bt = new float[k * n];
+        for (int i = 0; i < batch; i++)
+        {
+            int bOff = b.Rank == 3 ? i * k * n : 0;
+            Gemm.Transpose(C(b).Data.AsSpan(bOff, k * n), bt, k, n);
+            Gemm.NT(C(a).Data.AsSpan(i * m * k, m * k), bt, y.Data.AsSpan(i * m * n, m * n), m, n, k);
+        }
+        return y;
+    }
+
+    /// <summary>
+    /// Convolution as GEMM: out[o, p] = Σ W[o, (c, ky, kx)] · col[p, (c, ky, kx)], with col built for a band of
+    /// output rows at a time so the im2col buffer stays bounded at large images.
+    /// </summary>
+    public Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, int stride, int padding)
+    {
+        int n = x.Dim(0), ci = x.Dim(1), h = x.Dim(2), wd = x.Dim(3);
+        int co = w.Dim(0), kh = w.Dim(2), kw = w.Dim(3);
+        if (w.Dim(1) != ci) throw new ArgumentException($"Conv2d: input {Shape.Format(x.Shape)} vs weight {Shape.Format(w.Shape)}");
+        int ho = (h + 2 * padding - kh) / stride + 1, wo = (wd + 2 * padding - kw) / stride + 1;
+        int kdim = ci * kh * kw;
+        var y = New([n, co, ho, wo]);
+        var xs = C(x).Data; var ws = C(w).Data;
+        float[]? bs = bias is null ? null : C(bias).Data;
+        int bandRows = Math.Max(1, Math.Min(ho, (1 << 22) / Math.Max(1, kdim * wo)));
+        var col = new float[bandRows * wo * kdim];
+        var band = new float[co * bandRows * wo];
+        for (int b = 0; b < n; b++)
+        {
+            for (int r0 = 0; r0 < ho; r0 += bandRows)
+            {
+                int rows = Math.Min(bandRows, ho - r0), p = rows * wo;
+                Im2Col(xs.AsSpan(b * ci * h * wd, ci * h * wd), col, ci, h, wd, kh, kw, stride, padding, r0, rows, wo);
+                Gemm.NT(ws, col.AsSpan(0, p * kdim), band.AsSpan(0, co * p), co, p, kdim, default);
+                for (int o = 0; o < co; o++)
+                {
+                    var dst = y.Data.AsSpan(((b * co + o) * ho + r0) * wo, p);
+                    band.AsSpan(o * p, p).CopyTo(dst);
+                    if (bs is not null) { float bv = bs[o]; for (int i = 0; i < p; i++) dst[i] += bv; }
+                }
+            }
+        }
+        return y;
+    }
+
+    private static void Im2Col(ReadOnlySpan<float> x, Span<float> col, int ci, int h, int w, int kh, int kw, int stride, int pad, int r0, int rows, int wo)
+    {
+        int kdim = ci * kh * kw;
+        for (int r = 0; r < rows; r++)
+        {
+            int oy = r0 + r;
+            for (int ox = 0; ox < wo; ox++)
+            {
+                var dst = col.Slice((r * wo + ox) * kdim, kdim);
+                int idx = 0;
+                for (int c = 0; c < ci; c++)
+                {
+                    var plane = x.Slice(c * h * w, h * w);
+                    for (int ky = 0; ky < kh; ky++)
+                    {
+                        int iy = oy * stride - pad + ky;
+                        for (int kx = 0; kx < kw; kx++, idx++)
+                        {
+                            int ix = ox * stride - pad + kx;
+                            dst[idx] = (uint)iy < (uint)h && (uint)ix < (uint)w ? plane[iy * w + ix] : 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public Tensor Attention(Tensor q, Tensor k, Tensor v, int heads, bool causal)
+    {
+        int b = q.Dim(0), nq = q.Dim(1), width = q.Dim(2), nk = k.Dim(1);
+        if (width % heads != 0 || k.Dim(2) != width || v.Dim(2) != width || v.Dim(1) != nk)
+            throw new ArgumentException($"Attention: q {Shape.Format(q.Shape)} k {Shape.Format(k.Shape)} v {Shape.Format(v.Shape)} heads {heads}");
+        int d = width / heads;
+        float scale = 1f / MathF.Sqrt(d);
+        var y = New([b, nq, width]);
+        var qs = C(q).Data; var ks = C(k).Data; var vs = C(v).Data;
+        const int QChunk = 1024;
+        var qh = new float[Math.Min(nq, QChunk) * d];
+        var kh = new float[nk * d];
+        var vt = new float[d * nk];
+        var s = new float[Math.Min(nq, QChunk) * nk];
+        var o = new float[Math.Min(nq, QChunk) * d];
+        for (int bi = 0; bi < b; bi++)
+            for (int h = 0; h < heads; h++)
+            {
+                for (int j = 0; j < nk; j++)
+                    for (int t = 0; t < d; t++)
+                    {
+                        kh[j * d + t] = ks[(bi * nk + j) * width + h * d + t];
+                        vt[t * nk + j] = vs[(bi * nk + j) * width + h * d + t];
+                    }
+                for (int q0 = 0; q0 < nq; q0 += QChunk)
+                {
+                    int nc = Math.Min(QChunk, nq - q0);
+                    for (int i = 0; i < nc; i++)
+                        qs.AsSpan((bi * nq + q0 + i) * width + h * d, d).CopyTo(qh.AsSpan(i * d, d));
+                    Gemm.NT(qh.AsSpan(0, nc * d), kh, s.AsSpan(0, nc * nk), nc, nk, d);
+                    Parallel.For(0, nc, i => SoftmaxRow(s.AsSpan(i * nk, nk), scale, causal ? q0 + i + 1 : nk));
+                    Gemm.NT(s.AsSpan(0, nc * nk), vt, o.AsSpan(0, nc * d), nc, d, nk);
+                    for (int i = 0; i < nc; i++)
+                        o.AsSpan(i * d, d).CopyTo(y.Data.AsSpan((bi * nq + q0 + i) * width + h * d, d));
+                }
+            }
+        return y;
+    }
+
+    /// <summary>softmax(row · scale) over the first <paramref name="valid"/> entries; the rest become 0.</summary>
+    private static void SoftmaxRow(Span<float> row, float scale, int valid)
+    {
+        float max = float.NegativeInfinity;
+        for (int j = 0; j < valid; j++) max = MathF.Max(max, row[j] * scale);
+        double sum = 0;
+        for (int j = 0; j < valid; j++) { float e = MathF.Exp(row[j] * scale - max); row[j] = e; sum += e; }
+        float inv = (float)(1.0 / sum);
+        for (int j = 0; j < valid; j++) row[j] *= inv;
+        row[valid..].Clear();
+    }
+
+    public Tensor Softmax(Tensor x)
+    {
+        int n = x.Dim(-1), rows = x.Count / n;
+        var y = New((int[])x.Shape.Clone());
+        C(x).Data.CopyTo(y.Data, 0);
+        Parallel.For(0, rows, r => SoftmaxRow(y.Data.AsSpan(r * n, n), 1f, n));
+        return y;
+    }
+}

@@ -1,0 +1,51 @@
+using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.Backends.Cpu;
+
+/// <summary>
+/// The exact fp32 reference backend: every weight widened to fp32 on load, every reduction accumulated in fp32
+/// or wider. Fast enough for the tiny golden models and the test suite; slow but correct at real sizes.
+/// </summary>
+public sealed partial class CpuBackend : IBackend
+{
+    public static readonly CpuBackend Instance = new();
+
+    public string Name => "cpu";
+
+    internal static CpuTensor C(Tensor t) =>
+        t as CpuTensor ?? throw new ArgumentException($"tensor {t} does not belong to the CPU backend");
+
+    internal CpuTensor New(int[] shape) => new(this, new float[Shape.Size(shape)], shape);
+    internal CpuTensor Wrap(float[] data, params int[] shape) => new(this, data, shape);
+
+    public Tensor FromHost(ReadOnlySpan<float> data, params int[] shape) => new CpuTensor(this, data.ToArray(), (int[])shape.Clone());
+
+    public float[] ToHost(Tensor t) => (float[])C(t).Data.Clone();
+
+    public Tensor LoadWeight(SafeTensorsFile file, string name)
+    {
+        var info = file.Info(name);
+        if (!DTypes.IsFloat(info.DType)) throw new ModelFormatException(file.Path, name, $"is {DTypes.Name(info.DType)}, expected a float tensor");
+        var data = file.ReadFloat32(name);
+        for (int i = 0; i < data.Length; i++)
+            if (!float.IsFinite(data[i])) throw new ModelFormatException(file.Path, name, $"holds a non-finite value ({data[i]}) at element {i}");
+        return new CpuTensor(this, data, (int[])info.Shape.Clone());
+    }
+
+    public Tensor Reshape(Tensor x, params int[] shape)
+    {
+        var shp = (int[])shape.Clone();
+        int infer = Array.IndexOf(shp, -1);
+        if (infer >= 0)
+        {
+            long rest = 1;
+            for (int i = 0; i < shp.Length; i++) if (i != infer) rest *= shp[i];
+            shp[infer] = (int)(x.Count / rest);
+        }
+        if (Shape.Count(shp) != x.Count) throw new ArgumentException($"cannot reshape {Shape.Format(x.Shape)} to {Shape.Format(shape)}");
+        return new CpuTensor(this, C(x).Data, shp);
+    }
+
+    public void Dispose() { }
+}

@@ -1,0 +1,38 @@
+using LayerDiffusion.Native.Backends.Cpu;
+using LayerDiffusion.Native.Verify;
+
+namespace LayerDiffusion.Native.Backends;
+
+/// <summary>Turns `--device auto|cpu|cuda` into a backend, saying which one was picked.</summary>
+public static class DeviceSelection
+{
+    /// <summary>Set by the CUDA backend's assembly part: returns a backend or null with the reason it is unusable.</summary>
+    public static Func<Precision, (IBackend? Backend, string? Why)>? CudaFactory { get; set; }
+
+    public static IBackend Create(string device, Precision precision, TextWriter log)
+    {
+        switch (device)
+        {
+            case "cpu":
+                if (precision != Precision.Fp32) throw new InvalidOptionException("--precision", "the CPU backend computes in fp32 only");
+                return CpuBackend.Instance;
+            case "cuda":
+            {
+                var (b, why) = TryCuda(precision);
+                return b ?? throw new LdException($"--device cuda: no usable GPU ({why})");
+            }
+            case "auto":
+            {
+                var (b, why) = TryCuda(precision);
+                if (b is not null) { log.WriteLine($"device: {b.Name}"); return b; }
+                log.WriteLine($"device: cpu (no usable GPU: {why})");
+                return CpuBackend.Instance;
+            }
+            default:
+                throw new InvalidOptionException("--device", $"'{device}' is not one of auto, cpu, cuda");
+        }
+    }
+
+    private static (IBackend?, string?) TryCuda(Precision precision) =>
+        CudaFactory is null ? (null, "this build has no CUDA backend") : CudaFactory(precision);
+}
