@@ -1,0 +1,35 @@
+namespace LayerDiffusion.Native.Tests;
+
+/// <summary>Where the tests find their data: LD_GOLDEN_DIR, else ../shared/golden beside the repository root.</summary>
+public static class TestPaths
+{
+    public static string RepoRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LayerDiffusion.Native.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    public static string GoldenDir
+    {
+        get
+        {
+            var env = Environment.GetEnvironmentVariable("LD_GOLDEN_DIR");
+            return Path.GetFullPath(string.IsNullOrEmpty(env) ? Path.Combine(RepoRoot, "..", "shared", "golden") : env);
+        }
+    }
+
+    public static string VocabPath => Path.GetFullPath(Path.Combine(GoldenDir, "..", "vocab", "bpe_simple_vocab_16e6.txt.gz"));
+
+    public static string Golden(string file) => Path.Combine(GoldenDir, file);
+
+    public static string TempDir()
+    {
+        var d = Path.Combine(Path.GetTempPath(), "ld-tests-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(d);
+        return d;
+    }
+}
