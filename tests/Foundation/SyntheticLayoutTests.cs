@@ -54,3 +54,31 @@ public sealed class SyntheticLayoutTests
         Assert.Equal(64, back.ContextDim);
     }
 }
+
+public sealed class SyntheticDecoderLayoutTests
+{
+    [Fact]
+    public void DecoderLayoutRegeneratesTheGoldenDecoder()
+    {
+        using var f = SafeTensorsFile.Open(TestPaths.Golden("tiny_transparent_decoder.safetensors"));
+        int n = 0;
+        while (f.Contains($"down_blocks.{n}.resnets.0.conv1.weight")) n++;
+        var widths = Enumerable.Range(0, n).Select(i => f.Info($"down_blocks.{i}.resnets.0.conv1.weight").Shape[0]).ToArray();
+        var layout = LayerDiffusionLayout.TransparentDecoder(widths);
+        var generated = layout.Tensors.ToDictionary(t => t.Name, t => t.Shape);
+        Assert.Equal(f.Names.OrderBy(x => x, StringComparer.Ordinal), generated.Keys.OrderBy(x => x, StringComparer.Ordinal));
+        foreach (var (name, shape) in generated) Assert.True(f.Info(name).Shape.SequenceEqual(shape), name);
+    }
+
+    [Fact]
+    public void LoraLayoutMatchesTheGoldenAttentionPatch()
+    {
+        using var ckpt = SafeTensorsFile.Open(TestPaths.Golden("tiny_sdxl.safetensors"));
+        using var patch = SafeTensorsFile.Open(TestPaths.Golden("patch_attn_lora.safetensors"));
+        var unet = UnetConfig.Infer(ckpt, CheckpointInspector.UnetPrefix);
+        int rank = patch.Info(patch.Names.First(k => k.EndsWith("::lora::1", StringComparison.Ordinal))).Shape[0];
+        var layout = LayerDiffusionLayout.AttentionLora(unet, rank);
+        Assert.Equal(patch.Names.OrderBy(x => x, StringComparer.Ordinal), layout.Tensors.Select(t => t.Name).OrderBy(x => x, StringComparer.Ordinal));
+        foreach (var t in layout.Tensors) Assert.True(patch.Info(t.Name).Shape.SequenceEqual(t.Shape), t.Name);
+    }
+}
