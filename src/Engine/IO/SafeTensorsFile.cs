@@ -147,7 +147,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             throw new ModelFormatException(path, name, $"data_offsets {off.GetRawText()} run past the {dataLength}-byte data section (truncated file?)");
         long expected = count * DTypes.Size(dtype);
         if (end - begin != expected)
-            throw new ModelFormatException(path, name, $"holds {end - begin} bytes but {DTypes.Name(dtype)} {global::LayerDiffusion.Native.Tensors.Shape.Format(shape)} needs {expected}");
+            throw new ModelFormatException(path, name, $"holds {end - begin} bytes but {DTypes.Name(dtype)} {(global::LayerDiffusion.Native.Tensors.Shape.Format(shape))} needs {expected}");
         return new SafeTensorInfo(name, dtype, shape, begin, end - begin);
     }
 
@@ -181,7 +181,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         var info = Info(name);
         if (!expectShape.IsEmpty && !global::LayerDiffusion.Native.Tensors.Shape.Equal(info.Shape, expectShape))
-            throw new ModelFormatException(Path, name, $"has shape {global::LayerDiffusion.Native.Tensors.Shape.Format(info.Shape)}, expected {global::LayerDiffusion.Native.Tensors.Shape.Format(expectShape)}");
+            throw new ModelFormatException(Path, name, $"has shape {(global::LayerDiffusion.Native.Tensors.Shape.Format(info.Shape))}, expected {(global::LayerDiffusion.Native.Tensors.Shape.Format(expectShape))}");
         var result = new float[checked((int)info.ElementCount)];
         Convert.ToFloat32(Bytes(info), info.DType, result);
         return result;
