@@ -8,5 +8,6 @@ public static class CaseRunners
         new Cases.VectorCondCase(),
         new Cases.UnetForwardCase(),
         new Cases.VaeCase(),
+        new Cases.TransparentDecoderCase(),
     ];
 }
