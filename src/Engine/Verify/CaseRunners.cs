@@ -9,5 +9,6 @@ public static class CaseRunners
         new Cases.UnetForwardCase(),
         new Cases.VaeCase(),
         new Cases.UnetPatchedCase(),
+        new Cases.TransparentDecoderCase(),
     ];
 }
