@@ -6,5 +6,6 @@ public static class CaseRunners
     public static IReadOnlyList<ICaseRunner> All { get; } =
     [
         new Cases.VectorCondCase(),
+        new Cases.TokenizerClipBpeCase(),
     ];
 }
