@@ -7,5 +7,6 @@ public static class CaseRunners
     [
         new Cases.VectorCondCase(),
         new Cases.TokenizerClipBpeCase(),
+        new Cases.TextEncodersCase(),
     ];
 }
