@@ -8,5 +8,6 @@ public static class CaseRunners
         new Cases.VectorCondCase(),
         new Cases.TokenizerClipBpeCase(),
         new Cases.TextEncodersCase(),
+        new Cases.PromptConditioningCase(),
     ];
 }
