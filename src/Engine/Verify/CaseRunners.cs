@@ -10,5 +10,8 @@ public static class CaseRunners
         new Cases.VaeCase(),
         new Cases.UnetPatchedCase(),
         new Cases.TransparentDecoderCase(),
+        new Cases.TokenizerClipBpeCase(),
+        new Cases.TextEncodersCase(),
+        new Cases.PromptConditioningCase(),
     ];
 }
