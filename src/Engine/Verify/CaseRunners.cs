@@ -9,5 +9,6 @@ public static class CaseRunners
         new Cases.UnetForwardCase(),
         new Cases.VaeCase(),
         new Cases.TransparentDecoderCase(),
+        new Cases.TransparentEncoderCase(),
     ];
 }
