@@ -13,5 +13,6 @@ public static class CaseRunners
         new Cases.TokenizerClipBpeCase(),
         new Cases.TextEncodersCase(),
         new Cases.PromptConditioningCase(),
+        new Cases.TransparentEncoderCase(),
     ];
 }
