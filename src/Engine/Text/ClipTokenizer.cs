@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 
 namespace LayerDiffusion.Native.Text;
@@ -17,7 +16,7 @@ public sealed class ClipTokenizer : ITokenizer
 
     private readonly Dictionary<string, int> _vocab;
     private readonly Dictionary<(string, string), int> _ranks;
-    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int[]> _cache = new(StringComparer.Ordinal); // guarded by itself, like CLIP's bpe cache
 
     /// <param name="vocab">symbol → id, including &lt;|startoftext|&gt; and &lt;|endoftext|&gt;</param>
     /// <param name="merges">merge pairs in rank order (rank = index; a repeated pair keeps its last rank, as a Python dict does)</param>
@@ -67,11 +66,16 @@ public sealed class ClipTokenizer : ITokenizer
         var ids = new List<int>();
         foreach (var piece in ClipPreTokenizer.Split(ClipTextCleaner.Clean(text)))
         {
-            if (!_cache.TryGetValue(piece, out var pieceIds))
+            int[]? pieceIds;
+            lock (_cache) _cache.TryGetValue(piece, out pieceIds);
+            if (pieceIds is null)
             {
                 pieceIds = EncodePiece(piece);
-                if (_cache.Count >= CacheLimit) _cache.Clear();
-                _cache[piece] = pieceIds;
+                lock (_cache)
+                {
+                    if (_cache.Count >= CacheLimit) _cache.Clear();
+                    _cache[piece] = pieceIds;
+                }
             }
             ids.AddRange(pieceIds);
         }

@@ -58,7 +58,9 @@ internal static class ClipTokenizerFiles
     {
         if (!File.Exists(mergesPath)) throw new LdException($"{vocabPath}: {MergesTxt} is missing beside it. {Hint}");
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
-        using (var doc = JsonDocument.Parse(File.ReadAllBytes(vocabPath)))
+        var json = File.ReadAllBytes(vocabPath);
+        int bom = json.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0; // editors on Windows add one
+        using (var doc = JsonDocument.Parse(json.AsMemory(bom)))
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new LdException($"{vocabPath}: expected a JSON object of token → id. {Hint}");
             foreach (var p in doc.RootElement.EnumerateObject())

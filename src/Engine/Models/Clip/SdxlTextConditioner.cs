@@ -33,13 +33,17 @@ public sealed class SdxlTextConditioner : IDisposable
     }
 
     /// <summary>Loads both encoders of an SDXL checkpoint (sgm key layout) with Forge's defaults: 75-token chunks, backtrack 20, "Original" emphasis.</summary>
-    public static SdxlTextConditioner Load(IBackend backend, SafeTensorsFile checkpoint, ITokenizer tokenizer, EmphasisMode emphasis = EmphasisMode.Original)
+    public static SdxlTextConditioner Load(IBackend backend, SafeTensorsFile checkpoint, ITokenizer tokenizer, EmphasisMode emphasis = EmphasisMode.Original) =>
+        Load(backend, checkpoint, new PromptChunker(tokenizer, emphasis: emphasis));
+
+    /// <summary>Loads both encoders of an SDXL checkpoint (sgm key layout) with the given prompt chunking.</summary>
+    public static SdxlTextConditioner Load(IBackend backend, SafeTensorsFile checkpoint, PromptChunker chunker)
     {
         var clipL = ClipTextEncoder.LoadClipL(backend, checkpoint);
         try
         {
             var clipG = ClipTextEncoder.LoadOpenClipG(backend, checkpoint);
-            try { return new SdxlTextConditioner(clipL, clipG, new PromptChunker(tokenizer, emphasis: emphasis)); }
+            try { return new SdxlTextConditioner(clipL, clipG, chunker); }
             catch { clipG.Dispose(); throw; }
         }
         catch { clipL.Dispose(); throw; }

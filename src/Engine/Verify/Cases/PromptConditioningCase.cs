@@ -22,7 +22,7 @@ public sealed class PromptConditioningCase : ICaseRunner
             s.GetProperty("comma_backtrack").GetInt32(),
             EmphasisModes.Parse(s.GetProperty("emphasis").GetString() ?? ""));
         var file = ctx.Weights(weights);
-        using var conditioner = new SdxlTextConditioner(ClipTextEncoder.LoadClipL(ctx.Backend, file), ClipTextEncoder.LoadOpenClipG(ctx.Backend, file), chunker);
+        using var conditioner = SdxlTextConditioner.Load(ctx.Backend, file, chunker);
         int i = 0;
         foreach (var prompt in s.GetProperty("prompts").EnumerateArray())
         {
