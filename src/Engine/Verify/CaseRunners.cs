@@ -6,5 +6,7 @@ public static class CaseRunners
     public static IReadOnlyList<ICaseRunner> All { get; } =
     [
         new Cases.VectorCondCase(),
+        new Cases.RngTorchCpuCase(),
+        new Cases.RngTorchCudaCase(),
     ];
 }
