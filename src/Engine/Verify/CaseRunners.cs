@@ -6,6 +6,14 @@ public static class CaseRunners
     public static IReadOnlyList<ICaseRunner> All { get; } =
     [
         new Cases.VectorCondCase(),
+        new Cases.UnetForwardCase(),
+        new Cases.VaeCase(),
+        new Cases.UnetPatchedCase(),
+        new Cases.TransparentDecoderCase(),
+        new Cases.TokenizerClipBpeCase(),
+        new Cases.TextEncodersCase(),
+        new Cases.PromptConditioningCase(),
+        new Cases.TransparentEncoderCase(),
         new Cases.RngTorchCpuCase(),
         new Cases.RngTorchCudaCase(),
     ];

@@ -1,0 +1,240 @@
+using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.Models.Unet;
+
+/// <summary>
+/// The SDXL UNet (sgm openaimodel.UNetModel, ldm key layout) for any depths and widths read by
+/// <see cref="UnetConfig"/>:
+///
+///   emb = time_embed(E(t)) + label_emb(y)
+///   h = input_blocks.0 (conv3x3);                          push h
+///   per level l: NumResBlocks × (ResBlock [+ SpatialTransformer]);  push h after each
+///                Downsample (conv3x3 stride 2) between levels;       push h
+///   middle_block: ResBlock, SpatialTransformer, ResBlock
+///   per output block: h = cat([h, pop()]); ResBlock [+ SpatialTransformer] [+ Upsample to the next skip's size]
+///   out: GN, SiLU, conv3x3 → ε
+///
+/// The input conv may be wider than the config's InChannels after a LayerDiffusion layer patch (8 or 12
+/// channels); the caller then passes cat([x, c1(, c2)]) along channels.
+/// </summary>
+public sealed class SdxlUnet
+{
+    public const string CheckpointPrefix = "model.diffusion_model.";
+    private const int Groups = 32;
+
+    private readonly IBackend _b;
+    private readonly Tensor _timeW0, _timeB0, _timeW2, _timeB2;
+    private readonly Tensor? _labelW0, _labelB0, _labelW2, _labelB2;
+    private readonly Tensor _convInW, _convInB, _outNormW, _outNormB, _outConvW, _outConvB;
+    private readonly List<Stage> _input = new();
+    private readonly List<Stage> _middle = new();
+    private readonly List<Stage> _output = new();
+
+    /// <summary>One numbered block: a ResBlock, a transformer, a down or an up sampling conv, in that order.</summary>
+    private sealed record Stage(ResBlock? Res, SpatialTransformer? Transformer, (Tensor W, Tensor B)? Downsample, (Tensor W, Tensor B)? Upsample);
+
+    public SdxlUnet(UnetConfig config, WeightStore weights)
+    {
+        Config = config;
+        Weights = weights;
+        var w = weights;
+        _b = w.Backend;
+        int mc = config.ModelChannels, temb = config.TimeEmbedDim;
+
+        _timeW0 = w.Get("time_embed.0.weight", temb, mc);
+        _timeB0 = w.Get("time_embed.0.bias", temb);
+        _timeW2 = w.Get("time_embed.2.weight", temb, temb);
+        _timeB2 = w.Get("time_embed.2.bias", temb);
+        if (config.AdmInChannels > 0)
+        {
+            _labelW0 = w.Get("label_emb.0.0.weight", temb, config.AdmInChannels);
+            _labelB0 = w.Get("label_emb.0.0.bias", temb);
+            _labelW2 = w.Get("label_emb.0.2.weight", temb, temb);
+            _labelB2 = w.Get("label_emb.0.2.bias", temb);
+        }
+
+        // A layer patch widens the input conv; everything else about it is fixed by the config.
+        InChannels = w.ShapeOf("input_blocks.0.0.weight") is [_, int ic, _, _] ? ic : config.InChannels;
+        _convInW = w.Get("input_blocks.0.0.weight", mc, InChannels, 3, 3);
+        _convInB = w.Get("input_blocks.0.0.bias", mc);
+
+        // Input side: track every pushed tensor's channel count, the output side pops them in reverse.
+        var skips = new Stack<int>();
+        skips.Push(mc);
+        int ch = mc, block = 1, res = 0;
+        for (int level = 0; level < config.ChannelMult.Length; level++)
+        {
+            for (int r = 0; r < config.NumResBlocks; r++, block++, res++)
+            {
+                int outCh = mc * config.ChannelMult[level];
+                string p = $"input_blocks.{block}.";
+                var rb = new ResBlock(w, p + "0.", ch, outCh, temb);
+                _input.Add(new Stage(rb, Transformer(w, p + "1.", outCh, config.InputDepths[res]), null, null));
+                ch = outCh;
+                skips.Push(ch);
+            }
+            if (level < config.ChannelMult.Length - 1)
+            {
+                string p = $"input_blocks.{block}.0.op.";
+                _input.Add(new Stage(null, null, (w.Get(p + "weight", ch, ch, 3, 3), w.Get(p + "bias", ch)), null));
+                skips.Push(ch);
+                block++;
+            }
+        }
+
+        for (int i = 0; w.Contains($"middle_block.{i}.in_layers.0.weight") || w.Contains($"middle_block.{i}.norm.weight"); i++)
+        {
+            string p = $"middle_block.{i}.";
+            _middle.Add(w.Contains(p + "in_layers.0.weight")
+                ? new Stage(new ResBlock(w, p, ch, ch, temb), null, null, null)
+                : new Stage(null, Transformer(w, p, ch, config.MiddleDepth), null, null));
+        }
+
+        int perLevel = config.NumResBlocks + 1;
+        for (int i = 0; i < config.OutputDepths.Length; i++)
+        {
+            int level = config.ChannelMult.Length - 1 - i / perLevel;
+            int outCh = mc * config.ChannelMult[level];
+            string p = $"output_blocks.{i}.";
+            var rb = new ResBlock(w, p + "0.", ch + skips.Pop(), outCh, temb);
+            var st = Transformer(w, p + "1.", outCh, config.OutputDepths[i]);
+            (Tensor, Tensor)? up = null;
+            if (level > 0 && i % perLevel == perLevel - 1)
+            {
+                string up0 = p + (st is null ? "1" : "2") + ".conv.";
+                up = (w.Get(up0 + "weight", outCh, outCh, 3, 3), w.Get(up0 + "bias", outCh));
+            }
+            _output.Add(new Stage(rb, st, null, up));
+            ch = outCh;
+        }
+
+        _outNormW = w.Get("out.0.weight", ch);
+        _outNormB = w.Get("out.0.bias", ch);
+        _outConvW = w.Get("out.2.weight", config.OutChannels, ch, 3, 3);
+        _outConvB = w.Get("out.2.bias", config.OutChannels);
+    }
+
+    public UnetConfig Config { get; }
+    public WeightStore Weights { get; }
+    /// <summary>Channels of the input conv: the config's, or more after a concat-conditioned layer patch.</summary>
+    public int InChannels { get; }
+
+    /// <summary>Reads the configuration from the checkpoint's shapes and loads the UNet's weights.</summary>
+    public static SdxlUnet Load(IBackend backend, SafeTensorsFile file, string prefix = CheckpointPrefix) =>
+        new(UnetConfig.Infer(file, prefix), WeightStore.Load(backend, file, prefix));
+
+    private static SpatialTransformer? Transformer(WeightStore w, string p, int channels, int depth) =>
+        depth > 0 ? new SpatialTransformer(w, p, channels, depth, ContextDimOf(w, p)) : null;
+
+    private static int ContextDimOf(WeightStore w, string p) =>
+        w.ShapeOf(p + "transformer_blocks.0.attn2.to_k.weight") is [_, int c] ? c
+            : throw new ModelFormatException(w.Source, w.Prefix + p + "transformer_blocks.0.attn2.to_k.weight", "is not a linear weight");
+
+    /// <param name="x">[B, InChannels, H, W] (the noisy latent, with any concat latents appended)</param>
+    /// <param name="timesteps">one (possibly fractional) timestep per row</param>
+    /// <param name="context">[B, N, ContextDim], N any multiple of 77</param>
+    /// <param name="y">[B, AdmInChannels]</param>
+    /// <returns>ε [B, OutChannels, H, W]</returns>
+    public Tensor Forward(Tensor x, float[] timesteps, Tensor context, Tensor? y)
+    {
+        var b = _b;
+        CheckInputs(x, timesteps, context, y);
+
+        using var emb = Embedding(timesteps, y);
+        using var embSilu = b.Silu(emb);
+
+        var skips = new Stack<Tensor>();
+        var h = b.Conv2d(x, _convInW, _convInB, 1, 1);
+        skips.Push(h);
+        foreach (var s in _input)
+        {
+            h = Run(s, h, embSilu, context, null, disposeInput: false);
+            skips.Push(h);
+        }
+        foreach (var s in _middle)
+            h = Run(s, h, embSilu, context, null, disposeInput: !skips.Contains(h));
+        foreach (var s in _output)
+        {
+            using var skip = skips.Pop();
+            var cat = b.Concat(1, h, skip);
+            if (!skips.Contains(h)) h.Dispose();
+            h = Run(s, cat, embSilu, context, skips.Count > 0 ? skips.Peek() : null, disposeInput: true);
+        }
+        using (h)
+        using (var normed = b.GroupNorm(h, Groups, _outNormW, _outNormB, 1e-5f, silu: true))
+            return b.Conv2d(normed, _outConvW, _outConvB, 1, 1);
+    }
+
+    /// <summary>Runs one block's parts in order. <paramref name="nextSkip"/> gives the size an upsample must reach.</summary>
+    private Tensor Run(Stage s, Tensor x, Tensor embSilu, Tensor context, Tensor? nextSkip, bool disposeInput)
+    {
+        var b = _b;
+        var h = x;
+        void Replace(Tensor next)
+        {
+            if (!ReferenceEquals(h, x) || disposeInput) h.Dispose();
+            h = next;
+        }
+        if (s.Res is not null) Replace(s.Res.Forward(b, h, embSilu));
+        if (s.Transformer is not null) Replace(s.Transformer.Forward(b, h, context));
+        if (s.Downsample is { } down) Replace(b.Conv2d(h, down.W, down.B, 2, 1));
+        if (s.Upsample is { } up)
+        {
+            Replace(UpsampleTo(h, nextSkip!.Dim(2), nextSkip.Dim(3)));
+            Replace(b.Conv2d(h, up.W, up.B, 1, 1));
+        }
+        return h;
+    }
+
+    /// <summary>
+    /// Nearest-neighbour resize to (th, tw) for th ∈ {2h−1, 2h}: torch's nearest index floor(i·h/th) equals
+    /// floor(i/2) for both, so a 2× upsample cropped to the skip's size matches Forge's interpolate(size=...).
+    /// </summary>
+    private Tensor UpsampleTo(Tensor x, int th, int tw)
+    {
+        var b = _b;
+        var up = b.Upsample2x(x);
+        if (up.Dim(2) == th && up.Dim(3) == tw) return up;
+        if (th > up.Dim(2) || tw > up.Dim(3) || th < up.Dim(2) - 1 || tw < up.Dim(3) - 1)
+            throw new ArgumentException($"cannot upsample {Shape.Format(x.Shape)} to {th}×{tw}");
+        using (up)
+        using (var rows = b.Slice(up, 2, 0, th))
+            return b.Slice(rows, 3, 0, tw);
+    }
+
+    /// <summary>emb = time_embed(E(t)) + label_emb(y), each an MLP Linear · SiLU · Linear.</summary>
+    private Tensor Embedding(float[] timesteps, Tensor? y)
+    {
+        var b = _b;
+        var sinusoid = SinusoidalEmbedding.Of(timesteps, Config.ModelChannels);
+        using var e = b.FromHost(sinusoid, timesteps.Length, Config.ModelChannels);
+        var emb = Mlp(e, _timeW0, _timeB0, _timeW2, _timeB2);
+        if (_labelW0 is null || y is null) return emb;
+        using (emb)
+        using (var label = Mlp(y, _labelW0, _labelB0!, _labelW2!, _labelB2!))
+            return b.Add(emb, label);
+    }
+
+    private Tensor Mlp(Tensor x, Tensor w0, Tensor b0, Tensor w2, Tensor b2)
+    {
+        var b = _b;
+        using var h = b.Linear(x, w0, b0);
+        using var a = b.Silu(h);
+        return b.Linear(a, w2, b2);
+    }
+
+    private void CheckInputs(Tensor x, float[] timesteps, Tensor context, Tensor? y)
+    {
+        int batch = x.Dim(0);
+        if (x.Rank != 4 || x.Dim(1) != InChannels)
+            throw new ArgumentException($"UNet input {Shape.Format(x.Shape)}: expected [B, {InChannels}, H, W]");
+        if (timesteps.Length != batch)
+            throw new ArgumentException($"UNet: {timesteps.Length} timesteps for a batch of {batch}");
+        if (context.Rank != 3 || context.Dim(0) != batch || context.Dim(2) != Config.ContextDim)
+            throw new ArgumentException($"UNet context {Shape.Format(context.Shape)}: expected [{batch}, N, {Config.ContextDim}]");
+        if (Config.AdmInChannels > 0 && (y is null || y.Rank != 2 || y.Dim(0) != batch || y.Dim(1) != Config.AdmInChannels))
+            throw new ArgumentException($"UNet y {(y is null ? "missing" : Shape.Format(y.Shape))}: expected [{batch}, {Config.AdmInChannels}]");
+    }
+}

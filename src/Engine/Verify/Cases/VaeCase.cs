@@ -1,0 +1,28 @@
+using LayerDiffusion.Native.Models.Vae;
+
+namespace LayerDiffusion.Native.Verify.Cases;
+
+/// <summary>vae: decode of a sampler latent (z / 0.13025) and the encoder's posterior moments of an image.</summary>
+public sealed class VaeCase : ICaseRunner
+{
+    public string CaseName => "vae";
+
+    public void Run(CaseContext ctx)
+    {
+        var b = ctx.Backend;
+        var vae = SdxlVae.Load(b, ctx.Weights("tiny_sdxl"));
+        using (var z = b.FromHost(ctx.InputF32("z"), ctx.InputShape("z")))
+        using (var unscaled = b.Affine(z, 1f / SdxlVae.ScalingFactor, 0f))
+        using (var decoded = vae.Decode(unscaled))
+            ctx.Emit("decoded", b.ToHost(decoded));
+
+        using var pixels = b.FromHost(ctx.InputF32("pixels"), ctx.InputShape("pixels"));
+        var (mean, logVar) = vae.EncodeMoments(pixels);
+        using (mean)
+        using (logVar)
+        {
+            ctx.Emit("enc_mean", b.ToHost(mean));
+            ctx.Emit("enc_logvar", b.ToHost(logVar));
+        }
+    }
+}
