@@ -14,5 +14,7 @@ public static class CaseRunners
         new Cases.TextEncodersCase(),
         new Cases.PromptConditioningCase(),
         new Cases.TransparentEncoderCase(),
+        new Cases.RngTorchCpuCase(),
+        new Cases.RngTorchCudaCase(),
     ];
 }
