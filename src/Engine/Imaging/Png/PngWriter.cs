@@ -117,7 +117,7 @@ public static class PngWriter
             };
             byte r = (byte)(row[i] - pred);
             dst[i] = r;
-            score += Math.Abs((sbyte)r);
+            score += Math.Abs((int)(sbyte)r); // widen first: |(sbyte)-128| overflows sbyte
         }
         return score;
     }
