@@ -16,5 +16,6 @@ public static class CaseRunners
         new Cases.TransparentEncoderCase(),
         new Cases.RngTorchCpuCase(),
         new Cases.RngTorchCudaCase(),
+        new Cases.E2eTransparentCase(),
     ];
 }
