@@ -16,5 +16,8 @@ public static class CaseRunners
         new Cases.TransparentEncoderCase(),
         new Cases.RngTorchCpuCase(),
         new Cases.RngTorchCudaCase(),
+        new Cases.SamplersCase(),
+        new Cases.SamplerUnipcCase(),
+        new Cases.SamplerLayerCase(),
     ];
 }
