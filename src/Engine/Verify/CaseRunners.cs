@@ -17,5 +17,8 @@ public static class CaseRunners
         new Cases.RngTorchCpuCase(),
         new Cases.RngTorchCudaCase(),
         new Cases.E2eTransparentCase(),
+        new Cases.SamplersCase(),
+        new Cases.SamplerUnipcCase(),
+        new Cases.SamplerLayerCase(),
     ];
 }
