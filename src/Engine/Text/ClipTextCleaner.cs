@@ -3,15 +3,15 @@ using System.Text;
 namespace LayerDiffusion.Native.Text;
 
 /// <summary>
-/// The text clean-up CLIP's tokenizer applies before splitting, without ftfy (which the engine does not carry):
-/// Unicode NFC (ftfy's default normalisation), every run of whitespace collapsed to one space, trimmed, lower-cased
-/// as Python's str.lower() does. HTML entities are left as they are, like Hugging Face's CLIPTokenizer that Forge uses.
+/// CLIP's text clean-up before splitting (simple_tokenizer.py basic_clean + whitespace_clean): ftfy.fix_text
+/// (the subset in <see cref="FtfyLite"/>), html.unescape twice, every run of whitespace collapsed to one space,
+/// trimmed, lower-cased as Python's str.lower() does.
 /// </summary>
 internal static class ClipTextCleaner
 {
     public static string Clean(string text)
     {
-        if (!text.IsNormalized(NormalizationForm.FormC)) text = text.Normalize(NormalizationForm.FormC);
+        text = HtmlUnescape.Unescape(HtmlUnescape.Unescape(FtfyLite.Fix(text)));
         var sb = new StringBuilder(text.Length);
         bool pendingSpace = false;
         foreach (var rune in text.EnumerateRunes())

@@ -3,8 +3,9 @@ using LayerDiffusion.Native.Models.Clip;
 namespace LayerDiffusion.Native.Verify.Cases;
 
 /// <summary>
-/// text_encoders: for each given pair p{i}_tokens_l / p{i}_tokens_g ([1, N] windows), both encoders'
-/// penultimate states, OpenCLIP-G's pooled output and the concatenated context.
+/// text_encoders: for each given pair p{i}_tokens_l / p{i}_tokens_g ([windows, N] ids), both encoders'
+/// penultimate states (windows concatenated along tokens), OpenCLIP-G's pooled output of the first window and
+/// the concatenated context.
 /// </summary>
 public sealed class TextEncodersCase : ICaseRunner
 {
@@ -20,14 +21,27 @@ public sealed class TextEncodersCase : ICaseRunner
         foreach (var input in ctx.Case.Inputs.Where(n => n.EndsWith("_tokens_l", StringComparison.Ordinal)))
         {
             string p = input[..^"_tokens_l".Length];
-            var l = clipL.Encode(ToInt(ctx.InputI64(input)), pooled: false);
-            var g = clipG.Encode(ToInt(ctx.InputI64(p + "_tokens_g")), pooled: true);
-            ctx.Emit(p + "_l_penultimate", l.Penultimate);
-            ctx.Emit(p + "_g_penultimate", g.Penultimate);
-            ctx.Emit(p + "_g_pooled", g.Pooled!);
-            ctx.Emit(p + "_context", FeatureConcat.Concat(l.Penultimate, l.Width, g.Penultimate, g.Width));
+            var (l, _) = EncodeWindows(clipL, ctx, input, pooled: false);
+            var (g, pooled) = EncodeWindows(clipG, ctx, p + "_tokens_g", pooled: true);
+            ctx.Emit(p + "_l_penultimate", l);
+            ctx.Emit(p + "_g_penultimate", g);
+            ctx.Emit(p + "_g_pooled", pooled!);
+            ctx.Emit(p + "_context", FeatureConcat.Concat(l, clipL.Width, g, clipG.Width));
         }
     }
 
-    private static int[] ToInt(long[] ids) => Array.ConvertAll(ids, v => checked((int)v));
+    private static (float[] Hidden, float[]? Pooled) EncodeWindows(ClipTextEncoder enc, CaseContext ctx, string input, bool pooled)
+    {
+        var ids = Array.ConvertAll(ctx.InputI64(input), v => checked((int)v));
+        int n = ctx.InputShape(input)[^1], windows = ids.Length / n;
+        var hidden = new float[windows * n * enc.Width];
+        float[]? first = null;
+        for (int w = 0; w < windows; w++)
+        {
+            var o = enc.Encode(ids.AsSpan(w * n, n), pooled && w == 0);
+            first ??= o.Pooled;
+            o.Penultimate.CopyTo(hidden, w * n * enc.Width);
+        }
+        return (hidden, first);
+    }
 }
