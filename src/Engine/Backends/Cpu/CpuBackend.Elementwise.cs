@@ -9,10 +9,8 @@ public sealed partial class CpuBackend
     {
         var y = New((int[])x.Shape.Clone());
         var xs = C(x).Data;
-        const int Block = 1 << 14;
-        Parallel.For(0, (xs.Length + Block - 1) / Block, blk =>
+        CpuParallel.For(xs.Length, 8, (s, e) =>
         {
-            int s = blk * Block, e = Math.Min(xs.Length, s + Block);
             for (int i = s; i < e; i++) y.Data[i] = f(xs[i]);
         });
         return y;
@@ -31,9 +29,12 @@ public sealed partial class CpuBackend
         shape[^1] = f;
         var y = New(shape);
         var xs = C(x).Data;
-        Parallel.For(0, rows, r =>
+        CpuParallel.For(rows, 8L * f, (rStart, rEnd) =>
         {
-            for (int i = 0; i < f; i++) y.Data[r * f + i] = xs[r * f2 + i] * GeluExact(xs[r * f2 + f + i]);
+            for (int r = rStart; r < rEnd; r++)
+            {
+                for (int i = 0; i < f; i++) y.Data[r * f + i] = xs[r * f2 + i] * GeluExact(xs[r * f2 + f + i]);
+            }
         });
         return y;
     }
@@ -89,20 +90,23 @@ public sealed partial class CpuBackend
         }
         int outer = y.Count / inner;
         int[] stA = Strides(sa), stB = Strides(sb);
-        Parallel.For(0, outer, o =>
+        CpuParallel.For(outer, inner, (oStart, oEnd) =>
         {
-            int rem = o, offA = 0, offB = 0;
-            for (int i = split - 1; i >= 0; i--)
+            for (int o = oStart; o < oEnd; o++)
             {
-                int idx = rem % so[i]; rem /= so[i];
-                if (sa[i] != 1) offA += idx * stA[i];
-                if (sb[i] != 1) offB += idx * stB[i];
+                int rem = o, offA = 0, offB = 0;
+                for (int i = split - 1; i >= 0; i--)
+                {
+                    int idx = rem % so[i]; rem /= so[i];
+                    if (sa[i] != 1) offA += idx * stA[i];
+                    if (sb[i] != 1) offB += idx * stB[i];
+                }
+                var dst = y.Data.AsSpan(o * inner, inner);
+                if (aFull && bFull) Apply(op, xa.AsSpan(offA, inner), xb.AsSpan(offB, inner), dst);
+                else if (aFull) ApplyScalarB(op, xa.AsSpan(offA, inner), xb[offB], dst);
+                else if (bFull) ApplyScalarA(op, xa[offA], xb.AsSpan(offB, inner), dst);
+                else dst.Fill(Scalar(op, xa[offA], xb[offB]));
             }
-            var dst = y.Data.AsSpan(o * inner, inner);
-            if (aFull && bFull) Apply(op, xa.AsSpan(offA, inner), xb.AsSpan(offB, inner), dst);
-            else if (aFull) ApplyScalarB(op, xa.AsSpan(offA, inner), xb[offB], dst);
-            else if (bFull) ApplyScalarA(op, xa[offA], xb.AsSpan(offB, inner), dst);
-            else dst.Fill(Scalar(op, xa[offA], xb[offB]));
         });
         return y;
     }
