@@ -20,7 +20,9 @@ public sealed partial class CpuBackend
     public Tensor Gelu(Tensor x) => Map(x, GeluExact);
     public Tensor QuickGelu(Tensor x) => Map(x, v => v / (1f + MathF.Exp(-1.702f * v)));
 
-    internal static float GeluExact(float v) => (float)(0.5 * v * (1.0 + Erf.Of(v / Math.Sqrt(2.0))));
+    internal static float GeluExact(float v) => (float)(0.5 * v * (1.0 + Erf.Fast(v * InvSqrt2)));
+
+    private const double InvSqrt2 = 0.70710678118654752440;
 
     public Tensor Geglu(Tensor x)
     {
