@@ -10,7 +10,7 @@ namespace LayerDiffusion.Native.Backends.Cpu;
 /// out[o, q] = Σ_k W[o, k]·P[off_k + q] is a plain GEMM whose B operand rows are shifted views of the padded
 /// input. The kernel holds a 4 (out channels) × 16 (positions) tile in registers and broadcasts the weights;
 /// positions q with ox ≥ Wo (the right padding columns) are computed and dropped.
-/// Each output is one fp32 fused multiply-add chain over the taps, in (c, ky, kx) order.
+/// Each output is an fp32 fused multiply-add chain over blocks of taps in (c, ky, kx) order.
 /// </summary>
 internal static unsafe class DirectConv
 {
@@ -78,12 +78,26 @@ internal static unsafe class DirectConv
                 x.Slice((c * h + r) * w, w).CopyTo(padded.AsSpan(c * plane + (r + pad) * wp + pad, w));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>
+    /// One 4 × 16 tile over all taps. Taps are summed in blocks of <see cref="TapBlock"/> in registers and the
+    /// block sums added up in memory, which keeps the rounding error near the GEMM path's instead of growing
+    /// with one long chain over thousands of taps.
+    /// </summary>
     private static void Tile(float* p, int* offsets, float* wk, int taps, float* acc)
+    {
+        TileBlock(p, offsets, wk, 0, Math.Min(TapBlock, taps), acc, accumulate: false);
+        for (int k0 = TapBlock; k0 < taps; k0 += TapBlock)
+            TileBlock(p, offsets, wk, k0, Math.Min(taps, k0 + TapBlock), acc, accumulate: true);
+    }
+
+    private const int TapBlock = 32;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileBlock(float* p, int* offsets, float* wk, int k0, int k1, float* acc, bool accumulate)
     {
         Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default;
         Vector256<float> a20 = default, a21 = default, a30 = default, a31 = default;
-        for (int k = 0; k < taps; k++)
+        for (int k = k0; k < k1; k++)
         {
             float* src = p + offsets[k];
             var x0 = Vector256.Load(src);
@@ -97,6 +111,13 @@ internal static unsafe class DirectConv
             a20 = Vector256.FusedMultiplyAdd(w2, x0, a20); a21 = Vector256.FusedMultiplyAdd(w2, x1, a21);
             var w3 = Vector256.Create(wt[3]);
             a30 = Vector256.FusedMultiplyAdd(w3, x0, a30); a31 = Vector256.FusedMultiplyAdd(w3, x1, a31);
+        }
+        if (accumulate)
+        {
+            a00 += Vector256.Load(acc); a01 += Vector256.Load(acc + 8);
+            a10 += Vector256.Load(acc + 16); a11 += Vector256.Load(acc + 24);
+            a20 += Vector256.Load(acc + 32); a21 += Vector256.Load(acc + 40);
+            a30 += Vector256.Load(acc + 48); a31 += Vector256.Load(acc + 56);
         }
         a00.Store(acc); a01.Store(acc + 8);
         a10.Store(acc + 16); a11.Store(acc + 24);
