@@ -58,12 +58,15 @@ public sealed partial class CpuBackend
         for (int i = 0; i < rank; i++) st[i] = inStrides[perm[i]];
         var src = C(x).Data;
         int inner = shape[rank - 1], innerStride = st[rank - 1], outer = y.Count / Math.Max(1, inner);
-        Parallel.For(0, outer, o =>
+        CpuParallel.For(outer, inner, (oStart, oEnd) =>
         {
-            int rem = o, off = 0;
-            for (int i = rank - 2; i >= 0; i--) { int idx = rem % shape[i]; rem /= shape[i]; off += idx * st[i]; }
-            var dst = y.Data.AsSpan(o * inner, inner);
-            for (int j = 0; j < inner; j++) dst[j] = src[off + j * innerStride];
+            for (int o = oStart; o < oEnd; o++)
+            {
+                int rem = o, off = 0;
+                for (int i = rank - 2; i >= 0; i--) { int idx = rem % shape[i]; rem /= shape[i]; off += idx * st[i]; }
+                var dst = y.Data.AsSpan(o * inner, inner);
+                for (int j = 0; j < inner; j++) dst[j] = src[off + j * innerStride];
+            }
         });
         return y;
     }
@@ -73,13 +76,16 @@ public sealed partial class CpuBackend
         int n = x.Dim(0), c = x.Dim(1), h = x.Dim(2), w = x.Dim(3);
         var y = New([n, c, 2 * h, 2 * w]);
         var src = C(x).Data;
-        Parallel.For(0, n * c, p =>
+        CpuParallel.For(n * c, 4L * h * w, (pStart, pEnd) =>
         {
-            for (int i = 0; i < 2 * h; i++)
+            for (int p = pStart; p < pEnd; p++)
             {
-                var row = src.AsSpan((p * h + i / 2) * w, w);
-                var dst = y.Data.AsSpan((p * 2 * h + i) * 2 * w, 2 * w);
-                for (int j = 0; j < 2 * w; j++) dst[j] = row[j / 2];
+                for (int i = 0; i < 2 * h; i++)
+                {
+                    var row = src.AsSpan((p * h + i / 2) * w, w);
+                    var dst = y.Data.AsSpan((p * 2 * h + i) * 2 * w, 2 * w);
+                    for (int j = 0; j < 2 * w; j++) dst[j] = row[j / 2];
+                }
             }
         });
         return y;

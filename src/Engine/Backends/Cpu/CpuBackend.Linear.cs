@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Backends.Cpu;
@@ -46,6 +47,12 @@ public sealed partial class CpuBackend
         var y = New([n, co, ho, wo]);
         var xs = C(x).Data; var ws = C(w).Data;
         float[]? bs = bias is null ? null : C(bias).Data;
+        // Direct convolution wastes the padding columns of each row: worth it from about 8×8 outputs up.
+        if (stride == 1 && ho * wo >= 64 && Vector256.IsHardwareAccelerated)
+        {
+            DirectConv.Run(xs, ws, bs, y.Data, n, ci, h, wd, co, kh, kw, padding);
+            return y;
+        }
         int bandRows = Math.Max(1, Math.Min(ho, (1 << 22) / Math.Max(1, kdim * wo)));
         var col = new float[bandRows * wo * kdim];
         var band = new float[co * bandRows * wo];
@@ -124,7 +131,7 @@ public sealed partial class CpuBackend
                     for (int i = 0; i < nc; i++)
                         qs.AsSpan((bi * nq + q0 + i) * width + h * d, d).CopyTo(qh.AsSpan(i * d, d));
                     Gemm.NT(qh.AsSpan(0, nc * d), kh, s.AsSpan(0, nc * nk), nc, nk, d);
-                    Parallel.For(0, nc, i => SoftmaxRow(s.AsSpan(i * nk, nk), scale, causal ? q0 + i + 1 : nk));
+                    CpuParallel.For(nc, 4L * nk, (i0, i1) => { for (int i = i0; i < i1; i++) SoftmaxRow(s.AsSpan(i * nk, nk), scale, causal ? q0 + i + 1 : nk); });
                     Gemm.NT(s.AsSpan(0, nc * nk), vt, o.AsSpan(0, nc * d), nc, d, nk);
                     for (int i = 0; i < nc; i++)
                         o.AsSpan(i * d, d).CopyTo(y.Data.AsSpan((bi * nq + q0 + i) * width + h * d, d));
@@ -150,7 +157,7 @@ public sealed partial class CpuBackend
         int n = x.Dim(-1), rows = x.Count / n;
         var y = New((int[])x.Shape.Clone());
         C(x).Data.CopyTo(y.Data, 0);
-        Parallel.For(0, rows, r => SoftmaxRow(y.Data.AsSpan(r * n, n), 1f, n));
+        CpuParallel.For(rows, 4L * n, (r0, r1) => { for (int r = r0; r < r1; r++) SoftmaxRow(y.Data.AsSpan(r * n, n), 1f, n); });
         return y;
     }
 }

@@ -1,4 +1,6 @@
+using System.Runtime.Intrinsics;
 using LayerDiffusion.Native.Tensors;
+using TP = System.Numerics.Tensors.TensorPrimitives;
 
 namespace LayerDiffusion.Native.Backends.Cpu;
 
@@ -11,26 +13,23 @@ public sealed partial class CpuBackend
         int spatial = x.Count / (n * c), cpg = c / groups, len = cpg * spatial;
         var y = New((int[])x.Shape.Clone());
         var xs = C(x).Data; var g = C(gamma).Data; var bt = C(beta).Data;
-        Parallel.For(0, n * groups, ng =>
+        CpuParallel.For(n * groups, 3L * len, (ngStart, ngEnd) =>
         {
-            int off = ng * len, grp = ng % groups;
-            var src = xs.AsSpan(off, len);
-            double sum = 0;
-            foreach (float v in src) sum += v;
-            double mean = sum / len, sq = 0;
-            foreach (float v in src) { double d = v - mean; sq += d * d; }
-            float inv = (float)(1.0 / Math.Sqrt(sq / len + eps)), m = (float)mean;
-            var dst = y.Data.AsSpan(off, len);
-            for (int ch = 0; ch < cpg; ch++)
+            for (int ng = ngStart; ng < ngEnd; ng++)
             {
-                int cc = grp * cpg + ch;
-                float a = g[cc] * inv, b = bt[cc] - m * g[cc] * inv;
-                var s = src.Slice(ch * spatial, spatial);
-                var d = dst.Slice(ch * spatial, spatial);
-                for (int i = 0; i < spatial; i++)
+                int off = ng * len, grp = ng % groups;
+                var src = xs.AsSpan(off, len);
+                var (mean, variance) = MeanVariance(src);
+                float inv = (float)(1.0 / Math.Sqrt(variance + eps)), m = (float)mean;
+                var dst = y.Data.AsSpan(off, len);
+                for (int ch = 0; ch < cpg; ch++)
                 {
-                    float v = s[i] * a + b;
-                    d[i] = silu ? v / (1f + MathF.Exp(-v)) : v;
+                    int cc = grp * cpg + ch;
+                    float a = g[cc] * inv, b = bt[cc] - m * g[cc] * inv;
+                    var d = dst.Slice(ch * spatial, spatial);
+                    TP.Multiply(src.Slice(ch * spatial, spatial), a, d);
+                    TP.Add(d, b, d);
+                    if (silu) SiluInPlace(d);
                 }
             }
         });
@@ -42,17 +41,44 @@ public sealed partial class CpuBackend
         int n = x.Dim(-1), rows = x.Count / n;
         var y = New((int[])x.Shape.Clone());
         var xs = C(x).Data; var g = C(gamma).Data; var bt = C(beta).Data;
-        Parallel.For(0, rows, r =>
+        CpuParallel.For(rows, 3L * n, (rStart, rEnd) =>
         {
-            var src = xs.AsSpan(r * n, n);
-            double sum = 0;
-            foreach (float v in src) sum += v;
-            double mean = sum / n, sq = 0;
-            foreach (float v in src) { double d = v - mean; sq += d * d; }
-            float inv = (float)(1.0 / Math.Sqrt(sq / n + eps)), m = (float)mean;
-            var dst = y.Data.AsSpan(r * n, n);
-            for (int i = 0; i < n; i++) dst[i] = (src[i] - m) * inv * g[i] + bt[i];
+            for (int r = rStart; r < rEnd; r++)
+            {
+                var src = xs.AsSpan(r * n, n);
+                var (mean, variance) = MeanVariance(src);
+                float inv = (float)(1.0 / Math.Sqrt(variance + eps)), m = (float)mean;
+                var dst = y.Data.AsSpan(r * n, n);
+                for (int i = 0; i < n; i++) dst[i] = (src[i] - m) * inv * g[i] + bt[i];
+            }
         });
         return y;
+    }
+
+    /// <summary>Mean and (biased) variance of a span, accumulated in double (two passes, as before, but 4 lanes wide).</summary>
+    internal static (double Mean, double Variance) MeanVariance(ReadOnlySpan<float> src)
+    {
+        int n = src.Length, i = 0;
+        var acc = Vector256<double>.Zero;
+        for (; i + 8 <= n; i += 8)
+        {
+            var v = Vector256.Create(src.Slice(i, 8));
+            acc += Vector256.WidenLower(v) + Vector256.WidenUpper(v);
+        }
+        double sum = Vector256.Sum(acc);
+        for (; i < n; i++) sum += src[i];
+        double mean = sum / n;
+        var m = Vector256.Create(mean);
+        acc = Vector256<double>.Zero;
+        for (i = 0; i + 8 <= n; i += 8)
+        {
+            var v = Vector256.Create(src.Slice(i, 8));
+            var lo = Vector256.WidenLower(v) - m;
+            var hi = Vector256.WidenUpper(v) - m;
+            acc += lo * lo + hi * hi;
+        }
+        double sq = Vector256.Sum(acc);
+        for (; i < n; i++) { double d = src[i] - mean; sq += d * d; }
+        return (mean, sq / n);
     }
 }

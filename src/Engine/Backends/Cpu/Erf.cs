@@ -7,6 +7,39 @@ namespace LayerDiffusion.Native.Backends.Cpu;
 internal static class Erf
 {
     private const double TwoOverSqrtPi = 1.1283791670955126;
+    private const int StepsPerUnit = 64;
+    private const double Saturation = 6;   // erf(6) = 1 − 2e-17: 1 in double
+
+    // erf and its slope 2/√π·exp(−a²) at a = k/64, k = 0..384, from the reference series above.
+    private static readonly double[] TableValue = new double[(int)(Saturation * StepsPerUnit) + 1];
+    private static readonly double[] TableSlope = new double[TableValue.Length];
+
+    static Erf()
+    {
+        for (int k = 0; k < TableValue.Length; k++)
+        {
+            double a = (double)k / StepsPerUnit;
+            TableValue[k] = Of(a);
+            TableSlope[k] = TwoOverSqrtPi * Math.Exp(-a * a);
+        }
+    }
+
+    /// <summary>
+    /// erf(x) to ~1e-14 at a few nanoseconds: Taylor expansion of degree 5 around the nearest table point a
+    /// (|x − a| ≤ 1/128), with erf⁽ⁿ⁾(a) = 2/√π·exp(−a²)·(−1)ⁿ⁻¹·Hₙ₋₁(a). GELU calls this per element;
+    /// the series in <see cref="Of"/> costs tens of nanoseconds.
+    /// </summary>
+    public static double Fast(double x)
+    {
+        double ax = Math.Abs(x);
+        if (!(ax < Saturation)) return double.IsNaN(x) ? x : Math.Sign(x);
+        int k = (int)(ax * StepsPerUnit + 0.5);
+        double a = (double)k / StepsPerUnit, d = ax - a, a2 = a * a;
+        const double Third = 1.0 / 3, Sixth = 1.0 / 6, Thirtieth = 1.0 / 30;
+        double poly = d * (1 + d * (-a + d * ((2 * a2 - 1) * Third + d * ((3 - 2 * a2) * a * Sixth + d * ((4 * a2 * a2 - 12 * a2 + 3) * Thirtieth)))));
+        double r = TableValue[k] + TableSlope[k] * poly;
+        return x < 0 ? -r : r;
+    }
 
     public static double Of(double x)
     {
