@@ -14,7 +14,7 @@ public static class CliRunner
             Console.SetOut(o); Console.SetError(e);
             try
             {
-                int code = LayerDiffusion.Native.Cli.CommandLine.Run(args);
+                int code = global::LayerDiffusion.Native.Cli.CommandLine.Run(args);
                 return (code, o.ToString(), e.ToString());
             }
             finally
