@@ -117,7 +117,8 @@ public static class PngWriter
             };
             byte r = (byte)(row[i] - pred);
             dst[i] = r;
-            score += Math.Abs((sbyte)r);
+            int signed = (sbyte)r;
+            score += signed < 0 ? -signed : signed;
         }
         return score;
     }
