@@ -2,13 +2,14 @@ using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using LayerDiffusion.Native.Tensors;
+using TensorShape = LayerDiffusion.Native.Tensors.Shape;
 
 namespace LayerDiffusion.Native.IO;
 
 /// <summary>One tensor's entry in a safetensors header, already validated against the file.</summary>
 public sealed record SafeTensorInfo(string Name, DType DType, int[] Shape, long Offset, long Length)
 {
-    public long ElementCount => global::LayerDiffusion.Native.Tensors.Shape.Count(Shape);
+    public long ElementCount => TensorShape.Count(Shape);
 }
 
 /// <summary>
@@ -147,7 +148,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             throw new ModelFormatException(path, name, $"data_offsets {off.GetRawText()} run past the {dataLength}-byte data section (truncated file?)");
         long expected = count * DTypes.Size(dtype);
         if (end - begin != expected)
-            throw new ModelFormatException(path, name, $"holds {end - begin} bytes but {DTypes.Name(dtype)} {(global::LayerDiffusion.Native.Tensors.Shape.Format(shape))} needs {expected}");
+            throw new ModelFormatException(path, name, $"holds {end - begin} bytes but {DTypes.Name(dtype)} {TensorShape.Format(shape)} needs {expected}");
         return new SafeTensorInfo(name, dtype, shape, begin, end - begin);
     }
 
@@ -180,8 +181,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     public float[] ReadFloat32(string name, ReadOnlySpan<int> expectShape = default)
     {
         var info = Info(name);
-        if (!expectShape.IsEmpty && !global::LayerDiffusion.Native.Tensors.Shape.Equal(info.Shape, expectShape))
-            throw new ModelFormatException(Path, name, $"has shape {(global::LayerDiffusion.Native.Tensors.Shape.Format(info.Shape))}, expected {(global::LayerDiffusion.Native.Tensors.Shape.Format(expectShape))}");
+        if (!expectShape.IsEmpty && !TensorShape.Equal(info.Shape, expectShape))
+            throw new ModelFormatException(Path, name, $"has shape {TensorShape.Format(info.Shape)}, expected {TensorShape.Format(expectShape)}");
         var result = new float[checked((int)info.ElementCount)];
         Convert.ToFloat32(Bytes(info), info.DType, result);
         return result;

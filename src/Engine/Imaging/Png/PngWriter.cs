@@ -117,8 +117,7 @@ public static class PngWriter
             };
             byte r = (byte)(row[i] - pred);
             dst[i] = r;
-            int signed = (sbyte)r;
-            score += signed < 0 ? -signed : signed;
+            score += Math.Abs((int)(sbyte)r); // widen first: |(sbyte)-128| overflows sbyte
         }
         return score;
     }

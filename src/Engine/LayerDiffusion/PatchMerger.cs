@@ -1,0 +1,71 @@
+using LayerDiffusion.Native.Models.Unet;
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.LayerDiffusion;
+
+/// <summary>
+/// Merges a frozen-patcher file into a UNet's weights at a strength s, as Forge's merge_lora_to_weight does in
+/// fp32 from the stored values:
+///   diff: W' = W + s·ΔW;  input conv diff with more input channels: W' = pad(W with zero channels) + s·ΔW;
+///   lora: W' = W + s·scale·(up @ down), scale = alpha / rank when the file has an alpha, else 1.
+/// The result is a new store; the original is left untouched so the unpatched UNet stays available exactly.
+/// </summary>
+public static class PatchMerger
+{
+    public static WeightStore Apply(WeightStore store, PatchFile patch, float strength)
+    {
+        patch.Validate(store);
+        var backend = store.Backend;
+        var replacements = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var e in patch.Entries)
+        {
+            var original = store.Get(e.Target);
+            var w = backend.ToHost(original);
+            var (merged, shape) = e.Kind == PatchKind.Diff
+                ? MergeDiff(patch, e, w, original.Shape, strength)
+                : (MergeLora(patch, e, w, strength), original.Shape);
+            replacements[e.Target] = backend.FromHost(merged, shape);
+        }
+        return store.With(replacements);
+    }
+
+    private static (float[] Merged, int[] Shape) MergeDiff(PatchFile patch, PatchEntry e, float[] w, int[] wShape, float s)
+    {
+        var delta = patch.File.ReadFloat32(e.Slots[0]!);
+        var dShape = patch.File.Info(e.Slots[0]!).Shape;
+        if (Shape.Equal(dShape, wShape))
+        {
+            for (int i = 0; i < w.Length; i++) w[i] += s * delta[i];
+            return (w, (int[])wShape.Clone());
+        }
+        // Input-conv growth [O, Cw, k, k] → [O, Cd, k, k]: the old channels keep W, the new ones start at zero.
+        int outCh = wShape[0], cw = wShape[1], cd = dShape[1], kk = wShape[2] * wShape[3];
+        var grown = new float[delta.Length];
+        for (int o = 0; o < outCh; o++)
+            w.AsSpan(o * cw * kk, cw * kk).CopyTo(grown.AsSpan(o * cd * kk, cw * kk));
+        for (int i = 0; i < grown.Length; i++) grown[i] += s * delta[i];
+        return (grown, (int[])dShape.Clone());
+    }
+
+    private static float[] MergeLora(PatchFile patch, PatchEntry e, float[] w, float s)
+    {
+        var up = patch.File.ReadFloat32(e.Slots[0]!);
+        var down = patch.File.ReadFloat32(e.Slots[1]!);
+        int rank = patch.File.Info(e.Slots[1]!).Shape[0];
+        int outF = up.Length / rank, inF = down.Length / rank;
+        float scale = e.Slots[2] is { } alphaKey ? patch.File.ReadFloat32(alphaKey)[0] / rank : 1f;
+        float factor = s * scale;
+        var column = new double[rank];
+        for (int o = 0; o < outF; o++)
+        {
+            for (int r = 0; r < rank; r++) column[r] = up[o * rank + r];
+            for (int i = 0; i < inF; i++)
+            {
+                double acc = 0;
+                for (int r = 0; r < rank; r++) acc += column[r] * down[r * inF + i];
+                w[o * inF + i] += factor * (float)acc;
+            }
+        }
+        return w;
+    }
+}
