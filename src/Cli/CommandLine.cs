@@ -11,6 +11,7 @@ public static class CommandLine
         ("layer", "layer workflows: --mode fg2ble|bg2ble|fgble2bg|bgble2fg", GenerateCommand.Layer),
         ("verify", "check the engine against a golden data folder", VerifyCommand.Run),
         ("info", "describe a checkpoint, patch file or safetensors file", InfoCommand.Run),
+        ("bench", "per-component timings and peak memory (JSON + Markdown; --reference for PyTorch ratios)", BenchCommand.Run),
     ];
 
     public static int Run(string[] args)
