@@ -42,14 +42,16 @@ public static class SyntheticFileWriter
         if (t.Kind == ParamKind.Index)
         {
             int n = t.Shape[^1];
-            var ids = new long[Shape.Size(t.Shape)];
+            var idBytes = new byte[Shape.Size(t.Shape) * 8];
+            var ids = MemoryMarshal.Cast<byte, long>(idBytes.AsSpan());
             for (int i = 0; i < ids.Length; i++) ids[i] = i % n;
-            return MemoryMarshal.AsBytes(ids.AsSpan()).ToArray();
+            return idBytes;
         }
         var v = SyntheticWeights.Values(t, seed);
-        var h = new Half[v.Length];
+        var bytes = new byte[v.Length * 2];
+        var h = MemoryMarshal.Cast<byte, Half>(bytes.AsSpan());
         for (int i = 0; i < v.Length; i++) h[i] = (Half)v[i];
-        return MemoryMarshal.AsBytes(h.AsSpan()).ToArray();
+        return bytes;
     }
 
     private static void WriteHeader(Stream stream, List<TensorSpec> tensors)
