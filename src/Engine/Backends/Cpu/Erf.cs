@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace LayerDiffusion.Native.Backends.Cpu;
 
 /// <summary>
@@ -29,6 +31,7 @@ internal static class Erf
     /// (|x − a| ≤ 1/128), with erf⁽ⁿ⁾(a) = 2/√π·exp(−a²)·(−1)ⁿ⁻¹·Hₙ₋₁(a). GELU calls this per element;
     /// the series in <see cref="Of"/> costs tens of nanoseconds.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double Fast(double x)
     {
         double ax = Math.Abs(x);
