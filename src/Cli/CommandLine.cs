@@ -7,6 +7,8 @@ public static class CommandLine
 
     private static readonly (string Name, string Summary, Func<string[], int> Run)[] Commands =
     [
+        ("generate", "transparent text-to-image (--method attn|conv; --demo for the built-in model)", GenerateCommand.Generate),
+        ("layer", "layer workflows: --mode fg2ble|bg2ble|fgble2bg|bgble2fg", GenerateCommand.Layer),
         ("verify", "check the engine against a golden data folder", VerifyCommand.Run),
         ("info", "describe a checkpoint, patch file or safetensors file", InfoCommand.Run),
     ];
@@ -42,6 +44,12 @@ public static class CommandLine
         {
             Console.Error.WriteLine($"ld {cmd.Name}: {e.Message}");
             return ExitUsage;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("LD_DEBUG") is null or "" or "0")
+        {
+            // A bug of ours, not the user's input: still one line and a non-zero exit; LD_DEBUG=1 shows the stack.
+            Console.Error.WriteLine($"ld {cmd.Name}: internal error: {e.GetType().Name}: {e.Message} (set LD_DEBUG=1 for details)");
+            return ExitFailed;
         }
     }
 

@@ -9,5 +9,16 @@ public static class CaseRunners
         new Cases.UnetForwardCase(),
         new Cases.VaeCase(),
         new Cases.UnetPatchedCase(),
+        new Cases.TransparentDecoderCase(),
+        new Cases.TokenizerClipBpeCase(),
+        new Cases.TextEncodersCase(),
+        new Cases.PromptConditioningCase(),
+        new Cases.TransparentEncoderCase(),
+        new Cases.RngTorchCpuCase(),
+        new Cases.RngTorchCudaCase(),
+        new Cases.E2eTransparentCase(),
+        new Cases.SamplersCase(),
+        new Cases.SamplerUnipcCase(),
+        new Cases.SamplerLayerCase(),
     ];
 }

@@ -1,0 +1,169 @@
+using System.Text.Json;
+using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.Imaging.Png;
+using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Pipelines;
+using LayerDiffusion.Native.Sampling;
+using LayerDiffusion.Native.Verify;
+
+namespace LayerDiffusion.Native.Cli;
+
+/// <summary>
+/// `ld generate` (transparent text-to-image, --method attn|conv) and `ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg`.
+/// Writes PNGs with A1111 infotext only after the whole batch succeeded: Ctrl-C leaves nothing half-written.
+/// </summary>
+public static class GenerateCommand
+{
+    public static int Generate(string[] args) => Run("generate", args);
+    public static int Layer(string[] args) => Run("layer", args);
+
+    private static int Run(string command, string[] args)
+    {
+        string[] extra = command == "layer" ? ["--mode", "--fg", "--bg", "--blend"] : ["--method"];
+        var p = new ArgParser(command, args, [.. GenerationOptions.ValueOptions, .. extra], GenerationOptions.Flags);
+        if (p.Flag("--help")) { Help(command); return CommandLine.ExitOk; }
+        if (p.Positional.Count > 0) throw new InvalidOptionException(p.Positional[0], $"unexpected argument for '{command}'");
+        bool demo = p.Flag("--demo");
+        var method = command == "layer"
+            ? LayerMethods.Parse("--mode", p.Get("--mode") ?? throw new InvalidOptionException("--mode", "is required: fg2ble, bg2ble, fgble2bg or bgble2fg"))
+            : LayerMethods.Parse("--method", p.Get("--method", "attn"));
+        if (command == "layer" && method is LayerMethod.Attn or LayerMethod.Conv)
+            throw new InvalidOptionException("--mode", "attn and conv are `ld generate --method`; layer modes are fg2ble, bg2ble, fgble2bg, bgble2fg");
+        if (demo && method != LayerMethod.Attn) throw new InvalidOptionException("--demo", "the demo model has only the attention LoRA (method attn)");
+        var settings = GenerationOptions.Settings(p, method, demo);
+        settings.Validate();
+        SamplerSettings.Parse(settings.Sampler, settings.Schedule, settings.Steps);
+        var inputs = new GenerationInputs
+        {
+            Foreground = LoadImage(p, "--fg"),
+            Background = LoadImage(p, "--bg"),
+            Blend = LoadImage(p, "--blend"),
+            ResizeMode = p.Get("--resize-mode") is { } rm ? Imaging.ResizeModes.Parse(rm) : Imaging.ResizeMode.CropAndResize,
+        };
+        string output = p.Get("--out", demo ? "demo.png" : "out.png");
+        if (!output.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new InvalidOptionException("--out", $"{output}: the output is a PNG file; end the name with .png");
+        string? outDir = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (outDir is not null && !Directory.Exists(outDir)) throw new InvalidOptionException("--out", $"{outDir}: no such folder");
+
+        var (paths, tokenizer) = GenerationOptions.Models(p, method, demo);
+        var precision = PrecisionMode.Parse(p.Get("--precision", "fp32"));
+        using var backend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
+        if (demo) Console.Error.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
+        using var models = new ModelBundle(backend, paths, tokenizer);
+        var progress = new ProgressReporter(p.Flag("--quiet"));
+        var pipeline = new LayerPipeline(models) { StepCallback = progress.Step, ReleaseTextEncoders = backend is not Backends.Cpu.CpuBackend };
+
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        GenerationResult result;
+        try
+        {
+            result = pipeline.Run(settings, inputs, cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine($"ld {command}: cancelled; nothing was written");
+            return 130;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+
+        var written = WriteOutputs(output, p.Flag("--vis"), settings, models.ModelName, result);
+        if (p.Get("--save-latent") is { } latentPath) SaveLatent(latentPath, result);
+        if (p.Get("--json") is { } jsonPath) WriteJson(jsonPath, settings, result, written, backend);
+        foreach (var f in written) Console.WriteLine(f);
+        return CommandLine.ExitOk;
+    }
+
+    private static RgbaImage? LoadImage(ArgParser p, string option) => p.Get(option) is { } path
+        ? File.Exists(path) ? RgbaImage.FromPng(path) : throw new InvalidOptionException(option, $"{path}: file not found")
+        : null;
+
+    internal static List<string> WriteOutputs(string output, bool vis, GenerationSettings s, string modelName, GenerationResult result)
+    {
+        var files = new List<string>();
+        string stem = output[..^4];
+        for (int i = 0; i < result.Images.Count; i++)
+        {
+            var img = result.Images[i];
+            string name = result.Images.Count == 1 ? output : $"{stem}-{i}.png";
+            var text = new[] { new KeyValuePair<string, string>("parameters", InfotextFor(s, modelName, img.Seed)) };
+            if (img.Rgba is not null) PngWriter.Write(name, img.Rgba, result.Width, result.Height, 4, text);
+            else PngWriter.Write(name, img.Rgb, result.Width, result.Height, 3, text);
+            files.Add(name);
+            if (vis && img.Preview is not null)
+            {
+                string visName = name[..^4] + "_vis.png";
+                PngWriter.Write(visName, img.Preview, result.Width, result.Height, 3, text);
+                files.Add(visName);
+            }
+        }
+        return files;
+    }
+
+    public static string InfotextFor(GenerationSettings s, string modelName, long seed)
+    {
+        var choice = SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
+        var pars = new List<KeyValuePair<string, string>>
+        {
+            new("Steps", s.Steps.ToString()),
+            new("Sampler", SamplerDisplay.Name(choice.Sampler)),
+            new("Schedule type", SamplerDisplay.Name(choice.Schedule)),
+            new("CFG scale", Infotext.Number(s.Cfg)),
+            new("Seed", seed.ToString()),
+            new("Size", $"{s.Width}x{s.Height}"),
+            new("Model", modelName),
+            new("RNG", s.Rng == "cpu" ? "CPU" : "GPU"),
+            new("layerdiffusion_enabled", "True"),
+            new("layerdiffusion_method", LayerMethods.DisplayName(s.Method)),
+            new("layerdiffusion_weight", Infotext.Number(s.Weight)),
+            new("layerdiffusion_ending_step", Infotext.Number(s.StopAt)),
+            new("Version", "LayerDiffusion.Native " + BuildInfo.Commit[..Math.Min(10, BuildInfo.Commit.Length)]),
+        };
+        return Infotext.Format(s.Prompt, s.Negative, pars);
+    }
+
+    /// <summary>`--save-latent`: tensor `latent` [B, 4, h/8, w/8], the unscaled VAE latent (sampler latent / 0.13025).</summary>
+    internal static void SaveLatent(string path, GenerationResult r)
+    {
+        var unscaled = r.Latent.Select(v => v / Models.Vae.SdxlVae.ScalingFactor).ToArray();
+        int per = unscaled.Length / r.Images.Count;
+        new SafeTensorsWriter().Add("latent", [r.Images.Count, per / (r.Height / 8 * (r.Width / 8)), r.Height / 8, r.Width / 8], unscaled).Write(path);
+    }
+
+    private static void WriteJson(string path, GenerationSettings s, GenerationResult r, List<string> files, IBackend backend)
+    {
+        using var fs = File.Create(path);
+        using var w = new Utf8JsonWriter(fs, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        w.WriteString("device", backend.Name);
+        w.WriteString("commit", BuildInfo.Commit);
+        w.WriteNumber("width", s.Width);
+        w.WriteNumber("height", s.Height);
+        w.WriteNumber("steps", s.Steps);
+        w.WriteNumber("seed", s.Seed);
+        w.WriteString("method", LayerMethods.Name(s.Method));
+        w.WriteStartObject("phase_ms");
+        foreach (var (k, v) in r.PhaseMs) w.WriteNumber(k, Math.Round(v, 3));
+        w.WriteEndObject();
+        if (backend is IBackendDiagnostics d) w.WriteNumber("peak_bytes", d.PeakBytes);
+        w.WriteNumber("managed_heap_bytes", GC.GetTotalMemory(false));
+        w.WriteStartArray("files");
+        foreach (var f in files) w.WriteStringValue(f);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void Help(string command)
+    {
+        Console.WriteLine(command == "layer"
+            ? "ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg --fg/--bg/--blend IMAGE.png --model CKPT --tokenizer TOK --layer-model FILE|--models-dir DIR [options]"
+            : "ld generate [--demo] [--method attn|conv] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE | --models-dir DIR) [options]");
+        Console.WriteLine("options: --prompt --negative --steps --cfg --sampler --schedule --seed --rng cpu|gpu --width --height --batch");
+        Console.WriteLine("         --weight [-1,3] --stop-at [0,1] --device auto|cpu|cuda --precision fp32|fp16|bf16 --out FILE.png --vis");
+        Console.WriteLine("         --save-latent FILE.safetensors --json FILE --quiet --resize-mode crop|resize|fill");
+    }
+}

@@ -1,0 +1,66 @@
+using LayerDiffusion.Native.Models.Synthetic;
+using LayerDiffusion.Native.Pipelines;
+using LayerDiffusion.Native.Text;
+
+namespace LayerDiffusion.Native.Cli;
+
+/// <summary>The options `generate`, `layer` and `img2img` share, parsed and validated into settings and model paths.</summary>
+public static class GenerationOptions
+{
+    public static readonly string[] ValueOptions =
+    [
+        "--model", "--layer-model", "--transparent-decoder", "--transparent-encoder", "--models-dir", "--tokenizer",
+        "--prompt", "--negative", "--steps", "--cfg", "--sampler", "--schedule", "--seed", "--rng", "--width", "--height",
+        "--batch", "--weight", "--stop-at", "--device", "--out", "--preview-every", "--json", "--precision", "--save-latent",
+        "--resize-mode",
+    ];
+
+    public static readonly string[] Flags = ["--demo", "--vis", "--quiet", "--help"];
+
+    public static GenerationSettings Settings(ArgParser p, LayerMethod method, bool demo) => new()
+    {
+        Prompt = p.Get("--prompt", demo ? "a glass bottle, high quality" : ""),
+        Negative = p.Get("--negative", demo ? "bad, ugly" : ""),
+        Steps = p.Int("--steps", demo ? 8 : 20, 1, 1000),
+        Cfg = (float)p.Double("--cfg", 5, 0, 100),
+        Sampler = p.Get("--sampler", demo ? "euler" : "euler_a"),
+        Schedule = p.Get("--schedule"),
+        Seed = p.Long("--seed", 12345, 0, uint.MaxValue),
+        Rng = p.Get("--rng", "gpu"),
+        Width = p.Int("--width", demo ? 128 : 1024, 64, 8192),
+        Height = p.Int("--height", demo ? 128 : 1024, 64, 8192),
+        Batch = p.Int("--batch", 1, 1, 64),
+        Method = method,
+        Weight = (float)p.Double("--weight", 1, -1, 3),
+        StopAt = (float)p.Double("--stop-at", 1, 0, 1),
+    };
+
+    /// <summary>Model files: the demo's, or the user's (checkpoint, tokenizer, and the LayerDiffusion files by option or --models-dir).</summary>
+    public static (ModelPaths Paths, ITokenizer Tokenizer) Models(ArgParser p, LayerMethod method, bool demo)
+    {
+        if (demo)
+        {
+            foreach (var o in new[] { "--model", "--layer-model", "--transparent-decoder", "--tokenizer", "--models-dir" })
+                if (p.Has(o)) throw new InvalidOptionException(o, "cannot be combined with --demo (the demo brings its own models)");
+            var files = DemoModels.Ensure(DemoModels.DefaultDir);
+            return (new ModelPaths { Checkpoint = files.Checkpoint, LayerModel = files.AttentionLora, TransparentDecoder = files.Decoder },
+                DemoModels.Tokenizer());
+        }
+        string model = p.Get("--model") ?? throw new InvalidOptionException("--model", "is required (an SDXL .safetensors checkpoint), or use --demo");
+        string tokenizer = p.Get("--tokenizer") ?? throw new InvalidOptionException("--tokenizer",
+            "is required: a diffusers tokenizer folder, vocab.json + merges.txt folder, or bpe_simple_vocab_16e6.txt.gz");
+        var paths = new ModelPaths
+        {
+            Checkpoint = MustExist("--model", model),
+            LayerModel = OptionalFile(p, "--layer-model"),
+            TransparentDecoder = OptionalFile(p, "--transparent-decoder"),
+            TransparentEncoder = OptionalFile(p, "--transparent-encoder"),
+        }.WithModelsDir(p.Get("--models-dir"), method);
+        return (paths, ClipTokenizer.Load(tokenizer));
+    }
+
+    private static string? OptionalFile(ArgParser p, string option) => p.Get(option) is { } v ? MustExist(option, v) : null;
+
+    private static string MustExist(string option, string path) =>
+        File.Exists(path) ? path : throw new InvalidOptionException(option, $"{path}: file not found");
+}

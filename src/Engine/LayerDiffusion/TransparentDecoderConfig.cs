@@ -1,0 +1,83 @@
+using LayerDiffusion.Native.Models.Unet;
+
+namespace LayerDiffusion.Native.LayerDiffusion;
+
+/// <summary>One down or up block of the transparent decoder's UNet1024.</summary>
+public sealed record TransparentDecoderBlock(int OutChannels, int Layers, bool HasAttention, bool Resamples);
+
+/// <summary>
+/// The configuration of LayerDiffusion's transparent VAE decoder (UNet1024), read from the tensor shapes of a file in
+/// the released diffusers key layout: block widths from each block's first conv, layer counts from the resnets
+/// present, attention and resampling from the keys present. Two things are not visible in shapes and are the
+/// architecture's constants: GroupNorm uses 4 groups (eps 1e-5) everywhere, and attention heads are 8 wide.
+/// </summary>
+public sealed record TransparentDecoderConfig(
+    int PixelChannels,
+    int OutChannels,
+    int LatentChannels,
+    int BaseChannels,
+    TransparentDecoderBlock[] Down,
+    TransparentDecoderBlock[] Up)
+{
+    public const int Groups = 4;
+    public const float Eps = 1e-5f;
+    public const int HeadWidth = 8;
+    /// <summary>Pixels per latent cell (the SDXL VAE's factor); the latent is added where the state is this much smaller.</summary>
+    public const int LatentFactor = 8;
+
+    /// <summary>Image sides must be multiples of this: each downsampler halves, and skips are concatenated back.</summary>
+    public int SizeMultiple => 1 << Down.Count(b => b.Resamples);
+
+    /// <summary>Down block before which the projected latent is added: the first one that runs at 1/8 resolution.</summary>
+    public int LatentBlock
+    {
+        get
+        {
+            int downs = 0;
+            for (int i = 0; i < Down.Length; i++)
+            {
+                if (1 << downs == LatentFactor) return i;
+                if (Down[i].Resamples) downs++;
+            }
+            return -1;
+        }
+    }
+
+    public static TransparentDecoderConfig Infer(WeightStore f)
+    {
+        int[] S(string name) => f.Contains(name) ? f.ShapeOf(name) : throw new ModelFormatException(f.Source, f.Prefix + name, "missing: not a transparent VAE decoder (UNet1024) file");
+        var convIn = S("conv_in.weight");
+        var latentIn = S("latent_conv_in.weight");
+        var convOut = S("conv_out.weight");
+        if (convIn.Length != 4) throw new ModelFormatException(f.Source, f.Prefix + "conv_in.weight", "expected a 4-D conv weight");
+        if (latentIn.Length != 4) throw new ModelFormatException(f.Source, f.Prefix + "latent_conv_in.weight", "expected a 4-D conv weight");
+        if (convOut.Length != 4) throw new ModelFormatException(f.Source, f.Prefix + "conv_out.weight", "expected a 4-D conv weight");
+
+        var down = ReadBlocks(f, "down_blocks", "downsamplers");
+        var up = ReadBlocks(f, "up_blocks", "upsamplers");
+        if (down.Length == 0) throw new ModelFormatException(f.Source, f.Prefix + "down_blocks.0.resnets.0.conv1.weight", "missing: no down blocks");
+        if (up.Length != down.Length)
+            throw new ModelFormatException(f.Source, null, $"{down.Length} down blocks but {up.Length} up blocks");
+        S("mid_block.resnets.0.conv1.weight");
+        var config = new TransparentDecoderConfig(convIn[1], convOut[0], latentIn[1], convIn[0], down, up);
+        if (config.LatentBlock < 0)
+            throw new ModelFormatException(f.Source, f.Prefix + "latent_conv_in.weight", $"the down path never reaches 1/{LatentFactor} resolution, so there is nowhere to add the latent");
+        return config;
+    }
+
+    private static TransparentDecoderBlock[] ReadBlocks(WeightStore f, string kind, string resampler)
+    {
+        var blocks = new List<TransparentDecoderBlock>();
+        for (int i = 0; f.Contains($"{kind}.{i}.resnets.0.conv1.weight"); i++)
+        {
+            string p = $"{kind}.{i}.";
+            int layers = 0;
+            while (f.Contains($"{p}resnets.{layers}.conv1.weight")) layers++;
+            int outCh = f.ShapeOf($"{p}resnets.0.conv1.weight")[0];
+            bool attn = f.Contains($"{p}attentions.0.to_q.weight");
+            bool resample = f.Contains($"{p}{resampler}.0.conv.weight");
+            blocks.Add(new TransparentDecoderBlock(outCh, layers, attn, resample));
+        }
+        return blocks.ToArray();
+    }
+}

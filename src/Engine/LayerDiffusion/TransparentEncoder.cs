@@ -1,0 +1,97 @@
+using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.Imaging;
+using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Models.Unet;
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.LayerDiffusion;
+
+/// <summary>
+/// LayerDiffusion's transparent VAE encoder (LatentTransparencyOffsetEncoder): a plain conv stack over
+/// [alpha, padded RGB] in [0, 1] that outputs a latent-sized offset; img2img uses z = mean + std · offset.
+/// The released file keeps nn.Sequential indices: convs at blocks.0, 2, ..., with SiLU between them (odd indices).
+/// All convs are 3×3, padding 1; the stack is stage pairs (widen, keep), and each stage after the first opens
+/// with a stride-2 conv (blocks.4, 8, 12 in the release), then a final conv to the latent channels.
+/// </summary>
+public sealed class TransparentEncoder
+{
+    private readonly IBackend _b;
+    private readonly (Tensor W, Tensor B, int Stride)[] _convs;
+
+    public int InChannels { get; }
+    public int LatentChannels { get; }
+    /// <summary>Pixels per latent cell: 2 to the number of stride-2 convs (8 for the released encoder).</summary>
+    public int Downscale { get; }
+
+    public static TransparentEncoder Load(IBackend backend, SafeTensorsFile file) => new(WeightStore.Load(backend, file, ""));
+
+    public TransparentEncoder(WeightStore w)
+    {
+        _b = w.Backend;
+        int n = 0;
+        while (w.Contains($"blocks.{2 * n}.weight")) n++;
+        if (n < 2) throw new ModelFormatException(w.Source, w.Prefix + "blocks.0.weight", "missing: not a transparent VAE encoder (LatentTransparencyOffsetEncoder) file");
+        if (n % 2 == 0) throw new ModelFormatException(w.Source, w.Prefix + $"blocks.{2 * (n - 1)}.weight", $"{n} convs: expected stage pairs plus one output conv (an odd count)");
+        var convs = new (Tensor, Tensor, int)[n];
+        var first = w.ShapeOf("blocks.0.weight");
+        if (first.Length != 4) throw new ModelFormatException(w.Source, w.Prefix + "blocks.0.weight", "expected a 4-D conv weight");
+        int ch = InChannels = first[1];
+        int downs = 0;
+        for (int j = 0; j < n; j++)
+        {
+            string name = $"blocks.{2 * j}";
+            var shape = w.ShapeOf(name + ".weight");
+            if (shape.Length != 4) throw new ModelFormatException(w.Source, w.Prefix + name + ".weight", "expected a 4-D conv weight");
+            int outCh = shape[0];
+            // Stage s ≥ 1 starts at conv 2s; the last conv (n - 1) is the output head, not a stage.
+            int stride = j >= 2 && j % 2 == 0 && j < n - 1 ? 2 : 1;
+            if (stride == 2) downs++;
+            convs[j] = (w.Get(name + ".weight", outCh, ch, 3, 3), w.Get(name + ".bias", outCh), stride);
+            ch = outCh;
+        }
+        _convs = convs;
+        LatentChannels = ch;
+        Downscale = 1 << downs;
+    }
+
+    /// <summary>[B, 4, H, W] (alpha, padded RGB; H, W multiples of <see cref="Downscale"/>) → offset [B, 4, H/8, W/8].</summary>
+    public Tensor Forward(Tensor input)
+    {
+        if (input.Rank != 4 || input.Dim(1) != InChannels)
+            throw new ArgumentException($"transparent encoder: input must be [B, {InChannels}, H, W], got {Shape.Format(input.Shape)}");
+        if (input.Dim(2) % Downscale != 0 || input.Dim(3) % Downscale != 0)
+            throw new ArgumentException($"transparent encoder: image size {input.Dim(3)}x{input.Dim(2)} is not a multiple of {Downscale}");
+        var h = input;
+        for (int j = 0; j < _convs.Length; j++)
+        {
+            var (w, bias, stride) = _convs[j];
+            var y = _b.Conv2d(h, w, bias, stride, 1);
+            if (!ReferenceEquals(h, input)) h.Dispose();
+            h = y;
+            if (j < _convs.Length - 1)
+            {
+                var act = _b.Silu(h);
+                h.Dispose();
+                h = act;
+            }
+        }
+        return h;
+    }
+
+    /// <summary>
+    /// The encoder input for one RGBA image (bytes [H, W, 4]): planar [4, H, W] of alpha / 255 then
+    /// <see cref="PadRgb"/>'s colour, the channel order the released weights were trained with.
+    /// </summary>
+    public static float[] BuildInput(ReadOnlySpan<byte> rgba, int width, int height)
+    {
+        var padded = PadRgb.Compute(rgba, width, height);
+        int plane = width * height;
+        var chw = new float[4 * plane];
+        for (int i = 0; i < plane; i++)
+        {
+            chw[i] = rgba[i * 4 + 3] / 255f;
+            for (int c = 0; c < 3; c++) chw[(c + 1) * plane + i] = padded.Data[i * 3 + c];
+        }
+        return chw;
+    }
+}

@@ -1,0 +1,50 @@
+using LayerDiffusion.Native.Models.Unet;
+using LayerDiffusion.Native.Text;
+
+namespace LayerDiffusion.Native.Models.Synthetic;
+
+/// <summary>
+/// The built-in demo model behind `ld generate --demo`: a tiny SDXL-topology checkpoint, an attention LoRA and a
+/// transparent decoder, all with deterministic random weights written to real safetensors files on first use, and a
+/// byte-level tokenizer. It exercises every stage of the real pipeline in seconds on a CPU; its images are noise.
+/// </summary>
+public static class DemoModels
+{
+    public const int VocabSize = 260;
+    public const ulong Seed = 20240227;
+
+    public static UnetConfig Unet { get; } = new(4, 4, 32, [1, 2, 4], 2, [0, 0, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 0, 0, 0], 1, 128,
+        32 + 6 * VectorConditioning.SizeEmbeddingWidth, 128);
+
+    public static SdxlSizes Sizes { get; } = new(64, 2, 64, 2, 32, [32, 32, 64, 64], 1, Vocab: VocabSize);
+
+    public static int[] DecoderWidths { get; } = [8, 8, 16, 16, 32, 32, 32];
+
+    public sealed record Files(string Checkpoint, string AttentionLora, string Decoder);
+
+    /// <summary>Writes the demo files into <paramref name="dir"/> unless they are already there.</summary>
+    public static Files Ensure(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        var files = new Files(Path.Combine(dir, "demo_sdxl.safetensors"), Path.Combine(dir, "demo_layer_xl_transparent_attn.safetensors"),
+            Path.Combine(dir, "demo_vae_transparent_decoder.safetensors"));
+        WriteOnce(files.Checkpoint, p => SyntheticWeights.Write(SdxlLayout.Checkpoint(Unet, Sizes), p, Seed));
+        WriteOnce(files.AttentionLora, p => SyntheticWeights.Write(LayerDiffusionLayout.AttentionLora(Unet, 4), p, Seed + 1));
+        WriteOnce(files.Decoder, p => SyntheticWeights.Write(LayerDiffusionLayout.TransparentDecoder(DecoderWidths), p, Seed + 2));
+        return files;
+    }
+
+    public static ITokenizer Tokenizer() => new ByteLevelTokenizer(VocabSize);
+
+    /// <summary>Default cache folder for the demo files.</summary>
+    public static string DefaultDir =>
+        Path.Combine(Environment.GetEnvironmentVariable("LD_CACHE_DIR") is { Length: > 0 } c ? c : Path.Combine(Path.GetTempPath(), "ld-cache"), $"demo-v1-{Seed}");
+
+    private static void WriteOnce(string path, Action<string> write)
+    {
+        if (File.Exists(path)) return;
+        string tmp = path + "." + Environment.ProcessId + ".tmp";
+        write(tmp);
+        File.Move(tmp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,102 @@
+using System.Runtime.InteropServices;
+using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.Models.Synthetic;
+
+/// <summary>
+/// Deterministic random weights for a layout, written as a real safetensors file so every loader path is the
+/// production one. Each tensor's values depend only on (seed, tensor name), never on order. Magnitudes follow
+/// the usual initialisations (weights ~ N(0, 1/fan_in), norms near 1, small biases) so activations stay finite.
+/// </summary>
+public static class SyntheticWeights
+{
+    public static void Write(TensorLayout layout, string path, ulong seed, DType floatType = DType.F16)
+    {
+        var w = new SafeTensorsWriter().AddMetadata("ld_synthetic", "random weights made by LayerDiffusion.Native; not a trained model");
+        foreach (var t in layout.Tensors)
+        {
+            if (t.Kind == ParamKind.Index)
+            {
+                int n = t.Shape[^1];
+                var ids = new long[Shape.Size(t.Shape)];
+                for (int i = 0; i < ids.Length; i++) ids[i] = i % n;
+                w.Add(t.Name, t.Shape, ids);
+                continue;
+            }
+            var values = Values(t, seed);
+            w.Add(t.Name, floatType, t.Shape, Encode(values, floatType));
+        }
+        w.Write(path);
+    }
+
+    public static float[] Values(TensorSpec t, ulong seed)
+    {
+        var v = new float[Shape.Size(t.Shape)];
+        var rng = new SplitMix(seed ^ Fnv(t.Name));
+        int fanIn = t.Shape.Length >= 2 ? (int)(Shape.Count(t.Shape) / t.Shape[0]) : 1;
+        (float mean, float std) = t.Kind switch
+        {
+            ParamKind.Weight => (0f, 1f / MathF.Sqrt(fanIn)),
+            ParamKind.Bias => (0f, 0.02f),
+            ParamKind.NormWeight => (1f, 0.05f),
+            ParamKind.NormBias => (0f, 0.02f),
+            ParamKind.Embedding => (0f, 0.5f),
+            _ => (1f, 0f),
+        };
+        for (int i = 0; i < v.Length; i++) v[i] = mean + std * rng.NextGaussian();
+        return v;
+    }
+
+    private static byte[] Encode(float[] v, DType t)
+    {
+        switch (t)
+        {
+            case DType.F32: return MemoryMarshal.AsBytes(v.AsSpan()).ToArray();
+            case DType.F16:
+            {
+                var h = new Half[v.Length];
+                for (int i = 0; i < v.Length; i++) h[i] = (Half)v[i];
+                return MemoryMarshal.AsBytes(h.AsSpan()).ToArray();
+            }
+            case DType.BF16:
+            {
+                var b = new ushort[v.Length];
+                for (int i = 0; i < v.Length; i++) b[i] = IO.Convert.ToBFloat16(v[i]);
+                return MemoryMarshal.AsBytes(b.AsSpan()).ToArray();
+            }
+            default: throw new ArgumentException($"synthetic weights cannot be stored as {t}");
+        }
+    }
+
+    private static ulong Fnv(string s)
+    {
+        ulong h = 14695981039346656037UL;
+        foreach (char c in s) { h ^= c; h *= 1099511628211UL; }
+        return h;
+    }
+
+    /// <summary>SplitMix64 with a Box–Muller transform: small, fast and identical on every platform.</summary>
+    private struct SplitMix(ulong state)
+    {
+        private ulong _s = state;
+        private float _spare = float.NaN;
+
+        private ulong Next()
+        {
+            ulong z = _s += 0x9E3779B97F4A7C15UL;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
+        }
+
+        public float NextGaussian()
+        {
+            if (!float.IsNaN(_spare)) { float s = _spare; _spare = float.NaN; return s; }
+            double u1 = ((Next() >> 11) + 1.0) / 9007199254740993.0, u2 = (Next() >> 11) / 9007199254740992.0;
+            double r = Math.Sqrt(-2 * Math.Log(u1));
+            _spare = (float)(r * Math.Sin(2 * Math.PI * u2));
+            return (float)(r * Math.Cos(2 * Math.PI * u2));
+        }
+    }
+}

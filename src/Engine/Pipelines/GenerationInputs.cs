@@ -1,0 +1,21 @@
+namespace LayerDiffusion.Native.Pipelines;
+
+/// <summary>An RGBA image in memory: 8-bit straight alpha, row-major, 4 bytes a pixel.</summary>
+public sealed record RgbaImage(int Width, int Height, byte[] Pixels)
+{
+    public static RgbaImage FromPng(string path)
+    {
+        var png = Imaging.Png.PngReader.Read(path);
+        return new RgbaImage(png.Width, png.Height, png.ToRgba());
+    }
+}
+
+/// <summary>The images a workflow starts from: condition images for the layer methods, the init image for img2img.</summary>
+public sealed record GenerationInputs
+{
+    public RgbaImage? Foreground { get; init; }
+    public RgbaImage? Background { get; init; }
+    public RgbaImage? Blend { get; init; }
+    public RgbaImage? Init { get; init; }
+    public Imaging.ResizeMode ResizeMode { get; init; } = Imaging.ResizeMode.CropAndResize;
+}

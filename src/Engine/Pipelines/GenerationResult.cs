@@ -1,0 +1,23 @@
+using LayerDiffusion.Native.Models.Clip;
+
+namespace LayerDiffusion.Native.Pipelines;
+
+/// <summary>One image of a run: the opaque RGB the VAE decoded, and for transparent methods the RGBA and its preview.</summary>
+public sealed record GeneratedImage(long Seed, byte[] Rgb, byte[]? Rgba, byte[]? Preview);
+
+/// <summary>Everything a run produced, intermediate tensors included (the golden checks compare them).</summary>
+public sealed record GenerationResult
+{
+    public required int Width { get; init; }
+    public required int Height { get; init; }
+    /// <summary>The initial unit noise of the batch, [B, C, H/8, W/8].</summary>
+    public required float[] Noise { get; init; }
+    public required PromptEmbedding Positive { get; init; }
+    public required PromptEmbedding Negative { get; init; }
+    /// <summary>The sampler's final latent (VAE scale, i.e. before dividing by 0.13025), [B, C, H/8, W/8].</summary>
+    public required float[] Latent { get; init; }
+    public required IReadOnlyList<GeneratedImage> Images { get; init; }
+    /// <summary>Per UNet call: whether the patched model ran (Stop At).</summary>
+    public required IReadOnlyList<bool> PatchedCalls { get; init; }
+    public required IReadOnlyDictionary<string, double> PhaseMs { get; init; }
+}

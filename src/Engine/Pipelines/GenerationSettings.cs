@@ -1,0 +1,45 @@
+namespace LayerDiffusion.Native.Pipelines;
+
+/// <summary>Every user-facing setting of a generation, validated in one place so each bad value is one clear error.</summary>
+public sealed record GenerationSettings
+{
+    public string Prompt { get; init; } = "";
+    public string Negative { get; init; } = "";
+    public int Steps { get; init; } = 20;
+    public float Cfg { get; init; } = 5f;
+    public string Sampler { get; init; } = "euler_a";
+    public string? Schedule { get; init; }
+    public long Seed { get; init; } = 12345;
+    /// <summary>"cpu" (PyTorch CPU randn) or "gpu" (PyTorch CUDA randn, Forge's default).</summary>
+    public string Rng { get; init; } = "gpu";
+    public int Width { get; init; } = 1024;
+    public int Height { get; init; } = 1024;
+    public int Batch { get; init; } = 1;
+    public LayerMethod Method { get; init; } = LayerMethod.Attn;
+    /// <summary>Patch strength ("Weight" in the extension), in [-1, 3].</summary>
+    public float Weight { get; init; } = 1f;
+    /// <summary>"Stop At" in [0, 1]; 1 never switches back to the unpatched UNet.</summary>
+    public float StopAt { get; init; } = 1f;
+    /// <summary>img2img denoising strength in (0, 1].</summary>
+    public float Denoise { get; init; } = 1f;
+
+    public void Validate()
+    {
+        if (Steps < 1 || Steps > 1000) throw new InvalidOptionException("--steps", $"{Steps} is out of range [1, 1000]");
+        if (!float.IsFinite(Cfg) || Cfg < 0 || Cfg > 100) throw new InvalidOptionException("--cfg", $"{Cfg} is out of range [0, 100]");
+        CheckSize("--width", Width);
+        CheckSize("--height", Height);
+        if (Batch < 1 || Batch > 64) throw new InvalidOptionException("--batch", $"{Batch} is out of range [1, 64]");
+        if (!(Weight >= -1 && Weight <= 3)) throw new InvalidOptionException("--weight", $"{Weight} is out of range [-1, 3]");
+        if (!(StopAt >= 0 && StopAt <= 1)) throw new InvalidOptionException("--stop-at", $"{StopAt} is out of range [0, 1]");
+        if (!(Denoise > 0 && Denoise <= 1)) throw new InvalidOptionException("--denoise", $"{Denoise} is out of range (0, 1]");
+        if (Seed < 0 || Seed > uint.MaxValue) throw new InvalidOptionException("--seed", $"{Seed} is out of range [0, 4294967295]");
+        if (Rng is not ("cpu" or "gpu")) throw new InvalidOptionException("--rng", $"'{Rng}' is not one of cpu, gpu");
+    }
+
+    private static void CheckSize(string option, int v)
+    {
+        if (v < 64 || v > 8192) throw new InvalidOptionException(option, $"{v} is out of range [64, 8192]");
+        if (v % 8 != 0) throw new InvalidOptionException(option, $"{v} is not a multiple of 8 (the VAE works on 8x8 pixel blocks)");
+    }
+}

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using LayerDiffusion.Native.Imaging;
+using LayerDiffusion.Native.Models;
+using LayerDiffusion.Native.Models.Clip;
+using LayerDiffusion.Native.Models.Vae;
+using LayerDiffusion.Native.Sampling;
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.Pipelines;
+
+/// <summary>
+/// LayerDiffusion generation end to end, as the Forge extension runs it:
+/// prompts → conditioning → seeded noise → (patched UNet + condition latents, "Stop At") → sampler → VAE decode →
+/// (transparent decoder, 8-way median) → bytes. One class for every method; the method decides the patch, the
+/// condition latents and whether the output goes through the transparent decoder.
+/// </summary>
+public sealed class LayerPipeline(ModelBundle models)
+{
+    /// <summary>Called after every sampler step (progress bars, previews).</summary>
+    public SamplerCallback? StepCallback { get; set; }
+    /// <summary>Release the text encoders once both prompts are encoded (saves their memory on the GPU).</summary>
+    public bool ReleaseTextEncoders { get; set; }
+
+    public GenerationResult Run(GenerationSettings s, GenerationInputs inputs, CancellationToken cancel = default)
+    {
+        s.Validate();
+        var sampler = SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
+        var phases = new Dictionary<string, double>();
+        var clock = Stopwatch.StartNew();
+        void Phase(string name) { phases[name] = clock.Elapsed.TotalMilliseconds; clock.Restart(); }
+
+        var positive = models.Text.Encode(s.Prompt);
+        var negative = models.Text.EncodeNegative(s.Negative);
+        if (ReleaseTextEncoders) models.ReleaseText();
+        var sizeConds = VectorConditioning.SizeConds(s.Width, s.Height);
+        var yPos = VectorConditioning.Build(positive.Pooled, sizeConds);
+        var yNeg = VectorConditioning.Build(negative.Pooled, sizeConds);
+        Phase("text");
+        cancel.ThrowIfCancellationRequested();
+
+        int channels = models.Vae.LatentChannels, h = s.Height / 8, w = s.Width / 8;
+        var concat = ConditionLatents(s, inputs, h, w);
+        Phase("condition");
+
+        var original = models.Unet;
+        var patched = models.Patched(s.Method, s.Weight);
+        Phase("patch");
+
+        var noiseSource = new SeededNoiseSource(s.Seed, s.Batch, [channels, h, w], s.Rng == "cpu" ? RngSource.Cpu : RngSource.Gpu);
+        var noise = noiseSource.Next();
+        var schedule = DiscreteSchedule.Sdxl;
+        var patchedModel = ClassifierFreeGuidance.Wrap(
+            new GuidedUnet(patched, negative, positive, yNeg, yPos, s.Batch, channels, h, w, concat).Model, s.Cfg);
+        var originalModel = ClassifierFreeGuidance.Wrap(
+            new GuidedUnet(original, negative, positive, yNeg, yPos, s.Batch, channels, h, w, null).Model, s.Cfg);
+        var stopAt = new StopAtSwitch(patchedModel, originalModel, s.StopAt, schedule);
+        var sigmas = Sampler.Sigmas(sampler, schedule);
+        var latent = Sampler.Run(sampler, schedule, stopAt.Model, noise, StepNoise.For(sampler, noiseSource, sigmas), StepCallback, cancel);
+        Phase("sample");
+
+        var images = Decode(s, latent, noiseSource.Seeds, channels, h, w, cancel, Phase);
+        return new GenerationResult
+        {
+            Width = s.Width, Height = s.Height, Noise = noise, Positive = positive, Negative = negative,
+            Latent = latent, Images = images, PatchedCalls = stopAt.PatchedCalls, PhaseMs = phases,
+        };
+    }
+
+    /// <summary>
+    /// The layer methods' condition latents, [1, 4k, h, w]: each RGBA image composited on 50% grey, fitted to the
+    /// generation size, VAE-encoded (posterior mean) and scaled by 0.13025, in the method's channel order.
+    /// </summary>
+    private float[]? ConditionLatents(GenerationSettings s, GenerationInputs inputs, int h, int w)
+    {
+        RgbaImage Need(RgbaImage? img, string option) =>
+            img ?? throw new InvalidOptionException(option, $"method {LayerMethods.Name(s.Method)} needs this image");
+        RgbaImage[] images = s.Method switch
+        {
+            LayerMethod.Fg2Ble => [Need(inputs.Foreground, "--fg")],
+            LayerMethod.Bg2Ble => [Need(inputs.Background, "--bg")],
+            LayerMethod.FgBle2Bg => [Need(inputs.Foreground, "--fg"), Need(inputs.Blend, "--blend")],
+            LayerMethod.BgBle2Fg => [Need(inputs.Background, "--bg"), Need(inputs.Blend, "--blend")],
+            _ => [],
+        };
+        if (images.Length == 0) return null;
+        var b = models.Backend;
+        var result = new List<float>();
+        foreach (var img in images)
+        {
+            var fitted = ConditionImage.Prepare(img.Pixels, img.Width, img.Height, s.Width, s.Height, inputs.ResizeMode);
+            var pixels = b.FromHost(ConditionImage.ToVaeInput(fitted), 1, 3, s.Height, s.Width);
+            var (mean, _) = models.Vae.EncodeMoments(pixels);
+            var z = b.ToHost(mean);
+            if (z.Length != 4 * h * w) throw new LdException($"condition latent has {z.Length} values, expected {4 * h * w}");
+            foreach (var v in z) result.Add(v * SdxlVae.ScalingFactor);
+        }
+        return result.ToArray();
+    }
+
+    private List<GeneratedImage> Decode(GenerationSettings s, float[] latent, IReadOnlyList<long> seeds, int channels, int h, int w,
+        CancellationToken cancel, Action<string> phase)
+    {
+        var b = models.Backend;
+        int per = channels * h * w;
+        var rgbs = new List<(byte[] Rgb, float[] Unscaled)>();
+        for (int i = 0; i < s.Batch; i++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var unscaled = new float[per];
+            for (int j = 0; j < per; j++) unscaled[j] = latent[i * per + j] / SdxlVae.ScalingFactor;
+            var pixels = models.Vae.Decode(b.FromHost(unscaled, 1, channels, h, w));
+            rgbs.Add((ImageBytes.VaePixelsToRgb(b.ToHost(pixels), s.Height, s.Width), unscaled));
+        }
+        phase("vae_decode");
+        var images = new List<GeneratedImage>();
+        for (int i = 0; i < s.Batch; i++)
+        {
+            var (rgb, unscaled) = rgbs[i];
+            if (!LayerMethods.OutputsTransparent(s.Method))
+            {
+                images.Add(new GeneratedImage(seeds[i], rgb, null, null));
+                continue;
+            }
+            cancel.ThrowIfCancellationRequested();
+            var pixel = b.FromHost(ImageBytes.ToPlanarUnit(rgb, s.Height, s.Width, 3), 1, 3, s.Height, s.Width);
+            var decoded = b.ToHost(models.Decoder.DecodeAugmented(pixel, b.FromHost(unscaled, 1, channels, h, w)));
+            images.Add(new GeneratedImage(seeds[i], rgb,
+                ImageBytes.StraightRgba(decoded, s.Height, s.Width), ImageBytes.CheckerboardPreview(decoded, s.Height, s.Width)));
+        }
+        phase("transparent_decode");
+        return images;
+    }
+}

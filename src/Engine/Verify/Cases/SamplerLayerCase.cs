@@ -1,0 +1,65 @@
+using LayerDiffusion.Native.LayerDiffusion;
+using LayerDiffusion.Native.Models.Unet;
+using LayerDiffusion.Native.Sampling;
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.Verify.Cases;
+
+/// <summary>
+/// sampler_layer: sampling with a concat-conditioned layer model merged into the UNet and LayerDiffusion's
+/// "Stop At": the patched UNet (with the concat latents) runs while σ ≥ percent_to_sigma(p), the original UNet
+/// without them afterwards. Emits each run's latent, which steps were patched, and the switch sigmas.
+/// </summary>
+public sealed class SamplerLayerCase : ICaseRunner
+{
+    public string CaseName => "sampler_layer";
+
+    public void Run(CaseContext ctx)
+    {
+        var s = ctx.Settings;
+        var schedule = DiscreteSchedule.Sdxl;
+        var runs = s.GetProperty("outputs").EnumerateObject().Select(o => (Name: o.Name, StopAt: o.Value.GetProperty("stop_at").GetDouble())).ToArray();
+
+        // The switch points need no model.
+        foreach (var output in ctx.Case.Outputs.Where(o => o.Name.StartsWith("sigma_end_", StringComparison.Ordinal)))
+        {
+            string suffix = output.Name["sigma_end_".Length..];
+            foreach (var run in runs.Where(r => r.Name == suffix || r.Name.EndsWith("_" + suffix, StringComparison.Ordinal)))
+                ctx.Emit(output.Name, [(float)schedule.PercentToSigma(run.StopAt)]);
+        }
+
+        if (!SamplingCaseInputs.IsNoiseTimesSigma0(s)) return;
+        var settings = SamplerSettings.Parse(s.GetProperty("sampler").GetString()!, s.GetProperty("schedule").GetString(),
+            SamplingCaseInputs.Steps(ctx), SamplingCaseInputs.Timesteps(s));
+        if (settings.Sampler.IsStochastic()) return; // no recorded step noise in this case
+        float cfg = SamplingCaseInputs.Cfg(ctx);
+
+        var b = ctx.Backend;
+        using var inputs = SamplingCaseInputs.Read(ctx);
+        var original = SdxlUnet.Load(b, ctx.Weights("tiny_sdxl"));
+        var patch = PatchFile.Read(ctx.Weights(s.GetProperty("patch").GetString()!));
+        var patched = new SdxlUnet(original.Config, PatchMerger.Apply(original.Weights, patch, s.GetProperty("strength").GetSingle()));
+
+        // The widened input conv says how many concat latents the layer model takes: inputs c1, c2, … in order.
+        int latentChannels = inputs.ImageShape[0];
+        int concatCount = (patched.InChannels - latentChannels) / latentChannels;
+        var concat = new List<Tensor>();
+        for (int i = 1; i <= concatCount; i++) concat.Add(b.FromHost(ctx.InputF32($"c{i}"), ctx.InputShape($"c{i}")));
+        try
+        {
+            var patchedModel = new UnetEpsModel(patched, inputs.Context, inputs.Y, inputs.ImageShape, concat).Guided(cfg);
+            var originalModel = new UnetEpsModel(original, inputs.Context, inputs.Y, inputs.ImageShape).Guided(cfg);
+            foreach (var (name, stopAt) in runs)
+            {
+                var stop = new StopAtSwitch(patchedModel, originalModel, stopAt, schedule);
+                ctx.Emit(name, Sampler.Run(settings, schedule, stop.Model, inputs.Noise));
+                if (ctx.Wants(name + "_patched_steps"))
+                    ctx.Emit(name + "_patched_steps", stop.PatchedCalls.Select(p => p ? 1L : 0L).ToArray());
+            }
+        }
+        finally
+        {
+            foreach (var c in concat) c.Dispose();
+        }
+    }
+}
