@@ -9,7 +9,7 @@ public sealed class PngWriterTests
     private static byte[] Noise(int n, int seed)
     {
         var b = new byte[n];
-        new Random(seed).NextBytes(b);
+        new System.Random(seed).NextBytes(b);
         return b;
     }
 

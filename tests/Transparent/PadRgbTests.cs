@@ -21,7 +21,7 @@ public sealed class PadRgbTests
     [Fact]
     public void OpaquePixelsKeepTheirColourExactly()
     {
-        var rng = new Random(1);
+        var rng = new System.Random(1);
         var px = Rgba(37, 23, (_, _) => ((byte)rng.Next(256), (byte)rng.Next(256), (byte)rng.Next(256), 255));
         var padded = PadRgb.Compute(px, 37, 23);
         for (int i = 0; i < 37 * 23; i++)

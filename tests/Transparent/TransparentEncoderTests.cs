@@ -31,7 +31,7 @@ public sealed class TransparentEncoderTests
         int[] widths = [6, 6, 6, 6, 6, 6, 6, 6, 4];
         var tensors = new Dictionary<string, Tensor>();
         int inCh = 4;
-        var rng = new Random(3);
+        var rng = new System.Random(3);
         for (int j = 0; j < widths.Length; j++)
         {
             var w = new float[widths[j] * inCh * 9];

@@ -18,7 +18,7 @@ internal static class TransparentTestModels
 
     public static Tensor Random(int seed, params int[] shape)
     {
-        var rng = new Random(seed);
+        var rng = new System.Random(seed);
         var v = new float[Shape.Size(shape)];
         for (int i = 0; i < v.Length; i++) v[i] = (float)rng.NextDouble();
         return CpuBackend.Instance.FromHost(v, shape);

@@ -10,7 +10,7 @@ public sealed class ConvTests
 
     private static float[] Rand(int n, int seed)
     {
-        var r = new Random(seed);
+        var r = new System.Random(seed);
         return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
     }
 
