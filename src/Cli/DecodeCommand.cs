@@ -11,7 +11,8 @@ namespace LayerDiffusion.Native.Cli;
 
 /// <summary>
 /// `ld decode --rgb IMAGE --latent FILE.safetensors`: the transparent decoder alone, on an image and the latent it was
-/// decoded from (tensor <c>latent</c> [1, 4, h/8, w/8], the unscaled VAE latent, as `--save-latent` writes it). With
+/// decoded from (tensor <c>latent</c> [1, 4, h/8, w/8], the unscaled VAE latent, as `--save-latent` writes it; a
+/// batch [B, 4, h/8, w/8] needs --index to pick the image). With
 /// --model instead of --rgb the checkpoint's VAE decodes the latent first, as `ld generate` would. Writes the RGBA
 /// PNG (and with --vis the checkerboard preview); the image's infotext is carried over.
 /// </summary>
@@ -22,11 +23,11 @@ public static class DecodeCommand
     public static int Run(string[] args)
     {
         var p = new ArgParser("decode", args,
-            ["--rgb", "--latent", "--model", "--transparent-decoder", "--models-dir", "--out", "--device", "--precision"], ["--vis", "--help"]);
+            ["--rgb", "--latent", "--index", "--model", "--transparent-decoder", "--models-dir", "--out", "--device", "--precision"], ["--vis", "--help"]);
         if (p.Flag("--help"))
         {
             Console.WriteLine("ld decode (--rgb IMAGE.png | --model CKPT) --latent FILE.safetensors (--transparent-decoder FILE | --models-dir DIR) [--out FILE.png] [--vis]");
-            Console.WriteLine("         [--device auto|cpu|cuda] [--precision fp32|fp16|bf16]");
+            Console.WriteLine("         [--index I (image I of a batch latent)] [--device auto|cpu|cuda] [--precision fp32|fp16|bf16]");
             Console.WriteLine("  FILE.safetensors holds tensor 'latent' [1, 4, h/8, w/8]: the unscaled VAE latent (ld generate --save-latent)");
             return CommandLine.ExitOk;
         }
@@ -38,9 +39,9 @@ public static class DecodeCommand
         string output = GenerateCommand.CheckOutput(p.Get("--out", "decoded.png"));
 
         if (!File.Exists(latentPath)) throw new InvalidOptionException("--latent", $"{latentPath}: file not found");
-        var (latent, channels, latentH, latentW) = ReadLatent(latentPath);
+        var (latent, channels, latentH, latentW) = ReadLatent(latentPath, p.Has("--index") ? p.Int("--index", 0, 0) : null);
         int height = latentH * 8, width = latentW * 8;
-        PngImage? png = rgbPath is null ? null : ReadRgb(rgbPath, height, width);
+        var (rgbBytes, parameters) = rgbPath is null ? (null, null) : ReadRgb(rgbPath, height, width);
         string decoderPath = DecoderPath(p);
         if (modelPath is not null && !File.Exists(modelPath)) throw new InvalidOptionException("--model", $"{modelPath}: file not found");
 
@@ -51,10 +52,10 @@ public static class DecodeCommand
         if (decoder.Config.LatentChannels != channels)
             throw new ModelFormatException(latentPath, LatentTensor, $"has {channels} channels, but the transparent decoder {decoderPath} takes {decoder.Config.LatentChannels}");
 
-        byte[] rgb = png is not null ? ToRgb(png) : VaeDecode(backend, modelPath!, latent, channels, latentH, latentW);
+        byte[] rgb = rgbBytes ?? VaeDecode(backend, modelPath!, latent, channels, latentH, latentW);
         var (rgba, preview) = TransparentOutput.Decode(backend, decoder, rgb, latent, height, width);
 
-        var text = png?.GetText("parameters") is { } parameters ? new[] { new KeyValuePair<string, string>("parameters", parameters) } : null;
+        var text = parameters is not null ? new[] { new KeyValuePair<string, string>("parameters", parameters) } : null;
         PngWriter.Write(output, rgba, width, height, 4, text);
         Console.WriteLine(output);
         if (p.Flag("--vis"))
@@ -66,43 +67,45 @@ public static class DecodeCommand
         return CommandLine.ExitOk;
     }
 
-    /// <summary>The `latent` tensor of one image, [1, C, h, w]: any other name, rank or batch is an error naming the file.</summary>
-    private static (float[] Latent, int Channels, int Height, int Width) ReadLatent(string path)
+    /// <summary>
+    /// One image's latent [C, h, w] from tensor `latent` [B, C, h, w]: image <paramref name="index"/>, which may be left
+    /// out when B is 1. Any other name or rank, or a missing or out-of-range index, is an error naming the file.
+    /// </summary>
+    private static (float[] Latent, int Channels, int Height, int Width) ReadLatent(string path, int? index)
     {
         using var file = SafeTensorsFile.Open(path);
         if (!file.Contains(LatentTensor))
             throw new ModelFormatException(path, LatentTensor,
                 $"missing (the file holds {string.Join(", ", file.Names.Take(5))}{(file.Names.Count > 5 ? ", ..." : "")}); expected [1, 4, h/8, w/8] as `ld generate --save-latent` writes it");
         var shape = file.Info(LatentTensor).Shape;
-        if (shape.Length != 4 || shape[0] != 1 || shape[1] < 1 || shape[2] < 1 || shape[3] < 1)
-            throw new ModelFormatException(path, LatentTensor,
-                $"has shape {Tensors.Shape.Format(shape)}, expected [1, 4, h/8, w/8] (one image; save each image of a batch separately)");
-        return (file.ReadFloat32(LatentTensor), shape[1], shape[2], shape[3]);
+        if (shape.Length != 4 || shape[0] < 1 || shape[1] < 1 || shape[2] < 1 || shape[3] < 1)
+            throw new ModelFormatException(path, LatentTensor, $"has shape {Tensors.Shape.Format(shape)}, expected [1, 4, h/8, w/8]");
+        if (index is null && shape[0] > 1)
+            throw new InvalidOptionException("--index", $"{path}: tensor '{LatentTensor}' {Tensors.Shape.Format(shape)} holds {shape[0]} images; pick one with --index 0..{shape[0] - 1}");
+        int i = index ?? 0;
+        if (i >= shape[0])
+            throw new InvalidOptionException("--index", $"{i} is out of range: {path} holds {shape[0]} image(s)");
+        int per = shape[1] * shape[2] * shape[3];
+        return (file.ReadFloat32(LatentTensor)[(i * per)..((i + 1) * per)], shape[1], shape[2], shape[3]);
     }
 
-    /// <summary>The VAE-decoded image: opaque, and exactly 8× the latent in each direction.</summary>
-    private static PngImage ReadRgb(string path, int height, int width)
+    /// <summary>
+    /// The VAE-decoded image as RGB bytes, and its infotext: opaque, and exactly 8× the latent in each direction.
+    /// </summary>
+    private static (byte[] Rgb, string? Parameters) ReadRgb(string path, int height, int width)
     {
-        var (_, png) = GenerateCommand.ReadPng("--rgb", path);
+        var png = GenerateCommand.ReadPng("--rgb", path);
         if (png.Width != width || png.Height != height)
             throw new InvalidOptionException("--rgb", $"{path}: is {png.Width}x{png.Height}, but the latent is for a {width}x{height} image (8 pixels per latent cell)");
-        if (png.HasAlpha)
-        {
-            var rgba = png.ToRgba();
-            for (int i = 3; i < rgba.Length; i += 4)
-                if (rgba[i] != 255)
-                    throw new InvalidOptionException("--rgb", $"{path}: has transparent pixels; pass the opaque image the VAE decoded, not a transparent result");
-        }
-        return png;
-    }
-
-    private static byte[] ToRgb(PngImage png)
-    {
         var rgba = png.ToRgba();
-        var rgb = new byte[png.Width * png.Height * 3];
-        for (int i = 0; i < png.Width * png.Height; i++)
+        var rgb = new byte[width * height * 3];
+        for (int i = 0; i < width * height; i++)
+        {
+            if (rgba[i * 4 + 3] != 255)
+                throw new InvalidOptionException("--rgb", $"{path}: has transparent pixels; pass the opaque image the VAE decoded, not a transparent result");
             for (int c = 0; c < 3; c++) rgb[i * 3 + c] = rgba[i * 4 + c];
-        return rgb;
+        }
+        return (rgb, png.GetText("parameters"));
     }
 
     private static string DecoderPath(ArgParser p)

@@ -42,15 +42,12 @@ public static class GenerateCommand
         if (command == "layer" && method is LayerMethod.Attn or LayerMethod.Conv)
             throw new InvalidOptionException("--mode", "attn and conv are `ld generate --method`; layer modes are fg2ble, bg2ble, fgble2bg, bgble2fg");
         if (demo && method != LayerMethod.Attn) throw new InvalidOptionException("--demo", "the demo model has only the attention LoRA (method attn)");
-        if (img2img && method is not (LayerMethod.Attn or LayerMethod.Conv))
-            throw new InvalidOptionException("--method", $"img2img runs the transparent models (attn or conv), not {LayerMethods.Name(method)}");
         if (demo && img2img) throw new InvalidOptionException("--demo", "the demo model has no transparent encoder, which img2img needs; pass real model files");
         var settings = GenerationOptions.Settings(p, method, demo);
         if (img2img) settings = settings with { Denoise = p.Double("--denoise", DefaultDenoise, 0, 1, minExclusive: true) };
         settings.Validate();
-        var samplerSettings = SamplerSettings.Parse(settings.Sampler, settings.Schedule, settings.Steps);
-        if (img2img && samplerSettings.Sampler == SamplerKind.UniPc)
-            throw new InvalidOptionException("--sampler", "UniPC cannot start from an image (img2img); use euler, euler_a, dpmpp_2m or dpmpp_2m_sde");
+        SamplerSettings.Parse(settings.Sampler, settings.Schedule, settings.Steps);
+        if (img2img) TransparentImg2Img.Validate(settings);
         int previewEvery = p.Int("--preview-every", 0, 1, 10000);
         var inputs = new GenerationInputs
         {
@@ -60,7 +57,7 @@ public static class GenerateCommand
             Init = img2img ? LoadInit(p) : null,
             ResizeMode = p.Get("--resize-mode") is { } rm ? Imaging.ResizeModes.Parse(rm) : Imaging.ResizeMode.CropAndResize,
         };
-        LayerPipeline.ConditionImages(method, inputs);
+        LayerPipeline.ConditionImages(method, inputs); // a missing condition image fails here, before any model loads
         string output = CheckOutput(p.Get("--out", demo ? "demo.png" : "out.png"));
 
         var (paths, tokenizer) = GenerationOptions.Models(p, method, demo);
@@ -111,16 +108,15 @@ public static class GenerateCommand
         return output;
     }
 
-    internal static RgbaImage? LoadImage(ArgParser p, string option) => p.Get(option) is { } path ? ReadPng(option, path).Image : null;
+    private static RgbaImage? LoadImage(ArgParser p, string option) => p.Get(option) is { } path ? RgbaImage.FromPng(ReadPng(option, path)) : null;
 
     /// <summary>A PNG named by an option; a missing or unreadable file is an error naming the option and the file.</summary>
-    internal static (RgbaImage Image, PngImage Png) ReadPng(string option, string path)
+    internal static PngImage ReadPng(string option, string path)
     {
         if (!File.Exists(path)) throw new InvalidOptionException(option, $"{path}: file not found");
         try
         {
-            var png = PngReader.Read(path);
-            return (new RgbaImage(png.Width, png.Height, png.ToRgba()), png);
+            return PngReader.Read(path);
         }
         catch (PngFormatException e)
         {
@@ -132,10 +128,10 @@ public static class GenerateCommand
     private static RgbaImage LoadInit(ArgParser p)
     {
         string path = p.Get("--init") ?? throw new InvalidOptionException("--init", "is required: the RGBA PNG to start from");
-        var (image, png) = ReadPng("--init", path);
+        var png = ReadPng("--init", path);
         if (!png.HasAlpha)
             throw new InvalidOptionException("--init", $"{path}: has no alpha channel ({png.Channels} channels); transparent img2img needs an RGBA PNG");
-        return image;
+        return RgbaImage.FromPng(png);
     }
 
     internal static List<string> WriteOutputs(string output, bool vis, GenerationSettings s, string modelName, GenerationResult result,

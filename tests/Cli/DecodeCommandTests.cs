@@ -68,7 +68,7 @@ public sealed class DecodeCommandTests
     {
         { "wrong-name", "'latent'" },
         { "rank-3", "[4, 8, 8]" },
-        { "batch-2", "[2, 4, 8, 8]" },
+        { "batch-2", "--index" },
         { "size-mismatch", "96x96" },
         { "wrong-channels", "3 channels" },
     };
@@ -98,6 +98,27 @@ public sealed class DecodeCommandTests
         Assert.Contains(mention, last);
         Assert.DoesNotContain("   at ", stderr + stdout);
         Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public void IndexPicksAnImageOfABatchLatent()
+    {
+        var run = Shared.Value;
+        string batchPath = Path.Combine(run.Dir, "batch.safetensors");
+        float[] single;
+        using (var f = SafeTensorsFile.Open(run.LatentPath)) single = f.ReadFloat32("latent");
+        new SafeTensorsWriter().Add("latent", [3, 4, 8, 8], [.. new float[256], .. new float[256], .. single]).Write(batchPath);
+
+        string output = Path.Combine(run.Dir, "index2.png");
+        var (code, _, stderr) = CliRunner.Run("decode", "--rgb", run.RgbPath, "--latent", batchPath, "--index", "2",
+            "--transparent-decoder", Decoder, "--out", output, "--device", "cpu");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(run.Image.Rgba, PngReader.Read(output).Pixels);
+
+        (code, _, stderr) = CliRunner.Run("decode", "--rgb", run.RgbPath, "--latent", batchPath, "--index", "3",
+            "--transparent-decoder", Decoder, "--out", output, "--device", "cpu");
+        Assert.Equal(2, code);
+        Assert.Contains("--index", stderr);
     }
 
     [Fact]

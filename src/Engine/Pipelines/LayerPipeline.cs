@@ -26,6 +26,7 @@ public sealed class LayerPipeline(ModelBundle models)
     public GenerationResult Run(GenerationSettings s, GenerationInputs inputs, CancellationToken cancel = default)
     {
         s.Validate();
+        if (inputs.Init is not null) TransparentImg2Img.Validate(s);
         var sampler = SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
         var phases = new Dictionary<string, double>();
         var clock = Stopwatch.StartNew();
@@ -99,8 +100,6 @@ public sealed class LayerPipeline(ModelBundle models)
     private float[]? InitLatent(GenerationSettings s, GenerationInputs inputs)
     {
         if (inputs.Init is null) return null;
-        if (s.Method is not (LayerMethod.Attn or LayerMethod.Conv))
-            throw new InvalidOptionException("--method", $"img2img runs the transparent models (attn or conv), not {LayerMethods.Name(s.Method)}");
         var fitted = TransparentImg2Img.Fit(inputs.Init, s.Width, s.Height, inputs.ResizeMode);
         return TransparentImg2Img.Latent(models.Backend, models.Vae, models.Encoder, fitted);
     }

@@ -2,6 +2,7 @@ using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.LayerDiffusion;
 using LayerDiffusion.Native.Models.Vae;
+using LayerDiffusion.Native.Sampling;
 
 namespace LayerDiffusion.Native.Pipelines;
 
@@ -13,6 +14,20 @@ namespace LayerDiffusion.Native.Pipelines;
 /// </summary>
 public static class TransparentImg2Img
 {
+    /// <summary>
+    /// What img2img needs of the settings beyond <see cref="GenerationSettings.Validate"/>: a transparent method (the
+    /// init image's alpha is what the attn/conv models understand) and a k-diffusion sampler (UniPC is a timesteps
+    /// sampler with its own img2img rule in A1111, not implemented). Callers can check this before loading models.
+    /// </summary>
+    public static void Validate(GenerationSettings s)
+    {
+        if (s.Method is not (LayerMethod.Attn or LayerMethod.Conv))
+            throw new InvalidOptionException("--method", $"img2img runs the transparent models (attn or conv), not {LayerMethods.Name(s.Method)}");
+        if (SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps).Sampler == SamplerKind.UniPc)
+            throw new InvalidOptionException("--sampler", "UniPC cannot start from an image (img2img); use euler, euler_a, dpmpp_2m or dpmpp_2m_sde");
+        StartIndex(s.Steps, s.Denoise);
+    }
+
     /// <summary>
     /// A1111/Forge setup_img2img_steps with "img2img_fix_steps" off (the default): t_enc = int(min(denoise, 0.999) ·
     /// steps); sample_img2img then runs sigmas[steps − t_enc − 1 ..] of the full steps-step schedule, t_enc + 1
