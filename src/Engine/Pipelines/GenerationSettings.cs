@@ -20,8 +20,11 @@ public sealed record GenerationSettings
     public float Weight { get; init; } = 1f;
     /// <summary>"Stop At" in [0, 1]; 1 never switches back to the unpatched UNet.</summary>
     public float StopAt { get; init; } = 1f;
-    /// <summary>img2img denoising strength in (0, 1].</summary>
-    public float Denoise { get; init; } = 1f;
+    /// <summary>
+    /// img2img denoising strength in (0, 1] (A1111's default is 0.75). A double, as A1111 keeps it: the start step
+    /// int(min(denoise, 0.999) · steps) must see 0.7 as 0.7, not as float 0.69999999.
+    /// </summary>
+    public double Denoise { get; init; } = 1.0;
 
     public void Validate()
     {

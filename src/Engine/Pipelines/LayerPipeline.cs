@@ -12,7 +12,9 @@ namespace LayerDiffusion.Native.Pipelines;
 /// LayerDiffusion generation end to end, as the Forge extension runs it:
 /// prompts → conditioning → seeded noise → (patched UNet + condition latents, "Stop At") → sampler → VAE decode →
 /// (transparent decoder, 8-way median) → bytes. One class for every method; the method decides the patch, the
-/// condition latents and whether the output goes through the transparent decoder.
+/// condition latents and whether the output goes through the transparent decoder. With an init image
+/// (<see cref="GenerationInputs.Init"/>) it is transparent img2img: the sampler starts from the image's regulated
+/// latent at the step <see cref="GenerationSettings.Denoise"/> selects.
 /// </summary>
 public sealed class LayerPipeline(ModelBundle models)
 {
@@ -24,6 +26,7 @@ public sealed class LayerPipeline(ModelBundle models)
     public GenerationResult Run(GenerationSettings s, GenerationInputs inputs, CancellationToken cancel = default)
     {
         s.Validate();
+        if (inputs.Init is not null) TransparentImg2Img.Validate(s);
         var sampler = SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
         var phases = new Dictionary<string, double>();
         var clock = Stopwatch.StartNew();
@@ -40,6 +43,7 @@ public sealed class LayerPipeline(ModelBundle models)
 
         int channels = models.Vae.LatentChannels, h = s.Height / 8, w = s.Width / 8;
         var concat = ConditionLatents(s, inputs, h, w);
+        var init = InitLatent(s, inputs);
         Phase("condition");
 
         var original = models.Unet;
@@ -55,7 +59,11 @@ public sealed class LayerPipeline(ModelBundle models)
             new GuidedUnet(original, negative, positive, yNeg, yPos, s.Batch, channels, h, w, null).Model, s.Cfg);
         var stopAt = new StopAtSwitch(patchedModel, originalModel, s.StopAt, schedule);
         var sigmas = Sampler.Sigmas(sampler, schedule);
-        var latent = Sampler.Run(sampler, schedule, stopAt.Model, noise, StepNoise.For(sampler, noiseSource, sigmas), StepCallback, cancel);
+        var stepNoise = StepNoise.For(sampler, noiseSource, sigmas);
+        var latent = init is null
+            ? Sampler.Run(sampler, schedule, stopAt.Model, noise, stepNoise, StepCallback, cancel)
+            : Sampler.Run(sampler, schedule, stopAt.Model, noise, Repeat(init, s.Batch), TransparentImg2Img.StartIndex(s.Steps, s.Denoise),
+                stepNoise, StepCallback, cancel);
         Phase("sample");
 
         var images = Decode(s, latent, noiseSource.Seeds, channels, h, w, cancel, Phase);
@@ -72,16 +80,7 @@ public sealed class LayerPipeline(ModelBundle models)
     /// </summary>
     private float[]? ConditionLatents(GenerationSettings s, GenerationInputs inputs, int h, int w)
     {
-        RgbaImage Need(RgbaImage? img, string option) =>
-            img ?? throw new InvalidOptionException(option, $"method {LayerMethods.Name(s.Method)} needs this image");
-        RgbaImage[] images = s.Method switch
-        {
-            LayerMethod.Fg2Ble => [Need(inputs.Foreground, "--fg")],
-            LayerMethod.Bg2Ble => [Need(inputs.Background, "--bg")],
-            LayerMethod.FgBle2Bg => [Need(inputs.Foreground, "--fg"), Need(inputs.Blend, "--blend")],
-            LayerMethod.BgBle2Fg => [Need(inputs.Background, "--bg"), Need(inputs.Blend, "--blend")],
-            _ => [],
-        };
+        var images = ConditionImages(s.Method, inputs);
         if (images.Length == 0) return null;
         var b = models.Backend;
         var result = new List<float>();
@@ -95,6 +94,39 @@ public sealed class LayerPipeline(ModelBundle models)
             foreach (var v in z) result.Add(v * SdxlVae.ScalingFactor);
         }
         return result.ToArray();
+    }
+
+    /// <summary>Transparent img2img's start latent [1, 4, h, w] (sampler scale), or null for text-to-image.</summary>
+    private float[]? InitLatent(GenerationSettings s, GenerationInputs inputs)
+    {
+        if (inputs.Init is null) return null;
+        var fitted = TransparentImg2Img.Fit(inputs.Init, s.Width, s.Height, inputs.ResizeMode);
+        return TransparentImg2Img.Latent(models.Backend, models.Vae, models.Encoder, fitted);
+    }
+
+    private static float[] Repeat(float[] one, int times)
+    {
+        var all = new float[one.Length * times];
+        for (int i = 0; i < times; i++) one.CopyTo(all, i * one.Length);
+        return all;
+    }
+
+    /// <summary>
+    /// The method's condition images in channel order (none for attn and conv); a missing one is an error naming
+    /// its option. Callers can check this before loading any model.
+    /// </summary>
+    public static RgbaImage[] ConditionImages(LayerMethod method, GenerationInputs inputs)
+    {
+        RgbaImage Need(RgbaImage? img, string option) =>
+            img ?? throw new InvalidOptionException(option, $"method {LayerMethods.Name(method)} needs this image");
+        return method switch
+        {
+            LayerMethod.Fg2Ble => [Need(inputs.Foreground, "--fg")],
+            LayerMethod.Bg2Ble => [Need(inputs.Background, "--bg")],
+            LayerMethod.FgBle2Bg => [Need(inputs.Foreground, "--fg"), Need(inputs.Blend, "--blend")],
+            LayerMethod.BgBle2Fg => [Need(inputs.Background, "--bg"), Need(inputs.Blend, "--blend")],
+            _ => [],
+        };
     }
 
     private List<GeneratedImage> Decode(GenerationSettings s, float[] latent, IReadOnlyList<long> seeds, int channels, int h, int w,
@@ -122,10 +154,8 @@ public sealed class LayerPipeline(ModelBundle models)
                 continue;
             }
             cancel.ThrowIfCancellationRequested();
-            var pixel = b.FromHost(ImageBytes.ToPlanarUnit(rgb, s.Height, s.Width, 3), 1, 3, s.Height, s.Width);
-            var decoded = b.ToHost(models.Decoder.DecodeAugmented(pixel, b.FromHost(unscaled, 1, channels, h, w)));
-            images.Add(new GeneratedImage(seeds[i], rgb,
-                ImageBytes.StraightRgba(decoded, s.Height, s.Width), ImageBytes.CheckerboardPreview(decoded, s.Height, s.Width)));
+            var (rgba, preview) = TransparentOutput.Decode(b, models.Decoder, rgb, unscaled, s.Height, s.Width);
+            images.Add(new GeneratedImage(seeds[i], rgb, rgba, preview));
         }
         phase("transparent_decode");
         return images;
