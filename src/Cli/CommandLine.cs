@@ -13,6 +13,7 @@ public static class CommandLine
         ("decode", "transparent decoder alone: --rgb IMAGE --latent FILE.safetensors -> RGBA PNG", DecodeCommand.Run),
         ("verify", "check the engine against a golden data folder", VerifyCommand.Run),
         ("info", "describe a checkpoint, patch file or safetensors file", InfoCommand.Run),
+        ("bench", "per-component timings and peak memory (JSON + Markdown; --reference for PyTorch ratios)", BenchCommand.Run),
     ];
 
     public static int Run(string[] args)

@@ -5,22 +5,32 @@ namespace LayerDiffusion.Native.Bench;
 
 /// <summary>
 /// Times a piece of work: warm-up runs first, then repeated timed runs; reports median, p10 and p90. On a backend
-/// with diagnostics the time comes from the device (CUDA events) and the peak from its allocator.
+/// with diagnostics the time comes from the device (CUDA events) and the peak from its allocator; elsewhere from a
+/// stopwatch, and the work must end on a host read so queued device work is inside the measurement
+/// (<see cref="BenchContext.Finish"/> does that). Each measurement is wrapped in an NVTX range when libnvToolsExt
+/// is there, so Nsight Systems shows the phases by name.
 /// </summary>
 public sealed class BenchRunner(IBackend backend, int warmup, int runs, TextWriter? log = null)
 {
     private readonly IBackendDiagnostics? _diag = backend as IBackendDiagnostics;
     public List<BenchRecord> Records { get; } = new();
 
+    public int Warmup => warmup;
+    public int Runs => runs;
     public string DeviceName => _diag?.DeviceName ?? $"CPU ({Environment.ProcessorCount} threads)";
     public string Driver => _diag?.Driver ?? "";
 
-    public BenchRecord Measure(string name, string shape, string dtype, Action work, string? note = null)
+    /// <param name="maxRuns">caps the timed runs for work that takes seconds (model load, patch merge, a whole generation)</param>
+    /// <param name="minWarmup">at least this many warm-up runs (work whose first run fills caches the later ones reuse)</param>
+    public BenchRecord Measure(string name, string shape, string dtype, Action work, string? note = null, int? maxRuns = null, int minWarmup = 0)
     {
-        for (int i = 0; i < warmup; i++) work();
+        int n = Math.Max(1, maxRuns is { } cap ? Math.Min(runs, cap) : runs);
+        int w = Math.Max(warmup, minWarmup);
+        using var range = Nvtx.Range($"{name} {shape}");
+        for (int i = 0; i < w; i++) work();
         _diag?.ResetPeak();
-        var times = new double[runs];
-        for (int i = 0; i < runs; i++)
+        var times = new double[n];
+        for (int i = 0; i < n; i++)
         {
             if (_diag is not null) times[i] = _diag.TimeMs(work);
             else
@@ -32,14 +42,19 @@ public sealed class BenchRunner(IBackend backend, int warmup, int runs, TextWrit
         }
         Array.Sort(times);
         var (free, total) = _diag?.MemoryInfo() ?? (0, 0);
-        var r = new BenchRecord(name, shape, dtype, DeviceName, Driver, runs, Percentile(times, 0.5), Percentile(times, 0.1),
-            Percentile(times, 0.9), _diag?.PeakBytes ?? GC.GetTotalMemory(false), total - free, BuildInfo.Commit, note);
+        long peak = _diag?.PeakBytes ?? Process.GetCurrentProcess().PeakWorkingSet64;
+        var r = new BenchRecord(name, shape, dtype, DeviceName, Driver, n, Percentile(times, 0.5), Percentile(times, 0.1),
+            Percentile(times, 0.9), peak, total - free, BuildInfo.Commit, note, _diag is null ? "process_peak_rss" : "allocator");
         Records.Add(r);
-        log?.WriteLine($"{name,-28} {shape,-24} median {r.MedianMs,10:F3} ms  p10 {r.P10Ms,10:F3}  p90 {r.P90Ms,10:F3}");
+        log?.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{name,-24} {shape,-28} median {r.MedianMs,10:F3} ms  p10 {r.P10Ms,10:F3}  p90 {r.P90Ms,10:F3}  peak {r.PeakBytes / 1048576.0,9:F1} MiB"));
         return r;
     }
 
-    /// <summary>Linear interpolation between order statistics (numpy's default).</summary>
+    /// <summary>Sets the note of the latest record (for what is only known after the runs).</summary>
+    public void AnnotateLast(string note) => Records[^1] = Records[^1] with { Note = note };
+
+    /// <summary>Linear interpolation between order statistics (numpy's default) of an ascending array.</summary>
     public static double Percentile(double[] sorted, double q)
     {
         if (sorted.Length == 0) return double.NaN;

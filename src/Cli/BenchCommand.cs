@@ -1,0 +1,128 @@
+using LayerDiffusion.Native.Bench;
+using LayerDiffusion.Native.Pipelines;
+using LayerDiffusion.Native.Verify;
+
+namespace LayerDiffusion.Native.Cli;
+
+/// <summary>
+/// `ld bench`: per-component timings (median, p10, p90 after warm-up; CUDA events on a GPU) and peak memory, as
+/// JSON records and a Markdown table; `--reference` adds ratios to perf/torch_reference.py's JSON. perf/README.md
+/// explains the components and conventions.
+/// </summary>
+public static class BenchCommand
+{
+    private static readonly string[] ValueOptions =
+    [
+        "--device", "--precision", "--model", "--tokenizer", "--layer-model", "--conv-layer-model", "--transparent-decoder",
+        "--transparent-encoder", "--models-dir", "--size", "--batch", "--components", "--warmup", "--runs", "--json",
+        "--markdown", "--work-dir", "--steps", "--method", "--reference", "--results", "--ratios",
+    ];
+
+    private static readonly string[] Flags = ["--synthetic", "--tiny", "--help", "--list"];
+
+    public static int Run(string[] args)
+    {
+        var p = new ArgParser("bench", args, ValueOptions, Flags);
+        if (p.Flag("--help")) { Help(); return CommandLine.ExitOk; }
+        if (p.Flag("--list"))
+        {
+            foreach (var c in BenchComponents.All) Console.WriteLine($"{c.Name,-12} {c.Summary}");
+            return CommandLine.ExitOk;
+        }
+        if (p.Positional.Count > 0) throw new InvalidOptionException(p.Positional[0], "unexpected argument for 'bench'");
+
+        if (p.Get("--results") is { } resultsPath)
+        {
+            // Compare two files already written: no measuring.
+            var reference = p.Get("--reference") ?? throw new InvalidOptionException("--results", "compares with --reference FILE.json; give both");
+            Compare(BenchReport.ReadJson(resultsPath), reference, p.Get("--ratios"), p.Get("--markdown"));
+            return CommandLine.ExitOk;
+        }
+
+        var options = Options(p);
+        string? json = p.Get("--json");
+        CheckWritable("--json", json);
+        CheckWritable("--markdown", p.Get("--markdown"));
+        CheckWritable("--ratios", p.Get("--ratios"));
+        var result = BenchSession.Run(options, Console.Error, json is null ? null : records => BenchReport.WriteJson(json, records));
+        if (result.Records.Count == 0 && result.Failed.Count == 0)
+            Console.Error.WriteLine("bench: nothing was measured (every selected component was skipped)");
+
+        var md = BenchReport.Markdown(result.Records, result.Models);
+        foreach (var (c, why) in result.Skipped) md += $"\nskipped {c}: {why}";
+        foreach (var (c, err) in result.Failed) md += $"\nFAILED {c}: {err}";
+        if (json is not null) BenchReport.WriteJson(json, result.Records);
+        Console.WriteLine(md);
+        if (p.Get("--markdown") is { } mdPath) File.WriteAllText(mdPath, md + Environment.NewLine);
+        if (p.Get("--reference") is { } refPath) Compare(result.Records, refPath, p.Get("--ratios"), p.Get("--markdown"));
+        return result.Failed.Count > 0 ? CommandLine.ExitFailed : CommandLine.ExitOk;
+    }
+
+    private static BenchOptions Options(ArgParser p)
+    {
+        var device = p.Get("--device", "auto");
+        if (device is not ("auto" or "cpu" or "cuda")) throw new InvalidOptionException("--device", $"'{device}' is not one of auto, cpu, cuda");
+        BenchUserModels? models = null;
+        string[] fileOptions = ["--tokenizer", "--layer-model", "--conv-layer-model", "--transparent-decoder", "--transparent-encoder", "--models-dir"];
+        if (p.Get("--model") is { } ckpt)
+            models = new BenchUserModels(ckpt, p.Get("--tokenizer"), p.Get("--layer-model"), p.Get("--conv-layer-model"),
+                p.Get("--transparent-decoder"), p.Get("--transparent-encoder"), p.Get("--models-dir"));
+        else if (fileOptions.FirstOrDefault(p.Has) is { } stray)
+            throw new InvalidOptionException(stray, "needs --model CHECKPOINT (without model files the bench uses synthetic weights)");
+        return new BenchOptions
+        {
+            Device = device,
+            Precision = p.Get("--precision") is { } prec ? PrecisionMode.Parse(prec) : null,
+            Synthetic = p.Flag("--synthetic"),
+            Tiny = p.Flag("--tiny"),
+            Models = models,
+            Sizes = p.Get("--size") is { } sizes ? BenchOptions.ParseSizes("--size", sizes) : null,
+            Batches = p.Get("--batch") is { } batches ? BenchOptions.ParseInts("--batch", batches, 64) : null,
+            Components = p.Get("--components", "all"),
+            Warmup = p.Has("--warmup") ? p.Int("--warmup", 1, 0, 1000) : null,
+            Runs = p.Has("--runs") ? p.Int("--runs", 5, 1, 10000) : null,
+            WorkDir = p.Get("--work-dir"),
+            Steps = p.Int("--steps", 20, 1, 1000),
+            Method = p.Get("--method", "attn") switch
+            {
+                "attn" => LayerMethod.Attn,
+                "conv" => LayerMethod.Conv,
+                var m => throw new InvalidOptionException("--method", $"'{m}' is not one of attn, conv"),
+            },
+        };
+    }
+
+    private static void Compare(IReadOnlyList<BenchRecord> ours, string referencePath, string? ratiosPath, string? markdownPath)
+    {
+        var reference = BenchReport.ReadJson(referencePath);
+        var ratios = ReferenceComparison.Compare(ours, reference);
+        string device = reference.Count > 0 ? reference[0].Device : "?";
+        var md = ReferenceComparison.Markdown(ratios, device);
+        Console.WriteLine();
+        Console.WriteLine(md);
+        if (ratiosPath is not null) ReferenceComparison.WriteJson(ratiosPath, ratios);
+        if (markdownPath is not null) File.AppendAllText(markdownPath, Environment.NewLine + md);
+    }
+
+    private static void CheckWritable(string option, string? path)
+    {
+        if (path is null) return;
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null && !Directory.Exists(dir)) throw new InvalidOptionException(option, $"{dir}: no such folder");
+    }
+
+    private static void Help()
+    {
+        Console.WriteLine("ld bench [--device auto|cpu|cuda] [--precision fp16|fp32|bf16] [--synthetic | --tiny]");
+        Console.WriteLine("         [--model CKPT --tokenizer T [--layer-model ATTN] [--conv-layer-model CONV] [--transparent-decoder F]");
+        Console.WriteLine("          [--transparent-encoder F] [--models-dir DIR]]");
+        Console.WriteLine("         [--size WxH,...] [--batch 1,2] [--components a,b] [--warmup N] [--runs N] [--steps N] [--method attn|conv]");
+        Console.WriteLine("         [--json FILE] [--markdown FILE] [--work-dir DIR] [--reference TORCH.json [--ratios FILE]]");
+        Console.WriteLine("ld bench --results OURS.json --reference TORCH.json [--ratios FILE] [--markdown FILE]   (compare only)");
+        Console.WriteLine("ld bench --list   (the components)");
+        Console.WriteLine();
+        Console.WriteLine("Without model files: random weights; tiny sizes on the CPU (or --tiny), the released SDXL/UNet1024 shapes on a GPU");
+        Console.WriteLine("(or --synthetic), written once under --work-dir (default $LD_CACHE_DIR or the temp folder's ld-cache).");
+        Console.WriteLine($"Components: {BenchComponents.Names}. See perf/README.md.");
+    }
+}

@@ -1,0 +1,96 @@
+using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.Backends.Cpu;
+using LayerDiffusion.Native.Pipelines;
+using LayerDiffusion.Native.Text;
+using LayerDiffusion.Native.Verify;
+
+namespace LayerDiffusion.Native.Bench;
+
+/// <summary>What a bench run produced: the records, what was skipped or failed and why, and what was measured.</summary>
+public sealed record BenchResult(IReadOnlyList<BenchRecord> Records, IReadOnlyList<(string Component, string Why)> Skipped,
+    IReadOnlyList<(string Component, string Error)> Failed, string Models, bool NvtxRanges);
+
+/// <summary>
+/// One `ld bench` run: picks the backend, the models (real files, or synthetic weights: the demo's tiny sizes on
+/// the CPU by default or with --tiny, the released shapes with --synthetic and by default on a GPU), the sizes and run counts,
+/// then runs each selected component in order, freeing networks no later component needs so every phase's peak
+/// holds only its own. A component that fails is reported and the run goes on (a GPU session is too short to lose).
+/// Defaults: CPU warm-up 1, runs 5, sizes 128x128,128x192; GPU warm-up 3, runs 10, sizes 1024x1024,896x1152;
+/// batches 1,2.
+/// </summary>
+public static class BenchSession
+{
+    public static IReadOnlyList<(int, int)> TinySizes { get; } = [(128, 128), (128, 192)];
+    public static IReadOnlyList<(int, int)> RealSizes { get; } = [(1024, 1024), (896, 1152)];
+
+    /// <param name="progress">called with all records so far after each component (write partial results there)</param>
+    public static BenchResult Run(BenchOptions o, TextWriter log, Action<IReadOnlyList<BenchRecord>>? progress = null)
+    {
+        var components = BenchComponents.Select(o.Components);
+        if (o.Synthetic && o.Tiny) throw new InvalidOptionException("--tiny", "cannot be combined with --synthetic (the released shapes)");
+        if (o.Models is not null && (o.Synthetic || o.Tiny)) throw new InvalidOptionException(o.Synthetic ? "--synthetic" : "--tiny", "cannot be combined with model files");
+        var precision = o.Precision ?? (o.Device == "cpu" ? Precision.Fp32 : Precision.Fp16);
+        using var backend = DeviceSelection.Create(o.Device, precision, log);
+        bool cpu = backend is CpuBackend;
+        string dtype = cpu ? "fp32" : precision.ToString().ToLowerInvariant();
+        bool nvtx = !cpu && Nvtx.Enable();
+        if (!cpu) log.WriteLine(nvtx ? "nvtx: ranges on (libnvToolsExt.so.1)" : "nvtx: libnvToolsExt.so.1 not found, no ranges");
+
+        var profile = o.Tiny || (cpu && !o.Synthetic) ? BenchProfile.Tiny : BenchProfile.Real;
+        var files = o.Models is { } m ? FromUser(m) : SyntheticBenchModels.Ensure(profile, o.WorkDir ?? SyntheticBenchModels.DefaultWorkDir, log);
+        bool tiny = o.Models is null && profile == BenchProfile.Tiny;
+        var settings = new BenchSettings
+        {
+            Sizes = o.Sizes ?? (tiny ? TinySizes : RealSizes),
+            Batches = o.Batches ?? [1, 2],
+            Steps = o.Steps,
+            Method = o.Method,
+            DType = dtype,
+        };
+        var runner = new BenchRunner(backend, o.Warmup ?? (cpu ? 1 : 3), o.Runs ?? (cpu ? 5 : 10), log);
+        log.WriteLine($"bench: {runner.DeviceName}, {dtype}, warm-up {runner.Warmup}, runs {runner.Runs}; models: {files.Description}");
+
+        var failed = new List<(string, string)>();
+        using var ctx = new BenchContext(backend, runner, files, settings, log);
+        for (int i = 0; i < components.Count; i++)
+        {
+            var keep = components.Skip(i).Aggregate(BenchNeeds.None, (acc, c) => acc | c.Needs);
+            ctx.Release(keep);
+            try
+            {
+                components[i].Run(ctx);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                log.WriteLine($"{components[i].Name}: FAILED: {e.GetType().Name}: {e.Message}");
+                failed.Add((components[i].Name, $"{e.GetType().Name}: {e.Message}"));
+            }
+            progress?.Invoke(runner.Records);
+        }
+        foreach (var (c, why) in ctx.Skipped) log.WriteLine($"{c}: skipped ({why})");
+        return new BenchResult(runner.Records, ctx.Skipped, failed, files.Description, nvtx);
+    }
+
+    private static BenchModelFiles FromUser(BenchUserModels m)
+    {
+        string Need(string option, string path) => File.Exists(path) ? path : throw new InvalidOptionException(option, $"{path}: file not found");
+        string? Opt(string option, string? path) => path is null ? null : Need(option, path);
+        string? InDir(string name)
+        {
+            if (m.ModelsDir is null) return null;
+            if (!Directory.Exists(m.ModelsDir)) throw new InvalidOptionException("--models-dir", $"{m.ModelsDir}: no such folder");
+            string p = Path.Combine(m.ModelsDir, name);
+            return File.Exists(p) ? p : null;
+        }
+        return new BenchModelFiles
+        {
+            Checkpoint = Need("--model", m.Checkpoint),
+            Tokenizer = m.Tokenizer is null ? null : ClipTokenizer.Load(m.Tokenizer),
+            AttentionPatch = Opt("--layer-model", m.LayerModel) ?? InDir(LayerMethods.PatchFileName(LayerMethod.Attn)),
+            ConvPatch = Opt("--conv-layer-model", m.ConvLayerModel) ?? InDir(LayerMethods.PatchFileName(LayerMethod.Conv)),
+            Decoder = Opt("--transparent-decoder", m.Decoder) ?? InDir(LayerMethods.DecoderFileName),
+            Encoder = Opt("--transparent-encoder", m.Encoder) ?? InDir(LayerMethods.EncoderFileName),
+            Description = $"files: {Path.GetFileName(m.Checkpoint)}",
+        };
+    }
+}

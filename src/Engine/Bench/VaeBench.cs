@@ -1,0 +1,30 @@
+namespace LayerDiffusion.Native.Bench;
+
+/// <summary>The SDXL VAE at each size, batch 1: encode (pixels in [-1, 1] to posterior mean and log-variance) and decode (unscaled latent to pixels).</summary>
+public static class VaeBench
+{
+    public static void Encode(BenchContext ctx)
+    {
+        var vae = ctx.Vae;
+        foreach (var (w, h) in ctx.Settings.Sizes)
+        {
+            using var pixels = ctx.Input(-1, 1, 1, 3, h, w);
+            ctx.Runner.Measure("vae_encode", $"b1 {BenchContext.SizeText(w, h)}", ctx.Settings.DType, () =>
+            {
+                var (mean, logVar) = vae.EncodeMoments(pixels);
+                logVar.Dispose();
+                ctx.Finish(mean);
+            });
+        }
+    }
+
+    public static void Decode(BenchContext ctx)
+    {
+        var vae = ctx.Vae;
+        foreach (var (w, h) in ctx.Settings.Sizes)
+        {
+            using var z = ctx.Input(-3, 3, 1, vae.LatentChannels, h / 8, w / 8);
+            ctx.Runner.Measure("vae_decode", $"b1 {BenchContext.SizeText(w, h)}", ctx.Settings.DType, () => ctx.Finish(vae.Decode(z)));
+        }
+    }
+}
