@@ -31,7 +31,7 @@ public sealed class PreviewAndInfotextTests
         var (code, stdout, stderr) = CliRunner.Run("generate", "--demo", "--out", output, "--width", "64", "--height", "96",
             "--steps", "5", "--preview-every", "2", "--quiet");
         Assert.True(code == 0, stderr);
-        var previews = Directory.GetFiles(dir, "*_preview_*").Select(Path.GetFileName).Order().ToArray();
+        var previews = Directory.GetFiles(dir, "*_preview_*").Select(f => Path.GetFileName(f)!).Order().ToArray();
         Assert.Equal(["demo_preview_step2.png", "demo_preview_step4.png"], previews);
         foreach (var name in previews)
         {
@@ -51,7 +51,7 @@ public sealed class PreviewAndInfotextTests
             "--steps", "2", "--batch", "2", "--preview-every", "2", "--quiet");
         Assert.True(code == 0, stderr);
         Assert.Equal(["b-0_preview_step2.png", "b-1_preview_step2.png"],
-            Directory.GetFiles(dir, "*_preview_*").Select(Path.GetFileName).Order().ToArray());
+            Directory.GetFiles(dir, "*_preview_*").Select(f => Path.GetFileName(f)!).Order().ToArray());
     }
 
     [Fact]
