@@ -1,0 +1,71 @@
+using System.Text.Json;
+using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.Backends.Cuda;
+using LayerDiffusion.Native.Backends.Selftest;
+using LayerDiffusion.Native.Verify;
+
+namespace LayerDiffusion.Native.Cli;
+
+/// <summary>
+/// `ld selftest [--device cuda] [--precision fp32|fp16|bf16] [--filter TEXT] [--seed N] [--json FILE] [--list]`:
+/// every backend op on seeded random inputs against the CPU reference, one line per op and shape, exit 1 on any FAIL.
+/// </summary>
+public static class SelftestCommand
+{
+    public static int Run(string[] args)
+    {
+        var p = new ArgParser("selftest", args, ["--device", "--precision", "--filter", "--seed", "--json"], ["--help", "--list"]);
+        if (p.Flag("--help"))
+        {
+            Console.WriteLine("ld selftest [--device cuda|auto|cpu] [--precision fp32|fp16|bf16] [--filter TEXT] [--seed N] [--json FILE] [--list]");
+            Console.WriteLine("  Runs every backend op on random inputs against the fp32 CPU reference; exit 1 if any case fails.");
+            return CommandLine.ExitOk;
+        }
+        string? filter = p.Get("--filter");
+        if (p.Flag("--list"))
+        {
+            foreach (var c in SelftestRunner.Select(filter)) Console.WriteLine(c.Name);
+            return CommandLine.ExitOk;
+        }
+        var precision = PrecisionMode.Parse(p.Get("--precision", "fp32"));
+        int seed = p.Int("--seed", 1234);
+        string? jsonPath = p.Get("--json");
+        if (!SelftestRunner.Select(filter).Any()) throw new InvalidOptionException("--filter", $"'{filter}' matches no case (see --list)");
+
+        using var backend = DeviceSelection.Create(p.Get("--device", "cuda"), precision, Console.Error);
+        Console.WriteLine($"selftest on {backend.Name}, precision {precision.ToString().ToLowerInvariant()}, tolerance rel_l2 <= {SelftestRunner.Tolerance(precision):0.#e+00}");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var results = SelftestRunner.Run(backend, precision, filter, Console.Out, seed);
+        int failed = results.Count(r => !r.Passed), passed = results.Count - failed;
+        Console.WriteLine($"selftest: {passed} passed, {failed} failed ({sw.Elapsed.TotalSeconds:F1} s)");
+        if (backend is CudaBackend cb)
+            Console.WriteLine($"device memory: peak {cb.Pool.PeakBytes / 1048576.0:F1} MiB in use, {cb.Pool.CachedBytes / 1048576.0:F1} MiB cached");
+        if (jsonPath is not null) WriteJson(jsonPath, backend.Name, precision, results);
+        return failed > 0 ? CommandLine.ExitFailed : CommandLine.ExitOk;
+    }
+
+    private static void WriteJson(string path, string device, Precision precision, List<SelftestResult> results)
+    {
+        using var fs = File.Create(path);
+        using var w = new Utf8JsonWriter(fs, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        w.WriteString("device", device);
+        w.WriteString("precision", precision.ToString().ToLowerInvariant());
+        w.WriteNumber("passed", results.Count(r => r.Passed));
+        w.WriteNumber("failed", results.Count(r => !r.Passed));
+        w.WriteStartArray("cases");
+        foreach (var r in results)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", r.Name);
+            w.WriteBoolean("passed", r.Passed);
+            if (double.IsFinite(r.MaxAbs)) w.WriteNumber("max_abs", r.MaxAbs); else w.WriteString("max_abs", r.MaxAbs.ToString());
+            if (double.IsFinite(r.RelL2)) w.WriteNumber("rel_l2", r.RelL2); else w.WriteString("rel_l2", r.RelL2.ToString());
+            w.WriteNumber("tolerance", r.Tolerance);
+            if (r.Error is not null) w.WriteString("error", r.Error);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+}
