@@ -14,11 +14,22 @@ public static class SelftestCommand
 {
     public static int Run(string[] args)
     {
-        var p = new ArgParser("selftest", args, ["--device", "--precision", "--filter", "--seed", "--json"], ["--help", "--list"]);
+        var p = new ArgParser("selftest", args, ["--device", "--precision", "--filter", "--seed", "--json"], ["--help", "--list", "--kernels"]);
         if (p.Flag("--help"))
         {
-            Console.WriteLine("ld selftest [--device cuda|auto|cpu] [--precision fp32|fp16|bf16] [--filter TEXT] [--seed N] [--json FILE] [--list]");
+            Console.WriteLine("ld selftest [--device cuda|auto|cpu] [--precision fp32|fp16|bf16] [--filter TEXT] [--seed N] [--json FILE] [--list] [--kernels]");
             Console.WriteLine("  Runs every backend op on random inputs against the fp32 CPU reference; exit 1 if any case fails.");
+            return CommandLine.ExitOk;
+        }
+        if (p.Flag("--kernels"))
+        {
+            // What this build embeds (works without a GPU): one PTX module per kernels/*.cu.
+            foreach (var m in KernelLibrary.ModuleNames)
+            {
+                var ptx = KernelLibrary.EmbeddedPtx(m);
+                int entries = ptx is null ? 0 : System.Text.Encoding.ASCII.GetString(ptx).Split(".entry ").Length - 1;
+                Console.WriteLine($"{m}.ptx: {(ptx is null ? "MISSING" : $"{ptx.Length} bytes, {entries} kernels")}");
+            }
             return CommandLine.ExitOk;
         }
         string? filter = p.Get("--filter");
