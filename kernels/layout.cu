@@ -195,3 +195,45 @@ LD_DEV void to_bytes_impl(long long images, int c, long long hw, const T* x, uns
     extern "C" __global__ void ld_to_bytes_##S(long long images, int c, long long hw, const T* x, unsigned char* y, float scale, float shift) \
     { to_bytes_impl<T>(images, c, hw, x, y, scale, shift); }
 LD_FOR_TYPES(LD_TO_BYTES)
+
+// ---- the decoder's test-time augmentation undone and combined in one pass: src.p[i] is the output of augmentation
+// i = flip·4 + k (flip W, then rot90 k times, as in FlipRot), shaped [planes, h, w] for even k and [planes, w, h]
+// for odd k; y[planes, h, w] is the lower median over i of the inverted outputs. Each output element maps its
+// coordinates forward through augmentation i to find where that pass stored it, so nothing is rotated in memory.
+template <class T>
+LD_DEV void unaugment_median8_impl(long long planes, int h, int w, const Ptr8& src, T* y)
+{
+    long long plane = (long long)h * w, n = planes * plane;
+    LD_GRID_LOOP(e, n)
+    {
+        long long p = e / plane, rem = e - p * plane;
+        int r0 = (int)(rem / w), c0 = (int)(rem - (long long)r0 * w);
+        float v[8];
+#pragma unroll
+        for (int i = 0; i < 8; i++)
+        {
+            int r = r0, c = c0, ch = h, cw = w;
+            if (i >= 4) c = cw - 1 - c;
+            for (int s = 0; s < (i & 3); s++)
+            {
+                // rot90 maps in[r, c] of an [ch, cw] plane to out[cw - 1 - c, r] of a [cw, ch] plane.
+                int nr = cw - 1 - c, nc = r;
+                r = nr; c = nc;
+                int t = ch; ch = cw; cw = t;
+            }
+            v[i] = ld_load((const T*)src.p[i] + p * plane + (long long)r * cw + c);
+        }
+        LD_CSWAP(0, 1) LD_CSWAP(2, 3) LD_CSWAP(4, 5) LD_CSWAP(6, 7)
+        LD_CSWAP(0, 2) LD_CSWAP(1, 3) LD_CSWAP(4, 6) LD_CSWAP(5, 7)
+        LD_CSWAP(1, 2) LD_CSWAP(5, 6)
+        LD_CSWAP(0, 4) LD_CSWAP(1, 5) LD_CSWAP(2, 6) LD_CSWAP(3, 7)
+        LD_CSWAP(2, 4) LD_CSWAP(3, 5)
+        LD_CSWAP(1, 2) LD_CSWAP(3, 4) LD_CSWAP(5, 6)
+        ld_store(y + e, v[3]);
+    }
+}
+
+#define LD_UNAUGMENT(T, S) \
+    extern "C" __global__ void ld_unaugment_median8_##S(long long planes, int h, int w, Ptr8 src, T* y) \
+    { unaugment_median8_impl<T>(planes, h, w, src, y); }
+LD_FOR_TYPES(LD_UNAUGMENT)

@@ -65,3 +65,34 @@ public sealed unsafe partial class CudaBackend
         return result;
     }
 }
+
+public sealed unsafe partial class CudaBackend
+{
+    /// <summary>
+    /// The transparent decoder's test-time augmentation undone and combined in one kernel: <paramref name="augmented"/>[i]
+    /// is the decoder output of pass i = flip·4 + k (flip W, then rot90 k times), and the result equals
+    /// Median8(FlipRot(augmented[i], i ≥ 4, i % 4, inverse: true) for each i) without the eight inverse copies.
+    /// </summary>
+    public Tensor UnaugmentMedian8(Tensor[] augmented)
+    {
+        if (augmented.Length != 8) throw new ArgumentException("UnaugmentMedian8 takes exactly 8 tensors");
+        var s0 = augmented[0].Shape;
+        if (s0.Length != 4) throw new ArgumentException($"UnaugmentMedian8: {Tensors.Shape.Format(s0)} is not NCHW");
+        int h = s0[2], w = s0[3];
+        var p = new Ptr8();
+        for (int i = 0; i < 8; i++)
+        {
+            var s = augmented[i].Shape;
+            bool swapped = (i & 1) == 1;
+            if (s.Length != 4 || s[0] != s0[0] || s[1] != s0[1] || s[2] != (swapped ? w : h) || s[3] != (swapped ? h : w))
+                throw new ArgumentException($"UnaugmentMedian8: pass {i} has shape {Tensors.Shape.Format(s)}, expected {(swapped ? "H and W swapped from " : "")}{Tensors.Shape.Format(s0)}");
+            p.P[i] = Own(augmented[i]).Ptr;
+        }
+        var y = New((int[])s0.Clone());
+        long planes = (long)s0[0] * s0[1];
+        ulong py = y.Ptr;
+        void** args = stackalloc void*[] { &planes, &h, &w, &p, &py };
+        Launch("ld_unaugment_median8_" + _sfx, Blocks(y.Count), 256, args);
+        return y;
+    }
+}

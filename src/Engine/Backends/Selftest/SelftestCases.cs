@@ -138,6 +138,8 @@ public static class SelftestCases
                         (b, x) => b.FlipRot(x[0], flip, kk, inverse)));
                 }
         c.Add(Case("median8", "8x[2,4,33,17]", Enumerable.Repeat(new InputSpec([2, 4, 33, 17]), 8).ToArray(), (b, x) => b.Median8(x)));
+        c.Add(Case("unaugment_median8", "8 passes of [2,4,13,7]",
+            Enumerable.Range(0, 8).Select(i => new InputSpec(i % 2 == 1 ? [2, 4, 7, 13] : [2, 4, 13, 7])).ToArray(), UnaugmentMedian8));
 
         // ---- weights and operations outside IBackend
         foreach (var dt in new[] { DType.F32, DType.F16, DType.BF16 })
@@ -146,6 +148,15 @@ public static class SelftestCases
         c.Add(LoraMerge.Case([64, 4, 3, 3], [64, 4], [4, 8, 3, 3], "conv, input grows 4 -> 8"));
         c.Add(ImageBytes.Case());
         return c;
+    }
+
+    /// <summary>The fused CUDA kernel, or its definition through IBackend ops (the reference).</summary>
+    private static Tensor UnaugmentMedian8(IBackend b, Tensor[] x)
+    {
+        if (b is CudaBackend cb) return cb.UnaugmentMedian8(x);
+        var undone = x.Select((t, i) => b.FlipRot(t, i >= 4, i % 4, inverse: true)).ToArray();
+        try { return b.Median8(undone); }
+        finally { foreach (var t in undone) t.Dispose(); }
     }
 
     private static Tensor GeneralAttention(IBackend b, Tensor[] x, int heads, bool causal)
