@@ -9,6 +9,7 @@
 #   kernels    nvcc fatbins via CMake (sm_80..sm_90 + PTX) -> LD_KERNELS_DIR; ptxas resource report (registers, spills)
 #   selftest   every op vs the CPU reference: fp32 and fp16 with the nvcc kernels, fp32 and bf16 with the embedded
 #              clang PTX (the default run-time path, JIT by the driver)
+#   timing     ld selftest --time at SDXL sizes, fp16 and fp32 (JSON with milliseconds)
 #   verify     ld verify --device cuda on the golden set, fp32 then fp16
 #   bench      ld bench --device cuda, if this build has it
 set -u
@@ -73,6 +74,10 @@ fi
 stage selftest_fp32_ptx 150 env -u LD_KERNELS_DIR "$ld" selftest --device cuda --precision fp32 --json "$out/selftest_fp32_ptx.json"
 stage selftest_bf16_ptx 120 env -u LD_KERNELS_DIR "$ld" selftest --device cuda --precision bf16 --json "$out/selftest_bf16_ptx.json"
 unset LD_CUDA_SYNC
+
+# ---- timings at SDXL sizes (fast kernels vs the general GEMM path, GEMM, conv, GroupNorm), plus every case's time
+stage timing_fp16 120 "$ld" selftest --device cuda --precision fp16 --time --filter time_ --json "$out/timing_fp16.json"
+stage timing_fp32 120 "$ld" selftest --device cuda --precision fp32 --time --filter time_ --json "$out/timing_fp32.json"
 
 # ---- verify against the golden set
 [ -n "$kernels" ] && export LD_KERNELS_DIR=$kernels

@@ -23,6 +23,9 @@ public sealed record SelftestCase(string Op, string Detail, InputSpec[] Inputs, 
     /// <summary>Extra slack on the tolerance for ops whose rounding is amplified (e.g. long products in fp16).</summary>
     public double ToleranceScale { get; init; } = 1;
 
+    /// <summary>A case only timed (with --time): real model sizes whose CPU reference would take minutes.</summary>
+    public bool TimingOnly { get; init; }
+
     /// <summary>For ops that do not map tensors to a tensor (file loading, bytes): host inputs in, values to compare out.</summary>
     public Func<IBackend, float[][], float[]>? HostRun { get; init; }
 }
@@ -30,7 +33,14 @@ public sealed record SelftestCase(string Op, string Detail, InputSpec[] Inputs, 
 /// <summary>The outcome of one case.</summary>
 public sealed record SelftestResult(string Name, double MaxAbs, double RelL2, double Tolerance, bool Passed, string? Error)
 {
+    /// <summary>Median time of one run of the op on the backend under test (with --time), in milliseconds.</summary>
+    public double? Milliseconds { get; init; }
+    public bool TimingOnly { get; init; }
+
+    private string Time => Milliseconds is { } ms ? $"  {ms:0.000} ms" : "";
+
     public string Line => Error is not null
         ? $"FAIL  {Name}  error: {Error}"
-        : $"{(Passed ? "PASS" : "FAIL")}  {Name}  max_abs={MaxAbs:0.###e+00} rel_l2={RelL2:0.###e+00} (tol {Tolerance:0.#e+00})";
+        : TimingOnly ? $"TIME  {Name}{Time}"
+        : $"{(Passed ? "PASS" : "FAIL")}  {Name}  max_abs={MaxAbs:0.###e+00} rel_l2={RelL2:0.###e+00} (tol {Tolerance:0.#e+00}){Time}";
 }

@@ -118,6 +118,28 @@ public static class SelftestCases
                 c.Add(Case("attention_general_path", detail, inputs, (b, x) => GeneralAttention(b, x, h, causal)));
         }
 
+        // ---- timing only (ld selftest --time): SDXL 1024×1024 shapes, fast kernels against the general GEMM path
+        (int B, int Nq, int Nk, int H, int D, bool Causal)[] big =
+        [
+            (2, 4096, 4096, 10, 64, false),
+            (2, 1024, 1024, 20, 64, false),
+            (2, 4096, 77, 10, 64, false),
+            (8, 4096, 4096, 4, 8, false),
+            (1, 16384, 16384, 1, 512, false),
+        ];
+        foreach (var (bn, nq, nk, h, d, causal) in big)
+        {
+            InputSpec[] inputs = [new[] { bn, nq, h * d }, new[] { bn, nk, h * d }, new[] { bn, nk, h * d }];
+            string detail = $"b{bn} q{nq} k{nk} h{h} d{d}";
+            c.Add(Case("time_attention", detail, inputs, (b, x) => b.Attention(x[0], x[1], x[2], h, causal)) with { TimingOnly = true });
+            if (d is 64 or 8)
+                c.Add(Case("time_attention_general_path", detail, inputs, (b, x) => GeneralAttention(b, x, h, causal)) with { TimingOnly = true });
+        }
+        c.Add(Case("time_linear", "x[2,4096,640] w[5120,640] +bias", [new[] { 2, 4096, 640 }, new[] { 5120, 640 }, new[] { 5120 }], (b, x) => b.Linear(x[0], x[1], x[2])) with { TimingOnly = true });
+        c.Add(Case("time_conv2d", "[2,640,64,64] w[640,640,3,3] +bias", [new[] { 2, 640, 64, 64 }, new[] { 640, 640, 3, 3 }, new[] { 640 }], (b, x) => b.Conv2d(x[0], x[1], x[2], 1, 1)) with { TimingOnly = true });
+        c.Add(Case("time_group_norm", "[2,640,64,64] g32 +silu", [new[] { 2, 640, 64, 64 }, new[] { 640 }, new[] { 640 }], (b, x) => b.GroupNorm(x[0], 32, x[1], x[2], 1e-5f, true)) with { TimingOnly = true });
+        c.Add(Case("time_add", "[2,640,64,64] + [2,640,1,1]", [new[] { 2, 640, 64, 64 }, new[] { 2, 640, 1, 1 }], (b, x) => b.Add(x[0], x[1])) with { TimingOnly = true });
+
         // ---- layout
         c.Add(Case("concat", "axis 1 [2,320,16,16]+[2,640,16,16]", [new[] { 2, 320, 16, 16 }, new[] { 2, 640, 16, 16 }], (b, x) => b.Concat(1, x[0], x[1])));
         c.Add(Case("concat", "axis -1 [2,77,5]+[2,77,3]+[2,77,1]", [new[] { 2, 77, 5 }, new[] { 2, 77, 3 }, new[] { 2, 77, 1 }], (b, x) => b.Concat(-1, x[0], x[1], x[2])));

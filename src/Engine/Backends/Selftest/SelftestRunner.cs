@@ -1,4 +1,5 @@
 using LayerDiffusion.Native.Backends.Cpu;
+using LayerDiffusion.Native.Backends.Cuda;
 using LayerDiffusion.Native.Tensors;
 using LayerDiffusion.Native.Verify;
 
@@ -14,15 +15,15 @@ public static class SelftestRunner
 {
     public static double Tolerance(Precision p) => p switch { Precision.Fp16 => 2e-3, Precision.Bf16 => 1.6e-2, _ => 1e-5 };
 
-    public static IEnumerable<SelftestCase> Select(string? filter) =>
-        SelftestCases.All.Where(c => string.IsNullOrEmpty(filter) || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase));
+    public static IEnumerable<SelftestCase> Select(string? filter, bool timing = false) =>
+        SelftestCases.All.Where(c => (timing || !c.TimingOnly) && (string.IsNullOrEmpty(filter) || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)));
 
-    public static List<SelftestResult> Run(IBackend target, Precision precision, string? filter, TextWriter log, int seed = 1234)
+    public static List<SelftestResult> Run(IBackend target, Precision precision, string? filter, TextWriter log, int seed = 1234, bool timing = false)
     {
         var results = new List<SelftestResult>();
-        foreach (var c in Select(filter))
+        foreach (var c in Select(filter, timing))
         {
-            var r = RunOne(c, target, precision, seed);
+            var r = RunOne(c, target, precision, seed, timing);
             results.Add(r);
             log.WriteLine(r.Line);
             log.Flush();
@@ -30,12 +31,14 @@ public static class SelftestRunner
         return results;
     }
 
-    public static SelftestResult RunOne(SelftestCase c, IBackend target, Precision precision, int seed = 1234)
+    public static SelftestResult RunOne(SelftestCase c, IBackend target, Precision precision, int seed = 1234, bool timing = false)
     {
         double tol = Tolerance(precision) * c.ToleranceScale;
         try
         {
             var inputs = MakeInputs(c, precision, seed);
+            double? ms = timing && c.Run is not null ? TimeOp(c, target, inputs) : null;
+            if (c.TimingOnly) return new SelftestResult(c.Name, 0, 0, tol, true, null) { Milliseconds = ms, TimingOnly = true };
             float[] expected = c.Reference is not null ? c.Reference(inputs)
                 : c.HostRun is not null ? c.HostRun(CpuBackend.Instance, inputs)
                 : Evaluate(c, CpuBackend.Instance, inputs);
@@ -43,7 +46,7 @@ public static class SelftestRunner
             if (actual.Length != expected.Length)
                 return new SelftestResult(c.Name, double.NaN, double.NaN, tol, false, $"{actual.Length} values, reference has {expected.Length}");
             var (maxAbs, relL2) = Compare(actual, expected);
-            return new SelftestResult(c.Name, maxAbs, relL2, tol, relL2 <= tol, null);
+            return new SelftestResult(c.Name, maxAbs, relL2, tol, relL2 <= tol, null) { Milliseconds = ms };
         }
         catch (Exception e)
         {
@@ -61,6 +64,47 @@ public static class SelftestRunner
             for (int i = 0; i < inputs.Length; i++) ts[i] = b.FromHost(inputs[i], c.Inputs[i].Shape);
             using var y = c.Run!(b, ts);
             return b.ToHost(y);
+        }
+        finally
+        {
+            foreach (var t in ts) t?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Median of several timed runs of the op (inputs already on the device, one warm-up run first). On the GPU each
+    /// run is bracketed by events on the backend's stream; elsewhere by the wall clock.
+    /// </summary>
+    private static double TimeOp(SelftestCase c, IBackend b, float[][] inputs)
+    {
+        const int Runs = 7;
+        var ts = new Tensor[inputs.Length];
+        try
+        {
+            for (int i = 0; i < inputs.Length; i++) ts[i] = b.FromHost(inputs[i], c.Inputs[i].Shape);
+            c.Run!(b, ts).Dispose();
+            var times = new double[Runs];
+            for (int r = 0; r < Runs; r++)
+            {
+                if (b is CudaBackend cb)
+                {
+                    using var start = new Interop.CudaEvent(cb.Device);
+                    using var end = new Interop.CudaEvent(cb.Device);
+                    start.Record(cb.Stream);
+                    var y = c.Run!(b, ts);
+                    end.Record(cb.Stream);
+                    times[r] = start.ElapsedMs(end);
+                    y.Dispose();
+                }
+                else
+                {
+                    var sw = System.Diagnostics.Stopwatch.StartNew();
+                    c.Run!(b, ts).Dispose();
+                    times[r] = sw.Elapsed.TotalMilliseconds;
+                }
+            }
+            Array.Sort(times);
+            return times[Runs / 2];
         }
         finally
         {
