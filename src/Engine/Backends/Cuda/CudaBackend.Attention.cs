@@ -3,8 +3,33 @@ using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Backends.Cuda;
 
+/// <summary>Which attention implementation runs (LD_ATTENTION=auto|simt|mma|gemm picks it for a process).</summary>
+public enum AttentionKernel
+{
+    /// <summary>The default: the SIMT flash kernels for head widths 64 and 8, the general path otherwise.</summary>
+    Auto,
+    /// <summary>Same as Auto (named for clarity in tests and timings).</summary>
+    Simt,
+    /// <summary>Tensor cores (mma.sync) for head width 64 in fp16 / bf16; otherwise as Auto.</summary>
+    Mma,
+    /// <summary>The general path everywhere: GEMM, masked softmax, GEMM.</summary>
+    Gemm,
+}
+
 public sealed unsafe partial class CudaBackend
 {
+    /// <summary>The attention implementation (tests and timings switch it; LD_ATTENTION sets the initial value).</summary>
+    public AttentionKernel AttentionKernel { get; set; } = ParseAttentionKernel(Environment.GetEnvironmentVariable("LD_ATTENTION"));
+
+    private static AttentionKernel ParseAttentionKernel(string? s) => s?.ToLowerInvariant() switch
+    {
+        null or "" or "auto" => AttentionKernel.Auto,
+        "simt" => AttentionKernel.Simt,
+        "mma" => AttentionKernel.Mma,
+        "gemm" or "general" => AttentionKernel.Gemm,
+        _ => throw new InvalidOptionException("LD_ATTENTION", $"'{s}' is not one of auto, simt, mma, gemm"),
+    };
+
     /// <summary>Largest fp32 score block of the general attention path (bytes).</summary>
     private const long ScoreBudget = 256L << 20;
 
@@ -23,11 +48,17 @@ public sealed unsafe partial class CudaBackend
         if (y.Count == 0 || nk == 0) return y;
         float scale = 1f / MathF.Sqrt(d);
         ulong pq = Own(q).Ptr, pk = Own(k).Ptr, pv = Own(v).Ptr, py = y.Ptr;
-        if (!ForceGeneralAttention && (d == 64 || d == 8))
+        int causalFlag = causal ? 1 : 0;
+        if (AttentionKernel == AttentionKernel.Mma && d == 64 && StorageType != DType.F32)
+        {
+            void** margs = stackalloc void*[] { &pq, &pk, &pv, &py, &nq, &nk, &heads, &scale, &causalFlag };
+            Launch("ld_flash_mma_d64_" + _sfx, (uint)((nq + 63) / 64), 128, margs, gridY: (uint)heads, gridZ: (uint)b);
+            return y;
+        }
+        if (AttentionKernel != AttentionKernel.Gemm && (d == 64 || d == 8))
         {
             int bq = d == 64 ? 64 : 128;
-            int c = causal ? 1 : 0;
-            void** args = stackalloc void*[] { &pq, &pk, &pv, &py, &nq, &nk, &heads, &scale, &c };
+            void** args = stackalloc void*[] { &pq, &pk, &pv, &py, &nq, &nk, &heads, &scale, &causalFlag };
             Launch(d == 64 ? "ld_flash_d64_" + _sfx : "ld_flash_d8_" + _sfx, (uint)((nq + bq - 1) / bq), (uint)bq, args, gridY: (uint)heads, gridZ: (uint)b);
             return y;
         }

@@ -45,9 +45,6 @@ public sealed unsafe partial class CudaBackend : IBackend
     internal int ElementSize => DTypes.Size(StorageType);
     internal CudaDataType BlasType => StorageType switch { DType.F16 => CudaDataType.R16F, DType.BF16 => CudaDataType.R16BF, _ => CudaDataType.R32F };
 
-    /// <summary>Test hook: route every attention through the general GEMM path (to check the fast kernels against it).</summary>
-    public bool ForceGeneralAttention { get; set; }
-
     /// <summary>A backend on the default GPU, or (null, why) when there is no usable GPU, driver or cuBLASLt.</summary>
     public static (IBackend? Backend, string? Why) TryCreate(Precision precision)
     {
