@@ -48,6 +48,13 @@ public static class SelftestCommand
         using var backend = DeviceSelection.Create(p.Get("--device", "cuda"), precision, Console.Error);
         Console.WriteLine($"selftest on {backend.Name}, precision {precision.ToString().ToLowerInvariant()}, tolerance rel_l2 <= {SelftestRunner.Tolerance(precision):0.#e+00}");
         var sw = System.Diagnostics.Stopwatch.StartNew();
+        if (backend is CudaBackend kb)
+        {
+            var errors = kb.LoadKernels();
+            Console.WriteLine($"kernel modules loaded in {sw.Elapsed.TotalSeconds:F1} s{(errors.Count == 0 ? "" : $", {errors.Count} FAILED:")}");
+            foreach (var e in errors) Console.WriteLine("  " + e);
+            sw.Restart();
+        }
         var results = SelftestRunner.Run(backend, precision, filter, Console.Out, seed, timing);
         int failed = results.Count(r => !r.Passed), timed = results.Count(r => r.TimingOnly && r.Passed), passed = results.Count - failed - timed;
         Console.WriteLine($"selftest: {passed} passed, {failed} failed{(timed > 0 ? $", {timed} timed" : "")} ({sw.Elapsed.TotalSeconds:F1} s)");

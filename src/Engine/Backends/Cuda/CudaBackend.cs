@@ -161,6 +161,9 @@ public sealed unsafe partial class CudaBackend : IBackend
         return new CudaTensor(this, c.Buffer, StorageType, shp);
     }
 
+    /// <summary>Loads (JIT-compiles) every kernel module now; returns the modules that failed, with their errors.</summary>
+    public IReadOnlyList<string> LoadKernels() => _kernels.LoadAll();
+
     /// <summary>Waits for all queued work (timing, tests).</summary>
     public void Synchronize() => _stream.Synchronize();
 
