@@ -50,6 +50,7 @@ public sealed unsafe partial class CudaBackend
                 var stage = _staging![slot];
                 src.CopyTo(new Span<byte>(stage.Pointer, src.Length));
                 CheckFinite(file, name, src, info.DType, e0);
+                if (StorageType == DType.F16 && info.DType != DType.F16) CheckFitsHalf(file, name, src, info.DType, e0);
                 ulong dst = convert ? raw!.Ptr + (ulong)(slot * (long)StagingBytes) : y.Ptr + (ulong)(e0 * esize);
                 _drv.Check(_drv.cuMemcpyHtoDAsync(dst, stage.Pointer, (nuint)src.Length, _stream.Raw), "cuMemcpyHtoDAsync");
                 _stagingFree[slot].Record(_stream);
@@ -95,6 +96,25 @@ public sealed unsafe partial class CudaBackend
             int bad = FirstWithAllOnes(v, mask);
             if (bad >= 0) throw new ModelFormatException(file.Path, name, $"holds a non-finite value at element {firstElement + bad}");
         }
+    }
+
+    /// <summary>fp16 tops out at 65504: a bf16 / fp32 weight beyond it would become infinite in fp16 storage.</summary>
+    private static void CheckFitsHalf(SafeTensorsFile file, string name, ReadOnlySpan<byte> chunk, DType dtype, long firstElement)
+    {
+        int bad = -1;
+        if (dtype == DType.BF16)
+        {
+            // |v| >= 65536 (the next bf16 value after 65280) has magnitude bits >= 0x4780.
+            var v = MemoryMarshal.Cast<byte, ushort>(chunk);
+            for (int i = 0; i < v.Length && bad < 0; i++) if ((v[i] & 0x7FFF) >= 0x4780) bad = i;
+        }
+        else if (dtype == DType.F32)
+        {
+            var v = MemoryMarshal.Cast<byte, float>(chunk);
+            for (int i = 0; i < v.Length && bad < 0; i++) if (MathF.Abs(v[i]) >= 65520f) bad = i;
+        }
+        if (bad >= 0)
+            throw new ModelFormatException(file.Path, name, $"element {firstElement + bad} is outside the fp16 range (±65504); load this file with --precision bf16 or fp32");
     }
 
     private static int FirstWithAllOnes<T>(ReadOnlySpan<T> v, T mask) where T : unmanaged, IBinaryInteger<T>
