@@ -9,6 +9,9 @@
 
 #define LD_NEG_BIG (-3.402823466e38f)
 
+// 16-byte shared-memory reads: one LDS.128 feeds 4 FMAs, so the inner loops are not bound by shared-memory issue.
+struct __attribute__((aligned(16))) ld_f4 { float x, y, z, w; };
+
 template <class T, int D, int BQ, int KT, int SUB>
 LD_DEV void flash_impl(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, int causal)
 {
@@ -52,10 +55,17 @@ LD_DEV void flash_impl(const T* q, const T* k, const T* v, T* o, int nq, int nk,
 #pragma unroll
             for (int u = 0; u < SUB; u++)
             {
-                const float* kr = ks + (c0 + u) * D;
+                const ld_f4* kr = (const ld_f4*)(ks + (c0 + u) * D);
                 float d = 0.0f;
 #pragma unroll
-                for (int t = 0; t < D; t++) d = ld_fma(qr[t], kr[t], d);
+                for (int t4 = 0; t4 < D / 4; t4++)
+                {
+                    ld_f4 kv = kr[t4];
+                    d = ld_fma(qr[4 * t4], kv.x, d);
+                    d = ld_fma(qr[4 * t4 + 1], kv.y, d);
+                    d = ld_fma(qr[4 * t4 + 2], kv.z, d);
+                    d = ld_fma(qr[4 * t4 + 3], kv.w, d);
+                }
                 s[u] = c0 + u < valid ? d : LD_NEG_BIG;
                 mnew = ld_max(mnew, s[u]);
             }
@@ -69,9 +79,16 @@ LD_DEV void flash_impl(const T* q, const T* k, const T* v, T* o, int nq, int nk,
             {
                 float p = ld_exp2(s[u] - mnew);
                 l += p;
-                const float* vr = vs + (c0 + u) * D;
+                const ld_f4* vr = (const ld_f4*)(vs + (c0 + u) * D);
 #pragma unroll
-                for (int t = 0; t < D; t++) acc[t] = ld_fma(p, vr[t], acc[t]);
+                for (int t4 = 0; t4 < D / 4; t4++)
+                {
+                    ld_f4 vv = vr[t4];
+                    acc[4 * t4] = ld_fma(p, vv.x, acc[4 * t4]);
+                    acc[4 * t4 + 1] = ld_fma(p, vv.y, acc[4 * t4 + 1]);
+                    acc[4 * t4 + 2] = ld_fma(p, vv.z, acc[4 * t4 + 2]);
+                    acc[4 * t4 + 3] = ld_fma(p, vv.w, acc[4 * t4 + 3]);
+                }
             }
             m = mnew;
         }
