@@ -186,8 +186,7 @@ LD_DEV void to_bytes_impl(long long images, int c, long long hw, const T* x, uns
         int ch = (int)(rem - p * c);
         float v = ld_fma(ld_load(x + (img * c + ch) * hw + p), scale, shift);
         v = ld_min(ld_max(v, 0.0f), 255.0f);
-        float r; asm("cvt.rni.f32.f32 %0, %1;" : "=f"(r) : "f"(v));
-        y[i] = (unsigned char)(int)r;
+        y[i] = (unsigned char)(int)ld_rint(v);
     }
 }
 

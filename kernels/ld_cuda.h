@@ -4,12 +4,28 @@
 //   - nvcc (the CUDA toolkit, on the GPU machine): CUDA's own keywords and built-in variables exist already.
 //   - clang-14 without any CUDA headers (`-x cuda --cuda-device-only -nocudainc -nocudalib`, on machines with no
 //     toolkit): we define the keywords and read the special registers through clang's NVVM builtins.
-// Neither path includes cuda_fp16.h or libdevice: half and bfloat16 are 16-bit storage structs converted with PTX
+//   - a host C++ compiler with LD_HOST_EMU defined (tests/Cuda/emu): the kernels run on CPU threads behind a fake
+//     libcuda, so the backend and the kernels' index arithmetic can be tested end to end without a GPU.
+// Neither GPU path includes cuda_fp16.h or libdevice: half and bfloat16 are 16-bit storage structs converted with PTX
 // cvt instructions, and exp/erf/rsqrt are written here with PTX approximations or plain arithmetic, so both
 // compilers produce the same arithmetic.
 #pragma once
 
-#if defined(__clang__) && !defined(__NVCC__) && !defined(__CUDACC_RTC__)
+#if defined(LD_HOST_EMU)
+// Host emulation (tests/Cuda/emu): the kernels compile as plain C++ and run on CPU threads, one std::thread per CUDA
+// thread of a block, so the index arithmetic, reductions and synchronisation can be tested without a GPU.
+#include <cmath>
+#include <cstring>
+#include <immintrin.h>
+#define __global__
+#define __device__
+#define __shared__ static
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+extern thread_local unsigned ld_emu_tid, ld_emu_ntid, ld_emu_bid[3], ld_emu_nbid[3];
+void ld_emu_sync();
+float ld_emu_shfl_xor(float v, int lane_mask);
+#elif defined(__clang__) && !defined(__NVCC__) && !defined(__CUDACC_RTC__)
 #define LD_CLANG_NOCUDA 1
 #define __global__ __attribute__((global))
 #define __device__ __attribute__((device))
@@ -21,7 +37,16 @@
 #define LD_DEV __device__ __forceinline__
 
 // ---- thread and block indices
-#if defined(LD_CLANG_NOCUDA)
+#if defined(LD_HOST_EMU)
+LD_DEV unsigned ld_tid() { return ld_emu_tid; }
+LD_DEV unsigned ld_ntid() { return ld_emu_ntid; }
+LD_DEV unsigned ld_bid_x() { return ld_emu_bid[0]; }
+LD_DEV unsigned ld_bid_y() { return ld_emu_bid[1]; }
+LD_DEV unsigned ld_bid_z() { return ld_emu_bid[2]; }
+LD_DEV unsigned ld_nbid_x() { return ld_emu_nbid[0]; }
+LD_DEV void ld_sync() { ld_emu_sync(); }
+LD_DEV float ld_shfl_xor(float v, int lane) { return ld_emu_shfl_xor(v, lane); }
+#elif defined(LD_CLANG_NOCUDA)
 LD_DEV unsigned ld_tid() { return __nvvm_read_ptx_sreg_tid_x(); }
 LD_DEV unsigned ld_ntid() { return __nvvm_read_ptx_sreg_ntid_x(); }
 LD_DEV unsigned ld_bid_x() { return __nvvm_read_ptx_sreg_ctaid_x(); }
@@ -41,6 +66,29 @@ LD_DEV void ld_sync() { __syncthreads(); }
 LD_DEV float ld_shfl_xor(float v, int lane) { return __shfl_xor_sync(0xffffffffu, v, lane, 32); }
 #endif
 
+// ---- the few instructions the kernels need, as PTX on the GPU and as libm / F16C calls in host emulation
+#if defined(LD_HOST_EMU)
+LD_DEV float ld_bits_to_float(unsigned u) { float f; std::memcpy(&f, &u, 4); return f; }
+LD_DEV unsigned ld_float_to_bits(float f) { unsigned u; std::memcpy(&u, &f, 4); return u; }
+LD_DEV float ld_half_to_float(unsigned short h) { return _cvtsh_ss(h); }
+LD_DEV unsigned short ld_float_to_half(float v) { return (unsigned short)_cvtss_sh(v, 0 /* round to nearest even */); }
+LD_DEV float ld_exp2(float x) { return std::exp2(x); }
+LD_DEV float ld_rcp(float x) { return 1.0f / x; }
+LD_DEV float ld_sqrt(float x) { return std::sqrt(x); }
+LD_DEV float ld_fma(float a, float b, float c) { return std::fma(a, b, c); }
+LD_DEV float ld_rint(float x) { return std::nearbyint(x); }
+#else
+LD_DEV float ld_bits_to_float(unsigned u) { float f; asm("mov.b32 %0, %1;" : "=f"(f) : "r"(u)); return f; }
+LD_DEV unsigned ld_float_to_bits(float f) { unsigned u; asm("mov.b32 %0, %1;" : "=r"(u) : "f"(f)); return u; }
+LD_DEV float ld_half_to_float(unsigned short h) { float f; asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h)); return f; }
+LD_DEV unsigned short ld_float_to_half(float v) { unsigned short h; asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(v)); return h; }
+LD_DEV float ld_exp2(float x) { float y; asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
+LD_DEV float ld_rcp(float x) { float y; asm("rcp.rn.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
+LD_DEV float ld_sqrt(float x) { float y; asm("sqrt.rn.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
+LD_DEV float ld_fma(float a, float b, float c) { float y; asm("fma.rn.f32 %0, %1, %2, %3;" : "=f"(y) : "f"(a), "f"(b), "f"(c)); return y; }
+LD_DEV float ld_rint(float x) { float y; asm("cvt.rni.f32.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
+#endif
+
 /// Grid-stride loop over [0, n) with 64-bit indices (activations can pass 2^31 elements at batch 8).
 #define LD_GRID_LOOP(i, n) \
     for (long long i = (long long)ld_bid_x() * ld_ntid() + ld_tid(); i < (n); i += (long long)ld_nbid_x() * ld_ntid())
@@ -49,15 +97,12 @@ LD_DEV float ld_shfl_xor(float v, int lane) { return __shfl_xor_sync(0xffffffffu
 struct ld_half { unsigned short bits; };
 struct ld_bf16 { unsigned short bits; };
 
-LD_DEV float ld_bits_to_float(unsigned u) { float f; asm("mov.b32 %0, %1;" : "=f"(f) : "r"(u)); return f; }
-LD_DEV unsigned ld_float_to_bits(float f) { unsigned u; asm("mov.b32 %0, %1;" : "=r"(u) : "f"(f)); return u; }
-
 LD_DEV float ld_load(const float* p) { return *p; }
-LD_DEV float ld_load(const ld_half* p) { float f; unsigned short h = p->bits; asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h)); return f; }
+LD_DEV float ld_load(const ld_half* p) { return ld_half_to_float(p->bits); }
 LD_DEV float ld_load(const ld_bf16* p) { return ld_bits_to_float(((unsigned)p->bits) << 16); }
 
 LD_DEV void ld_store(float* p, float v) { *p = v; }
-LD_DEV void ld_store(ld_half* p, float v) { unsigned short h; asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(v)); p->bits = h; }
+LD_DEV void ld_store(ld_half* p, float v) { p->bits = ld_float_to_half(v); }
 LD_DEV void ld_store(ld_bf16* p, float v)
 {
     // Round to nearest even, as PyTorch and cvt.rn.bf16.f32 do; written out so it needs no sm_80 instruction.
@@ -73,10 +118,6 @@ LD_DEV void ld_store(ld_bf16* p, float v)
 // ---- math without libdevice (fp32; errors of a few ulp, far under the selftest's 1e-5 relative bound)
 #define LD_LOG2E 1.4426950408889634f
 
-LD_DEV float ld_exp2(float x) { float y; asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
-LD_DEV float ld_rcp(float x) { float y; asm("rcp.rn.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
-LD_DEV float ld_sqrt(float x) { float y; asm("sqrt.rn.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
-LD_DEV float ld_fma(float a, float b, float c) { float y; asm("fma.rn.f32 %0, %1, %2, %3;" : "=f"(y) : "f"(a), "f"(b), "f"(c)); return y; }
 LD_DEV float ld_max(float a, float b) { return a > b ? a : b; }
 LD_DEV float ld_min(float a, float b) { return a < b ? a : b; }
 LD_DEV float ld_abs(float a) { return a < 0.0f ? -a : a; }
@@ -88,7 +129,7 @@ LD_DEV float ld_exp(float x)
     if (x < -104.0f) return 0.0f;
     if (x > 88.7f) return ld_bits_to_float(0x7f800000u);
     float t = x * LD_LOG2E;
-    float n; asm("cvt.rni.f32.f32 %0, %1;" : "=f"(n) : "f"(t));
+    float n = ld_rint(t);
     // f = x·log2e − n computed with a corrected product (log2e split in hi + lo) to keep the low bits of x.
     float f = ld_fma(x, LD_LOG2E, -n);
     f = ld_fma(x, 1.925963033500011e-8f, f);
