@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <immintrin.h>
+#include <vector>
 
 namespace {
 
@@ -111,24 +112,27 @@ int cublasLtMatmul(void*, void* descp, const float* alpha, const void* A, void* 
     if (a->type != b->type) return fail("A and B types differ");
     if (c != o && (c->rows != o->rows || c->cols != o->cols)) return fail("C and D shapes differ");
     if (a->batch != o->batch || b->batch != o->batch) return fail("batch counts differ");
+    int es_ab = a->type == 0 ? 4 : 2, es_d = o->type == 0 ? 4 : 2;
+    std::vector<double> opa(m * k), opb(k * n);  // op(A) row-major m×k, op(B) column by column (n × k)
     for (int bt = 0; bt < o->batch; bt++)
     {
-        const char* ab = (const char*)A; const char* bb = (const char*)B; char* db = (char*)D; const char* cb = (const char*)C;
-        int es_ab = a->type == 0 ? 4 : 2, es_d = o->type == 0 ? 4 : 2;
-        ab += (int64_t)bt * a->stride * es_ab;
-        bb += (int64_t)bt * b->stride * es_ab;
-        db += (int64_t)bt * o->stride * es_d;
-        cb += (int64_t)bt * c->stride * es_d;
+        const char* ab = (const char*)A + (int64_t)bt * a->stride * es_ab;
+        const char* bb = (const char*)B + (int64_t)bt * b->stride * es_ab;
+        char* db = (char*)D + (int64_t)bt * o->stride * es_d;
+        const char* cb = (const char*)C + (int64_t)bt * c->stride * es_d;
+        for (uint64_t i = 0; i < m; i++)
+            for (uint64_t l = 0; l < k; l++)
+                opa[i * k + l] = d->transa ? load(ab, a->type, (int64_t)(l + i * a->ld)) : load(ab, a->type, (int64_t)(i + l * a->ld));
+        for (uint64_t j = 0; j < n; j++)
+            for (uint64_t l = 0; l < k; l++)
+                opb[j * k + l] = d->transb ? load(bb, b->type, (int64_t)(j + l * b->ld)) : load(bb, b->type, (int64_t)(l + j * b->ld));
         for (uint64_t j = 0; j < n; j++)
             for (uint64_t i = 0; i < m; i++)
             {
+                const double* ar = &opa[i * k];
+                const double* bc = &opb[j * k];
                 double s = 0;
-                for (uint64_t l = 0; l < k; l++)
-                {
-                    double av = d->transa ? load(ab, a->type, (int64_t)(l + i * a->ld)) : load(ab, a->type, (int64_t)(i + l * a->ld));
-                    double bv = d->transb ? load(bb, b->type, (int64_t)(j + l * b->ld)) : load(bb, b->type, (int64_t)(l + j * b->ld));
-                    s += av * bv;
-                }
+                for (uint64_t l = 0; l < k; l++) s += ar[l] * bc[l];
                 double v = *alpha * s;
                 if (*beta != 0.0f) v += *beta * load(cb, o->type, (int64_t)(i + j * o->ld));
                 if (d->epilogue == 4) v += load((const void*)d->bias, o->type, (int64_t)i);

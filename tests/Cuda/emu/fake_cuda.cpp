@@ -1,13 +1,15 @@
 // A fake CUDA driver (the subset CuDriver.cs resolves) that runs the kernels of kernels/*.cu compiled for the host
 // with LD_HOST_EMU. cuModuleLoadData parses the PTX the engine embeds for each entry's parameter list, and
 // cuLaunchKernel calls the host-compiled kernel of the same name through libffi with the same void** arguments a
-// GPU launch gets, once per CUDA thread: every thread of a block is a std::thread, __syncthreads is a std::barrier
-// and warp shuffles go through a per-warp buffer. Memory is host memory. Only for tests: slow, but it runs the real
-// backend code paths (argument packing, strides, grids) and the real kernel source.
-#include <barrier>
+// GPU launch gets, once per CUDA thread: the threads of a block are coroutines on the calling thread (a six-register
+// x86-64 stack switch; ucontext's signal-mask syscalls made it 10x slower),
+// __syncthreads switches to the next thread until all live threads of the block have arrived, and warp shuffles do
+// the same per warp through a buffer. Memory is host memory, poisoned with NaN bytes on allocation. Only for tests:
+// slow, but it runs the real backend code paths (argument packing, strides, grids) and the real kernel source.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <cstdint>
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -17,16 +19,105 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 thread_local unsigned ld_emu_tid, ld_emu_ntid, ld_emu_bid[3], ld_emu_nbid[3];
 
 namespace {
 
-std::barrier<>* g_block_barrier = nullptr;
-std::vector<std::unique_ptr<std::barrier<>>> g_warp_barriers;
+// ---- the coroutine scheduler of one block
+extern "C" void ld_emu_switch(void** save_sp, void* new_sp);
+asm(R"(
+    .text
+    .globl ld_emu_switch
+    .type ld_emu_switch,@function
+ld_emu_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size ld_emu_switch, .-ld_emu_switch
+)");
+
+struct Coro
+{
+    void* sp = nullptr;
+    std::vector<char> stack;
+    bool done = false;
+    int waiting = 0;  // 0 runnable, 1 at the block barrier, 2 at its warp's barrier
+};
+void* g_sched_sp = nullptr;
+std::vector<Coro> g_coros;
+unsigned g_nthreads = 0, g_cur = 0, g_block_arrived = 0, g_warp_arrived[32];
 float g_warp_buf[32][32];
+void* g_fn = nullptr;
+ffi_cif* g_cif = nullptr;
+void** g_args = nullptr;
+
+unsigned live_in(unsigned first, unsigned count)
+{
+    unsigned n = 0;
+    for (unsigned t = first; t < first + count; t++) n += g_coros[t].done ? 0 : 1;
+    return n;
+}
+
+// Releases the block barrier or a warp barrier when every live thread of its scope has arrived.
+void release_ready()
+{
+    if (g_block_arrived > 0 && g_block_arrived == live_in(0, g_nthreads))
+    {
+        g_block_arrived = 0;
+        for (auto& c : g_coros) if (c.waiting == 1) c.waiting = 0;
+    }
+    for (unsigned w = 0; w < g_nthreads / 32; w++)
+        if (g_warp_arrived[w] > 0 && g_warp_arrived[w] == live_in(w * 32, 32))
+        {
+            g_warp_arrived[w] = 0;
+            for (unsigned t = w * 32; t < w * 32 + 32; t++) if (g_coros[t].waiting == 2) g_coros[t].waiting = 0;
+        }
+}
+
+void wait_at(int kind)
+{
+    Coro& c = g_coros[g_cur];
+    if (kind == 1) g_block_arrived++; else g_warp_arrived[g_cur / 32]++;
+    c.waiting = kind;
+    release_ready();
+    if (c.waiting != 0) ld_emu_switch(&c.sp, g_sched_sp);
+}
+
+void coro_entry()
+{
+    ffi_call(g_cif, FFI_FN(g_fn), nullptr, g_args);
+    Coro& c = g_coros[g_cur];
+    c.done = true;
+    release_ready();  // a finished thread no longer holds a barrier back
+    ld_emu_switch(&c.sp, g_sched_sp);  // never resumed
+    std::abort();
+}
+
+// A fresh stack whose first switch "returns" into coro_entry with the ABI's entry alignment.
+void* fresh_stack(Coro& c)
+{
+    auto top = ((uintptr_t)(c.stack.data() + c.stack.size())) & ~(uintptr_t)15;
+    auto* ret = (uintptr_t*)(top - 16);      // 16-aligned slot: coro_entry starts with rsp % 16 == 8
+    ret[0] = (uintptr_t)&coro_entry;
+    ret[1] = 0;
+    auto* regs = ret - 6;                    // r15 r14 r13 r12 rbx rbp
+    for (int i = 0; i < 6; i++) regs[i] = 0;
+    return regs;
+}
 
 struct Param { int kind; size_t size; };  // kind: 0 u64, 1 u32, 2 f32, 3 struct
 struct Kernel
@@ -81,15 +172,15 @@ void parse_ptx(const char* text)
 
 }  // namespace
 
-void ld_emu_sync() { g_block_barrier->arrive_and_wait(); }
+void ld_emu_sync() { wait_at(1); }
 
 float ld_emu_shfl_xor(float v, int mask)
 {
     unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
     g_warp_buf[warp][lane] = v;
-    g_warp_barriers[warp]->arrive_and_wait();
+    wait_at(2);
     float r = g_warp_buf[warp][lane ^ (unsigned)mask];
-    g_warp_barriers[warp]->arrive_and_wait();
+    wait_at(2);
     return r;
 }
 
@@ -220,26 +311,47 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
     auto* k = (Kernel*)f;
     if (by != 1 || bz != 1 || bx == 0 || bx > 1024 || bx % 32 != 0) return 1;  // the backend launches 1-D blocks of whole warps
     std::lock_guard<std::mutex> lock(g_mutex);
-    std::barrier<> block(bx);
-    g_block_barrier = &block;
-    g_warp_barriers.clear();
-    for (unsigned w = 0; w < bx / 32; w++) g_warp_barriers.push_back(std::make_unique<std::barrier<>>(32));
-    std::vector<std::thread> threads;
-    for (unsigned t = 0; t < bx; t++)
-        threads.emplace_back([=, &block] {
-            ld_emu_tid = t; ld_emu_ntid = bx;
-            ld_emu_nbid[0] = gx; ld_emu_nbid[1] = gy; ld_emu_nbid[2] = gz;
-            for (unsigned z = 0; z < gz; z++)
-                for (unsigned y = 0; y < gy; y++)
-                    for (unsigned x = 0; x < gx; x++)
+    g_fn = k->fn; g_cif = &k->cif; g_args = args;
+    g_nthreads = bx;
+    g_coros.resize(bx);
+    for (auto& c : g_coros) if (c.stack.empty()) c.stack.resize(256 * 1024);
+    ld_emu_ntid = bx;
+    ld_emu_nbid[0] = gx; ld_emu_nbid[1] = gy; ld_emu_nbid[2] = gz;
+    for (unsigned z = 0; z < gz; z++)
+        for (unsigned y = 0; y < gy; y++)
+            for (unsigned x = 0; x < gx; x++)
+            {
+                ld_emu_bid[0] = x; ld_emu_bid[1] = y; ld_emu_bid[2] = z;
+                g_block_arrived = 0;
+                std::memset(g_warp_arrived, 0, sizeof g_warp_arrived);
+                for (unsigned t = 0; t < bx; t++)
+                {
+                    Coro& c = g_coros[t];
+                    c.done = false;
+                    c.waiting = 0;
+                    c.sp = fresh_stack(c);
+                }
+                for (unsigned remaining = bx; remaining > 0;)
+                {
+                    bool ran = false;
+                    for (unsigned t = 0; t < bx; t++)
                     {
-                        ld_emu_bid[0] = x; ld_emu_bid[1] = y; ld_emu_bid[2] = z;
-                        ffi_call(&k->cif, FFI_FN(k->fn), nullptr, args);
-                        block.arrive_and_wait();  // static "shared" memory is reused by the next block
+                        Coro& c = g_coros[t];
+                        if (c.done || c.waiting != 0) continue;
+                        g_cur = t;
+                        ld_emu_tid = t;
+                        ld_emu_switch(&g_sched_sp, c.sp);
+                        ran = true;
                     }
-        });
-    for (auto& th : threads) th.join();
-    g_block_barrier = nullptr;
+                    remaining = 0;
+                    for (auto& c : g_coros) remaining += c.done ? 0 : 1;
+                    if (remaining > 0 && !ran)
+                    {
+                        std::fprintf(stderr, "fake cuLaunchKernel(%s): block (%u,%u,%u) deadlocked at a barrier\n", k->name.c_str(), x, y, z);
+                        return 719;  // CUDA_ERROR_LAUNCH_FAILED
+                    }
+                }
+            }
     return 0;
 }
 
@@ -251,6 +363,7 @@ CUresult cuGetErrorName(CUresult e, const char** s)
         case 1: *s = "CUDA_ERROR_INVALID_VALUE"; break;
         case 2: *s = "CUDA_ERROR_OUT_OF_MEMORY"; break;
         case 500: *s = "CUDA_ERROR_NOT_FOUND"; break;
+        case 719: *s = "CUDA_ERROR_LAUNCH_FAILED"; break;
         default: *s = "CUDA_ERROR_UNKNOWN"; break;
     }
     return 0;
