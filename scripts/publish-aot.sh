@@ -15,7 +15,7 @@ out=$root/.gpu
 echo "== NativeAOT publish -> $out/bin"
 rm -rf "$out/bin"
 dotnet publish "$root/src/Cli/ld.csproj" -c Release -r linux-x64 \
-  -p:PublishAot=true -p:StripSymbols=true -p:InvariantGlobalization=true -p:OptimizationPreference=Size \
+  -p:PublishAot=true -p:StripSymbols=true -p:InvariantGlobalization=true -p:OptimizationPreference=Speed -p:IlcInstructionSet=x86-64-v3 \
   -o "$out/bin"
 rm -f "$out/bin"/*.dbg "$out/bin"/*.pdb
 ls -l "$out/bin"
