@@ -82,7 +82,7 @@ public sealed class LayerPipeline(ModelBundle models)
     {
         var images = ConditionImages(s.Method, inputs);
         if (images.Length == 0) return null;
-        var b = models.Backend;
+        var b = models.VaeBackend;
         var result = new List<float>();
         foreach (var img in images)
         {
@@ -101,7 +101,7 @@ public sealed class LayerPipeline(ModelBundle models)
     {
         if (inputs.Init is null) return null;
         var fitted = TransparentImg2Img.Fit(inputs.Init, s.Width, s.Height, inputs.ResizeMode);
-        return TransparentImg2Img.Latent(models.Backend, models.Vae, models.Encoder, fitted);
+        return TransparentImg2Img.Latent(models.VaeBackend, models.Vae, models.Encoder, fitted);
     }
 
     private static float[] Repeat(float[] one, int times)
@@ -132,7 +132,7 @@ public sealed class LayerPipeline(ModelBundle models)
     private List<GeneratedImage> Decode(GenerationSettings s, float[] latent, IReadOnlyList<long> seeds, int channels, int h, int w,
         CancellationToken cancel, Action<string> phase)
     {
-        var b = models.Backend;
+        var b = models.VaeBackend;
         int per = channels * h * w;
         var rgbs = new List<(byte[] Rgb, float[] Unscaled)>();
         for (int i = 0; i < s.Batch; i++)

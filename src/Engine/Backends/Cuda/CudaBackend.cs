@@ -167,10 +167,28 @@ public sealed unsafe partial class CudaBackend : IBackend
     /// <summary>Waits for all queued work (timing, tests).</summary>
     public void Synchronize() => _stream.Synchronize();
 
+    private CudaBackend? _fp32Sibling;
+
+    /// <summary>
+    /// An fp32 backend on the same device for networks that must not run in fp16 (see <see cref="NetworkPrecision"/>);
+    /// created on first use, disposed with this one. Tensors move between the two through the host.
+    /// </summary>
+    internal IBackend Fp32Sibling()
+    {
+        if (StorageType == DType.F32) return this;
+        if (_fp32Sibling is null)
+        {
+            var (b, why) = TryCreate(Precision.Fp32);
+            _fp32Sibling = b as CudaBackend ?? throw new LdException($"could not create the fp32 CUDA backend for the VAE: {why}");
+        }
+        return _fp32Sibling;
+    }
+
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
+        _fp32Sibling?.Dispose();
         try { _stream.Synchronize(); } catch (CudaException) { /* a failed kernel already reported; still release */ }
         foreach (var h in (IEnumerable<IDisposable>?)_staging ?? []) h.Dispose();
         foreach (var h in (IEnumerable<IDisposable>?)_stagingFree ?? []) h.Dispose();

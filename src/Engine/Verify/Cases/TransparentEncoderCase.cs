@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.LayerDiffusion;
 using LayerDiffusion.Native.Models.Vae;
@@ -15,7 +16,7 @@ public sealed class TransparentEncoderCase : ICaseRunner
 
     public void Run(CaseContext ctx)
     {
-        var b = ctx.Backend;
+        var b = NetworkPrecision.ForVae(ctx.Backend);
         var shape = ctx.InputShape("rgba");
         if (shape.Length != 3 || shape[2] != 4) throw new ArgumentException($"rgba input must be [H, W, 4], got [{string.Join(", ", shape)}]");
         int h = shape[0], w = shape[1];
