@@ -46,7 +46,8 @@ public static class DecodeCommand
         if (modelPath is not null && !File.Exists(modelPath)) throw new InvalidOptionException("--model", $"{modelPath}: file not found");
 
         var precision = PrecisionMode.Parse(p.Get("--precision", "fp32"));
-        using var backend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
+        using var mainBackend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
+        var backend = NetworkPrecision.ForVae(mainBackend);
         using var decoderFile = SafeTensorsFile.Open(decoderPath);
         var decoder = TransparentDecoder.Load(backend, decoderFile);
         if (decoder.Config.LatentChannels != channels)
