@@ -115,9 +115,10 @@ public static class SelftestCases
             string detail = $"b{bn} q{nq} k{nk} h{h} d{d}{(causal ? " causal" : "")} ({what})";
             c.Add(Case("attention", detail, inputs, (b, x) => b.Attention(x[0], x[1], x[2], h, causal)));
             if (d is 64 or 8)
+            {
+                c.Add(Case("attention_simt", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Simt, x, h, causal)));
                 c.Add(Case("attention_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, x, h, causal)));
-            if (d == 64)
-                c.Add(Case("attention_mma", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma, x, h, causal)));
+            }
         }
 
         // ---- timing only (ld selftest --time): SDXL 1024×1024 shapes, fast kernels against the general GEMM path
@@ -135,9 +136,10 @@ public static class SelftestCases
             string detail = $"b{bn} q{nq} k{nk} h{h} d{d}";
             c.Add(Case("time_attention", detail, inputs, (b, x) => b.Attention(x[0], x[1], x[2], h, causal)) with { TimingOnly = true });
             if (d is 64 or 8)
+            {
+                c.Add(Case("time_attention_simt", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Simt, x, h, causal)) with { TimingOnly = true });
                 c.Add(Case("time_attention_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, x, h, causal)) with { TimingOnly = true });
-            if (d == 64)
-                c.Add(Case("time_attention_mma", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma, x, h, causal)) with { TimingOnly = true });
+            }
         }
         c.Add(Case("time_linear", "x[2,4096,640] w[5120,640] +bias", [new[] { 2, 4096, 640 }, new[] { 5120, 640 }, new[] { 5120 }], (b, x) => b.Linear(x[0], x[1], x[2])) with { TimingOnly = true });
         c.Add(Case("time_conv2d", "[2,640,64,64] w[640,640,3,3] +bias", [new[] { 2, 640, 64, 64 }, new[] { 640, 640, 3, 3 }, new[] { 640 }], (b, x) => b.Conv2d(x[0], x[1], x[2], 1, 1)) with { TimingOnly = true });
