@@ -5,13 +5,14 @@
 # whole run a budget (LD_CHECK_BUDGET seconds, default 540, under the 600 s a device command may run); each stage
 # writes its log into OUT_DIR as it goes and appends a line to OUT_DIR/summary.txt, so a run cut short still says
 # how far it got. Stages:
-#   env        nvidia-smi, nvcc and driver versions
-#   kernels    nvcc fatbins via CMake (sm_80..sm_90 + PTX) -> LD_KERNELS_DIR; ptxas resource report (registers, spills)
-#   selftest   every op vs the CPU reference: fp32 and fp16 with the nvcc kernels, fp32 and bf16 with the embedded
-#              clang PTX (the default run-time path, JIT by the driver)
-#   timing     ld selftest --time at SDXL sizes, fp16 and fp32 (JSON with milliseconds)
+# in order of importance:
+#   env        nvidia-smi, nvcc and driver versions, the embedded kernel modules
+#   kernels    nvcc fatbins via CMake (sm_80..sm_90 + PTX) -> LD_KERNELS_DIR
+#   selftest   every op vs the CPU reference: fp16 and fp32 with the nvcc kernels, fp32 with the embedded clang PTX
+#              (the default run-time path, JIT by the driver)
+#   timing     ld selftest --time at SDXL sizes in fp16 (JSON with milliseconds)
 #   verify     ld verify --device cuda on the golden set, fp32 then fp16
-#   bench      ld bench --device cuda, if this build has it
+#   then       bf16 selftest (PTX), fp32 timings, ptxas resource report (registers, spills), ld bench if present
 set -u
 out=${1:?usage: scripts/gpu-check.sh OUT_DIR}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,27 +61,25 @@ if command -v nvcc > /dev/null; then
     kernels=$out/build/kernels
     ls -l "$kernels" >> "$out/kernels.log"
   fi
-  stage ptxas_report 120 bash -c 'for f in kernels/*.cu; do echo "== $f"; nvcc -cubin -arch=sm_90 -O3 -std=c++17 -Xptxas -v -o /dev/null "$f" 2>&1 | grep -E "Compiling entry|registers|spill|stack"; done'
 else
   note "kernels: nvcc not found, using the embedded PTX only"
 fi
 
-# ---- selftest
+# ---- selftest (most important first: fp16 takes the tensor-core attention by default)
 export LD_CUDA_SYNC=1   # name the kernel if one faults
 if [ -n "$kernels" ]; then
-  stage selftest_fp32_nvcc 120 env LD_KERNELS_DIR="$kernels" "$ld" selftest --device cuda --precision fp32 --json "$out/selftest_fp32_nvcc.json"
   stage selftest_fp16_nvcc 120 env LD_KERNELS_DIR="$kernels" "$ld" selftest --device cuda --precision fp16 --json "$out/selftest_fp16_nvcc.json"
+  stage selftest_fp32_nvcc 120 env LD_KERNELS_DIR="$kernels" "$ld" selftest --device cuda --precision fp32 --json "$out/selftest_fp32_nvcc.json"
 fi
 stage selftest_fp32_ptx 150 env -u LD_KERNELS_DIR "$ld" selftest --device cuda --precision fp32 --json "$out/selftest_fp32_ptx.json"
-stage selftest_bf16_ptx 120 env -u LD_KERNELS_DIR "$ld" selftest --device cuda --precision bf16 --json "$out/selftest_bf16_ptx.json"
 unset LD_CUDA_SYNC
 
-# ---- timings at SDXL sizes (fast kernels vs the general GEMM path, GEMM, conv, GroupNorm), plus every case's time
+[ -n "$kernels" ] && export LD_KERNELS_DIR=$kernels
+
+# ---- timings at SDXL sizes (attention: default vs SIMT vs general GEMM path; GEMM, conv, GroupNorm)
 stage timing_fp16 120 "$ld" selftest --device cuda --precision fp16 --time --filter time_ --json "$out/timing_fp16.json"
-stage timing_fp32 120 "$ld" selftest --device cuda --precision fp32 --time --filter time_ --json "$out/timing_fp32.json"
 
 # ---- verify against the golden set
-[ -n "$kernels" ] && export LD_KERNELS_DIR=$kernels
 if [ -f "$golden/manifest.json" ]; then
   stage verify_fp32 150 "$ld" verify --device cuda --golden "$golden" --precision fp32
   stage verify_fp16 150 "$ld" verify --device cuda --golden "$golden" --precision fp16
@@ -88,7 +87,12 @@ else
   note "verify: SKIPPED (no $golden/manifest.json)"
 fi
 
-# ---- bench, when the CLI has it
+# ---- the rest, as the budget allows
+stage selftest_bf16_ptx 120 env -u LD_KERNELS_DIR LD_CUDA_SYNC=1 "$ld" selftest --device cuda --precision bf16 --json "$out/selftest_bf16_ptx.json"
+stage timing_fp32 120 "$ld" selftest --device cuda --precision fp32 --time --filter time_ --json "$out/timing_fp32.json"
+if command -v nvcc > /dev/null; then
+  stage ptxas_report 90 bash -c 'for f in kernels/*.cu; do echo "== $f"; nvcc -cubin -arch=sm_90 -O3 -std=c++17 -Xptxas -v -o /dev/null "$f" 2>&1 | grep -E "Compiling entry|registers|spill|stack"; done'
+fi
 if "$ld" --help 2>/dev/null | grep -qE '^\s+bench\b'; then
   stage bench 180 "$ld" bench --device cuda
 else
