@@ -78,6 +78,12 @@ public static class SelftestCases
                 (b, x) => b.Conv2d(x[0], x[1], bias ? x[2] : null, st, pad)));
         }
 
+        // The plain GEMM kernel that stands in where cuBLASLt has no algorithm, on the same kinds of products.
+        c.Add(Case("gemm_fallback", "linear x[2,77,96] w[40,96] +bias", [new[] { 2, 77, 96 }, new[] { 40, 96 }, new[] { 40 }], (b, x) => WithFallbackGemm(b, () => b.Linear(x[0], x[1], x[2]))));
+        c.Add(Case("gemm_fallback", "matmul [3,17,33]x[3,33,9]", [new[] { 3, 17, 33 }, new[] { 3, 33, 9 }], (b, x) => WithFallbackGemm(b, () => b.MatMul(x[0], x[1]))));
+        c.Add(Case("gemm_fallback", "conv2d [1,8,9,7] w[4,8,3,3] s1 p1 +bias", [new[] { 1, 8, 9, 7 }, new[] { 4, 8, 3, 3 }, new[] { 4 }], (b, x) => WithFallbackGemm(b, () => b.Conv2d(x[0], x[1], x[2], 1, 1))));
+        c.Add(Case("gemm_fallback", "attention general b2 q37 k50 h3 d40 causal", [new[] { 2, 37, 120 }, new[] { 2, 50, 120 }, new[] { 2, 50, 120 }], (b, x) => WithFallbackGemm(b, () => b.Attention(x[0], x[1], x[2], 3, true))));
+
         // ---- normalisation
         (int[] X, int G, bool Silu)[] gns =
         [
@@ -185,6 +191,15 @@ public static class SelftestCases
         var undone = x.Select((t, i) => b.FlipRot(t, i >= 4, i % 4, inverse: true)).ToArray();
         try { return b.Median8(undone); }
         finally { foreach (var t in undone) t.Dispose(); }
+    }
+
+    /// <summary>Runs an op with every GEMM on the plain kernel instead of cuBLASLt (the CPU reference ignores it).</summary>
+    private static Tensor WithFallbackGemm(IBackend b, Func<Tensor> op)
+    {
+        if (b is not CudaBackend cb) return op();
+        cb.ForceGemmFallback = true;
+        try { return op(); }
+        finally { cb.ForceGemmFallback = false; }
     }
 
     /// <summary>Attention through one chosen CUDA implementation (the CPU reference ignores the choice).</summary>
