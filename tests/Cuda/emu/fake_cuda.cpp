@@ -63,6 +63,8 @@ std::vector<Coro> g_coros;
 unsigned g_nthreads = 0, g_cur = 0, g_block_arrived = 0, g_warp_arrived[32];
 float g_warp_buf[32][32];
 void* g_fn = nullptr;
+std::vector<unsigned> g_order;
+unsigned long long g_rng = 0x2545F4914F6CDD1Dull;
 ffi_cif* g_cif = nullptr;
 void** g_args = nullptr;
 
@@ -354,6 +356,8 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
     g_fn = k->fn; g_cif = &k->cif; g_args = args;
     g_nthreads = bx;
     g_coros.resize(bx);
+    g_order.resize(bx);
+    for (unsigned t = 0; t < bx; t++) g_order[t] = t;
     for (auto& c : g_coros) if (c.stack.empty()) c.stack.resize(256 * 1024);
     ld_emu_ntid = bx;
     ld_emu_nbid[0] = gx; ld_emu_nbid[1] = gy; ld_emu_nbid[2] = gz;
@@ -373,9 +377,18 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
                 }
                 for (unsigned remaining = bx; remaining > 0;)
                 {
-                    bool ran = false;
-                    for (unsigned t = 0; t < bx; t++)
+                    // Each pass runs the threads in a fresh pseudo-random order, so a read of shared memory that
+                    // another thread writes without a barrier in between sees stale data here too.
+                    for (unsigned t = bx - 1; t > 0; t--)
                     {
+                        g_rng = g_rng * 6364136223846793005ull + 1442695040888963407ull;
+                        unsigned r = (unsigned)(g_rng >> 33) % (t + 1);
+                        unsigned tmp = g_order[t]; g_order[t] = g_order[r]; g_order[r] = tmp;
+                    }
+                    bool ran = false;
+                    for (unsigned i = 0; i < bx; i++)
+                    {
+                        unsigned t = g_order[i];
                         Coro& c = g_coros[t];
                         if (c.done || c.waiting != 0) continue;
                         g_cur = t;
