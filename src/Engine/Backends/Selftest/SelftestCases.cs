@@ -181,6 +181,7 @@ public static class SelftestCases
         c.Add(LoraMerge.Case([320, 640], [320, 8], [8, 640], "linear"));
         c.Add(LoraMerge.Case([64, 4, 3, 3], [64, 4], [4, 8, 3, 3], "conv, input grows 4 -> 8"));
         c.Add(ImageBytes.Case());
+        c.Add(CrossBackendImport.Case());
         return c;
     }
 
