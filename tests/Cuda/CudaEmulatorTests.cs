@@ -8,7 +8,7 @@ namespace LayerDiffusion.Native.Tests.Cuda;
 /// Builds the host emulation of the GPU once (scripts/build-cuda-emulator.sh: kernels/*.cu compiled as C++ behind a
 /// fake libcuda and libcublasLt) and hands out the library path, or the reason it cannot be built here.
 /// </summary>
-public sealed class CudaEmulatorFixture
+public sealed class CudaEmulatorFixture : IDisposable
 {
     /// <summary>Why the emulator cannot be built on this machine, or null.</summary>
     public static string? MissingPrerequisite =>
@@ -23,6 +23,14 @@ public sealed class CudaEmulatorFixture
         var (code, output) = CudaEmulatorTests.Run("bash", [Path.Combine(TestPaths.RepoRoot, "scripts", "build-cuda-emulator.sh"), dir], null, TimeSpan.FromMinutes(5));
         if (code != 0) throw new InvalidOperationException("building the CUDA emulator failed:\n" + output);
         Library = Path.Combine(dir, "libldemu.so");
+        _dir = dir;
+    }
+
+    private readonly string? _dir;
+
+    public void Dispose()
+    {
+        if (_dir is not null && Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
     }
 
     public string? Library { get; }
