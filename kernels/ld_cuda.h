@@ -25,6 +25,8 @@
 extern thread_local unsigned ld_emu_tid, ld_emu_ntid, ld_emu_bid[3], ld_emu_nbid[3];
 void ld_emu_sync();
 float ld_emu_shfl_xor(float v, int lane_mask);
+// mma.sync.m16n8k16 (row.col, fp32 accumulate) for one lane of a warp, by the PTX ISA's fragment layout.
+void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, int bf16);
 #elif defined(__clang__) && !defined(__NVCC__) && !defined(__CUDACC_RTC__)
 #define LD_CLANG_NOCUDA 1
 #define __global__ __attribute__((global))

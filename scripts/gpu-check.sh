@@ -5,13 +5,14 @@
 # whole run a budget (LD_CHECK_BUDGET seconds, default 540, under the 600 s a device command may run); each stage
 # writes its log into OUT_DIR as it goes and appends a line to OUT_DIR/summary.txt, so a run cut short still says
 # how far it got. Stages:
-#   env        nvidia-smi, nvcc and driver versions
-#   kernels    nvcc fatbins via CMake (sm_80..sm_90 + PTX) -> LD_KERNELS_DIR; ptxas resource report (registers, spills)
-#   selftest   every op vs the CPU reference: fp32 and fp16 with the nvcc kernels, fp32 and bf16 with the embedded
-#              clang PTX (the default run-time path, JIT by the driver)
-#   timing     ld selftest --time at SDXL sizes, fp16 and fp32 (JSON with milliseconds)
+# in order of importance:
+#   env        nvidia-smi, nvcc and driver versions, the embedded kernel modules
+#   kernels    nvcc fatbins via CMake (sm_80..sm_90 + PTX) -> LD_KERNELS_DIR
+#   selftest   every op vs the CPU reference: fp16 and fp32 with the nvcc kernels, fp32 with the embedded clang PTX
+#              (the default run-time path, JIT by the driver)
+#   timing     ld selftest --time at SDXL sizes in fp16 (JSON with milliseconds)
 #   verify     ld verify --device cuda on the golden set, fp32 then fp16
-#   bench      ld bench --device cuda, if this build has it
+#   then       bf16 selftest (PTX), fp32 timings, ptxas resource report (registers, spills), ld bench if present
 set -u
 out=${1:?usage: scripts/gpu-check.sh OUT_DIR}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,19 +52,6 @@ if [ ! -x "$ld" ]; then note "no ld at $ld: run scripts/publish-aot.sh first and
 # ---- env
 stage env 30 bash -c 'nvidia-smi; echo; nvcc --version; echo; "$0" --help; "$0" selftest --kernels' "$ld"
 
-# ---- correctness first (embedded clang PTX, the default run-time path), so a short lease still answers it
-export LD_CUDA_SYNC=1   # name the kernel if one faults
-stage selftest_fp32_ptx 150 env -u LD_KERNELS_DIR "$ld" selftest --device cuda --precision fp32 --json "$out/selftest_fp32_ptx.json"
-if [ -f "$golden/manifest.json" ]; then
-  stage verify_fp32 150 env -u LD_KERNELS_DIR "$ld" verify --device cuda --golden "$golden" --precision fp32
-  stage verify_fp16 150 env -u LD_KERNELS_DIR "$ld" verify --device cuda --golden "$golden" --precision fp16
-else
-  note "verify: SKIPPED (no $golden/manifest.json)"
-fi
-stage selftest_fp16_ptx 120 env -u LD_KERNELS_DIR "$ld" selftest --device cuda --precision fp16 --json "$out/selftest_fp16_ptx.json"
-stage selftest_bf16_ptx 120 env -u LD_KERNELS_DIR "$ld" selftest --device cuda --precision bf16 --json "$out/selftest_bf16_ptx.json"
-unset LD_CUDA_SYNC
-
 # ---- kernels (nvcc); on failure the embedded PTX still serves every later stage
 kernels=""
 gen=""
@@ -73,23 +61,46 @@ if command -v nvcc > /dev/null; then
     kernels=$out/build/kernels
     ls -l "$kernels" >> "$out/kernels.log"
   fi
-  stage ptxas_report 120 bash -c 'for f in kernels/*.cu; do echo "== $f"; nvcc -cubin -arch=sm_90 -O3 -std=c++17 -Xptxas -v -o /dev/null "$f" 2>&1 | grep -E "Compiling entry|registers|spill|stack"; done'
 else
   note "kernels: nvcc not found, using the embedded PTX only"
 fi
-if [ -n "$kernels" ]; then
-  export LD_CUDA_SYNC=1
-  stage selftest_fp16_nvcc 120 env LD_KERNELS_DIR="$kernels" "$ld" selftest --device cuda --precision fp16 --json "$out/selftest_fp16_nvcc.json"
-  unset LD_CUDA_SYNC
-  export LD_KERNELS_DIR=$kernels
-fi
 
-# ---- timings at SDXL sizes (fast kernels vs the general GEMM path, GEMM, conv, GroupNorm), plus every case's time
+# ---- selftest (most important first: fp16 takes the tensor-core attention by default)
+export LD_CUDA_SYNC=1   # name the kernel if one faults
+if [ -n "$kernels" ]; then
+  stage selftest_fp16_nvcc 120 env LD_KERNELS_DIR="$kernels" "$ld" selftest --device cuda --precision fp16 --json "$out/selftest_fp16_nvcc.json"
+  stage selftest_fp32_nvcc 120 env LD_KERNELS_DIR="$kernels" "$ld" selftest --device cuda --precision fp32 --json "$out/selftest_fp32_nvcc.json"
+fi
+stage selftest_fp32_ptx 150 env -u LD_KERNELS_DIR "$ld" selftest --device cuda --precision fp32 --json "$out/selftest_fp32_ptx.json"
+unset LD_CUDA_SYNC
+
+[ -n "$kernels" ] && export LD_KERNELS_DIR=$kernels
+
+# ---- timings at SDXL sizes (attention: default vs SIMT vs general GEMM path; GEMM, conv, GroupNorm)
 stage timing_fp16 120 "$ld" selftest --device cuda --precision fp16 --time --filter time_ --json "$out/timing_fp16.json"
 
-# ---- bench, when the CLI has it
+# ---- verify against the golden set
+if [ -f "$golden/manifest.json" ]; then
+  stage verify_fp32 150 "$ld" verify --device cuda --golden "$golden" --precision fp32
+  stage verify_fp16 150 "$ld" verify --device cuda --golden "$golden" --precision fp16
+else
+  note "verify: SKIPPED (no $golden/manifest.json)"
+fi
+
+# ---- the rest, as the budget allows
+stage selftest_bf16_ptx 120 env -u LD_KERNELS_DIR LD_CUDA_SYNC=1 "$ld" selftest --device cuda --precision bf16 --json "$out/selftest_bf16_ptx.json"
+stage timing_fp32 120 "$ld" selftest --device cuda --precision fp32 --time --filter time_ --json "$out/timing_fp32.json"
+if command -v nvcc > /dev/null; then
+  stage ptxas_report 90 bash -c 'for f in kernels/*.cu; do echo "== $f"; nvcc -cubin -arch=sm_90 -O3 -std=c++17 -Xptxas -v -o /dev/null "$f" 2>&1 | grep -E "Compiling entry|registers|spill|stack"; done'
+fi
+# ---- PyTorch reference timings at the same shapes (the machine has PyTorch), then our bench with ratios to them
+if command -v python3 > /dev/null && [ -f perf/torch_reference.py ]; then
+  stage torch_reference 150 python3 perf/torch_reference.py --json "$out/torch_reference.json"
+fi
 if "$ld" --help 2>/dev/null | grep -qE '^\s+bench\b'; then
-  stage bench 180 "$ld" bench --device cuda
+  ref=""
+  [ -s "$out/torch_reference.json" ] && ref="--reference $out/torch_reference.json"
+  stage bench 240 "$ld" bench --device cuda --synthetic --work-dir /tmp/ld-bench --json "$out/bench.json" --markdown "$out/bench.md" $ref
 else
   note "bench: SKIPPED (this ld has no bench command)"
 fi
@@ -99,6 +110,6 @@ echo
 echo "==== summary ($out/summary.txt)"
 cat "$summary"
 # Failing cases, so the reply's tail shows them.
-grep -h "FAIL" "$out"/selftest_*.log "$out"/verify_*.log 2>/dev/null | head -n 60
-# Only a few files come back from the device tool: pack the folder.
+grep -h "FAIL" "$out"/selftest_*.log "$out"/verify_*.log 2>/dev/null | head -n 40
+# Only a few files come back from the device tool: pack the whole folder into one.
 tar -czf "$out.tar.gz" -C "$(dirname "$out")" "$(basename "$out")" 2>/dev/null || true

@@ -7,17 +7,17 @@ using LayerDiffusion.Native.Verify;
 namespace LayerDiffusion.Native.Cli;
 
 /// <summary>
-/// `ld selftest [--device cuda] [--precision fp32|fp16|bf16] [--filter TEXT] [--seed N] [--json FILE] [--list]`:
+/// `ld selftest [--device cuda] [--precision fp32|fp16|bf16] [--filter A|B] [--exclude A|B] [--seed N] [--json FILE] [--list]`:
 /// every backend op on seeded random inputs against the CPU reference, one line per op and shape, exit 1 on any FAIL.
 /// </summary>
 public static class SelftestCommand
 {
     public static int Run(string[] args)
     {
-        var p = new ArgParser("selftest", args, ["--device", "--precision", "--filter", "--seed", "--json"], ["--help", "--list", "--kernels", "--time"]);
+        var p = new ArgParser("selftest", args, ["--device", "--precision", "--filter", "--exclude", "--seed", "--json"], ["--help", "--list", "--kernels", "--time"]);
         if (p.Flag("--help"))
         {
-            Console.WriteLine("ld selftest [--device cuda|auto|cpu] [--precision fp32|fp16|bf16] [--filter TEXT] [--seed N] [--json FILE] [--list] [--kernels] [--time]");
+            Console.WriteLine("ld selftest [--device cuda|auto|cpu] [--precision fp32|fp16|bf16] [--filter A|B] [--exclude A|B] [--seed N] [--json FILE] [--list] [--kernels] [--time]");
             Console.WriteLine("  --time also times each op on the device (median of 7 runs) and adds timing-only cases at SDXL sizes.");
             Console.WriteLine("  Runs every backend op on random inputs against the fp32 CPU reference; exit 1 if any case fails.");
             return CommandLine.ExitOk;
@@ -33,17 +33,17 @@ public static class SelftestCommand
             }
             return CommandLine.ExitOk;
         }
-        string? filter = p.Get("--filter");
+        string? filter = p.Get("--filter"), exclude = p.Get("--exclude");
         if (p.Flag("--list"))
         {
-            foreach (var c in SelftestRunner.Select(filter, p.Flag("--time"))) Console.WriteLine(c.Name);
+            foreach (var c in SelftestRunner.Select(filter, p.Flag("--time"), exclude)) Console.WriteLine(c.Name);
             return CommandLine.ExitOk;
         }
         var precision = PrecisionMode.Parse(p.Get("--precision", "fp32"));
         int seed = p.Int("--seed", 1234);
         string? jsonPath = p.Get("--json");
         bool timing = p.Flag("--time");
-        if (!SelftestRunner.Select(filter, timing).Any()) throw new InvalidOptionException("--filter", $"'{filter}' matches no case (see --list)");
+        if (!SelftestRunner.Select(filter, timing, exclude).Any()) throw new InvalidOptionException("--filter", $"'{filter}' matches no case (see --list)");
 
         using var backend = DeviceSelection.Create(p.Get("--device", "cuda"), precision, Console.Error);
         Console.WriteLine($"selftest on {backend.Name}, precision {precision.ToString().ToLowerInvariant()}, tolerance rel_l2 <= {SelftestRunner.Tolerance(precision):0.#e+00}");
@@ -55,7 +55,7 @@ public static class SelftestCommand
             foreach (var e in errors) Console.WriteLine("  " + e);
             sw.Restart();
         }
-        var results = SelftestRunner.Run(backend, precision, filter, Console.Out, seed, timing);
+        var results = SelftestRunner.Run(backend, precision, filter, Console.Out, seed, timing, exclude);
         int failed = results.Count(r => !r.Passed), timed = results.Count(r => r.TimingOnly && r.Passed), passed = results.Count - failed - timed;
         Console.WriteLine($"selftest: {passed} passed, {failed} failed{(timed > 0 ? $", {timed} timed" : "")} ({sw.Elapsed.TotalSeconds:F1} s)");
         if (backend is CudaBackend cb)

@@ -34,7 +34,7 @@ public sealed unsafe class CublasLt : CudaHandle
     public const long WorkspaceBytes = 32L << 20;
 
     private readonly Api _api;
-    private readonly Dictionary<GemmSpec, Plan> _plans = new();
+    private readonly Dictionary<GemmSpec, Plan?> _plans = new(); // null: the heuristic has no algorithm for the spec
     private readonly DeviceMemory _workspace;
 
     private sealed class Api
@@ -135,12 +135,16 @@ public sealed unsafe class CublasLt : CudaHandle
         return a;
     }
 
-    /// <summary>Runs D = alpha·op(A)·op(B) + beta·D (+ bias) on <paramref name="stream"/>.</summary>
-    public void Matmul(in GemmSpec spec, ulong a, ulong b, ulong d, ulong bias, float alpha, float beta, CudaStream stream)
+    /// <summary>
+    /// Runs D = alpha·op(A)·op(B) + beta·D (+ bias) on <paramref name="stream"/>; false (nothing queued) when the
+    /// heuristic has no algorithm for this shape and alignment, so the caller can use another GEMM.
+    /// </summary>
+    public bool TryMatmul(in GemmSpec spec, ulong a, ulong b, ulong d, ulong bias, float alpha, float beta, CudaStream stream)
     {
-        Plan plan;
+        Plan? plan;
         lock (_plans)
-            if (!_plans.TryGetValue(spec, out plan!)) _plans[spec] = plan = MakePlan(spec);
+            if (!_plans.TryGetValue(spec, out plan)) _plans[spec] = plan = MakePlan(spec);
+        if (plan is null) return false;
         if (spec.Bias)
             Check(_api.MatmulDescSetAttribute(plan.Desc, DescBiasPointer, &bias, (nuint)sizeof(ulong)), "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
         fixed (byte* algo = plan.Algo)
@@ -148,9 +152,12 @@ public sealed unsafe class CublasLt : CudaHandle
             Check(_api.Matmul(handle, plan.Desc, &alpha, a, plan.A, b, plan.B, &beta, d, plan.D, d, plan.D,
                 algo, _workspace.Ptr, (nuint)plan.WorkspaceSize, stream.Raw), $"cublasLtMatmul(m={spec.M} n={spec.N} k={spec.K} batch={spec.Batch})");
         }
+        return true;
     }
 
-    private Plan MakePlan(in GemmSpec s)
+    private const int StatusNotSupported = 15;
+
+    private Plan? MakePlan(in GemmSpec s)
     {
         var p = new Plan();
         nint desc;
@@ -182,12 +189,15 @@ public sealed unsafe class CublasLt : CudaHandle
             Check(_api.PreferenceSetAttribute(pref, PrefAlignB, &ab, sizeof(uint)), "cublasLtMatmulPreferenceSetAttribute(MIN_ALIGNMENT_B)");
             Check(_api.PreferenceSetAttribute(pref, PrefAlignC, &ad, sizeof(uint)), "cublasLtMatmulPreferenceSetAttribute(MIN_ALIGNMENT_C)");
             Check(_api.PreferenceSetAttribute(pref, PrefAlignD, &ad, sizeof(uint)), "cublasLtMatmulPreferenceSetAttribute(MIN_ALIGNMENT_D)");
-            int found = 0;
+            int found = 0, rc;
             fixed (byte* result = p.Algo)
-                Check(_api.AlgoGetHeuristic(handle, desc, p.A, p.B, p.D, p.D, pref, 1, result, &found), "cublasLtMatmulAlgoGetHeuristic");
-            if (found == 0)
-                throw new CudaException("cublasLtMatmulAlgoGetHeuristic", 15, "CUBLAS_STATUS_NOT_SUPPORTED",
-                    $"no algorithm for {s}");
+                rc = _api.AlgoGetHeuristic(handle, desc, p.A, p.B, p.D, p.D, pref, 1, result, &found);
+            if (rc == StatusNotSupported || (rc == 0 && found == 0))
+            {
+                Destroy(p);
+                return null;
+            }
+            Check(rc, "cublasLtMatmulAlgoGetHeuristic");
             // Layout of cublasLtMatmulHeuristicResult_t: algo (8 × uint64), then size_t workspaceSize.
             p.WorkspaceSize = BitConverter.ToUInt64(p.Algo, 64);
         }
@@ -210,15 +220,18 @@ public sealed unsafe class CublasLt : CudaHandle
         return l;
     }
 
+    private void Destroy(Plan p)
+    {
+        _api.MatrixLayoutDestroy(p.A);
+        _api.MatrixLayoutDestroy(p.B);
+        _api.MatrixLayoutDestroy(p.D);
+        _api.MatmulDescDestroy(p.Desc);
+    }
+
     protected override bool Release()
     {
         foreach (var p in _plans.Values)
-        {
-            _api.MatrixLayoutDestroy(p.A);
-            _api.MatrixLayoutDestroy(p.B);
-            _api.MatrixLayoutDestroy(p.D);
-            _api.MatmulDescDestroy(p.Desc);
-        }
+            if (p is not null) Destroy(p);
         _plans.Clear();
         _workspace.Dispose();
         return _api.Destroy(handle) == 0;

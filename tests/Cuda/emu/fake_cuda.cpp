@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <immintrin.h>
 #include <ffi.h>
 #include <map>
 #include <memory>
@@ -62,6 +63,8 @@ std::vector<Coro> g_coros;
 unsigned g_nthreads = 0, g_cur = 0, g_block_arrived = 0, g_warp_arrived[32];
 float g_warp_buf[32][32];
 void* g_fn = nullptr;
+std::vector<unsigned> g_order;
+unsigned long long g_rng = 0x2545F4914F6CDD1Dull;
 ffi_cif* g_cif = nullptr;
 void** g_args = nullptr;
 
@@ -182,6 +185,45 @@ float ld_emu_shfl_xor(float v, int mask)
     float r = g_warp_buf[warp][lane ^ (unsigned)mask];
     wait_at(2);
     return r;
+}
+
+// The warp-collective matrix product: every lane deposits its fragments, then computes its own 4 outputs.
+namespace {
+unsigned g_mma_a[32][32][4], g_mma_b[32][32][2];
+
+float half_of(unsigned reg, int hi, int bf16)
+{
+    unsigned short h = (unsigned short)(hi ? reg >> 16 : reg & 0xffffu);
+    if (!bf16) return _cvtsh_ss(h);
+    unsigned u = (unsigned)h << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+}  // namespace
+
+void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, int bf16)
+{
+    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
+    for (int i = 0; i < 4; i++) g_mma_a[warp][lane][i] = a[i];
+    g_mma_b[warp][lane][0] = b0;
+    g_mma_b[warp][lane][1] = b1;
+    wait_at(2);
+    // A[r][k]: lane (r % 8)·4 + (k % 8) / 2, register (r ≥ 8) + 2·(k ≥ 8), half k % 2.
+    // B[k][n]: lane n·4 + (k % 8) / 2, register (k ≥ 8), half k % 2.
+    auto A = [&](int r, int k) { return half_of(g_mma_a[warp][(r % 8) * 4 + (k % 8) / 2][(r >= 8 ? 1 : 0) + (k >= 8 ? 2 : 0)], k % 2, bf16); };
+    auto B = [&](int k, int n) { return half_of(g_mma_b[warp][n * 4 + (k % 8) / 2][k >= 8 ? 1 : 0], k % 2, bf16); };
+    int g = (int)lane / 4, t = (int)lane % 4;
+    float out[4];
+    for (int i = 0; i < 4; i++)
+    {
+        int r = g + (i >= 2 ? 8 : 0), n = 2 * t + (i % 2);
+        float s = c[i];
+        for (int k = 0; k < 16; k++) s += A(r, k) * B(k, n);
+        out[i] = s;
+    }
+    wait_at(2);  // everyone has read the fragments before any lane deposits the next ones
+    for (int i = 0; i < 4; i++) c[i] = out[i];
 }
 
 extern "C" {
@@ -314,6 +356,8 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
     g_fn = k->fn; g_cif = &k->cif; g_args = args;
     g_nthreads = bx;
     g_coros.resize(bx);
+    g_order.resize(bx);
+    for (unsigned t = 0; t < bx; t++) g_order[t] = t;
     for (auto& c : g_coros) if (c.stack.empty()) c.stack.resize(256 * 1024);
     ld_emu_ntid = bx;
     ld_emu_nbid[0] = gx; ld_emu_nbid[1] = gy; ld_emu_nbid[2] = gz;
@@ -333,9 +377,18 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
                 }
                 for (unsigned remaining = bx; remaining > 0;)
                 {
-                    bool ran = false;
-                    for (unsigned t = 0; t < bx; t++)
+                    // Each pass runs the threads in a fresh pseudo-random order, so a read of shared memory that
+                    // another thread writes without a barrier in between sees stale data here too.
+                    for (unsigned t = bx - 1; t > 0; t--)
                     {
+                        g_rng = g_rng * 6364136223846793005ull + 1442695040888963407ull;
+                        unsigned r = (unsigned)(g_rng >> 33) % (t + 1);
+                        unsigned tmp = g_order[t]; g_order[t] = g_order[r]; g_order[r] = tmp;
+                    }
+                    bool ran = false;
+                    for (unsigned i = 0; i < bx; i++)
+                    {
+                        unsigned t = g_order[i];
                         Coro& c = g_coros[t];
                         if (c.done || c.waiting != 0) continue;
                         g_cur = t;

@@ -7,8 +7,8 @@ namespace LayerDiffusion.Native.Backends.Cuda;
 public enum AttentionKernel
 {
     /// <summary>
-    /// The default: tensor cores for head width 64 in fp16 / bf16 (measured 1.64 ms against the SIMT kernel's 9.66 ms
-    /// at b2 h10 q4096 on an H200), the SIMT flash kernels for head width 8 and for fp32, the general path otherwise.
+    /// The default: tensor cores for head width 64 in fp16 / bf16, the SIMT flash kernels for head widths 64 (fp32)
+    /// and 8, the general path otherwise.
     /// </summary>
     Auto,
     /// <summary>The SIMT flash kernels for head widths 64 and 8 in every precision, the general path otherwise.</summary>
@@ -37,8 +37,9 @@ public sealed unsafe partial class CudaBackend
     private const long ScoreBudget = 256L << 20;
 
     /// <summary>
-    /// Head width 64 and 8 run the fused flash kernels (kernels/attention.cu); any other width (the VAE's 512-wide
-    /// head) runs the general path: per batch and query chunk, S = Q·Kᵀ in fp32 for all heads at once (strided
+    /// Head width 64 in fp16 / bf16 runs the tensor-core flash kernel (kernels/attention_mma.cu); head widths 64 and 8
+    /// otherwise run the SIMT flash kernels (kernels/attention.cu); any other width (the VAE's 512-wide head) runs the
+    /// general path: per batch and query chunk, S = Q·Kᵀ in fp32 for all heads at once (strided
     /// batches over heads), masked scaled softmax into the storage dtype, then O = P·V written into [B, N, H·D].
     /// </summary>
     public Tensor Attention(Tensor q, Tensor k, Tensor v, int heads, bool causal)
@@ -52,7 +53,7 @@ public sealed unsafe partial class CudaBackend
         float scale = 1f / MathF.Sqrt(d);
         ulong pq = Own(q).Ptr, pk = Own(k).Ptr, pv = Own(v).Ptr, py = y.Ptr;
         int causalFlag = causal ? 1 : 0;
-        if (AttentionKernel is AttentionKernel.Auto or AttentionKernel.Mma && d == 64 && StorageType != DType.F32)
+        if ((AttentionKernel is AttentionKernel.Auto or AttentionKernel.Mma) && d == 64 && StorageType != DType.F32)
         {
             void** margs = stackalloc void*[] { &pq, &pk, &pv, &py, &nq, &nk, &heads, &scale, &causalFlag };
             Launch("ld_flash_mma_d64_" + _sfx, (uint)((nq + 63) / 64), 128, margs, gridY: (uint)heads, gridZ: (uint)b);

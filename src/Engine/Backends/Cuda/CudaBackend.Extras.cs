@@ -96,3 +96,26 @@ public sealed unsafe partial class CudaBackend
         return y;
     }
 }
+
+public sealed unsafe partial class CudaBackend
+{
+    /// <summary>
+    /// Brings a tensor of another backend into this one: from another CUDA backend on the same GPU it is converted on
+    /// the device (e.g. UNet latents in fp16 to a VAE backend in bf16 or fp32); from any other backend it goes through
+    /// the host. The input is left untouched.
+    /// </summary>
+    public Tensor Import(Tensor x)
+    {
+        if (x is CudaTensor ct && ct.Backend is CudaBackend other && ReferenceEquals(other._device, _device))
+        {
+            other._stream.Synchronize(); // the source is complete before this stream reads it
+            var y = New((int[])x.Shape.Clone());
+            if (ct.DType == StorageType)
+                _drv.Check(_drv.cuMemcpyDtoDAsync(y.Ptr, ct.Ptr, (nuint)ct.Bytes, _stream.Raw), "cuMemcpyDtoDAsync");
+            else
+                Cast(ct.Ptr, ct.DType, y.Ptr, StorageType, x.Count);
+            return y;
+        }
+        return FromHost(x.Backend.ToHost(x), (int[])x.Shape.Clone());
+    }
+}

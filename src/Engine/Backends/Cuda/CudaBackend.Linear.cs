@@ -23,8 +23,22 @@ public sealed unsafe partial class CudaBackend
             batch > 1 ? Math.Min(CublasLt.Alignment(p), CublasLt.Alignment((ulong)(stride * size))) : CublasLt.Alignment(p);
         var spec = new GemmSpec(transA, transB, m, n, k, BlasType, typeD, lda, ldb, ldd, batch, strideA, strideB, strideD,
             bias != 0, Align(a, strideA, esize), Align(b, strideB, esize), Align(d, strideD, dsize));
-        _blas.Matmul(spec, a, b, d, bias, alpha, beta, _stream);
-        if (s_syncEachLaunch) _stream.Synchronize();
+        if (ForceGemmFallback || !_blas.TryMatmul(spec, a, b, d, bias, alpha, beta, _stream))
+            FallbackGemm(transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, d, ldd, strideD, batch, bias, alpha, beta, typeD);
+        else if (s_syncEachLaunch) _stream.Synchronize();
+    }
+
+    /// <summary>Test hook: every GEMM through the plain kernel (kernels/gemm.cu) instead of cuBLASLt.</summary>
+    public bool ForceGemmFallback { get; set; }
+
+    /// <summary>The plain GEMM kernel, for shapes cuBLASLt has no algorithm for (same contract as <see cref="Gemm"/>).</summary>
+    private void FallbackGemm(bool transA, bool transB, long m, long n, long k, ulong a, long lda, long strideA,
+        ulong b, long ldb, long strideB, ulong d, long ldd, long strideD, int batch, ulong bias, float alpha, float beta, CudaDataType typeD)
+    {
+        int ta = transA ? 1 : 0, tb = transB ? 1 : 0;
+        void** args = stackalloc void*[] { &ta, &tb, &m, &n, &k, &a, &lda, &strideA, &b, &ldb, &strideB, &d, &ldd, &strideD, &batch, &bias, &alpha, &beta };
+        string name = typeD == CudaDataType.R32F && StorageType != DType.F32 ? $"ld_gemm_{_sfx}_out_f32" : "ld_gemm_" + _sfx;
+        Launch(name, Blocks(m * n * batch), 256, args);
     }
 
     public Tensor Linear(Tensor x, Tensor w, Tensor? bias)

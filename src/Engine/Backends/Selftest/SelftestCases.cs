@@ -78,6 +78,12 @@ public static class SelftestCases
                 (b, x) => b.Conv2d(x[0], x[1], bias ? x[2] : null, st, pad)));
         }
 
+        // The plain GEMM kernel that stands in where cuBLASLt has no algorithm, on the same kinds of products.
+        c.Add(Case("gemm_fallback", "linear x[2,77,96] w[40,96] +bias", [new[] { 2, 77, 96 }, new[] { 40, 96 }, new[] { 40 }], (b, x) => WithFallbackGemm(b, () => b.Linear(x[0], x[1], x[2]))));
+        c.Add(Case("gemm_fallback", "matmul [3,17,33]x[3,33,9]", [new[] { 3, 17, 33 }, new[] { 3, 33, 9 }], (b, x) => WithFallbackGemm(b, () => b.MatMul(x[0], x[1]))));
+        c.Add(Case("gemm_fallback", "conv2d [1,8,9,7] w[4,8,3,3] s1 p1 +bias", [new[] { 1, 8, 9, 7 }, new[] { 4, 8, 3, 3 }, new[] { 4 }], (b, x) => WithFallbackGemm(b, () => b.Conv2d(x[0], x[1], x[2], 1, 1))));
+        c.Add(Case("gemm_fallback", "attention general b2 q37 k50 h3 d40 causal", [new[] { 2, 37, 120 }, new[] { 2, 50, 120 }, new[] { 2, 50, 120 }], (b, x) => WithFallbackGemm(b, () => b.Attention(x[0], x[1], x[2], 3, true))));
+
         // ---- normalisation
         (int[] X, int G, bool Silu)[] gns =
         [
@@ -115,9 +121,10 @@ public static class SelftestCases
             string detail = $"b{bn} q{nq} k{nk} h{h} d{d}{(causal ? " causal" : "")} ({what})";
             c.Add(Case("attention", detail, inputs, (b, x) => b.Attention(x[0], x[1], x[2], h, causal)));
             if (d is 64 or 8)
+            {
+                c.Add(Case("attention_simt", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Simt, x, h, causal)));
                 c.Add(Case("attention_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, x, h, causal)));
-            if (d == 64)
-                c.Add(Case("attention_mma", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma, x, h, causal)));
+            }
         }
 
         // ---- timing only (ld selftest --time): SDXL 1024×1024 shapes, fast kernels against the general GEMM path
@@ -135,9 +142,10 @@ public static class SelftestCases
             string detail = $"b{bn} q{nq} k{nk} h{h} d{d}";
             c.Add(Case("time_attention", detail, inputs, (b, x) => b.Attention(x[0], x[1], x[2], h, causal)) with { TimingOnly = true });
             if (d is 64 or 8)
+            {
+                c.Add(Case("time_attention_simt", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Simt, x, h, causal)) with { TimingOnly = true });
                 c.Add(Case("time_attention_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, x, h, causal)) with { TimingOnly = true });
-            if (d == 64)
-                c.Add(Case("time_attention_mma", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma, x, h, causal)) with { TimingOnly = true });
+            }
         }
         c.Add(Case("time_linear", "x[2,4096,640] w[5120,640] +bias", [new[] { 2, 4096, 640 }, new[] { 5120, 640 }, new[] { 5120 }], (b, x) => b.Linear(x[0], x[1], x[2])) with { TimingOnly = true });
         c.Add(Case("time_conv2d", "[2,640,64,64] w[640,640,3,3] +bias", [new[] { 2, 640, 64, 64 }, new[] { 640, 640, 3, 3 }, new[] { 640 }], (b, x) => b.Conv2d(x[0], x[1], x[2], 1, 1)) with { TimingOnly = true });
@@ -173,6 +181,7 @@ public static class SelftestCases
         c.Add(LoraMerge.Case([320, 640], [320, 8], [8, 640], "linear"));
         c.Add(LoraMerge.Case([64, 4, 3, 3], [64, 4], [4, 8, 3, 3], "conv, input grows 4 -> 8"));
         c.Add(ImageBytes.Case());
+        c.Add(CrossBackendImport.Case());
         return c;
     }
 
@@ -183,6 +192,15 @@ public static class SelftestCases
         var undone = x.Select((t, i) => b.FlipRot(t, i >= 4, i % 4, inverse: true)).ToArray();
         try { return b.Median8(undone); }
         finally { foreach (var t in undone) t.Dispose(); }
+    }
+
+    /// <summary>Runs an op with every GEMM on the plain kernel instead of cuBLASLt (the CPU reference ignores it).</summary>
+    private static Tensor WithFallbackGemm(IBackend b, Func<Tensor> op)
+    {
+        if (b is not CudaBackend cb) return op();
+        cb.ForceGemmFallback = true;
+        try { return op(); }
+        finally { cb.ForceGemmFallback = false; }
     }
 
     /// <summary>Attention through one chosen CUDA implementation (the CPU reference ignores the choice).</summary>

@@ -115,3 +115,25 @@ internal static class ImageBytes
         };
     }
 }
+
+/// <summary>CudaBackend.Import from a second (fp32) CUDA backend: a device-side conversion, exact after rounding.</summary>
+internal static class CrossBackendImport
+{
+    public static SelftestCase Case()
+    {
+        int[] shape = [3, 5, 77];
+        return new SelftestCase("import", $"from an fp32 CUDA backend {Shape.Format(shape)}", [shape], null)
+        {
+            HostRun = (b, x) =>
+            {
+                if (b is not CudaBackend cb) throw new InvalidOperationException("import runs on the CUDA backend only");
+                var (other, why) = CudaBackend.TryCreate(Verify.Precision.Fp32);
+                using var o = other ?? throw new InvalidOperationException("second backend: " + why);
+                using var t = o.FromHost(x[0], shape);
+                using var y = cb.Import(t);
+                return cb.ToHost(y);
+            },
+            Reference = x => x[0],
+        };
+    }
+}

@@ -15,13 +15,24 @@ public static class SelftestRunner
 {
     public static double Tolerance(Precision p) => p switch { Precision.Fp16 => 2e-3, Precision.Bf16 => 1.6e-2, _ => 1e-5 };
 
-    public static IEnumerable<SelftestCase> Select(string? filter, bool timing = false) =>
-        SelftestCases.All.Where(c => (timing || !c.TimingOnly) && (string.IsNullOrEmpty(filter) || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)));
+    /// <summary>
+    /// The cases whose name contains <paramref name="filter"/> (any of several separated by '|') and none of the
+    /// <paramref name="exclude"/> alternatives; timing-only cases only when <paramref name="timing"/>.
+    /// </summary>
+    public static IEnumerable<SelftestCase> Select(string? filter, bool timing = false, string? exclude = null)
+    {
+        static string[] Alternatives(string? s) => string.IsNullOrEmpty(s) ? [] : s.Split('|', StringSplitOptions.RemoveEmptyEntries);
+        var include = Alternatives(filter);
+        var skip = Alternatives(exclude);
+        return SelftestCases.All.Where(c => (timing || !c.TimingOnly)
+            && (include.Length == 0 || include.Any(f => c.Name.Contains(f, StringComparison.OrdinalIgnoreCase)))
+            && !skip.Any(f => c.Name.Contains(f, StringComparison.OrdinalIgnoreCase)));
+    }
 
-    public static List<SelftestResult> Run(IBackend target, Precision precision, string? filter, TextWriter log, int seed = 1234, bool timing = false)
+    public static List<SelftestResult> Run(IBackend target, Precision precision, string? filter, TextWriter log, int seed = 1234, bool timing = false, string? exclude = null)
     {
         var results = new List<SelftestResult>();
-        foreach (var c in Select(filter, timing))
+        foreach (var c in Select(filter, timing, exclude))
         {
             var r = RunOne(c, target, precision, seed, timing);
             results.Add(r);
