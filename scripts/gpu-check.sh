@@ -95,12 +95,12 @@ if command -v nvcc > /dev/null; then
 fi
 # ---- PyTorch reference timings at the same shapes (the machine has PyTorch), then our bench with ratios to them
 if command -v python3 > /dev/null && [ -f perf/torch_reference.py ]; then
-  stage torch_reference 150 python3 perf/torch_reference.py --json "$out/torch_reference.json"
+  stage torch_reference 150 python3 perf/torch_reference.py --warmup 2 --runs 5 --out "$out/torch_reference.json"
 fi
 if "$ld" --help 2>/dev/null | grep -qE '^\s+bench\b'; then
   ref=""
   [ -s "$out/torch_reference.json" ] && ref="--reference $out/torch_reference.json"
-  stage bench 240 "$ld" bench --device cuda --synthetic --work-dir /tmp/ld-bench --json "$out/bench.json" --markdown "$out/bench.md" $ref
+  stage bench 240 "$ld" bench --device cuda --synthetic --warmup 2 --runs 5 --work-dir /tmp/ld-bench --json "$out/bench.json" --markdown "$out/bench.md" $ref
 else
   note "bench: SKIPPED (this ld has no bench command)"
 fi
