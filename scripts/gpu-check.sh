@@ -47,6 +47,7 @@ stage() {
   return $rc
 }
 
+if [ ! -d "$golden" ] && [ -f "$root/.gpu/golden.tar.xz" ]; then tar -C "$root/.gpu" -xJf "$root/.gpu/golden.tar.xz"; fi
 if [ ! -x "$ld" ]; then note "no ld at $ld: run scripts/publish-aot.sh first and carry .gpu"; exit 2; fi
 
 # ---- env
