@@ -7,8 +7,8 @@ namespace LayerDiffusion.Native.Backends.Cuda;
 public enum AttentionKernel
 {
     /// <summary>
-    /// The default: tensor cores for head width 64 in fp16 / bf16, the SIMT flash kernels for head widths 64 (fp32)
-    /// and 8, the general path otherwise.
+    /// The default, from H200 timings: tensor cores for head width 64 in fp16 / bf16, the SIMT flash kernel for head
+    /// width 8, the general GEMM path otherwise (fp32 head width 64 included).
     /// </summary>
     Auto,
     /// <summary>The SIMT flash kernels for head widths 64 and 8 in every precision, the general path otherwise.</summary>
@@ -59,7 +59,11 @@ public sealed unsafe partial class CudaBackend
             Launch("ld_flash_mma_d64_" + _sfx, (uint)((nq + 63) / 64), 128, margs, gridY: (uint)heads, gridZ: (uint)b);
             return y;
         }
-        if (AttentionKernel != AttentionKernel.Gemm && (d == 64 || d == 8))
+        // fp32 head width 64: the GEMM path measured 4.1 ms against the SIMT kernel's 9.6 ms (b2 h10 q4096, H200,
+        // perf/RESULTS.md), so Auto takes it; head width 8 stays on SIMT (0.77 ms against 4.7 ms).
+        bool simt = AttentionKernel == AttentionKernel.Simt
+            || (AttentionKernel != AttentionKernel.Gemm && (d == 8 || (d == 64 && StorageType != DType.F32)));
+        if (simt && (d == 64 || d == 8))
         {
             int bq = d == 64 ? 64 : 128;
             void** args = stackalloc void*[] { &pq, &pk, &pv, &py, &nq, &nk, &heads, &scale, &causalFlag };
