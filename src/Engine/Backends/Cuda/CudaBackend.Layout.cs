@@ -16,20 +16,9 @@ public sealed unsafe partial class CudaBackend
 
     public Tensor Concat(int axis, params Tensor[] xs)
     {
-        int rank = xs[0].Rank;
-        if (axis < 0) axis += rank;
-        var shape = (int[])xs[0].Shape.Clone();
-        shape[axis] = 0;
-        foreach (var x in xs)
-        {
-            for (int i = 0; i < rank; i++)
-                if (i != axis && x.Shape[i] != xs[0].Shape[i]) throw new ArgumentException($"Concat along {axis}: {Tensors.Shape.Format(x.Shape)} vs {Tensors.Shape.Format(xs[0].Shape)}");
-            shape[axis] += x.Shape[axis];
-        }
+        var (shape, ax, outer, inner) = ShapeRules.Concat(axis, xs);
+        axis = ax;
         var y = New(shape);
-        long outer = 1, inner = 1;
-        for (int i = 0; i < axis; i++) outer *= shape[i];
-        for (int i = axis + 1; i < rank; i++) inner *= shape[i];
         long rowOut = shape[axis] * inner, off = 0;
         foreach (var x in xs)
         {

@@ -148,15 +148,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     public Tensor Reshape(Tensor x, params int[] shape)
     {
         var c = Own(x);
-        var shp = (int[])shape.Clone();
-        int infer = Array.IndexOf(shp, -1);
-        if (infer >= 0)
-        {
-            long rest = 1;
-            for (int i = 0; i < shp.Length; i++) if (i != infer) rest *= shp[i];
-            shp[infer] = (int)(x.Count / rest);
-        }
-        if (Tensors.Shape.Count(shp) != x.Count) throw new ArgumentException($"cannot reshape {Tensors.Shape.Format(x.Shape)} to {Tensors.Shape.Format(shape)}");
+        var shp = ShapeRules.Reshape(x, shape);
         c.Buffer.AddRef();
         return new CudaTensor(this, c.Buffer, StorageType, shp);
     }
