@@ -96,6 +96,11 @@ public static class GenerateCommand
         if (p.Get("--save-latent") is { } latentPath) SaveLatent(latentPath, result);
         if (p.Get("--json") is { } jsonPath) WriteJson(jsonPath, settings, result, written, backend);
         foreach (var f in written) Console.WriteLine(f);
+        if (!p.Flag("--quiet"))
+            foreach (var (phase, ms) in result.PhaseMs)
+                Console.Error.WriteLine(result.PhasePeakBytes.TryGetValue(phase, out long peak)
+                    ? $"phase {phase,-18} {ms,9:F1} ms   peak device memory {peak / 1048576.0,9:F1} MiB"
+                    : $"phase {phase,-18} {ms,9:F1} ms");
         return CommandLine.ExitOk;
     }
 
@@ -204,7 +209,13 @@ public static class GenerateCommand
         w.WriteStartObject("phase_ms");
         foreach (var (k, v) in r.PhaseMs) w.WriteNumber(k, Math.Round(v, 3));
         w.WriteEndObject();
-        if (backend is IBackendDiagnostics d) w.WriteNumber("peak_bytes", d.PeakBytes);
+        if (r.PhasePeakBytes.Count > 0)
+        {
+            w.WriteStartObject("phase_peak_device_bytes");
+            foreach (var (k, v) in r.PhasePeakBytes) w.WriteNumber(k, v);
+            w.WriteEndObject();
+            w.WriteNumber("peak_device_bytes", r.PhasePeakBytes.Values.Max());
+        }
         w.WriteNumber("managed_heap_bytes", GC.GetTotalMemory(false));
         w.WriteStartArray("files");
         foreach (var f in files) w.WriteStringValue(f);

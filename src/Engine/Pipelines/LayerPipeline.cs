@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends;
 using System.Diagnostics;
 using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.Models;
@@ -29,8 +30,16 @@ public sealed class LayerPipeline(ModelBundle models)
         if (inputs.Init is not null) TransparentImg2Img.Validate(s);
         var sampler = SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
         var phases = new Dictionary<string, double>();
+        var peaks = new Dictionary<string, long>();
+        var diag = models.Backend as IBackendDiagnostics;
+        diag?.ResetPeak();
         var clock = Stopwatch.StartNew();
-        void Phase(string name) { phases[name] = clock.Elapsed.TotalMilliseconds; clock.Restart(); }
+        void Phase(string name)
+        {
+            phases[name] = clock.Elapsed.TotalMilliseconds;
+            if (diag is not null) { peaks[name] = diag.PeakBytes; diag.ResetPeak(); }
+            clock.Restart();
+        }
 
         var positive = models.Text.Encode(s.Prompt);
         var negative = models.Text.EncodeNegative(s.Negative);
@@ -70,7 +79,7 @@ public sealed class LayerPipeline(ModelBundle models)
         return new GenerationResult
         {
             Width = s.Width, Height = s.Height, Noise = noise, Positive = positive, Negative = negative,
-            Latent = latent, Images = images, PatchedCalls = stopAt.PatchedCalls, PhaseMs = phases,
+            Latent = latent, Images = images, PatchedCalls = stopAt.PatchedCalls, PhaseMs = phases, PhasePeakBytes = peaks,
         };
     }
 
