@@ -120,6 +120,22 @@ public sealed class LayerPipeline(ModelBundle models)
         return all;
     }
 
+    /// <summary>Pixels [3, H, W] of one unscaled latent: whole, or in tiles when asked (--vae-tile) or when device memory is short.</summary>
+    private float[] DecodeVae(GenerationSettings s, IBackend b, float[] unscaled, int channels, int h, int w)
+    {
+        var vae = models.Vae;
+        int tile = s.VaeTile > 0 ? s.VaeTile
+            : TiledVaeDecode.ShouldTile(b, vae.DecoderBaseChannels, 8 * h, 8 * w) ? DefaultVaeTile : 0;
+        if (tile > 0 && (tile < h || tile < w))
+            return TiledVaeDecode.Decode(vae, b, unscaled, channels, h, w, tile, DefaultVaeTileOverlap);
+        using var z = b.FromHost(unscaled, 1, channels, h, w);
+        using var pixels = vae.Decode(z);
+        return b.ToHost(pixels);
+    }
+
+    /// <summary>Automatic tiling: 512-pixel tiles with 64 pixels of overlap.</summary>
+    private const int DefaultVaeTile = 64, DefaultVaeTileOverlap = 8;
+
     /// <summary>
     /// The method's condition images in channel order (none for attn and conv); a missing one is an error naming
     /// its option. Callers can check this before loading any model.
@@ -149,8 +165,7 @@ public sealed class LayerPipeline(ModelBundle models)
             cancel.ThrowIfCancellationRequested();
             var unscaled = new float[per];
             for (int j = 0; j < per; j++) unscaled[j] = latent[i * per + j] / SdxlVae.ScalingFactor;
-            var pixels = models.Vae.Decode(b.FromHost(unscaled, 1, channels, h, w));
-            rgbs.Add((ImageBytes.VaePixelsToRgb(b.ToHost(pixels), s.Height, s.Width), unscaled));
+            rgbs.Add((ImageBytes.VaePixelsToRgb(DecodeVae(s, b, unscaled, channels, h, w), s.Height, s.Width), unscaled));
         }
         phase("vae_decode");
         var images = new List<GeneratedImage>();
