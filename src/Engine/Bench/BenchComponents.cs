@@ -4,26 +4,30 @@ namespace LayerDiffusion.Native.Bench;
 [Flags]
 public enum BenchNeeds { None = 0, Text = 1, Unet = 2, Vae = 4, Decoder = 8, Encoder = 16 }
 
-/// <summary>One measurable unit of `ld bench`: its name (the record name it writes), what it times and what it needs.</summary>
-public sealed record BenchComponent(string Name, string Summary, BenchNeeds Needs, Action<BenchContext> Run);
+/// <summary>
+/// One measurable unit of `ld bench`: its name (the record name it writes), what it times, the networks it keeps
+/// loaded, and the optional files it uses (synthetic runs write only the files some selected component uses).
+/// </summary>
+public sealed record BenchComponent(string Name, string Summary, BenchNeeds Needs, Action<BenchContext> Run, BenchFiles Files = BenchFiles.None);
 
 /// <summary>Every component in run order, and the group names `--components` accepts.</summary>
 public static class BenchComponents
 {
     public static IReadOnlyList<BenchComponent> All { get; } =
     [
-        new("load", "model load from safetensors: text encoders, UNet, VAE, transparent decoder and encoder (each freed after)", BenchNeeds.None, LoadBench.Run),
+        new("load", "model load from safetensors: text encoders, UNet, VAE, transparent decoder and encoder (each freed after)", BenchNeeds.None, LoadBench.Run,
+            BenchFiles.Decoder | BenchFiles.Encoder),
         new("text_encode", "CLIP-L + OpenCLIP-G on one 77-token chunk", BenchNeeds.Text, TextBench.Run),
-        new("attention", "backend attention alone at the UNet's and the decoder's shapes", BenchNeeds.None, AttentionBench.Run),
+        new("attention", "backend attention alone at the UNet's and the decoder's shapes", BenchNeeds.None, AttentionBench.Run, BenchFiles.Decoder),
         new("unet_step", "one SDXL UNet forward per size and batch", BenchNeeds.Unet, UnetBench.Run),
-        new("patch_attn", "merge the attention LoRA (layer_xl_transparent_attn) into the UNet weights", BenchNeeds.Unet, ctx => PatchBench.Run(ctx, "patch_attn", ctx.Files.AttentionPatch)),
-        new("patch_conv", "merge the conv offsets (layer_xl_transparent_conv) into the UNet weights", BenchNeeds.Unet, ctx => PatchBench.Run(ctx, "patch_conv", ctx.Files.ConvPatch)),
+        new("patch_attn", "merge the attention LoRA (layer_xl_transparent_attn) into the UNet weights", BenchNeeds.Unet, ctx => PatchBench.Run(ctx, "patch_attn", ctx.Files.AttentionPatch), BenchFiles.AttentionPatch),
+        new("patch_conv", "merge the conv offsets (layer_xl_transparent_conv) into the UNet weights", BenchNeeds.Unet, ctx => PatchBench.Run(ctx, "patch_conv", ctx.Files.ConvPatch), BenchFiles.ConvPatch),
         new("vae_encode", "SDXL VAE encoder (posterior moments) per size", BenchNeeds.Vae, VaeBench.Encode),
         new("vae_decode", "SDXL VAE decoder per size", BenchNeeds.Vae, VaeBench.Decode),
-        new("tdec_single", "transparent decoder (UNet1024), one pass", BenchNeeds.Decoder, TransparentBench.DecodeSingle),
-        new("tdec_8way", "transparent decoder with the 8-way flip/rotate augmentation and median", BenchNeeds.Decoder, TransparentBench.DecodeAugmented),
-        new("tenc", "transparent encoder (latent offset) per size", BenchNeeds.Encoder, TransparentBench.Encode),
-        new("generate", "whole transparent generation: text, sampling (CFG), VAE decode, 8-way transparent decode", BenchNeeds.None, GenerationBench.Run),
+        new("tdec_single", "transparent decoder (UNet1024), one pass", BenchNeeds.Decoder, TransparentBench.DecodeSingle, BenchFiles.Decoder),
+        new("tdec_8way", "transparent decoder with the 8-way flip/rotate augmentation and median", BenchNeeds.Decoder, TransparentBench.DecodeAugmented, BenchFiles.Decoder),
+        new("tenc", "transparent encoder (latent offset) per size", BenchNeeds.Encoder, TransparentBench.Encode, BenchFiles.Encoder),
+        new("generate", "whole transparent generation: text, sampling (CFG), VAE decode, 8-way transparent decode", BenchNeeds.None, GenerationBench.Run, BenchFiles.Decoder),
     ];
 
     private static readonly Dictionary<string, string[]> Groups = new(StringComparer.Ordinal)

@@ -20,6 +20,10 @@ public sealed record BenchModelFiles
     public required string Description { get; init; }
 }
 
+/// <summary>The optional files of a run (the checkpoint is always there).</summary>
+[Flags]
+public enum BenchFiles { None = 0, AttentionPatch = 1, ConvPatch = 2, Decoder = 4, Encoder = 8, All = 15 }
+
 /// <summary>Which synthetic model: the demo's tiny sizes (CPU default) or the released shapes (SDXL 1.0 base, UNet1024, encoder).</summary>
 public enum BenchProfile { Tiny, Real }
 
@@ -44,7 +48,11 @@ public static class SyntheticBenchModels
     public static string DefaultWorkDir =>
         Environment.GetEnvironmentVariable("LD_CACHE_DIR") is { Length: > 0 } c ? c : Path.Combine(Path.GetTempPath(), "ld-cache");
 
-    public static BenchModelFiles Ensure(BenchProfile profile, string workDir, TextWriter log)
+    /// <summary>
+    /// The profile's files, writing those missing from the cache; <paramref name="wanted"/> limits which optional
+    /// files are made (the rest are left out, so a run that needs no conv offsets does not write 3.6 GB of them).
+    /// </summary>
+    public static BenchModelFiles Ensure(BenchProfile profile, string workDir, TextWriter log, BenchFiles wanted = BenchFiles.All)
     {
         var s = For(profile);
         string dir = Path.Combine(workDir, FolderName(profile));
@@ -62,22 +70,31 @@ public static class SyntheticBenchModels
                 ? "synthetic: random fp16 weights at the released shapes (SDXL 1.0 base, UNet1024 decoder, offset encoder)"
                 : "synthetic tiny: random fp16 weights at the demo model's sizes (not comparable with real shapes)",
         };
-        WriteOnce(files.Checkpoint, SdxlLayout.Checkpoint(s.Unet, s.Sizes), Seed, log);
-        WriteOnce(files.AttentionPatch, LayerDiffusionLayout.AttentionLora(s.Unet, s.LoraRank), Seed + 1, log);
-        WriteOnce(files.ConvPatch, BenchLayouts.ConvOffsets(s.Unet), Seed + 2, log);
-        WriteOnce(files.Decoder, LayerDiffusionLayout.TransparentDecoder(s.DecoderWidths), Seed + 3, log);
-        WriteOnce(files.Encoder, BenchLayouts.TransparentEncoder(s.EncoderWidths), Seed + 4, log);
-        return files;
+        WriteOnce(files.Checkpoint, () => SdxlLayout.Checkpoint(s.Unet, s.Sizes), Seed, log);
+        return files with
+        {
+            AttentionPatch = Made(wanted, BenchFiles.AttentionPatch, files.AttentionPatch, () => LayerDiffusionLayout.AttentionLora(s.Unet, s.LoraRank), Seed + 1, log),
+            ConvPatch = Made(wanted, BenchFiles.ConvPatch, files.ConvPatch, () => BenchLayouts.ConvOffsets(s.Unet), Seed + 2, log),
+            Decoder = Made(wanted, BenchFiles.Decoder, files.Decoder, () => LayerDiffusionLayout.TransparentDecoder(s.DecoderWidths), Seed + 3, log),
+            Encoder = Made(wanted, BenchFiles.Encoder, files.Encoder, () => BenchLayouts.TransparentEncoder(s.EncoderWidths), Seed + 4, log),
+        };
     }
 
-    private static void WriteOnce(string path, TensorLayout layout, ulong seed, TextWriter log)
+    private static string? Made(BenchFiles wanted, BenchFiles which, string? path, Func<TensorLayout> layout, ulong seed, TextWriter log)
+    {
+        if (!wanted.HasFlag(which)) return null;
+        WriteOnce(path!, layout, seed, log);
+        return path;
+    }
+
+    private static void WriteOnce(string path, Func<TensorLayout> layout, ulong seed, TextWriter log)
     {
         if (File.Exists(path)) return;
         var sw = Stopwatch.StartNew();
         string tmp = path + "." + Environment.ProcessId + ".tmp";
         try
         {
-            SyntheticWeights.Write(layout, tmp, seed);
+            SyntheticWeights.Write(layout(), tmp, seed);
             File.Move(tmp, path, overwrite: true);
         }
         finally

@@ -37,7 +37,10 @@ public static class BenchSession
         if (!cpu) log.WriteLine(nvtx ? "nvtx: ranges on (libnvToolsExt.so.1)" : "nvtx: libnvToolsExt.so.1 not found, no ranges");
 
         var profile = o.Tiny || (cpu && !o.Synthetic) ? BenchProfile.Tiny : BenchProfile.Real;
-        var files = o.Models is { } m ? FromUser(m) : SyntheticBenchModels.Ensure(profile, o.WorkDir ?? SyntheticBenchModels.DefaultWorkDir, log);
+        var wanted = components.Aggregate(BenchFiles.None, (acc, c) => acc | c.Files);
+        if (components.Any(c => c.Name == "generate"))   // and the layer model of the generation's method
+            wanted |= o.Method == LayerMethod.Conv ? BenchFiles.ConvPatch : BenchFiles.AttentionPatch;
+        var files = o.Models is { } m ? FromUser(m) : SyntheticBenchModels.Ensure(profile, o.WorkDir ?? SyntheticBenchModels.DefaultWorkDir, log, wanted);
         bool tiny = o.Models is null && profile == BenchProfile.Tiny;
         var settings = new BenchSettings
         {
