@@ -15,7 +15,7 @@ public sealed class TransparentDecoderCase : ICaseRunner
     public void Run(CaseContext ctx)
     {
         var b = NetworkPrecision.ForVae(ctx.Backend);
-        var decoder = TransparentDecoder.Load(b, ctx.Weights("tiny_transparent_decoder"));
+        var decoder = TransparentDecoder.Load(b, ctx.WeightsHolding("latent_conv_in.weight"));
         using var pixel = b.FromHost(ctx.InputF32("pixel"), ctx.InputShape("pixel"));
         using var latent = b.FromHost(ctx.InputF32("latent"), ctx.InputShape("latent"));
 
