@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One GPU benchmark session, run on the GPU machine from the repository root (it has no .NET; carry a NativeAOT `ld`):
+# One GPU benchmark session (bench only; scripts/gpu-check.sh is the full check with correctness stages first), run on
+# the GPU machine from the repository root (no .NET there: carry the NativeAOT `ld` of scripts/publish-aot.sh, .gpu/):
 #   perf/gpu-bench.sh OUT_DIR
 # 1. env: nvidia-smi, and whether libnvToolsExt (NVTX ranges) is there
 # 2. PyTorch reference: perf/torch_reference.py -> OUT/torch.json (TORCH_ARGS adds options)

@@ -9,17 +9,29 @@ using LayerDiffusion.Native.Verify;
 namespace LayerDiffusion.Native.Cli;
 
 /// <summary>
-/// `ld generate` (transparent text-to-image, --method attn|conv) and `ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg`.
-/// Writes PNGs with A1111 infotext only after the whole batch succeeded: Ctrl-C leaves nothing half-written.
+/// `ld generate` (transparent text-to-image, --method attn|conv), `ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg`
+/// and `ld img2img --init RGBA.png --denoise S` (transparent img2img, --method attn|conv).
+/// Writes PNGs with A1111 infotext only after the whole batch succeeded: Ctrl-C leaves nothing half-written
+/// (--preview-every previews are progress, written as sampling goes).
 /// </summary>
 public static class GenerateCommand
 {
     public static int Generate(string[] args) => Run("generate", args);
     public static int Layer(string[] args) => Run("layer", args);
+    public static int Img2Img(string[] args) => Run("img2img", args);
+
+    /// <summary>A1111's default denoising strength.</summary>
+    public const double DefaultDenoise = 0.75;
 
     private static int Run(string command, string[] args)
     {
-        string[] extra = command == "layer" ? ["--mode", "--fg", "--bg", "--blend"] : ["--method"];
+        string[] extra = command switch
+        {
+            "layer" => ["--mode", "--fg", "--bg", "--blend"],
+            "img2img" => ["--method", "--init", "--denoise"],
+            _ => ["--method"],
+        };
+        bool img2img = command == "img2img";
         var p = new ArgParser(command, args, [.. GenerationOptions.ValueOptions, .. extra], GenerationOptions.Flags);
         if (p.Flag("--help")) { Help(command); return CommandLine.ExitOk; }
         if (p.Positional.Count > 0) throw new InvalidOptionException(p.Positional[0], $"unexpected argument for '{command}'");
@@ -30,20 +42,23 @@ public static class GenerateCommand
         if (command == "layer" && method is LayerMethod.Attn or LayerMethod.Conv)
             throw new InvalidOptionException("--mode", "attn and conv are `ld generate --method`; layer modes are fg2ble, bg2ble, fgble2bg, bgble2fg");
         if (demo && method != LayerMethod.Attn) throw new InvalidOptionException("--demo", "the demo model has only the attention LoRA (method attn)");
+        if (demo && img2img) throw new InvalidOptionException("--demo", "the demo model has no transparent encoder, which img2img needs; pass real model files");
         var settings = GenerationOptions.Settings(p, method, demo);
+        if (img2img) settings = settings with { Denoise = p.Double("--denoise", DefaultDenoise, 0, 1, minExclusive: true) };
         settings.Validate();
         SamplerSettings.Parse(settings.Sampler, settings.Schedule, settings.Steps);
+        if (img2img) TransparentImg2Img.Validate(settings);
+        int previewEvery = p.Int("--preview-every", 0, 1, 10000);
         var inputs = new GenerationInputs
         {
             Foreground = LoadImage(p, "--fg"),
             Background = LoadImage(p, "--bg"),
             Blend = LoadImage(p, "--blend"),
+            Init = img2img ? LoadInit(p) : null,
             ResizeMode = p.Get("--resize-mode") is { } rm ? Imaging.ResizeModes.Parse(rm) : Imaging.ResizeMode.CropAndResize,
         };
-        string output = p.Get("--out", demo ? "demo.png" : "out.png");
-        if (!output.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new InvalidOptionException("--out", $"{output}: the output is a PNG file; end the name with .png");
-        string? outDir = Path.GetDirectoryName(Path.GetFullPath(output));
-        if (outDir is not null && !Directory.Exists(outDir)) throw new InvalidOptionException("--out", $"{outDir}: no such folder");
+        LayerPipeline.ConditionImages(method, inputs); // a missing condition image fails here, before any model loads
+        string output = CheckOutput(p.Get("--out", demo ? "demo.png" : "out.png"));
 
         var (paths, tokenizer) = GenerationOptions.Models(p, method, demo);
         var precision = PrecisionMode.Parse(p.Get("--precision", "fp32"));
@@ -51,7 +66,12 @@ public static class GenerateCommand
         if (demo) Console.Error.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
         using var models = new ModelBundle(backend, paths, tokenizer);
         var progress = new ProgressReporter(p.Flag("--quiet"));
-        var pipeline = new LayerPipeline(models) { StepCallback = progress.Step, ReleaseTextEncoders = backend is not Backends.Cpu.CpuBackend };
+        var previews = previewEvery > 0 ? new PreviewWriter(output, previewEvery, settings.Batch, settings.Height / 8, settings.Width / 8) : null;
+        var pipeline = new LayerPipeline(models)
+        {
+            StepCallback = previews is null ? progress.Step : step => { progress.Step(step); previews.Step(step); },
+            ReleaseTextEncoders = backend is not Backends.Cpu.CpuBackend,
+        };
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
@@ -71,18 +91,56 @@ public static class GenerateCommand
             Console.CancelKeyPress -= onCancel;
         }
 
-        var written = WriteOutputs(output, p.Flag("--vis"), settings, models.ModelName, result);
+        var written = WriteOutputs(output, p.Flag("--vis"), settings, models.ModelName, result, img2img);
+        if (previews is not null) written.AddRange(previews.Written);
         if (p.Get("--save-latent") is { } latentPath) SaveLatent(latentPath, result);
         if (p.Get("--json") is { } jsonPath) WriteJson(jsonPath, settings, result, written, backend);
         foreach (var f in written) Console.WriteLine(f);
+        if (!p.Flag("--quiet"))
+            foreach (var (phase, ms) in result.PhaseMs)
+                Console.Error.WriteLine(result.PhasePeakBytes.TryGetValue(phase, out long peak)
+                    ? $"phase {phase,-18} {ms,9:F1} ms   peak device memory {peak / 1048576.0,9:F1} MiB"
+                    : $"phase {phase,-18} {ms,9:F1} ms");
         return CommandLine.ExitOk;
     }
 
-    private static RgbaImage? LoadImage(ArgParser p, string option) => p.Get(option) is { } path
-        ? File.Exists(path) ? RgbaImage.FromPng(path) : throw new InvalidOptionException(option, $"{path}: file not found")
-        : null;
+    /// <summary>--out: a .png name in an existing folder (checked before any work is done).</summary>
+    internal static string CheckOutput(string output)
+    {
+        if (!output.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new InvalidOptionException("--out", $"{output}: the output is a PNG file; end the name with .png");
+        string? outDir = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (outDir is not null && !Directory.Exists(outDir)) throw new InvalidOptionException("--out", $"{outDir}: no such folder");
+        return output;
+    }
 
-    internal static List<string> WriteOutputs(string output, bool vis, GenerationSettings s, string modelName, GenerationResult result)
+    private static RgbaImage? LoadImage(ArgParser p, string option) => p.Get(option) is { } path ? RgbaImage.FromPng(ReadPng(option, path)) : null;
+
+    /// <summary>A PNG named by an option; a missing or unreadable file is an error naming the option and the file.</summary>
+    internal static PngImage ReadPng(string option, string path)
+    {
+        if (!File.Exists(path)) throw new InvalidOptionException(option, $"{path}: file not found");
+        try
+        {
+            return PngReader.Read(path);
+        }
+        catch (PngFormatException e)
+        {
+            throw new InvalidOptionException(option, e.Message);
+        }
+    }
+
+    /// <summary>img2img's init image: required, and an RGBA (or grey + alpha) PNG, since its alpha is what gets encoded.</summary>
+    private static RgbaImage LoadInit(ArgParser p)
+    {
+        string path = p.Get("--init") ?? throw new InvalidOptionException("--init", "is required: the RGBA PNG to start from");
+        var png = ReadPng("--init", path);
+        if (!png.HasAlpha)
+            throw new InvalidOptionException("--init", $"{path}: has no alpha channel ({png.Channels} channels); transparent img2img needs an RGBA PNG");
+        return RgbaImage.FromPng(png);
+    }
+
+    internal static List<string> WriteOutputs(string output, bool vis, GenerationSettings s, string modelName, GenerationResult result,
+        bool img2img = false)
     {
         var files = new List<string>();
         string stem = output[..^4];
@@ -90,7 +148,7 @@ public static class GenerateCommand
         {
             var img = result.Images[i];
             string name = result.Images.Count == 1 ? output : $"{stem}-{i}.png";
-            var text = new[] { new KeyValuePair<string, string>("parameters", InfotextFor(s, modelName, img.Seed)) };
+            var text = new[] { new KeyValuePair<string, string>("parameters", InfotextFor(s, modelName, img.Seed, img2img)) };
             if (img.Rgba is not null) PngWriter.Write(name, img.Rgba, result.Width, result.Height, 4, text);
             else PngWriter.Write(name, img.Rgb, result.Width, result.Height, 3, text);
             files.Add(name);
@@ -104,7 +162,8 @@ public static class GenerateCommand
         return files;
     }
 
-    public static string InfotextFor(GenerationSettings s, string modelName, long seed)
+    /// <param name="img2img">Adds A1111's "Denoising strength" (img2img runs only).</param>
+    public static string InfotextFor(GenerationSettings s, string modelName, long seed, bool img2img = false)
     {
         var choice = SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
         var pars = new List<KeyValuePair<string, string>>
@@ -123,6 +182,7 @@ public static class GenerateCommand
             new("layerdiffusion_ending_step", Infotext.Number(s.StopAt)),
             new("Version", "LayerDiffusion.Native " + BuildInfo.Commit[..Math.Min(10, BuildInfo.Commit.Length)]),
         };
+        if (img2img) pars.Insert(pars.FindIndex(kv => kv.Key == "Model") + 1, new("Denoising strength", Infotext.Number(s.Denoise)));
         return Infotext.Format(s.Prompt, s.Negative, pars);
     }
 
@@ -149,7 +209,13 @@ public static class GenerateCommand
         w.WriteStartObject("phase_ms");
         foreach (var (k, v) in r.PhaseMs) w.WriteNumber(k, Math.Round(v, 3));
         w.WriteEndObject();
-        if (backend is IBackendDiagnostics d) w.WriteNumber("peak_bytes", d.PeakBytes);
+        if (r.PhasePeakBytes.Count > 0)
+        {
+            w.WriteStartObject("phase_peak_device_bytes");
+            foreach (var (k, v) in r.PhasePeakBytes) w.WriteNumber(k, v);
+            w.WriteEndObject();
+            w.WriteNumber("peak_device_bytes", r.PhasePeakBytes.Values.Max());
+        }
         w.WriteNumber("managed_heap_bytes", GC.GetTotalMemory(false));
         w.WriteStartArray("files");
         foreach (var f in files) w.WriteStringValue(f);
@@ -159,11 +225,16 @@ public static class GenerateCommand
 
     private static void Help(string command)
     {
-        Console.WriteLine(command == "layer"
-            ? "ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg --fg/--bg/--blend IMAGE.png --model CKPT --tokenizer TOK --layer-model FILE|--models-dir DIR [options]"
-            : "ld generate [--demo] [--method attn|conv] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE | --models-dir DIR) [options]");
+        Console.WriteLine(command switch
+        {
+            "layer" => "ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg --fg/--bg/--blend IMAGE.png --model CKPT --tokenizer TOK --layer-model FILE|--models-dir DIR [options]",
+            "img2img" => "ld img2img --init RGBA.png [--denoise (0,1], default 0.75] [--method attn|conv] --model CKPT --tokenizer TOK " +
+                "(--layer-model FILE --transparent-decoder FILE --transparent-encoder FILE | --models-dir DIR) [options]",
+            _ => "ld generate [--demo] [--method attn|conv] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE | --models-dir DIR) [options]",
+        });
         Console.WriteLine("options: --prompt --negative --steps --cfg --sampler --schedule --seed --rng cpu|gpu --width --height --batch");
         Console.WriteLine("         --weight [-1,3] --stop-at [0,1] --device auto|cpu|cuda --precision fp32|fp16|bf16 --out FILE.png --vis");
         Console.WriteLine("         --save-latent FILE.safetensors --json FILE --quiet --resize-mode crop|resize|fill");
+        Console.WriteLine("         --preview-every N (latent previews OUT_preview_stepK.png every N steps)");
     }
 }

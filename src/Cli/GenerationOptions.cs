@@ -12,7 +12,7 @@ public static class GenerationOptions
         "--model", "--layer-model", "--transparent-decoder", "--transparent-encoder", "--models-dir", "--tokenizer",
         "--prompt", "--negative", "--steps", "--cfg", "--sampler", "--schedule", "--seed", "--rng", "--width", "--height",
         "--batch", "--weight", "--stop-at", "--device", "--out", "--preview-every", "--json", "--precision", "--save-latent",
-        "--resize-mode",
+        "--resize-mode", "--vae-tile",
     ];
 
     public static readonly string[] Flags = ["--demo", "--vis", "--quiet", "--help"];
@@ -33,6 +33,7 @@ public static class GenerationOptions
         Method = method,
         Weight = (float)p.Double("--weight", 1, -1, 3),
         StopAt = (float)p.Double("--stop-at", 1, 0, 1),
+        VaeTile = p.Int("--vae-tile", 0, 0, 4096),
     };
 
     /// <summary>Model files: the demo's, or the user's (checkpoint, tokenizer, and the LayerDiffusion files by option or --models-dir).</summary>

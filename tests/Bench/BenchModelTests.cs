@@ -18,7 +18,7 @@ public sealed class BenchModelTests
         try
         {
             string path = Path.Combine(dir, "d.safetensors");
-            SyntheticFileWriter.Write(layout, path, 99);
+            SyntheticWeights.Write(layout, path, 99);
             using var f = SafeTensorsFile.Open(path);
             Assert.Equal(layout.Tensors.Select(t => t.Name), f.Names);
             foreach (var t in layout.Tensors.Take(12))
@@ -75,8 +75,8 @@ public sealed class BenchModelTests
             string unetPath = Path.Combine(dir, "u.safetensors"), patchPath = Path.Combine(dir, "p.safetensors");
             var net = new TensorLayout();
             SdxlLayout.Unet(net, cfg, "");
-            SyntheticFileWriter.Write(net, unetPath, 1);
-            SyntheticFileWriter.Write(offsets, patchPath, 2);
+            SyntheticWeights.Write(net, unetPath, 1);
+            SyntheticWeights.Write(offsets, patchPath, 2);
             using var uf = SafeTensorsFile.Open(unetPath);
             using var pf = SafeTensorsFile.Open(patchPath);
             var store = WeightStore.Load(CpuBackend.Instance, uf, "");

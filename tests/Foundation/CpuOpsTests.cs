@@ -79,6 +79,7 @@ public sealed class CpuOpsTests
     [InlineData(1, 77, 77, 1, 64, true)]
     [InlineData(2, 16, 77, 2, 64, false)]
     [InlineData(1, 9, 9, 3, 8, true)]
+    [InlineData(1, 9, 5, 2, 8, true)]
     public void AttentionMatchesNaive(int b, int nq, int nk, int heads, int d, bool causal)
     {
         int w = heads * d;

@@ -94,6 +94,20 @@ public sealed class VerifierSelfTest
         Assert.All(summary.Results, r => Assert.False(string.IsNullOrEmpty(r.Note)));
     }
 
+    /// <summary>A held-out set may name its weight files differently: runners find them by content.</summary>
+    [Fact]
+    public void WeightFilesAreFoundByContentNotByName()
+    {
+        var dir = CopyCase("unet_forward");
+        string path = Path.Combine(dir, "manifest.json");
+        var json = File.ReadAllText(path).Replace("\"tiny_sdxl\"", "\"renamed_checkpoint\"");
+        File.WriteAllText(path, json);
+        Assert.NotNull(GoldenManifest.Load(dir).Find("renamed_checkpoint"));
+        var summary = new GoldenVerifier().Run(dir, CpuBackend.Instance, null, Precision.Fp32, TextWriter.Null);
+        Assert.Equal(1, summary.Passed);
+        Assert.Equal(0, summary.Failed + summary.Skipped);
+    }
+
     [Fact]
     public void RunnerCannotReadOutputs()
     {

@@ -18,7 +18,7 @@ public sealed class GuidanceAndStopAtTests
         };
         var model = ClassifierFreeGuidance.Wrap(batch, 5f);
         var eps = model([10f, 20f], 999, 14f);
-        Assert.Equal([10f, 20f, 10f, 20f], seen);
+        Assert.Equal([10f, 20f, 10f, 20f], seen!);
         Assert.Equal([1f + (3f - 1f) * 5f, 1f + (4f - 1f) * 5f], eps);
     }
 

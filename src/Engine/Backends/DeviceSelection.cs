@@ -1,4 +1,5 @@
 using LayerDiffusion.Native.Backends.Cpu;
+using LayerDiffusion.Native.Backends.Cuda;
 using LayerDiffusion.Native.Verify;
 
 namespace LayerDiffusion.Native.Backends;
@@ -6,8 +7,11 @@ namespace LayerDiffusion.Native.Backends;
 /// <summary>Turns `--device auto|cpu|cuda` into a backend, saying which one was picked.</summary>
 public static class DeviceSelection
 {
-    /// <summary>Set by the CUDA backend's assembly part: returns a backend or null with the reason it is unusable.</summary>
-    public static Func<Precision, (IBackend? Backend, string? Why)>? CudaFactory { get; set; }
+    /// <summary>
+    /// Makes the GPU backend: returns a backend, or null with the reason it is unusable (no libcuda, no device, no
+    /// cuBLASLt). The CUDA backend lives in this assembly, so it is the default; tests may replace it.
+    /// </summary>
+    public static Func<Precision, (IBackend? Backend, string? Why)>? CudaFactory { get; set; } = CudaBackend.TryCreate;
 
     public static IBackend Create(string device, Precision precision, TextWriter log)
     {

@@ -94,7 +94,7 @@ public static class SyntheticBenchModels
         string tmp = path + "." + Environment.ProcessId + ".tmp";
         try
         {
-            SyntheticFileWriter.Write(layout(), tmp, seed);
+            SyntheticWeights.Write(layout(), tmp, seed);
             File.Move(tmp, path, overwrite: true);
         }
         finally

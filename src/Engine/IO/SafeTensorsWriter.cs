@@ -36,18 +36,29 @@ public sealed class SafeTensorsWriter
 
     public void Write(Stream stream)
     {
+        WriteHeader(stream, _tensors.Select(t => (t.Name, t.DType, t.Shape, (long)t.Data.Length)), _metadata);
+        foreach (var t in _tensors) stream.Write(t.Data);
+    }
+
+    /// <summary>
+    /// The 8-byte length and the JSON header (padded to 8 bytes) for tensors that follow back to back in the given
+    /// order; for writers that stream the tensor bytes themselves.
+    /// </summary>
+    public static void WriteHeader(Stream stream, IEnumerable<(string Name, DType DType, int[] Shape, long Bytes)> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
         var json = new MemoryStream();
         using (var w = new Utf8JsonWriter(json))
         {
             w.WriteStartObject();
-            if (_metadata.Count > 0)
+            if (metadata is { Count: > 0 })
             {
                 w.WriteStartObject("__metadata__");
-                foreach (var (k, v) in _metadata) w.WriteString(k, v);
+                foreach (var (k, v) in metadata) w.WriteString(k, v);
                 w.WriteEndObject();
             }
             long offset = 0;
-            foreach (var t in _tensors)
+            foreach (var t in tensors)
             {
                 w.WriteStartObject(t.Name);
                 w.WriteString("dtype", DTypes.Name(t.DType));
@@ -56,10 +67,10 @@ public sealed class SafeTensorsWriter
                 w.WriteEndArray();
                 w.WriteStartArray("data_offsets");
                 w.WriteNumberValue(offset);
-                w.WriteNumberValue(offset + t.Data.Length);
+                w.WriteNumberValue(offset + t.Bytes);
                 w.WriteEndArray();
                 w.WriteEndObject();
-                offset += t.Data.Length;
+                offset += t.Bytes;
             }
             w.WriteEndObject();
         }
@@ -68,7 +79,6 @@ public sealed class SafeTensorsWriter
         stream.Write(BitConverter.GetBytes((ulong)json.Length));
         json.Position = 0;
         json.CopyTo(stream);
-        foreach (var t in _tensors) stream.Write(t.Data);
     }
 
     /// <summary>Copies every tensor and the metadata of an open file.</summary>

@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends.Cpu;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Tensors;
 
@@ -55,17 +56,13 @@ public static class PatchMerger
         int outF = up.Length / rank, inF = down.Length / rank;
         float scale = e.Slots[2] is { } alphaKey ? patch.File.ReadFloat32(alphaKey)[0] / rank : 1f;
         float factor = s * scale;
-        var column = new double[rank];
-        for (int o = 0; o < outF; o++)
-        {
-            for (int r = 0; r < rank; r++) column[r] = up[o * rank + r];
-            for (int i = 0; i < inF; i++)
-            {
-                double acc = 0;
-                for (int r = 0; r < rank; r++) acc += column[r] * down[r * inF + i];
-                w[o * inF + i] += factor * (float)acc;
-            }
-        }
+        // up·down with the CPU backend's blocked GEMM in fp32 (as Forge merges on the GPU): the released attention
+        // LoRA is rank 256 over 560 projections, ~2.4e11 multiply-adds that a scalar loop would take minutes over.
+        var downT = new float[inF * rank];
+        Gemm.Transpose(down, downT, rank, inF);
+        var delta = new float[outF * inF];
+        Gemm.NT(up, downT, delta, outF, inF, rank);
+        for (int i = 0; i < w.Length; i++) w[i] += factor * delta[i];
         return w;
     }
 }

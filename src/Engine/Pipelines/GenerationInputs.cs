@@ -3,11 +3,10 @@ namespace LayerDiffusion.Native.Pipelines;
 /// <summary>An RGBA image in memory: 8-bit straight alpha, row-major, 4 bytes a pixel.</summary>
 public sealed record RgbaImage(int Width, int Height, byte[] Pixels)
 {
-    public static RgbaImage FromPng(string path)
-    {
-        var png = Imaging.Png.PngReader.Read(path);
-        return new RgbaImage(png.Width, png.Height, png.ToRgba());
-    }
+    public static RgbaImage FromPng(string path) => FromPng(Imaging.Png.PngReader.Read(path));
+
+    /// <summary>Any decoded PNG as RGBA (grey is replicated, a missing alpha is opaque).</summary>
+    public static RgbaImage FromPng(Imaging.Png.PngImage png) => new(png.Width, png.Height, png.ToRgba());
 }
 
 /// <summary>The images a workflow starts from: condition images for the layer methods, the init image for img2img.</summary>

@@ -20,4 +20,6 @@ public sealed record GenerationResult
     /// <summary>Per UNet call: whether the patched model ran (Stop At).</summary>
     public required IReadOnlyList<bool> PatchedCalls { get; init; }
     public required IReadOnlyDictionary<string, double> PhaseMs { get; init; }
+    /// <summary>Peak device memory of the backend's allocator during each phase (empty on the CPU).</summary>
+    public IReadOnlyDictionary<string, long> PhasePeakBytes { get; init; } = new Dictionary<string, long>();
 }

@@ -20,11 +20,18 @@ public sealed record GenerationSettings
     public float Weight { get; init; } = 1f;
     /// <summary>"Stop At" in [0, 1]; 1 never switches back to the unpatched UNet.</summary>
     public float StopAt { get; init; } = 1f;
-    /// <summary>img2img denoising strength in (0, 1].</summary>
-    public float Denoise { get; init; } = 1f;
+    /// <summary>
+    /// img2img denoising strength in (0, 1] (A1111's default is 0.75). A double, as A1111 keeps it: the start step
+    /// int(min(denoise, 0.999) · steps) must see 0.7 as 0.7, not as float 0.69999999.
+    /// </summary>
+    public double Denoise { get; init; } = 1.0;
+
+    /// <summary>VAE decode tile in latent pixels; 0 decodes whole unless device memory is short (then 64).</summary>
+    public int VaeTile { get; init; }
 
     public void Validate()
     {
+        if (VaeTile < 0 || (VaeTile > 0 && VaeTile < 8)) throw new InvalidOptionException("--vae-tile", $"{VaeTile} must be 0 (automatic) or at least 8 latent pixels");
         if (Steps < 1 || Steps > 1000) throw new InvalidOptionException("--steps", $"{Steps} is out of range [1, 1000]");
         if (!float.IsFinite(Cfg) || Cfg < 0 || Cfg > 100) throw new InvalidOptionException("--cfg", $"{Cfg} is out of range [0, 100]");
         CheckSize("--width", Width);

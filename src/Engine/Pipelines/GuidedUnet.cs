@@ -7,75 +7,48 @@ using LayerDiffusion.Native.Tensors;
 namespace LayerDiffusion.Native.Pipelines;
 
 /// <summary>
-/// The UNet over Forge's CFG batch: rows [negative × B, positive × B], each with its own context and y, and the
-/// layer models' condition latents appended after the noisy latent on every row (both CFG halves, every image:
-/// Forge drops them for batch > 1; we broadcast). When the two prompts have different chunk counts the halves run
-/// as two UNet calls, as Forge does. Context, y and the condition latents are uploaded once per run.
+/// The UNet over Forge's CFG batch built from encoded prompts: rows [negative × B, positive × B], each with its own
+/// context and y, and the layer models' condition latents on every row (both CFG halves, every image: Forge drops
+/// them for batch > 1; we broadcast). When the prompts have different chunk counts the halves run as two UNet calls,
+/// as Forge does. Context, y and condition latents are uploaded once per run; the calls are UnetEpsModel's.
 /// </summary>
 public sealed class GuidedUnet
 {
-    private readonly SdxlUnet _unet;
-    private readonly IBackend _b;
-    private readonly int _batch, _channels, _h, _w;
-    private readonly Tensor? _concat;            // [1, 4k, h, w]
-    private readonly Tensor _ctxNeg, _ctxPos, _yNeg, _yPos;
-    private readonly Tensor? _ctxBoth, _yBoth;   // when the chunk counts agree
+    private readonly UnetEpsModel? _both, _negative, _positive;
 
     public GuidedUnet(SdxlUnet unet, PromptEmbedding negative, PromptEmbedding positive, float[] yNeg, float[] yPos,
         int batch, int channels, int h, int w, float[]? concat)
     {
-        _unet = unet;
-        _b = unet.Weights.Backend;
-        _batch = batch;
-        _channels = channels;
-        _h = h;
-        _w = w;
-        _ctxNeg = Repeat(negative.Context, negative.ContextShape, batch);
-        _ctxPos = Repeat(positive.Context, positive.ContextShape, batch);
-        _yNeg = Repeat(yNeg, [1, yNeg.Length], batch);
-        _yPos = Repeat(yPos, [1, yPos.Length], batch);
+        var b = unet.Weights.Backend;
+        Tensor Rows(float[] row, int[] rowShape)
+        {
+            var t = b.FromHost(row, rowShape);
+            return batch == 1 ? t : b.Concat(0, Enumerable.Repeat(t, batch).ToArray());
+        }
+        Tensor[] conditions = concat is null ? [] : [b.FromHost(concat, 1, concat.Length / (h * w), h, w)];
+        int inputs = channels + (concat is null ? 0 : concat.Length / (h * w));
+        if (unet.InChannels != inputs)
+            throw new LdException(concat is null
+                ? $"the UNet takes {unet.InChannels} input channels; this workflow gives it {channels} (a layer model needs its condition images)"
+                : $"the UNet takes {unet.InChannels} input channels but the latent and condition latents give {inputs}");
+        int[] image = [channels, h, w];
+        Tensor ctxNeg = Rows(negative.Context, negative.ContextShape), ctxPos = Rows(positive.Context, positive.ContextShape);
+        Tensor yN = Rows(yNeg, [1, yNeg.Length]), yP = Rows(yPos, [1, yPos.Length]);
         if (negative.Chunks == positive.Chunks)
+            _both = new UnetEpsModel(unet, b.Concat(0, ctxNeg, ctxPos), b.Concat(0, yN, yP), image, conditions);
+        else
         {
-            _ctxBoth = _b.Concat(0, _ctxNeg, _ctxPos);
-            _yBoth = _b.Concat(0, _yNeg, _yPos);
+            _negative = new UnetEpsModel(unet, ctxNeg, yN, image, conditions);
+            _positive = new UnetEpsModel(unet, ctxPos, yP, image, conditions);
         }
-        if (concat is not null)
-        {
-            int k = concat.Length / (h * w);
-            _concat = _b.FromHost(concat, 1, k, h, w);
-            if (_unet.InChannels != channels + k)
-                throw new LdException($"the UNet takes {_unet.InChannels} input channels but the latent ({channels}) and condition latents ({k}) give {channels + k}");
-        }
-        else if (_unet.InChannels != channels)
-            throw new LdException($"the UNet takes {_unet.InChannels} input channels; this workflow gives it {channels} (a layer model needs its condition images)");
-    }
-
-    private Tensor Repeat(float[] row, int[] rowShape, int times)
-    {
-        var t = _b.FromHost(row, rowShape);
-        return times == 1 ? t : _b.Concat(0, Enumerable.Repeat(t, times).ToArray());
     }
 
     /// <summary>ε for the doubled batch, in the same row order.</summary>
     public float[] Eps(float[] xIn, float timestep, float sigma)
     {
-        int rowSize = _channels * _h * _w;
-        if (xIn.Length != 2 * _batch * rowSize) throw new ArgumentException($"CFG batch of {xIn.Length} values, expected {2 * _batch * rowSize}");
-        if (_ctxBoth is not null)
-            return _b.ToHost(Run(xIn.AsSpan(), 2 * _batch, timestep, _ctxBoth, _yBoth!));
-        var neg = _b.ToHost(Run(xIn.AsSpan(0, _batch * rowSize), _batch, timestep, _ctxNeg, _yNeg));
-        var pos = _b.ToHost(Run(xIn.AsSpan(_batch * rowSize), _batch, timestep, _ctxPos, _yPos));
-        return [.. neg, .. pos];
-    }
-
-    private Tensor Run(ReadOnlySpan<float> x, int rows, float timestep, Tensor ctx, Tensor y)
-    {
-        var xt = _b.FromHost(x, rows, _channels, _h, _w);
-        if (_concat is not null)
-            xt = _b.Concat(1, xt, rows == 1 ? _concat : _b.Concat(0, Enumerable.Repeat(_concat, rows).ToArray()));
-        var t = new float[rows];
-        Array.Fill(t, timestep);
-        return _unet.Forward(xt, t, ctx, y);
+        if (_both is not null) return _both.Run(xIn, timestep, sigma);
+        int half = xIn.Length / 2;
+        return [.. _negative!.Run(xIn[..half], timestep, sigma), .. _positive!.Run(xIn[half..], timestep, sigma)];
     }
 
     public CfgBatchEpsModel Model => Eps;

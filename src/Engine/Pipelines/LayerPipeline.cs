@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends;
 using System.Diagnostics;
 using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.Models;
@@ -12,7 +13,9 @@ namespace LayerDiffusion.Native.Pipelines;
 /// LayerDiffusion generation end to end, as the Forge extension runs it:
 /// prompts → conditioning → seeded noise → (patched UNet + condition latents, "Stop At") → sampler → VAE decode →
 /// (transparent decoder, 8-way median) → bytes. One class for every method; the method decides the patch, the
-/// condition latents and whether the output goes through the transparent decoder.
+/// condition latents and whether the output goes through the transparent decoder. With an init image
+/// (<see cref="GenerationInputs.Init"/>) it is transparent img2img: the sampler starts from the image's regulated
+/// latent at the step <see cref="GenerationSettings.Denoise"/> selects.
 /// </summary>
 public sealed class LayerPipeline(ModelBundle models)
 {
@@ -24,10 +27,19 @@ public sealed class LayerPipeline(ModelBundle models)
     public GenerationResult Run(GenerationSettings s, GenerationInputs inputs, CancellationToken cancel = default)
     {
         s.Validate();
+        if (inputs.Init is not null) TransparentImg2Img.Validate(s);
         var sampler = SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
         var phases = new Dictionary<string, double>();
+        var peaks = new Dictionary<string, long>();
+        var diag = models.Backend as IBackendDiagnostics;
+        diag?.ResetPeak();
         var clock = Stopwatch.StartNew();
-        void Phase(string name) { phases[name] = clock.Elapsed.TotalMilliseconds; clock.Restart(); }
+        void Phase(string name)
+        {
+            phases[name] = clock.Elapsed.TotalMilliseconds;
+            if (diag is not null) { peaks[name] = diag.PeakBytes; diag.ResetPeak(); }
+            clock.Restart();
+        }
 
         var positive = models.Text.Encode(s.Prompt);
         var negative = models.Text.EncodeNegative(s.Negative);
@@ -40,6 +52,7 @@ public sealed class LayerPipeline(ModelBundle models)
 
         int channels = models.Vae.LatentChannels, h = s.Height / 8, w = s.Width / 8;
         var concat = ConditionLatents(s, inputs, h, w);
+        var init = InitLatent(s, inputs);
         Phase("condition");
 
         var original = models.Unet;
@@ -55,14 +68,18 @@ public sealed class LayerPipeline(ModelBundle models)
             new GuidedUnet(original, negative, positive, yNeg, yPos, s.Batch, channels, h, w, null).Model, s.Cfg);
         var stopAt = new StopAtSwitch(patchedModel, originalModel, s.StopAt, schedule);
         var sigmas = Sampler.Sigmas(sampler, schedule);
-        var latent = Sampler.Run(sampler, schedule, stopAt.Model, noise, StepNoise.For(sampler, noiseSource, sigmas), StepCallback, cancel);
+        var stepNoise = StepNoise.For(sampler, noiseSource, sigmas);
+        var latent = init is null
+            ? Sampler.Run(sampler, schedule, stopAt.Model, noise, stepNoise, StepCallback, cancel)
+            : Sampler.Run(sampler, schedule, stopAt.Model, noise, Repeat(init, s.Batch), TransparentImg2Img.StartIndex(s.Steps, s.Denoise),
+                stepNoise, StepCallback, cancel);
         Phase("sample");
 
         var images = Decode(s, latent, noiseSource.Seeds, channels, h, w, cancel, Phase);
         return new GenerationResult
         {
             Width = s.Width, Height = s.Height, Noise = noise, Positive = positive, Negative = negative,
-            Latent = latent, Images = images, PatchedCalls = stopAt.PatchedCalls, PhaseMs = phases,
+            Latent = latent, Images = images, PatchedCalls = stopAt.PatchedCalls, PhaseMs = phases, PhasePeakBytes = peaks,
         };
     }
 
@@ -72,18 +89,9 @@ public sealed class LayerPipeline(ModelBundle models)
     /// </summary>
     private float[]? ConditionLatents(GenerationSettings s, GenerationInputs inputs, int h, int w)
     {
-        RgbaImage Need(RgbaImage? img, string option) =>
-            img ?? throw new InvalidOptionException(option, $"method {LayerMethods.Name(s.Method)} needs this image");
-        RgbaImage[] images = s.Method switch
-        {
-            LayerMethod.Fg2Ble => [Need(inputs.Foreground, "--fg")],
-            LayerMethod.Bg2Ble => [Need(inputs.Background, "--bg")],
-            LayerMethod.FgBle2Bg => [Need(inputs.Foreground, "--fg"), Need(inputs.Blend, "--blend")],
-            LayerMethod.BgBle2Fg => [Need(inputs.Background, "--bg"), Need(inputs.Blend, "--blend")],
-            _ => [],
-        };
+        var images = ConditionImages(s.Method, inputs);
         if (images.Length == 0) return null;
-        var b = models.Backend;
+        var b = models.VaeBackend;
         var result = new List<float>();
         foreach (var img in images)
         {
@@ -97,10 +105,59 @@ public sealed class LayerPipeline(ModelBundle models)
         return result.ToArray();
     }
 
+    /// <summary>Transparent img2img's start latent [1, 4, h, w] (sampler scale), or null for text-to-image.</summary>
+    private float[]? InitLatent(GenerationSettings s, GenerationInputs inputs)
+    {
+        if (inputs.Init is null) return null;
+        var fitted = TransparentImg2Img.Fit(inputs.Init, s.Width, s.Height, inputs.ResizeMode);
+        return TransparentImg2Img.Latent(models.VaeBackend, models.Vae, models.Encoder, fitted);
+    }
+
+    private static float[] Repeat(float[] one, int times)
+    {
+        var all = new float[one.Length * times];
+        for (int i = 0; i < times; i++) one.CopyTo(all, i * one.Length);
+        return all;
+    }
+
+    /// <summary>Pixels [3, H, W] of one unscaled latent: whole, or in tiles when asked (--vae-tile) or when device memory is short.</summary>
+    private float[] DecodeVae(GenerationSettings s, IBackend b, float[] unscaled, int channels, int h, int w)
+    {
+        var vae = models.Vae;
+        int tile = s.VaeTile > 0 ? s.VaeTile
+            : TiledVaeDecode.ShouldTile(b, vae.DecoderBaseChannels, 8 * h, 8 * w) ? DefaultVaeTile : 0;
+        if (tile > 0 && (tile < h || tile < w))
+            return TiledVaeDecode.Decode(vae, b, unscaled, channels, h, w, tile, DefaultVaeTileOverlap);
+        using var z = b.FromHost(unscaled, 1, channels, h, w);
+        using var pixels = vae.Decode(z);
+        return b.ToHost(pixels);
+    }
+
+    /// <summary>Automatic tiling: 512-pixel tiles with 64 pixels of overlap.</summary>
+    private const int DefaultVaeTile = 64, DefaultVaeTileOverlap = 8;
+
+    /// <summary>
+    /// The method's condition images in channel order (none for attn and conv); a missing one is an error naming
+    /// its option. Callers can check this before loading any model.
+    /// </summary>
+    public static RgbaImage[] ConditionImages(LayerMethod method, GenerationInputs inputs)
+    {
+        RgbaImage Need(RgbaImage? img, string option) =>
+            img ?? throw new InvalidOptionException(option, $"method {LayerMethods.Name(method)} needs this image");
+        return method switch
+        {
+            LayerMethod.Fg2Ble => [Need(inputs.Foreground, "--fg")],
+            LayerMethod.Bg2Ble => [Need(inputs.Background, "--bg")],
+            LayerMethod.FgBle2Bg => [Need(inputs.Foreground, "--fg"), Need(inputs.Blend, "--blend")],
+            LayerMethod.BgBle2Fg => [Need(inputs.Background, "--bg"), Need(inputs.Blend, "--blend")],
+            _ => [],
+        };
+    }
+
     private List<GeneratedImage> Decode(GenerationSettings s, float[] latent, IReadOnlyList<long> seeds, int channels, int h, int w,
         CancellationToken cancel, Action<string> phase)
     {
-        var b = models.Backend;
+        var b = models.VaeBackend;
         int per = channels * h * w;
         var rgbs = new List<(byte[] Rgb, float[] Unscaled)>();
         for (int i = 0; i < s.Batch; i++)
@@ -108,8 +165,7 @@ public sealed class LayerPipeline(ModelBundle models)
             cancel.ThrowIfCancellationRequested();
             var unscaled = new float[per];
             for (int j = 0; j < per; j++) unscaled[j] = latent[i * per + j] / SdxlVae.ScalingFactor;
-            var pixels = models.Vae.Decode(b.FromHost(unscaled, 1, channels, h, w));
-            rgbs.Add((ImageBytes.VaePixelsToRgb(b.ToHost(pixels), s.Height, s.Width), unscaled));
+            rgbs.Add((ImageBytes.VaePixelsToRgb(DecodeVae(s, b, unscaled, channels, h, w), s.Height, s.Width), unscaled));
         }
         phase("vae_decode");
         var images = new List<GeneratedImage>();
@@ -122,10 +178,8 @@ public sealed class LayerPipeline(ModelBundle models)
                 continue;
             }
             cancel.ThrowIfCancellationRequested();
-            var pixel = b.FromHost(ImageBytes.ToPlanarUnit(rgb, s.Height, s.Width, 3), 1, 3, s.Height, s.Width);
-            var decoded = b.ToHost(models.Decoder.DecodeAugmented(pixel, b.FromHost(unscaled, 1, channels, h, w)));
-            images.Add(new GeneratedImage(seeds[i], rgb,
-                ImageBytes.StraightRgba(decoded, s.Height, s.Width), ImageBytes.CheckerboardPreview(decoded, s.Height, s.Width)));
+            var (rgba, preview) = TransparentOutput.Decode(b, models.Decoder, rgb, unscaled, s.Height, s.Width);
+            images.Add(new GeneratedImage(seeds[i], rgb, rgba, preview));
         }
         phase("transparent_decode");
         return images;

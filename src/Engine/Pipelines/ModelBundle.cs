@@ -58,6 +58,8 @@ public sealed class ModelBundle : IDisposable
     }
 
     public IBackend Backend { get; }
+    /// <summary>Where the VAE, transparent decoder and encoder run (fp32 beside an fp16 GPU backend; see NetworkPrecision).</summary>
+    public IBackend VaeBackend => NetworkPrecision.ForVae(Backend);
     public ModelPaths Paths { get; }
     public string ModelName => Path.GetFileNameWithoutExtension(Paths.Checkpoint);
 
@@ -79,12 +81,12 @@ public sealed class ModelBundle : IDisposable
     }
 
     public SdxlUnet Unet => _unet ??= SdxlUnet.Load(Backend, _checkpoint);
-    public SdxlVae Vae => _vae ??= SdxlVae.Load(Backend, _checkpoint);
+    public SdxlVae Vae => _vae ??= SdxlVae.Load(VaeBackend, _checkpoint);
 
-    public TransparentDecoder Decoder => _decoder ??= TransparentDecoder.Load(Backend,
+    public TransparentDecoder Decoder => _decoder ??= TransparentDecoder.Load(VaeBackend,
         Open(Paths.TransparentDecoder ?? throw new InvalidOptionException("--transparent-decoder", $"this workflow needs the transparent decoder ({LayerMethods.DecoderFileName}); pass --transparent-decoder or --models-dir")));
 
-    public TransparentEncoder Encoder => _encoder ??= TransparentEncoder.Load(Backend,
+    public TransparentEncoder Encoder => _encoder ??= TransparentEncoder.Load(VaeBackend,
         Open(Paths.TransparentEncoder ?? throw new InvalidOptionException("--transparent-encoder", $"img2img needs the transparent encoder ({LayerMethods.EncoderFileName}); pass --transparent-encoder or --models-dir")));
 
     /// <summary>The UNet with the method's patch merged at a weight (cached for repeated runs at the same weight).</summary>

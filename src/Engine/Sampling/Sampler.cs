@@ -1,7 +1,8 @@
 namespace LayerDiffusion.Native.Sampling;
 
 /// <summary>
-/// Runs a txt2img sampling loop on host latents: from unit noise to the final latent (before the VAE's scaling).
+/// Runs a sampling loop on host latents: txt2img from unit noise, or img2img from a given latent and a start index
+/// into the step sigmas; both return the final latent (before the VAE's scaling).
 /// </summary>
 public static class Sampler
 {
@@ -23,11 +24,7 @@ public static class Sampler
     public static float[] Run(SamplerSettings settings, DiscreteSchedule schedule, EpsModel model, float[] noise,
         IStepNoise? stepNoise = null, SamplerCallback? callback = null, CancellationToken cancel = default)
     {
-        settings.Validate();
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(noise);
-        if (settings.Sampler.IsStochastic() && stepNoise is null)
-            throw new ArgumentException($"sampler {settings.Sampler.Name()} needs a step-noise source", nameof(stepNoise));
+        CheckArguments(settings, model, noise, stepNoise);
         var report = new StepReporter(settings.Steps, callback, cancel);
 
         if (settings.Sampler == SamplerKind.UniPc)
@@ -37,6 +34,49 @@ public static class Sampler
         // A1111/Forge txt2img: x_T = noise·σ_0 (not √(1 + σ_0²) as in SGM/ComfyUI).
         var x = new float[noise.Length];
         for (int i = 0; i < x.Length; i++) x[i] = noise[i] * sigmas[0];
+        return RunKDiffusion(settings, schedule, model, x, sigmas, stepNoise, report);
+    }
+
+    /// <summary>
+    /// img2img as A1111/Forge's KDiffusionSampler.sample_img2img: the full <c>settings.Steps</c>-step schedule is
+    /// built, the run starts at <paramref name="startIndex"/> with x = init + noise·σ_start and takes the remaining
+    /// steps (sigmas[startIndex..], so Steps − startIndex model steps). Step noise keeps covering the full schedule
+    /// (A1111 seeds the Brownian tree from all sigmas, not the tail). UniPC is a timesteps sampler in A1111 with its
+    /// own img2img rule and is not supported here.
+    /// </summary>
+    /// <param name="initLatent">The start latent for the batch (VAE scale, i.e. already × 0.13025), noise's size.</param>
+    /// <param name="startIndex">Index into the step sigmas, 0 ≤ startIndex &lt; Steps.</param>
+    public static float[] Run(SamplerSettings settings, DiscreteSchedule schedule, EpsModel model, float[] noise,
+        float[] initLatent, int startIndex, IStepNoise? stepNoise = null, SamplerCallback? callback = null, CancellationToken cancel = default)
+    {
+        CheckArguments(settings, model, noise, stepNoise);
+        ArgumentNullException.ThrowIfNull(initLatent);
+        if (initLatent.Length != noise.Length)
+            throw new ArgumentException($"init latent has {initLatent.Length} values, the noise {noise.Length}", nameof(initLatent));
+        if (settings.Sampler == SamplerKind.UniPc)
+            throw new InvalidOptionException("--sampler", "UniPC cannot start from an image (img2img); use euler, euler_a, dpmpp_2m or dpmpp_2m_sde");
+        if (startIndex < 0 || startIndex >= settings.Steps)
+            throw new ArgumentOutOfRangeException(nameof(startIndex), $"{startIndex} is outside [0, {settings.Steps})");
+
+        var sigmas = SigmaSchedules.Build(settings.Schedule, settings.Steps, schedule)[startIndex..];
+        var report = new StepReporter(sigmas.Length - 1, callback, cancel);
+        var x = new float[noise.Length];
+        for (int i = 0; i < x.Length; i++) x[i] = initLatent[i] + noise[i] * sigmas[0];
+        return RunKDiffusion(settings, schedule, model, x, sigmas, stepNoise, report);
+    }
+
+    private static void CheckArguments(SamplerSettings settings, EpsModel model, float[] noise, IStepNoise? stepNoise)
+    {
+        settings.Validate();
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(noise);
+        if (settings.Sampler.IsStochastic() && stepNoise is null)
+            throw new ArgumentException($"sampler {settings.Sampler.Name()} needs a step-noise source", nameof(stepNoise));
+    }
+
+    private static float[] RunKDiffusion(SamplerSettings settings, DiscreteSchedule schedule, EpsModel model, float[] x,
+        float[] sigmas, IStepNoise? stepNoise, StepReporter report)
+    {
         var denoiser = new Denoiser(model, schedule, settings.Timesteps);
         return settings.Sampler switch
         {

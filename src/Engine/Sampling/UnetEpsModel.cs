@@ -28,19 +28,20 @@ public sealed class UnetEpsModel
         _y = y;
         _imageShape = imageShape;
         _concat = concat ?? [];
-        if (context.Rank != 3 || y.Rank != 2 || y.Dim(0) != context.Dim(0) || context.Dim(0) % 2 != 0)
-            throw new ArgumentException($"CFG context {Shape.Format(context.Shape)} and y {Shape.Format(y.Shape)} must have the same even batch");
+        if (context.Rank != 3 || y.Rank != 2 || y.Dim(0) != context.Dim(0))
+            throw new ArgumentException($"context {Shape.Format(context.Shape)} and y {Shape.Format(y.Shape)} must have the same batch");
         if (imageShape.Length != 3) throw new ArgumentException("imageShape is [C, H, W]", nameof(imageShape));
     }
 
     private IBackend B => _unet.Weights.Backend;
 
-    /// <summary>ε for the doubled batch (a <see cref="CfgBatchEpsModel"/>).</summary>
+    /// <summary>ε for every row of the context: the doubled CFG batch (a <see cref="CfgBatchEpsModel"/>), or one half of it.</summary>
     public float[] Run(float[] xIn, float timestep, float sigma) => Forward(xIn, timestep, _context, _y);
 
     /// <summary>The positive rows alone, for cfg = 1 (an <see cref="EpsModel"/>).</summary>
     public float[] RunPositive(float[] xIn, float timestep, float sigma)
     {
+        if (_context.Dim(0) % 2 != 0) throw new InvalidOperationException($"a CFG batch has an even number of rows, not {_context.Dim(0)}");
         int half = _context.Dim(0) / 2;
         using var context = B.Slice(_context, 0, half, half);
         using var y = B.Slice(_y, 0, half, half);

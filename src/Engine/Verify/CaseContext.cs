@@ -59,6 +59,29 @@ public sealed class CaseContext : IDisposable
         return f;
     }
 
+    /// <summary>
+    /// The declared weight file that satisfies a test, found by content rather than by name, so a golden set whose
+    /// weight files are named differently runs unchanged. NotSupported (SKIP) when no declared file matches.
+    /// </summary>
+    public string WeightsPathWhere(Func<SafeTensorsFile, bool> matches, string what)
+    {
+        foreach (var use in Case.Uses)
+        {
+            if (Manifest.Find(use) is not { Kind: "weights" }) continue;
+            if (matches(Weights(use))) return UsesPath(use);
+        }
+        throw new NotSupportedException($"none of the declared weight files holds {what}");
+    }
+
+    public SafeTensorsFile WeightsWhere(Func<SafeTensorsFile, bool> matches, string what)
+    {
+        foreach (var use in Case.Uses)
+            if (Manifest.Find(use) is { Kind: "weights" } && matches(Weights(use))) return Weights(use);
+        throw new NotSupportedException($"none of the declared weight files holds {what}");
+    }
+
+    public SafeTensorsFile WeightsHolding(string tensor) => WeightsWhere(f => f.Contains(tensor), $"tensor '{tensor}'");
+
     public bool Wants(string output) => Case.Outputs.Any(o => o.Name == output);
 
     public void Emit(string output, float[] value) => EmitArray(output, value);

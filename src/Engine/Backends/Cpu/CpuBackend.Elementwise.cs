@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LayerDiffusion.Native.Tensors;
 using TP = System.Numerics.Tensors.TensorPrimitives;
 
@@ -30,6 +31,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>v / (1 + exp(−v)) with vectorised exp, in L1-sized pieces.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void SiluInPlace(Span<float> d)
     {
         Span<float> t = stackalloc float[1024];
@@ -43,9 +45,30 @@ public sealed partial class CpuBackend
             TP.Divide(v, e, v);
         }
     }
-    public Tensor Gelu(Tensor x) => Map(x, GeluExact);
+    public Tensor Gelu(Tensor x)
+    {
+        var y = New((int[])x.Shape.Clone());
+        var xs = C(x).Data;
+        CpuParallel.For(xs.Length, 16, (s, e) => GeluSpan(xs.AsSpan(s, e - s), y.Data.AsSpan(s, e - s)));
+        return y;
+    }
+
+    // Hot loops are compiled fully optimised at once: a short-lived process (the test suite, one generation)
+    // would otherwise spend much of its time in unoptimised tier-0 code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GeluSpan(ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = GeluExact(x[i]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GegluRow(ReadOnlySpan<float> value, ReadOnlySpan<float> gate, Span<float> y)
+    {
+        for (int i = 0; i < y.Length; i++) y[i] = value[i] * GeluExact(gate[i]);
+    }
     public Tensor QuickGelu(Tensor x) => Map(x, v => v / (1f + MathF.Exp(-1.702f * v)));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static float GeluExact(float v) => (float)(0.5 * v * (1.0 + Erf.Fast(v * InvSqrt2)));
 
     private const double InvSqrt2 = 0.70710678118654752440;
@@ -60,9 +83,7 @@ public sealed partial class CpuBackend
         CpuParallel.For(rows, 8L * f, (rStart, rEnd) =>
         {
             for (int r = rStart; r < rEnd; r++)
-            {
-                for (int i = 0; i < f; i++) y.Data[r * f + i] = xs[r * f2 + i] * GeluExact(xs[r * f2 + f + i]);
-            }
+                GegluRow(xs.AsSpan(r * f2, f), xs.AsSpan(r * f2 + f, f), y.Data.AsSpan(r * f, f));
         });
         return y;
     }

@@ -6,20 +6,10 @@ public sealed partial class CpuBackend
 {
     public Tensor Concat(int axis, params Tensor[] xs)
     {
-        int rank = xs[0].Rank;
-        if (axis < 0) axis += rank;
-        var shape = (int[])xs[0].Shape.Clone();
-        shape[axis] = 0;
-        foreach (var x in xs)
-        {
-            for (int i = 0; i < rank; i++)
-                if (i != axis && x.Shape[i] != xs[0].Shape[i]) throw new ArgumentException($"Concat along {axis}: {Shape.Format(x.Shape)} vs {Shape.Format(xs[0].Shape)}");
-            shape[axis] += x.Shape[axis];
-        }
+        var (shape, ax, outer64, inner64) = ShapeRules.Concat(axis, xs);
+        axis = ax;
         var y = New(shape);
-        int outer = 1, inner = 1;
-        for (int i = 0; i < axis; i++) outer *= shape[i];
-        for (int i = axis + 1; i < rank; i++) inner *= shape[i];
+        int outer = (int)outer64, inner = (int)inner64;
         int rowOut = shape[axis] * inner, off = 0;
         foreach (var x in xs)
         {

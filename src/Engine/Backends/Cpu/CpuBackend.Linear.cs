@@ -131,7 +131,7 @@ public sealed partial class CpuBackend
                     for (int i = 0; i < nc; i++)
                         qs.AsSpan((bi * nq + q0 + i) * width + h * d, d).CopyTo(qh.AsSpan(i * d, d));
                     Gemm.NT(qh.AsSpan(0, nc * d), kh, s.AsSpan(0, nc * nk), nc, nk, d);
-                    CpuParallel.For(nc, 4L * nk, (i0, i1) => { for (int i = i0; i < i1; i++) SoftmaxRow(s.AsSpan(i * nk, nk), scale, causal ? q0 + i + 1 : nk); });
+                    CpuParallel.For(nc, 4L * nk, (i0, i1) => { for (int i = i0; i < i1; i++) SoftmaxRow(s.AsSpan(i * nk, nk), scale, causal ? Math.Min(nk, q0 + i + 1) : nk); });
                     Gemm.NT(s.AsSpan(0, nc * nk), vt, o.AsSpan(0, nc * d), nc, d, nk);
                     for (int i = 0; i < nc; i++)
                         o.AsSpan(i * d, d).CopyTo(y.Data.AsSpan((bi * nq + q0 + i) * width + h * d, d));

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using LayerDiffusion.Native.Tensors;
 using TP = System.Numerics.Tensors.TensorPrimitives;
@@ -56,6 +57,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>Mean and (biased) variance of a span, accumulated in double (two passes, as before, but 4 lanes wide).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static (double Mean, double Variance) MeanVariance(ReadOnlySpan<float> src)
     {
         int n = src.Length, i = 0;

@@ -35,15 +35,7 @@ public sealed partial class CpuBackend : IBackend
 
     public Tensor Reshape(Tensor x, params int[] shape)
     {
-        var shp = (int[])shape.Clone();
-        int infer = Array.IndexOf(shp, -1);
-        if (infer >= 0)
-        {
-            long rest = 1;
-            for (int i = 0; i < shp.Length; i++) if (i != infer) rest *= shp[i];
-            shp[infer] = (int)(x.Count / rest);
-        }
-        if (Shape.Count(shp) != x.Count) throw new ArgumentException($"cannot reshape {Shape.Format(x.Shape)} to {Shape.Format(shape)}");
+        var shp = ShapeRules.Reshape(x, shape);
         return new CpuTensor(this, C(x).Data, shp);
     }
 

@@ -12,6 +12,7 @@ namespace LayerDiffusion.Native.Backends.Cpu;
 internal static class Gemm
 {
     private const int KBlock = 512;
+    private const int MacsPerWorkUnit = 8;
 
     public static void NT(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k,
         ReadOnlySpan<float> bias = default, bool accumulate = false)
@@ -22,27 +23,20 @@ internal static class Gemm
             fixed (float* pa = a, pb = b, pc = c, pbias = bias)
             {
                 nint A = (nint)pa, B = (nint)pb, C = (nint)pc, Bias = bias.IsEmpty ? 0 : (nint)pbias;
-                long work = (long)m * n * k;
                 int tilesI = (m + 3) / 4, tilesJ = (n + 3) / 4;
-                // Split the larger tile dimension across threads; tiny products run inline.
-                if (work < 1 << 16)
-                {
-                    for (int ti = 0; ti < tilesI; ti++) Rows(A, B, C, Bias, m, n, k, ti * 4, 0, n, accumulate);
-                    return;
-                }
+                // Split the larger tile dimension across threads, in chunks of at least ~256K multiply-adds
+                // (a vectorised MAC costs far less than the loop's elementary operation); tiny products run inline.
                 if (tilesI >= tilesJ)
-                    Parallel.For(0, tilesI, ti => Rows(A, B, C, Bias, m, n, k, ti * 4, 0, n, accumulate));
-                else
-                {
-                    int chunks = Math.Min(tilesJ, Environment.ProcessorCount * 4);
-                    int per = (tilesJ + chunks - 1) / chunks * 4;
-                    Parallel.For(0, chunks, ch =>
+                    CpuParallel.For(tilesI, 4L * n * k / MacsPerWorkUnit, (t0, t1) =>
                     {
-                        int j0 = ch * per, j1 = Math.Min(n, j0 + per);
-                        if (j0 >= j1) return;
+                        for (int ti = t0; ti < t1; ti++) Rows(A, B, C, Bias, m, n, k, ti * 4, 0, n, accumulate);
+                    });
+                else
+                    CpuParallel.For(tilesJ, 4L * m * k / MacsPerWorkUnit, (t0, t1) =>
+                    {
+                        int j0 = t0 * 4, j1 = Math.Min(n, t1 * 4);
                         for (int ti = 0; ti < tilesI; ti++) Rows(A, B, C, Bias, m, n, k, ti * 4, j0, j1, accumulate);
                     });
-                }
             }
         }
     }

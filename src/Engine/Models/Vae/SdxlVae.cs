@@ -55,6 +55,8 @@ public sealed class SdxlVae
 
     public WeightStore Weights { get; }
     public int LatentChannels { get; }
+    /// <summary>Width of the decoder's full-resolution blocks (what bounds its activation memory).</summary>
+    public int DecoderBaseChannels => Weights.ShapeOf("decoder.norm_out.weight")[0];
     public bool CanEncode => _encoder is not null;
     public bool CanDecode => _decoder is not null;
 

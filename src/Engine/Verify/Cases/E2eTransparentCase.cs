@@ -44,13 +44,11 @@ public sealed class E2eTransparentCase : ICaseRunner
             if (!want.SequenceEqual(Models.VectorConditioning.SizeConds(settings.Width, settings.Height)))
                 throw new NotSupportedException("size conditioning other than the generation size");
         }
-        string patchUse = ctx.Case.Uses.First(u => u.StartsWith("patch_", StringComparison.Ordinal));
-        string decoderUse = ctx.Case.Uses.First(u => u.Contains("decoder", StringComparison.Ordinal));
         var paths = new ModelPaths
         {
-            Checkpoint = ctx.UsesPath(ctx.Case.Uses.First(u => u.Contains("sdxl", StringComparison.Ordinal))),
-            LayerModel = ctx.UsesPath(patchUse),
-            TransparentDecoder = ctx.UsesPath(decoderUse),
+            Checkpoint = ctx.WeightsPathWhere(f => f.Contains(Models.Unet.SdxlUnet.CheckpointPrefix + "input_blocks.0.0.weight"), "an SDXL checkpoint"),
+            LayerModel = ctx.WeightsPathWhere(f => f.Names.Any(n => n.Contains("::", StringComparison.Ordinal)), "a LayerDiffusion patch"),
+            TransparentDecoder = ctx.WeightsPathWhere(f => f.Contains("latent_conv_in.weight"), "the transparent decoder"),
         };
         var tokenizer = ClipTokenizer.Load(ctx.UsesPathEndingWith(".txt.gz") ?? throw new NotSupportedException("no vocab declared"));
         using var models = new ModelBundle(ctx.Backend, paths, tokenizer);

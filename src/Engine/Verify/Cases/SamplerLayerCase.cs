@@ -36,7 +36,7 @@ public sealed class SamplerLayerCase : ICaseRunner
 
         var b = ctx.Backend;
         using var inputs = SamplingCaseInputs.Read(ctx);
-        var original = SdxlUnet.Load(b, ctx.Weights("tiny_sdxl"));
+        var original = SdxlUnet.Load(b, ctx.WeightsHolding(SdxlUnet.CheckpointPrefix + "input_blocks.0.0.weight"));
         var patch = PatchFile.Read(ctx.Weights(s.GetProperty("patch").GetString()!));
         var patched = new SdxlUnet(original.Config, PatchMerger.Apply(original.Weights, patch, s.GetProperty("strength").GetSingle()));
 

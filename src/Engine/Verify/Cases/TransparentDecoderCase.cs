@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.LayerDiffusion;
 
@@ -13,8 +14,8 @@ public sealed class TransparentDecoderCase : ICaseRunner
 
     public void Run(CaseContext ctx)
     {
-        var b = ctx.Backend;
-        var decoder = TransparentDecoder.Load(b, ctx.Weights("tiny_transparent_decoder"));
+        var b = NetworkPrecision.ForVae(ctx.Backend);
+        var decoder = TransparentDecoder.Load(b, ctx.WeightsHolding("latent_conv_in.weight"));
         using var pixel = b.FromHost(ctx.InputF32("pixel"), ctx.InputShape("pixel"));
         using var latent = b.FromHost(ctx.InputF32("latent"), ctx.InputShape("latent"));
 

@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.LayerDiffusion;
 using LayerDiffusion.Native.Models.Vae;
@@ -15,7 +16,7 @@ public sealed class TransparentEncoderCase : ICaseRunner
 
     public void Run(CaseContext ctx)
     {
-        var b = ctx.Backend;
+        var b = NetworkPrecision.ForVae(ctx.Backend);
         var shape = ctx.InputShape("rgba");
         if (shape.Length != 3 || shape[2] != 4) throw new ArgumentException($"rgba input must be [H, W, 4], got [{string.Join(", ", shape)}]");
         int h = shape[0], w = shape[1];
@@ -24,7 +25,7 @@ public sealed class TransparentEncoderCase : ICaseRunner
         var padded = PadRgb.Compute(rgba, w, h);
         ctx.Emit("padded_rgb", padded.Data);
 
-        var encoder = TransparentEncoder.Load(b, ctx.Weights("transparent_encoder_weights"));
+        var encoder = TransparentEncoder.Load(b, ctx.WeightsWhere(f => f.Contains("blocks.0.weight") && !f.Contains("latent_conv_in.weight"), "the transparent encoder"));
         float[] offset;
         using (var input = b.FromHost(TransparentEncoder.BuildInput(rgba, w, h), 1, 4, h, w))
         using (var off = encoder.Forward(input))
@@ -34,7 +35,7 @@ public sealed class TransparentEncoderCase : ICaseRunner
         var flattened = AlphaFlatten.ToSignedPlanar(AlphaFlatten.OverColor(rgba, w, h), w, h);
         ctx.Emit("flattened_rgb", flattened);
 
-        var vae = SdxlVae.Load(b, ctx.Weights("tiny_sdxl"));
+        var vae = SdxlVae.Load(b, ctx.WeightsHolding(SdxlVae.CheckpointPrefix + "encoder.conv_in.weight"));
         using var pixels = b.FromHost(flattened, 1, 3, h, w);
         var (mean, logVar) = vae.EncodeMoments(pixels);
         float[] meanHost, std;

@@ -10,7 +10,7 @@ public sealed class UnetForwardCase : ICaseRunner
     public void Run(CaseContext ctx)
     {
         var b = ctx.Backend;
-        var unet = SdxlUnet.Load(b, ctx.Weights("tiny_sdxl"));
+        var unet = SdxlUnet.Load(b, ctx.WeightsHolding(SdxlUnet.CheckpointPrefix + "input_blocks.0.0.weight"));
         using var x = b.FromHost(ctx.InputF32("x"), ctx.InputShape("x"));
         using var context = b.FromHost(ctx.InputF32("context"), ctx.InputShape("context"));
         using var y = b.FromHost(ctx.InputF32("y"), ctx.InputShape("y"));

@@ -16,7 +16,7 @@ public sealed class UnetPatchedCase : ICaseRunner
     public void Run(CaseContext ctx)
     {
         var b = ctx.Backend;
-        var baseUnet = SdxlUnet.Load(b, ctx.Weights("tiny_sdxl"));
+        var baseUnet = SdxlUnet.Load(b, ctx.WeightsHolding(SdxlUnet.CheckpointPrefix + "input_blocks.0.0.weight"));
         using var x = b.FromHost(ctx.InputF32("x"), ctx.InputShape("x"));
         using var context = b.FromHost(ctx.InputF32("context"), ctx.InputShape("context"));
         using var y = b.FromHost(ctx.InputF32("y"), ctx.InputShape("y"));

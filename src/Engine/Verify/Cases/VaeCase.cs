@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Models.Vae;
 
 namespace LayerDiffusion.Native.Verify.Cases;
@@ -9,8 +10,8 @@ public sealed class VaeCase : ICaseRunner
 
     public void Run(CaseContext ctx)
     {
-        var b = ctx.Backend;
-        var vae = SdxlVae.Load(b, ctx.Weights("tiny_sdxl"));
+        var b = NetworkPrecision.ForVae(ctx.Backend);
+        var vae = SdxlVae.Load(b, ctx.WeightsHolding(SdxlVae.CheckpointPrefix + "encoder.conv_in.weight"));
         using (var z = b.FromHost(ctx.InputF32("z"), ctx.InputShape("z")))
         using (var unscaled = b.Affine(z, 1f / SdxlVae.ScalingFactor, 0f))
         using (var decoded = vae.Decode(unscaled))

@@ -1,0 +1,238 @@
+// Layout kernels: strided 2-D copies (concat, slice), permute, nearest 2x upsample, the decoder's flip/rot90
+// augmentation, the lower median of 8, im2col for convolutions, LoRA input-channel growth and the RGBA byte output.
+// Pure data movement is written per element size (u16 covers fp16 and bf16, u32 covers fp32), since the bits are
+// copied unchanged.
+#include "ld_cuda.h"
+
+#define LD_FOR_SIZES(M) M(unsigned short, u16) M(unsigned int, u32)
+
+// ---- dst[r, c] = src[r, c] with independent row strides (in elements)
+template <class U>
+LD_DEV void copy2d_impl(long long rows, long long cols, const U* src, long long src_stride, U* dst, long long dst_stride)
+{
+    long long n = rows * cols;
+    LD_GRID_LOOP(i, n)
+    {
+        long long r = i / cols, c = i - r * cols;
+        dst[r * dst_stride + c] = src[r * src_stride + c];
+    }
+}
+
+#define LD_COPY2D(U, S) \
+    extern "C" __global__ void ld_copy2d_##S(long long rows, long long cols, const U* src, long long src_stride, U* dst, long long dst_stride) \
+    { copy2d_impl<U>(rows, cols, src, src_stride, dst, dst_stride); }
+LD_FOR_SIZES(LD_COPY2D)
+
+// ---- permute: output element i (row-major over out_shape) reads x at Σ idx[d]·in_stride[d]
+#define LD_MAX_RANK 8
+struct PermuteShape
+{
+    int rank;
+    int out_shape[LD_MAX_RANK];
+    long long in_stride[LD_MAX_RANK];
+};
+
+template <class U>
+LD_DEV void permute_impl(long long n, const U* x, U* y, const PermuteShape& s)
+{
+    LD_GRID_LOOP(i, n)
+    {
+        long long rem = i, off = 0;
+        for (int d = s.rank - 1; d >= 0; d--)
+        {
+            long long idx = rem % s.out_shape[d];
+            rem /= s.out_shape[d];
+            off += idx * s.in_stride[d];
+        }
+        y[i] = x[off];
+    }
+}
+
+#define LD_PERMUTE(U, S) \
+    extern "C" __global__ void ld_permute_##S(long long n, const U* x, U* y, PermuteShape s) { permute_impl<U>(n, x, y, s); }
+LD_FOR_SIZES(LD_PERMUTE)
+
+// ---- nearest-neighbour 2x upsampling of [planes, h, w] into [planes, 2h, 2w]
+template <class U>
+LD_DEV void upsample2x_impl(long long planes, int h, int w, const U* x, U* y)
+{
+    long long wo = 2LL * w, ho = 2LL * h, n = planes * ho * wo;
+    LD_GRID_LOOP(i, n)
+    {
+        long long p = i / (ho * wo), rem = i - p * ho * wo;
+        long long oy = rem / wo, ox = rem - oy * wo;
+        y[i] = x[(p * h + oy / 2) * w + ox / 2];
+    }
+}
+
+#define LD_UPSAMPLE(U, S) \
+    extern "C" __global__ void ld_upsample2x_##S(long long planes, int h, int w, const U* x, U* y) { upsample2x_impl<U>(planes, h, w, x, y); }
+LD_FOR_SIZES(LD_UPSAMPLE)
+
+// ---- the decoder's test-time augmentation on [planes, h, w] (h, w: the input's sizes).
+// Forward: flip W (optional), then rot90 k times (torch.rot90 dims (2, 3): out[i, j] = in[j, W-1-i]).
+// Inverse: rot90 (4-k) times, then flip. Each output element walks the steps backwards to its source.
+template <class U>
+LD_DEV void fliprot_impl(long long planes, int h, int w, int flip, int k, int inverse, const U* x, U* y)
+{
+    int rots = inverse ? (4 - k) & 3 : k & 3;
+    // Output plane sizes: every rotation swaps the axes.
+    int ho = (rots & 1) ? w : h, wo = (rots & 1) ? h : w;
+    long long plane = (long long)ho * wo, n = planes * plane;
+    LD_GRID_LOOP(i, n)
+    {
+        long long p = i / plane, rem = i - p * plane;
+        int r = (int)(rem / wo), c = (int)(rem - (long long)r * wo);
+        int ch = ho, cw = wo;  // sizes of the current stage's output
+        bool flip_last = inverse && flip, flip_first = !inverse && flip;
+        if (flip_last) c = cw - 1 - c;
+        for (int s = 0; s < rots; s++)
+        {
+            // This stage maps in [cw, ch] (its input has h' = cw, w' = ch) to out[ch, cw]: out[r, c] = in[c, w'-1-r].
+            int nr = c, nc = ch - 1 - r;
+            r = nr; c = nc;
+            int t = ch; ch = cw; cw = t;
+        }
+        if (flip_first) c = cw - 1 - c;
+        y[i] = x[p * plane + (long long)r * w + c];
+    }
+}
+
+#define LD_FLIPROT(U, S) \
+    extern "C" __global__ void ld_fliprot_##S(long long planes, int h, int w, int flip, int k, int inverse, const U* x, U* y) \
+    { fliprot_impl<U>(planes, h, w, flip, k, inverse, x, y); }
+LD_FOR_SIZES(LD_FLIPROT)
+
+// ---- lower median (4th smallest) of 8 same-shape tensors
+struct Ptr8 { const void* p[8]; };
+
+#define LD_CSWAP(a, b) { float lo_ = ld_min(v[a], v[b]), hi_ = ld_max(v[a], v[b]); v[a] = lo_; v[b] = hi_; }
+
+template <class T>
+LD_DEV void median8_impl(long long n, const Ptr8& src, T* y)
+{
+    LD_GRID_LOOP(i, n)
+    {
+        float v[8];
+#pragma unroll
+        for (int q = 0; q < 8; q++) v[q] = ld_load((const T*)src.p[q] + i);
+        // Batcher's odd-even merge sort network for 8 inputs (19 compare-exchanges).
+        LD_CSWAP(0, 1) LD_CSWAP(2, 3) LD_CSWAP(4, 5) LD_CSWAP(6, 7)
+        LD_CSWAP(0, 2) LD_CSWAP(1, 3) LD_CSWAP(4, 6) LD_CSWAP(5, 7)
+        LD_CSWAP(1, 2) LD_CSWAP(5, 6)
+        LD_CSWAP(0, 4) LD_CSWAP(1, 5) LD_CSWAP(2, 6) LD_CSWAP(3, 7)
+        LD_CSWAP(2, 4) LD_CSWAP(3, 5)
+        LD_CSWAP(1, 2) LD_CSWAP(3, 4) LD_CSWAP(5, 6)
+        ld_store(y + i, v[3]);
+    }
+}
+
+#define LD_MEDIAN8(T, S) \
+    extern "C" __global__ void ld_median8_##S(long long n, Ptr8 src, T* y) { median8_impl<T>(n, src, y); }
+LD_FOR_TYPES(LD_MEDIAN8)
+
+// ---- im2col for one image and a band of output rows [r0, r0 + rows):
+// col[(c·kh + ky)·kw + kx, r·wo + ox] = x[c, oy·stride − pad + ky, ox·stride − pad + kx] (0 outside),
+// so the convolution of the band is W[co, kdim] · col[kdim, rows·wo], written straight into NCHW.
+template <class U>
+LD_DEV void im2col_impl(const U* x, U* col, int ci, int h, int w, int kh, int kw, int stride, int pad, int r0, int rows, int wo)
+{
+    long long cols = (long long)rows * wo, n = (long long)ci * kh * kw * cols;
+    LD_GRID_LOOP(i, n)
+    {
+        long long kidx = i / cols, p = i - kidx * cols;
+        int kx = (int)(kidx % kw), ky = (int)((kidx / kw) % kh), c = (int)(kidx / ((long long)kw * kh));
+        int r = (int)(p / wo), ox = (int)(p - (long long)r * wo);
+        int iy = (r0 + r) * stride - pad + ky, ix = ox * stride - pad + kx;
+        U v = 0;
+        if ((unsigned)iy < (unsigned)h && (unsigned)ix < (unsigned)w) v = x[((long long)c * h + iy) * w + ix];
+        col[i] = v;
+    }
+}
+
+#define LD_IM2COL(U, S) \
+    extern "C" __global__ void ld_im2col_##S(const U* x, U* col, int ci, int h, int w, int kh, int kw, int stride, int pad, int r0, int rows, int wo) \
+    { im2col_impl<U>(x, col, ci, h, w, kh, kw, stride, pad, r0, rows, wo); }
+LD_FOR_SIZES(LD_IM2COL)
+
+// ---- LoRA input-channel growth: y[o, i, k] = i < in_old ? x[o, i, k] : 0 for a weight [out, in, k...]
+template <class U>
+LD_DEV void grow_in_impl(long long outs, int in_old, int in_new, long long inner, const U* x, U* y)
+{
+    long long n = outs * in_new * inner;
+    LD_GRID_LOOP(i, n)
+    {
+        long long o = i / ((long long)in_new * inner), rem = i - o * in_new * inner;
+        int ic = (int)(rem / inner);
+        long long k = rem - (long long)ic * inner;
+        y[i] = ic < in_old ? x[(o * in_old + ic) * inner + k] : (U)0;
+    }
+}
+
+#define LD_GROW_IN(U, S) \
+    extern "C" __global__ void ld_grow_in_##S(long long outs, int in_old, int in_new, long long inner, const U* x, U* y) \
+    { grow_in_impl<U>(outs, in_old, in_new, inner, x, y); }
+LD_FOR_SIZES(LD_GROW_IN)
+
+// ---- image bytes: x[n, c, hw] -> y[n, hw, c] as round(clamp(x·scale + shift, 0, 255)) (RGBA / preview output)
+template <class T>
+LD_DEV void to_bytes_impl(long long images, int c, long long hw, const T* x, unsigned char* y, float scale, float shift)
+{
+    long long n = images * hw * c;
+    LD_GRID_LOOP(i, n)
+    {
+        long long img = i / (hw * c), rem = i - img * hw * c;
+        long long p = rem / c;
+        int ch = (int)(rem - p * c);
+        float v = ld_fma(ld_load(x + (img * c + ch) * hw + p), scale, shift);
+        v = ld_min(ld_max(v, 0.0f), 255.0f);
+        y[i] = (unsigned char)(int)ld_rint(v);
+    }
+}
+
+#define LD_TO_BYTES(T, S) \
+    extern "C" __global__ void ld_to_bytes_##S(long long images, int c, long long hw, const T* x, unsigned char* y, float scale, float shift) \
+    { to_bytes_impl<T>(images, c, hw, x, y, scale, shift); }
+LD_FOR_TYPES(LD_TO_BYTES)
+
+// ---- the decoder's test-time augmentation undone and combined in one pass: src.p[i] is the output of augmentation
+// i = flip·4 + k (flip W, then rot90 k times, as in FlipRot), shaped [planes, h, w] for even k and [planes, w, h]
+// for odd k; y[planes, h, w] is the lower median over i of the inverted outputs. Each output element maps its
+// coordinates forward through augmentation i to find where that pass stored it, so nothing is rotated in memory.
+template <class T>
+LD_DEV void unaugment_median8_impl(long long planes, int h, int w, const Ptr8& src, T* y)
+{
+    long long plane = (long long)h * w, n = planes * plane;
+    LD_GRID_LOOP(e, n)
+    {
+        long long p = e / plane, rem = e - p * plane;
+        int r0 = (int)(rem / w), c0 = (int)(rem - (long long)r0 * w);
+        float v[8];
+#pragma unroll
+        for (int i = 0; i < 8; i++)
+        {
+            int r = r0, c = c0, ch = h, cw = w;
+            if (i >= 4) c = cw - 1 - c;
+            for (int s = 0; s < (i & 3); s++)
+            {
+                // rot90 maps in[r, c] of an [ch, cw] plane to out[cw - 1 - c, r] of a [cw, ch] plane.
+                int nr = cw - 1 - c, nc = r;
+                r = nr; c = nc;
+                int t = ch; ch = cw; cw = t;
+            }
+            v[i] = ld_load((const T*)src.p[i] + p * plane + (long long)r * cw + c);
+        }
+        LD_CSWAP(0, 1) LD_CSWAP(2, 3) LD_CSWAP(4, 5) LD_CSWAP(6, 7)
+        LD_CSWAP(0, 2) LD_CSWAP(1, 3) LD_CSWAP(4, 6) LD_CSWAP(5, 7)
+        LD_CSWAP(1, 2) LD_CSWAP(5, 6)
+        LD_CSWAP(0, 4) LD_CSWAP(1, 5) LD_CSWAP(2, 6) LD_CSWAP(3, 7)
+        LD_CSWAP(2, 4) LD_CSWAP(3, 5)
+        LD_CSWAP(1, 2) LD_CSWAP(3, 4) LD_CSWAP(5, 6)
+        ld_store(y + e, v[3]);
+    }
+}
+
+#define LD_UNAUGMENT(T, S) \
+    extern "C" __global__ void ld_unaugment_median8_##S(long long planes, int h, int w, Ptr8 src, T* y) \
+    { unaugment_median8_impl<T>(planes, h, w, src, y); }
+LD_FOR_TYPES(LD_UNAUGMENT)

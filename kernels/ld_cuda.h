@@ -1,0 +1,225 @@
+// ld_cuda.h: the one portability header every kernel includes.
+//
+// The same kernel source builds two ways:
+//   - nvcc (the CUDA toolkit, on the GPU machine): CUDA's own keywords and built-in variables exist already.
+//   - clang-14 without any CUDA headers (`-x cuda --cuda-device-only -nocudainc -nocudalib`, on machines with no
+//     toolkit): we define the keywords and read the special registers through clang's NVVM builtins.
+//   - a host C++ compiler with LD_HOST_EMU defined (tests/Cuda/emu): the kernels run on CPU threads behind a fake
+//     libcuda, so the backend and the kernels' index arithmetic can be tested end to end without a GPU.
+// Neither GPU path includes cuda_fp16.h or libdevice: half and bfloat16 are 16-bit storage structs converted with PTX
+// cvt instructions, and exp/erf/rsqrt are written here with PTX approximations or plain arithmetic, so both
+// compilers produce the same arithmetic.
+#pragma once
+
+#if defined(LD_HOST_EMU)
+// Host emulation (tests/Cuda/emu): the kernels compile as plain C++ and run on CPU threads, one std::thread per CUDA
+// thread of a block, so the index arithmetic, reductions and synchronisation can be tested without a GPU.
+#include <cmath>
+#include <cstring>
+#include <immintrin.h>
+#define __global__
+#define __device__
+#define __shared__ static
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+extern thread_local unsigned ld_emu_tid, ld_emu_ntid, ld_emu_bid[3], ld_emu_nbid[3];
+void ld_emu_sync();
+float ld_emu_shfl_xor(float v, int lane_mask);
+// mma.sync.m16n8k16 (row.col, fp32 accumulate) for one lane of a warp, by the PTX ISA's fragment layout.
+void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, int bf16);
+#elif defined(__clang__) && !defined(__NVCC__) && !defined(__CUDACC_RTC__)
+#define LD_CLANG_NOCUDA 1
+#define __global__ __attribute__((global))
+#define __device__ __attribute__((device))
+#define __shared__ __attribute__((shared))
+#define __forceinline__ __attribute__((always_inline)) inline
+#define __launch_bounds__(...) __attribute__((launch_bounds(__VA_ARGS__)))
+#endif
+
+#define LD_DEV __device__ __forceinline__
+
+// ---- thread and block indices
+#if defined(LD_HOST_EMU)
+LD_DEV unsigned ld_tid() { return ld_emu_tid; }
+LD_DEV unsigned ld_ntid() { return ld_emu_ntid; }
+LD_DEV unsigned ld_bid_x() { return ld_emu_bid[0]; }
+LD_DEV unsigned ld_bid_y() { return ld_emu_bid[1]; }
+LD_DEV unsigned ld_bid_z() { return ld_emu_bid[2]; }
+LD_DEV unsigned ld_nbid_x() { return ld_emu_nbid[0]; }
+LD_DEV void ld_sync() { ld_emu_sync(); }
+LD_DEV float ld_shfl_xor(float v, int lane) { return ld_emu_shfl_xor(v, lane); }
+#elif defined(LD_CLANG_NOCUDA)
+LD_DEV unsigned ld_tid() { return __nvvm_read_ptx_sreg_tid_x(); }
+LD_DEV unsigned ld_ntid() { return __nvvm_read_ptx_sreg_ntid_x(); }
+LD_DEV unsigned ld_bid_x() { return __nvvm_read_ptx_sreg_ctaid_x(); }
+LD_DEV unsigned ld_bid_y() { return __nvvm_read_ptx_sreg_ctaid_y(); }
+LD_DEV unsigned ld_bid_z() { return __nvvm_read_ptx_sreg_ctaid_z(); }
+LD_DEV unsigned ld_nbid_x() { return __nvvm_read_ptx_sreg_nctaid_x(); }
+LD_DEV void ld_sync() { __syncthreads(); }
+LD_DEV float ld_shfl_xor(float v, int lane) { return __nvvm_shfl_sync_bfly_f32(0xffffffffu, v, lane, 31); }
+#else
+LD_DEV unsigned ld_tid() { return threadIdx.x; }
+LD_DEV unsigned ld_ntid() { return blockDim.x; }
+LD_DEV unsigned ld_bid_x() { return blockIdx.x; }
+LD_DEV unsigned ld_bid_y() { return blockIdx.y; }
+LD_DEV unsigned ld_bid_z() { return blockIdx.z; }
+LD_DEV unsigned ld_nbid_x() { return gridDim.x; }
+LD_DEV void ld_sync() { __syncthreads(); }
+LD_DEV float ld_shfl_xor(float v, int lane) { return __shfl_xor_sync(0xffffffffu, v, lane, 32); }
+#endif
+
+// ---- the few instructions the kernels need, as PTX on the GPU and as libm / F16C calls in host emulation
+#if defined(LD_HOST_EMU)
+LD_DEV float ld_bits_to_float(unsigned u) { float f; std::memcpy(&f, &u, 4); return f; }
+LD_DEV unsigned ld_float_to_bits(float f) { unsigned u; std::memcpy(&u, &f, 4); return u; }
+LD_DEV float ld_half_to_float(unsigned short h) { return _cvtsh_ss(h); }
+LD_DEV unsigned short ld_float_to_half(float v) { return (unsigned short)_cvtss_sh(v, 0 /* round to nearest even */); }
+LD_DEV float ld_exp2(float x) { return std::exp2(x); }
+LD_DEV float ld_rcp(float x) { return 1.0f / x; }
+LD_DEV float ld_sqrt(float x) { return std::sqrt(x); }
+LD_DEV float ld_fma(float a, float b, float c) { return std::fma(a, b, c); }
+LD_DEV float ld_rint(float x) { return std::nearbyint(x); }
+#else
+LD_DEV float ld_bits_to_float(unsigned u) { float f; asm("mov.b32 %0, %1;" : "=f"(f) : "r"(u)); return f; }
+LD_DEV unsigned ld_float_to_bits(float f) { unsigned u; asm("mov.b32 %0, %1;" : "=r"(u) : "f"(f)); return u; }
+LD_DEV float ld_half_to_float(unsigned short h) { float f; asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h)); return f; }
+LD_DEV unsigned short ld_float_to_half(float v) { unsigned short h; asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(v)); return h; }
+LD_DEV float ld_exp2(float x) { float y; asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
+LD_DEV float ld_rcp(float x) { float y; asm("rcp.rn.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
+LD_DEV float ld_sqrt(float x) { float y; asm("sqrt.rn.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
+LD_DEV float ld_fma(float a, float b, float c) { float y; asm("fma.rn.f32 %0, %1, %2, %3;" : "=f"(y) : "f"(a), "f"(b), "f"(c)); return y; }
+LD_DEV float ld_rint(float x) { float y; asm("cvt.rni.f32.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
+#endif
+
+/// Grid-stride loop over [0, n) with 64-bit indices (activations can pass 2^31 elements at batch 8).
+#define LD_GRID_LOOP(i, n) \
+    for (long long i = (long long)ld_bid_x() * ld_ntid() + ld_tid(); i < (n); i += (long long)ld_nbid_x() * ld_ntid())
+
+// ---- storage types: fp32, fp16 (IEEE half) and bf16, all computed in fp32
+struct ld_half { unsigned short bits; };
+struct ld_bf16 { unsigned short bits; };
+
+LD_DEV float ld_load(const float* p) { return *p; }
+LD_DEV float ld_load(const ld_half* p) { return ld_half_to_float(p->bits); }
+LD_DEV float ld_load(const ld_bf16* p) { return ld_bits_to_float(((unsigned)p->bits) << 16); }
+
+LD_DEV void ld_store(float* p, float v) { *p = v; }
+LD_DEV void ld_store(ld_half* p, float v) { p->bits = ld_float_to_half(v); }
+LD_DEV void ld_store(ld_bf16* p, float v)
+{
+    // Round to nearest even, as PyTorch and cvt.rn.bf16.f32 do; written out so it needs no sm_80 instruction.
+    unsigned u = ld_float_to_bits(v);
+    if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu)) { p->bits = (unsigned short)((u >> 16) | 0x40u); return; }
+    u += 0x7fffu + ((u >> 16) & 1u);
+    p->bits = (unsigned short)(u >> 16);
+}
+
+/// Instantiates a macro once per storage type: M(type, suffix). Kernel names end in _f32, _f16 or _bf16.
+#define LD_FOR_TYPES(M) M(float, f32) M(ld_half, f16) M(ld_bf16, bf16)
+
+// ---- math without libdevice (fp32; errors of a few ulp, far under the selftest's 1e-5 relative bound)
+#define LD_LOG2E 1.4426950408889634f
+
+LD_DEV float ld_max(float a, float b) { return a > b ? a : b; }
+LD_DEV float ld_min(float a, float b) { return a < b ? a : b; }
+LD_DEV float ld_abs(float a) { return a < 0.0f ? -a : a; }
+
+/// e^x with the argument split so that the error stays near 2 ulp for |x| up to ~80:
+/// x·log2(e) = n + f with n an integer, 2^f from ex2.approx, 2^n by exponent arithmetic.
+LD_DEV float ld_exp(float x)
+{
+    if (x < -104.0f) return 0.0f;
+    if (x > 88.7f) return ld_bits_to_float(0x7f800000u);
+    float t = x * LD_LOG2E;
+    float n = ld_rint(t);
+    // f = x·log2e − n computed with a corrected product (log2e split in hi + lo) to keep the low bits of x.
+    float f = ld_fma(x, LD_LOG2E, -n);
+    f = ld_fma(x, 1.925963033500011e-8f, f);
+    float p = ld_exp2(f);
+    int ni = (int)n;
+    // Scale by 2^n in two steps so that n down to -149 (subnormal results) and up to 128 stay exact.
+    int n1 = ni / 2, n2 = ni - n1;
+    return p * ld_bits_to_float((unsigned)(n1 + 127) << 23) * ld_bits_to_float((unsigned)(n2 + 127) << 23);
+}
+
+LD_DEV float ld_sigmoid(float x) { return 1.0f / (1.0f + ld_exp(-x)); }
+
+/// The tail of erf for |a| > 0.927734375: returns r with erf(|a|) = 1 − e^r (minimax, Juffa's construction).
+LD_DEV float ld_erf_tail_log(float t)
+{
+    float s = t * t, u, r;
+    r = ld_fma(-1.72853470e-5f, t, 3.83197126e-4f);
+    u = ld_fma(-3.88396438e-3f, t, 2.42546219e-2f);
+    r = ld_fma(r, s, u);
+    r = ld_fma(r, t, -1.06777877e-1f);
+    r = ld_fma(r, t, -6.34846687e-1f);
+    r = ld_fma(r, t, -1.28717512e-1f);
+    return ld_fma(r, t, -t);
+}
+
+/// erf(a) for |a| <= 0.927734375 (odd minimax polynomial).
+LD_DEV float ld_erf_core(float a)
+{
+    float s = a * a, r = -5.96761703e-4f;
+    r = ld_fma(r, s, 4.99119423e-3f);
+    r = ld_fma(r, s, -2.67681349e-2f);
+    r = ld_fma(r, s, 1.12819925e-1f);
+    r = ld_fma(r, s, -3.76125336e-1f);
+    r = ld_fma(r, s, 1.28379166e-1f);
+    return ld_fma(r, a, a);
+}
+
+/// erf(x) in fp32, max relative error about 1e-7.
+LD_DEV float ld_erf(float a)
+{
+    float t = ld_abs(a);
+    if (t <= 0.927734375f) return ld_erf_core(a);
+    float r = 1.0f - ld_exp(ld_erf_tail_log(t));
+    return a < 0.0f ? -r : r;
+}
+
+/// Exact GELU, x·(1 + erf(x/√2))/2. For very negative x, 1 + erf is taken as erfc(|a|) = e^r directly, so the
+/// tiny result keeps its relative precision (the CPU reference computes it in double).
+LD_DEV float ld_gelu(float x)
+{
+    float a = x * 0.70710678118654752f;
+    float one_plus = a < -0.927734375f ? ld_exp(ld_erf_tail_log(-a)) : 1.0f + ld_erf(a);
+    return 0.5f * x * one_plus;
+}
+
+// ---- reductions
+LD_DEV float ld_warp_sum(float v)
+{
+    for (int o = 16; o > 0; o >>= 1) v += ld_shfl_xor(v, o);
+    return v;
+}
+
+LD_DEV float ld_warp_max(float v)
+{
+    for (int o = 16; o > 0; o >>= 1) v = ld_max(v, ld_shfl_xor(v, o));
+    return v;
+}
+
+/// Sum over the block (blockDim a multiple of 32, at most 1024); every thread gets the result.
+/// `scratch` holds 32 floats of shared memory; the function syncs before reusing it.
+LD_DEV float ld_block_sum(float v, float* scratch)
+{
+    unsigned lane = ld_tid() & 31u, warp = ld_tid() >> 5, warps = ld_ntid() >> 5;
+    v = ld_warp_sum(v);
+    ld_sync();
+    if (lane == 0) scratch[warp] = v;
+    ld_sync();
+    v = lane < warps ? scratch[lane] : 0.0f;
+    return ld_warp_sum(v);
+}
+
+LD_DEV float ld_block_max(float v, float* scratch)
+{
+    unsigned lane = ld_tid() & 31u, warp = ld_tid() >> 5, warps = ld_ntid() >> 5;
+    v = ld_warp_max(v);
+    ld_sync();
+    if (lane == 0) scratch[warp] = v;
+    ld_sync();
+    v = lane < warps ? scratch[lane] : -3.402823466e38f;
+    return ld_warp_max(v);
+}

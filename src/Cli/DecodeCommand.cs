@@ -1,0 +1,132 @@
+using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.Imaging;
+using LayerDiffusion.Native.Imaging.Png;
+using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.LayerDiffusion;
+using LayerDiffusion.Native.Models.Vae;
+using LayerDiffusion.Native.Pipelines;
+using LayerDiffusion.Native.Verify;
+
+namespace LayerDiffusion.Native.Cli;
+
+/// <summary>
+/// `ld decode --rgb IMAGE --latent FILE.safetensors`: the transparent decoder alone, on an image and the latent it was
+/// decoded from (tensor <c>latent</c> [1, 4, h/8, w/8], the unscaled VAE latent, as `--save-latent` writes it; a
+/// batch [B, 4, h/8, w/8] needs --index to pick the image). With
+/// --model instead of --rgb the checkpoint's VAE decodes the latent first, as `ld generate` would. Writes the RGBA
+/// PNG (and with --vis the checkerboard preview); the image's infotext is carried over.
+/// </summary>
+public static class DecodeCommand
+{
+    public const string LatentTensor = "latent";
+
+    public static int Run(string[] args)
+    {
+        var p = new ArgParser("decode", args,
+            ["--rgb", "--latent", "--index", "--model", "--transparent-decoder", "--models-dir", "--out", "--device", "--precision"], ["--vis", "--help"]);
+        if (p.Flag("--help"))
+        {
+            Console.WriteLine("ld decode (--rgb IMAGE.png | --model CKPT) --latent FILE.safetensors (--transparent-decoder FILE | --models-dir DIR) [--out FILE.png] [--vis]");
+            Console.WriteLine("         [--index I (image I of a batch latent)] [--device auto|cpu|cuda] [--precision fp32|fp16|bf16]");
+            Console.WriteLine("  FILE.safetensors holds tensor 'latent' [1, 4, h/8, w/8]: the unscaled VAE latent (ld generate --save-latent)");
+            return CommandLine.ExitOk;
+        }
+        if (p.Positional.Count > 0) throw new InvalidOptionException(p.Positional[0], "unexpected argument for 'decode'");
+        string latentPath = p.Get("--latent") ?? throw new InvalidOptionException("--latent", "is required: a .safetensors file with tensor 'latent' [1, 4, h/8, w/8]");
+        string? rgbPath = p.Get("--rgb"), modelPath = p.Get("--model");
+        if ((rgbPath is null) == (modelPath is null))
+            throw new InvalidOptionException("--rgb", "give either --rgb (the VAE-decoded image) or --model (a checkpoint whose VAE decodes the latent), not both or neither");
+        string output = GenerateCommand.CheckOutput(p.Get("--out", "decoded.png"));
+
+        if (!File.Exists(latentPath)) throw new InvalidOptionException("--latent", $"{latentPath}: file not found");
+        var (latent, channels, latentH, latentW) = ReadLatent(latentPath, p.Has("--index") ? p.Int("--index", 0, 0) : null);
+        int height = latentH * 8, width = latentW * 8;
+        var (rgbBytes, parameters) = rgbPath is null ? (null, null) : ReadRgb(rgbPath, height, width);
+        string decoderPath = DecoderPath(p);
+        if (modelPath is not null && !File.Exists(modelPath)) throw new InvalidOptionException("--model", $"{modelPath}: file not found");
+
+        var precision = PrecisionMode.Parse(p.Get("--precision", "fp32"));
+        using var mainBackend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
+        var backend = NetworkPrecision.ForVae(mainBackend);
+        using var decoderFile = SafeTensorsFile.Open(decoderPath);
+        var decoder = TransparentDecoder.Load(backend, decoderFile);
+        if (decoder.Config.LatentChannels != channels)
+            throw new ModelFormatException(latentPath, LatentTensor, $"has {channels} channels, but the transparent decoder {decoderPath} takes {decoder.Config.LatentChannels}");
+
+        byte[] rgb = rgbBytes ?? VaeDecode(backend, modelPath!, latent, channels, latentH, latentW);
+        var (rgba, preview) = TransparentOutput.Decode(backend, decoder, rgb, latent, height, width);
+
+        var text = parameters is not null ? new[] { new KeyValuePair<string, string>("parameters", parameters) } : null;
+        PngWriter.Write(output, rgba, width, height, 4, text);
+        Console.WriteLine(output);
+        if (p.Flag("--vis"))
+        {
+            string visName = output[..^4] + "_vis.png";
+            PngWriter.Write(visName, preview, width, height, 3, text);
+            Console.WriteLine(visName);
+        }
+        return CommandLine.ExitOk;
+    }
+
+    /// <summary>
+    /// One image's latent [C, h, w] from tensor `latent` [B, C, h, w]: image <paramref name="index"/>, which may be left
+    /// out when B is 1. Any other name or rank, or a missing or out-of-range index, is an error naming the file.
+    /// </summary>
+    private static (float[] Latent, int Channels, int Height, int Width) ReadLatent(string path, int? index)
+    {
+        using var file = SafeTensorsFile.Open(path);
+        if (!file.Contains(LatentTensor))
+            throw new ModelFormatException(path, LatentTensor,
+                $"missing (the file holds {string.Join(", ", file.Names.Take(5))}{(file.Names.Count > 5 ? ", ..." : "")}); expected [1, 4, h/8, w/8] as `ld generate --save-latent` writes it");
+        var shape = file.Info(LatentTensor).Shape;
+        if (shape.Length != 4 || shape[0] < 1 || shape[1] < 1 || shape[2] < 1 || shape[3] < 1)
+            throw new ModelFormatException(path, LatentTensor, $"has shape {Tensors.Shape.Format(shape)}, expected [1, 4, h/8, w/8]");
+        if (index is null && shape[0] > 1)
+            throw new InvalidOptionException("--index", $"{path}: tensor '{LatentTensor}' {Tensors.Shape.Format(shape)} holds {shape[0]} images; pick one with --index 0..{shape[0] - 1}");
+        int i = index ?? 0;
+        if (i >= shape[0])
+            throw new InvalidOptionException("--index", $"{i} is out of range: {path} holds {shape[0]} image(s)");
+        int per = shape[1] * shape[2] * shape[3];
+        return (file.ReadFloat32(LatentTensor)[(i * per)..((i + 1) * per)], shape[1], shape[2], shape[3]);
+    }
+
+    /// <summary>
+    /// The VAE-decoded image as RGB bytes, and its infotext: opaque, and exactly 8× the latent in each direction.
+    /// </summary>
+    private static (byte[] Rgb, string? Parameters) ReadRgb(string path, int height, int width)
+    {
+        var png = GenerateCommand.ReadPng("--rgb", path);
+        if (png.Width != width || png.Height != height)
+            throw new InvalidOptionException("--rgb", $"{path}: is {png.Width}x{png.Height}, but the latent is for a {width}x{height} image (8 pixels per latent cell)");
+        var rgba = png.ToRgba();
+        var rgb = new byte[width * height * 3];
+        for (int i = 0; i < width * height; i++)
+        {
+            if (rgba[i * 4 + 3] != 255)
+                throw new InvalidOptionException("--rgb", $"{path}: has transparent pixels; pass the opaque image the VAE decoded, not a transparent result");
+            for (int c = 0; c < 3; c++) rgb[i * 3 + c] = rgba[i * 4 + c];
+        }
+        return (rgb, png.GetText("parameters"));
+    }
+
+    private static string DecoderPath(ArgParser p)
+    {
+        if (p.Get("--transparent-decoder") is { } path)
+            return File.Exists(path) ? path : throw new InvalidOptionException("--transparent-decoder", $"{path}: file not found");
+        if (p.Get("--models-dir") is { } dir)
+        {
+            string inDir = Path.Combine(dir, LayerMethods.DecoderFileName);
+            return File.Exists(inDir) ? inDir : throw new InvalidOptionException("--models-dir", $"{dir}: has no {LayerMethods.DecoderFileName}");
+        }
+        throw new InvalidOptionException("--transparent-decoder", $"is required ({LayerMethods.DecoderFileName}), or --models-dir");
+    }
+
+    private static byte[] VaeDecode(IBackend b, string checkpoint, float[] latent, int channels, int h, int w)
+    {
+        using var file = SafeTensorsFile.Open(checkpoint);
+        var vae = SdxlVae.Load(b, file);
+        using var z = b.FromHost(latent, 1, channels, h, w);
+        using var pixels = vae.Decode(z);
+        return ImageBytes.VaePixelsToRgb(b.ToHost(pixels), h * 8, w * 8);
+    }
+}

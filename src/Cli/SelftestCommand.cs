@@ -1,0 +1,93 @@
+using System.Text.Json;
+using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.Backends.Cuda;
+using LayerDiffusion.Native.Backends.Selftest;
+using LayerDiffusion.Native.Verify;
+
+namespace LayerDiffusion.Native.Cli;
+
+/// <summary>
+/// `ld selftest [--device cuda] [--precision fp32|fp16|bf16] [--filter A|B] [--exclude A|B] [--seed N] [--json FILE] [--list]`:
+/// every backend op on seeded random inputs against the CPU reference, one line per op and shape, exit 1 on any FAIL.
+/// </summary>
+public static class SelftestCommand
+{
+    public static int Run(string[] args)
+    {
+        var p = new ArgParser("selftest", args, ["--device", "--precision", "--filter", "--exclude", "--seed", "--json"], ["--help", "--list", "--kernels", "--time"]);
+        if (p.Flag("--help"))
+        {
+            Console.WriteLine("ld selftest [--device cuda|auto|cpu] [--precision fp32|fp16|bf16] [--filter A|B] [--exclude A|B] [--seed N] [--json FILE] [--list] [--kernels] [--time]");
+            Console.WriteLine("  --time also times each op on the device (median of 7 runs) and adds timing-only cases at SDXL sizes.");
+            Console.WriteLine("  Runs every backend op on random inputs against the fp32 CPU reference; exit 1 if any case fails.");
+            return CommandLine.ExitOk;
+        }
+        if (p.Flag("--kernels"))
+        {
+            // What this build embeds (works without a GPU): one PTX module per kernels/*.cu.
+            foreach (var m in KernelLibrary.ModuleNames)
+            {
+                var ptx = KernelLibrary.EmbeddedPtx(m);
+                int entries = ptx is null ? 0 : System.Text.Encoding.ASCII.GetString(ptx).Split(".entry ").Length - 1;
+                Console.WriteLine($"{m}.ptx: {(ptx is null ? "MISSING" : $"{ptx.Length} bytes, {entries} kernels")}");
+            }
+            return CommandLine.ExitOk;
+        }
+        string? filter = p.Get("--filter"), exclude = p.Get("--exclude");
+        if (p.Flag("--list"))
+        {
+            foreach (var c in SelftestRunner.Select(filter, p.Flag("--time"), exclude)) Console.WriteLine(c.Name);
+            return CommandLine.ExitOk;
+        }
+        var precision = PrecisionMode.Parse(p.Get("--precision", "fp32"));
+        int seed = p.Int("--seed", 1234);
+        string? jsonPath = p.Get("--json");
+        bool timing = p.Flag("--time");
+        if (!SelftestRunner.Select(filter, timing, exclude).Any()) throw new InvalidOptionException("--filter", $"'{filter}' matches no case (see --list)");
+
+        using var backend = DeviceSelection.Create(p.Get("--device", "cuda"), precision, Console.Error);
+        Console.WriteLine($"selftest on {backend.Name}, precision {precision.ToString().ToLowerInvariant()}, tolerance rel_l2 <= {SelftestRunner.Tolerance(precision):0.#e+00}");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        if (backend is CudaBackend kb)
+        {
+            var errors = kb.LoadKernels();
+            Console.WriteLine($"kernel modules loaded in {sw.Elapsed.TotalSeconds:F1} s{(errors.Count == 0 ? "" : $", {errors.Count} FAILED:")}");
+            foreach (var e in errors) Console.WriteLine("  " + e);
+            sw.Restart();
+        }
+        var results = SelftestRunner.Run(backend, precision, filter, Console.Out, seed, timing, exclude);
+        int failed = results.Count(r => !r.Passed), timed = results.Count(r => r.TimingOnly && r.Passed), passed = results.Count - failed - timed;
+        Console.WriteLine($"selftest: {passed} passed, {failed} failed{(timed > 0 ? $", {timed} timed" : "")} ({sw.Elapsed.TotalSeconds:F1} s)");
+        if (backend is CudaBackend cb)
+            Console.WriteLine($"device memory: peak {cb.Pool.PeakBytes / 1048576.0:F1} MiB in use, {cb.Pool.CachedBytes / 1048576.0:F1} MiB cached");
+        if (jsonPath is not null) WriteJson(jsonPath, backend.Name, precision, results);
+        return failed > 0 ? CommandLine.ExitFailed : CommandLine.ExitOk;
+    }
+
+    private static void WriteJson(string path, string device, Precision precision, List<SelftestResult> results)
+    {
+        using var fs = File.Create(path);
+        using var w = new Utf8JsonWriter(fs, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        w.WriteString("device", device);
+        w.WriteString("precision", precision.ToString().ToLowerInvariant());
+        w.WriteNumber("passed", results.Count(r => r.Passed));
+        w.WriteNumber("failed", results.Count(r => !r.Passed));
+        w.WriteStartArray("cases");
+        foreach (var r in results)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", r.Name);
+            w.WriteBoolean("passed", r.Passed);
+            if (double.IsFinite(r.MaxAbs)) w.WriteNumber("max_abs", r.MaxAbs); else w.WriteString("max_abs", r.MaxAbs.ToString());
+            if (double.IsFinite(r.RelL2)) w.WriteNumber("rel_l2", r.RelL2); else w.WriteString("rel_l2", r.RelL2.ToString());
+            w.WriteNumber("tolerance", r.Tolerance);
+            if (r.Milliseconds is { } ms) w.WriteNumber("ms", ms);
+            if (r.TimingOnly) w.WriteBoolean("timing_only", true);
+            if (r.Error is not null) w.WriteString("error", r.Error);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,143 @@
+using System.Runtime.InteropServices;
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.Backends.Cuda;
+
+public sealed unsafe partial class CudaBackend
+{
+    private const int OpSilu = 0, OpGelu = 1, OpQuickGelu = 2, OpAffine = 3, OpClamp = 4;
+
+    private Tensor Unary(Tensor x, int op, float a = 0, float b = 0)
+    {
+        var xs = Own(x);
+        var y = New((int[])x.Shape.Clone());
+        long n = x.Count;
+        ulong px = xs.Ptr, py = y.Ptr;
+        void** args = stackalloc void*[] { &n, &px, &py, &op, &a, &b };
+        Launch("ld_unary_" + _sfx, Blocks(n), 256, args);
+        return y;
+    }
+
+    public Tensor Silu(Tensor x) => Unary(x, OpSilu);
+    public Tensor Gelu(Tensor x) => Unary(x, OpGelu);
+    public Tensor QuickGelu(Tensor x) => Unary(x, OpQuickGelu);
+    public Tensor Affine(Tensor x, float scale, float shift) => Unary(x, OpAffine, scale, shift);
+    public Tensor Clamp(Tensor x, float min, float max) => Unary(x, OpClamp, min, max);
+
+    public Tensor Geglu(Tensor x)
+    {
+        var xs = Own(x);
+        int f2 = x.Dim(-1), f = f2 / 2;
+        if (f2 % 2 != 0) throw new ArgumentException($"Geglu: last axis {f2} is odd");
+        long rows = x.Count / Math.Max(1, f2);
+        var shape = (int[])x.Shape.Clone();
+        shape[^1] = f;
+        var y = New(shape);
+        ulong px = xs.Ptr, py = y.Ptr;
+        void** args = stackalloc void*[] { &rows, &f, &px, &py };
+        Launch("ld_geglu_" + _sfx, Blocks(rows * f), 256, args);
+        return y;
+    }
+
+    public Tensor Add(Tensor a, Tensor b) => Binary(a, b, 0);
+    public Tensor Sub(Tensor a, Tensor b) => Binary(a, b, 1);
+    public Tensor Mul(Tensor a, Tensor b) => Binary(a, b, 2);
+
+    /// <summary>Matches kernels/elementwise.cu's BroadcastShape (rank ≤ 8).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct BroadcastShape
+    {
+        public int Rank;
+        public fixed int Shape[8];
+        public fixed long StrideA[8];
+        public fixed long StrideB[8];
+    }
+
+    private Tensor Binary(Tensor a, Tensor b, int op)
+    {
+        var ta = Own(a);
+        var tb = Own(b);
+        var (outShape, collapsed) = BroadcastPlan.Make(a.Shape, b.Shape);
+        var y = New(outShape);
+        long n = y.Count;
+        ulong pa = ta.Ptr, pb = tb.Ptr, py = y.Ptr;
+        if (collapsed.Rank == 1 && collapsed.StrideA[0] == 1 && collapsed.StrideB[0] == 1)
+        {
+            void** args = stackalloc void*[] { &n, &pa, &pb, &py, &op };
+            Launch("ld_binary_same_" + _sfx, Blocks(n), 256, args);
+            return y;
+        }
+        var s = new BroadcastShape { Rank = collapsed.Rank };
+        for (int i = 0; i < collapsed.Rank; i++)
+        {
+            s.Shape[i] = collapsed.Shape[i];
+            s.StrideA[i] = collapsed.StrideA[i];
+            s.StrideB[i] = collapsed.StrideB[i];
+        }
+        void** bargs = stackalloc void*[] { &n, &pa, &pb, &py, &op, &s };
+        Launch("ld_binary_" + _sfx, Blocks(n), 256, bargs);
+        return y;
+    }
+}
+
+/// <summary>
+/// Numpy broadcasting of two row-major shapes reduced to the fewest axes: size-1 output axes dropped, and adjacent
+/// axes merged when both operands walk them contiguously (or both broadcast them). A broadcast axis has stride 0.
+/// </summary>
+internal static class BroadcastPlan
+{
+    internal sealed record Collapsed(int Rank, int[] Shape, long[] StrideA, long[] StrideB);
+
+    public static (int[] OutShape, Collapsed Plan) Make(int[] a, int[] b)
+    {
+        int rank = Math.Max(a.Length, b.Length);
+        int[] sa = Pad(a, rank), sb = Pad(b, rank), so = new int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            if (sa[i] != sb[i] && sa[i] != 1 && sb[i] != 1)
+                throw new ArgumentException($"cannot broadcast {Tensors.Shape.Format(a)} with {Tensors.Shape.Format(b)}");
+            so[i] = Math.Max(sa[i], sb[i]);
+        }
+        long[] ca = Strides(sa), cb = Strides(sb);
+        var shape = new List<int>();
+        var stA = new List<long>();
+        var stB = new List<long>();
+        for (int i = 0; i < rank; i++)
+        {
+            if (so[i] == 1) continue;
+            long ai = sa[i] == 1 ? 0 : ca[i], bi = sb[i] == 1 ? 0 : cb[i];
+            int last = shape.Count - 1;
+            if (last >= 0 && stA[last] == ai * so[i] && stB[last] == bi * so[i])
+            {
+                shape[last] *= so[i];
+                stA[last] = ai;
+                stB[last] = bi;
+            }
+            else
+            {
+                shape.Add(so[i]);
+                stA.Add(ai);
+                stB.Add(bi);
+            }
+        }
+        if (shape.Count == 0) { shape.Add(1); stA.Add(1); stB.Add(1); }
+        if (shape.Count > 8) throw new ArgumentException($"broadcast of {Tensors.Shape.Format(a)} with {Tensors.Shape.Format(b)} needs more than 8 axes");
+        return (so, new Collapsed(shape.Count, shape.ToArray(), stA.ToArray(), stB.ToArray()));
+    }
+
+    private static int[] Pad(int[] s, int rank)
+    {
+        var r = new int[rank];
+        Array.Fill(r, 1);
+        s.CopyTo(r, rank - s.Length);
+        return r;
+    }
+
+    internal static long[] Strides(int[] shape)
+    {
+        var st = new long[shape.Length];
+        long acc = 1;
+        for (int i = shape.Length - 1; i >= 0; i--) { st[i] = acc; acc *= shape[i]; }
+        return st;
+    }
+}

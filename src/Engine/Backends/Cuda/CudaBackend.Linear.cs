@@ -1,0 +1,133 @@
+using LayerDiffusion.Native.Interop;
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.Backends.Cuda;
+
+public sealed unsafe partial class CudaBackend
+{
+    /// <summary>Largest im2col band buffer (bytes): bounds the extra memory of a convolution at large images.</summary>
+    private const long Im2ColBudget = 256L << 20;
+
+    /// <summary>
+    /// cuBLASLt in column-major terms (see <see cref="GemmSpec"/>). Row-major callers swap operands: a row-major
+    /// [r, c] matrix is a column-major c × r one with the same leading dimension.
+    /// </summary>
+    internal void Gemm(bool transA, bool transB, long m, long n, long k,
+        ulong a, long lda, ulong b, long ldb, ulong d, long ldd, CudaDataType typeD,
+        int batch = 1, long strideA = 0, long strideB = 0, long strideD = 0, ulong bias = 0, float alpha = 1, float beta = 0)
+    {
+        if (m == 0 || n == 0) return;
+        _device.MakeCurrent();
+        int esize = ElementSize, dsize = typeD == CudaDataType.R32F ? 4 : 2;
+        int Align(ulong p, long stride, int size) =>
+            batch > 1 ? Math.Min(CublasLt.Alignment(p), CublasLt.Alignment((ulong)(stride * size))) : CublasLt.Alignment(p);
+        var spec = new GemmSpec(transA, transB, m, n, k, BlasType, typeD, lda, ldb, ldd, batch, strideA, strideB, strideD,
+            bias != 0, Align(a, strideA, esize), Align(b, strideB, esize), Align(d, strideD, dsize));
+        if (ForceGemmFallback || !_blas.TryMatmul(spec, a, b, d, bias, alpha, beta, _stream))
+            FallbackGemm(transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, d, ldd, strideD, batch, bias, alpha, beta, typeD);
+        else if (s_syncEachLaunch) _stream.Synchronize();
+    }
+
+    /// <summary>Test hook: every GEMM through the plain kernel (kernels/gemm.cu) instead of cuBLASLt.</summary>
+    public bool ForceGemmFallback { get; set; }
+
+    /// <summary>The plain GEMM kernel, for shapes cuBLASLt has no algorithm for (same contract as <see cref="Gemm"/>).</summary>
+    private void FallbackGemm(bool transA, bool transB, long m, long n, long k, ulong a, long lda, long strideA,
+        ulong b, long ldb, long strideB, ulong d, long ldd, long strideD, int batch, ulong bias, float alpha, float beta, CudaDataType typeD)
+    {
+        int ta = transA ? 1 : 0, tb = transB ? 1 : 0;
+        void** args = stackalloc void*[] { &ta, &tb, &m, &n, &k, &a, &lda, &strideA, &b, &ldb, &strideB, &d, &ldd, &strideD, &batch, &bias, &alpha, &beta };
+        string name = typeD == CudaDataType.R32F && StorageType != DType.F32 ? $"ld_gemm_{_sfx}_out_f32" : "ld_gemm_" + _sfx;
+        Launch(name, Blocks(m * n * batch), 256, args);
+    }
+
+    public Tensor Linear(Tensor x, Tensor w, Tensor? bias)
+    {
+        int k = x.Dim(-1), n = w.Dim(0);
+        if (w.Rank != 2 || w.Dim(1) != k) throw new ArgumentException($"Linear: x {Tensors.Shape.Format(x.Shape)} vs w {Tensors.Shape.Format(w.Shape)}");
+        if (bias is not null && bias.Count != n) throw new ArgumentException($"Linear: bias {Tensors.Shape.Format(bias.Shape)} for {n} outputs");
+        long m = x.Count / Math.Max(1, k);
+        var shape = (int[])x.Shape.Clone();
+        shape[^1] = n;
+        var y = New(shape);
+        // Row-major y[m, n] = x[m, k] · w[n, k]ᵀ  ⇔  column-major yᵀ (n × m) = w (k × n, transposed) · xᵀ (k × m).
+        Gemm(true, false, n, m, k, Own(w).Ptr, k, Own(x).Ptr, k, y.Ptr, n, BlasType, bias: bias is null ? 0 : Own(bias).Ptr);
+        return y;
+    }
+
+    public Tensor MatMul(Tensor a, Tensor b)
+    {
+        int batch = a.Rank == 3 ? a.Dim(0) : 1;
+        int m = a.Dim(-2), k = a.Dim(-1), n = b.Dim(-1);
+        if (b.Dim(-2) != k || (b.Rank == 3 && b.Dim(0) != batch)) throw new ArgumentException($"MatMul: {Tensors.Shape.Format(a.Shape)} x {Tensors.Shape.Format(b.Shape)}");
+        var y = New(a.Rank == 3 ? [batch, m, n] : [m, n]);
+        ulong pa = Own(a).Ptr, pb = Own(b).Ptr;
+        // Row-major y[m, n] = a[m, k] · b[k, n]  ⇔  column-major yᵀ (n × m) = bᵀ (n × k) · aᵀ (k × m).
+        if (b.Rank == 3 || batch == 1)
+            Gemm(false, false, n, m, k, pb, n, pa, k, y.Ptr, n, BlasType, batch, (long)k * n, (long)m * k, (long)m * n);
+        else // one b for every batch: the batches of a are just more rows
+            Gemm(false, false, n, (long)batch * m, k, pb, n, pa, k, y.Ptr, n, BlasType);
+        return y;
+    }
+
+    /// <summary>
+    /// Convolution as GEMM per image: y[o, p] = W[o, kdim] · col[kdim, p], with col built by im2col for a band of
+    /// output rows at a time (bounded buffer) and the band's product written straight into NCHW. A 1×1, stride-1,
+    /// unpadded convolution multiplies the input directly.
+    /// </summary>
+    public Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, int stride, int padding)
+    {
+        int n = x.Dim(0), ci = x.Dim(1), h = x.Dim(2), wd = x.Dim(3);
+        int co = w.Dim(0), kh = w.Dim(2), kw = w.Dim(3);
+        if (w.Rank != 4 || w.Dim(1) != ci) throw new ArgumentException($"Conv2d: input {Tensors.Shape.Format(x.Shape)} vs weight {Tensors.Shape.Format(w.Shape)}");
+        if (stride < 1 || padding < 0) throw new ArgumentException($"Conv2d: stride {stride}, padding {padding}");
+        int ho = (h + 2 * padding - kh) / stride + 1, wo = (wd + 2 * padding - kw) / stride + 1;
+        if (ho <= 0 || wo <= 0) throw new ArgumentException($"Conv2d: {kh}×{kw} kernel does not fit {h}×{wd} with padding {padding}");
+        var y = New([n, co, ho, wo]);
+        long kdim = (long)ci * kh * kw, plane = (long)ho * wo;
+        ulong px = Own(x).Ptr, pw = Own(w).Ptr;
+        int es = ElementSize;
+        bool direct = kh == 1 && kw == 1 && stride == 1 && padding == 0;
+        if (direct)
+        {
+            // Column-major: y_b (plane × co, ld plane) = x_b (plane × ci, ld plane) · Wᵀ (ci × co: W [co, ci] as stored).
+            for (int b = 0; b < n; b++)
+                Gemm(false, false, plane, co, ci, px + (ulong)((long)b * ci * h * wd * es), plane, pw, ci,
+                    y.Ptr + (ulong)((long)b * co * plane * es), plane, BlasType);
+        }
+        else
+        {
+            int bandRows = (int)Math.Clamp(Im2ColBudget / Math.Max(1, kdim * wo * es), 1, ho);
+            var col = Scratch(kdim * bandRows * wo * es);
+            ulong xb = 0, pc = col.Ptr;
+            int r0 = 0, rows = 0;
+            void** args = stackalloc void*[] { &xb, &pc, &ci, &h, &wd, &kh, &kw, &stride, &padding, &r0, &rows, &wo };
+            try
+            {
+                for (int b = 0; b < n; b++)
+                {
+                    xb = px + (ulong)((long)b * ci * h * wd * es);
+                    for (r0 = 0; r0 < ho; r0 += bandRows)
+                    {
+                        rows = Math.Min(bandRows, ho - r0);
+                        long p = (long)rows * wo;
+                        Launch("ld_im2col_" + SizeSuffix, Blocks(kdim * p), 256, args);
+                        // Column-major: y band (p × co, ld plane) = col (p × kdim, ld p) · Wᵀ (kdim × co, ld kdim).
+                        Gemm(false, false, p, co, kdim, pc, p, pw, kdim,
+                            y.Ptr + (ulong)(((long)b * co * plane + (long)r0 * wo) * es), plane, BlasType);
+                    }
+                }
+            }
+            finally { col.Release(); }
+        }
+        if (bias is not null)
+        {
+            if (bias.Count != co) throw new ArgumentException($"Conv2d: bias {Tensors.Shape.Format(bias.Shape)} for {co} channels");
+            long total = y.Count;
+            ulong py = y.Ptr, pb = Own(bias).Ptr;
+            void** bargs = stackalloc void*[] { &total, &py, &pb, &co, &plane };
+            Launch("ld_channel_bias_" + _sfx, Blocks(total), 256, bargs);
+        }
+        return y;
+    }
+}

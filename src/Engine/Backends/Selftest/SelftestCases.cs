@@ -1,0 +1,215 @@
+using LayerDiffusion.Native.Backends.Cuda;
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.Backends.Selftest;
+
+/// <summary>
+/// Every IBackend op on shapes the models use (SDXL: head width 64 with 77 keys, 77×77 causal, GroupNorm with 32
+/// groups; the transparent decoder: head width 8; the VAE: one 512-wide head) and odd sizes that catch tail and
+/// indexing bugs. Sizes are kept so that the CPU reference finishes in seconds.
+/// </summary>
+public static class SelftestCases
+{
+    public static IReadOnlyList<SelftestCase> All { get; } = Build();
+
+    private static SelftestCase Case(string op, string detail, InputSpec[] inputs, Func<IBackend, Tensor[], Tensor> run) => new(op, detail, inputs, run);
+
+    private static string S(params int[][] shapes) => string.Join(" ", shapes.Select(s => Shape.Format(s)));
+
+    private static List<SelftestCase> Build()
+    {
+        var c = new List<SelftestCase>();
+
+        // ---- activations
+        foreach (var shape in new[] { new[] { 2, 320, 33, 17 }, new[] { 7 } })
+        {
+            c.Add(Case("silu", S(shape), [new(shape, -6, 6)], (b, x) => b.Silu(x[0])));
+            c.Add(Case("gelu", S(shape), [new(shape, -6, 6)], (b, x) => b.Gelu(x[0])));
+            c.Add(Case("quick_gelu", S(shape), [new(shape, -6, 6)], (b, x) => b.QuickGelu(x[0])));
+            c.Add(Case("affine", S(shape), [shape], (b, x) => b.Affine(x[0], 0.18215f, -0.5f)));
+            c.Add(Case("clamp", S(shape), [new(shape, -2, 2)], (b, x) => b.Clamp(x[0], -1f, 0.75f)));
+        }
+        c.Add(Case("geglu", S([2, 77, 1280]), [new([2, 77, 1280], -4, 4)], (b, x) => b.Geglu(x[0])));
+        c.Add(Case("geglu", S([3, 10]), [new([3, 10], -4, 4)], (b, x) => b.Geglu(x[0])));
+
+        // ---- elementwise with broadcasting
+        int[][][] pairs =
+        [
+            [[2, 320, 16, 16], [2, 320, 16, 16]],
+            [[2, 320, 16, 16], [320, 1, 1]],
+            [[2, 320, 16, 16], [2, 320, 1, 1]],
+            [[2, 77, 768], [768]],
+            [[2, 4096, 64], [2, 1, 64]],
+            [[3, 5, 7], [1]],
+            [[2, 1, 5], [3, 1]],
+            [[1, 9], [4, 1, 1]],
+        ];
+        foreach (var p in pairs)
+        {
+            c.Add(Case("add", S(p), [p[0], p[1]], (b, x) => b.Add(x[0], x[1])));
+            c.Add(Case("sub", S(p), [p[0], p[1]], (b, x) => b.Sub(x[0], x[1])));
+            c.Add(Case("mul", S(p), [p[0], p[1]], (b, x) => b.Mul(x[0], x[1])));
+        }
+
+        // ---- linear algebra
+        c.Add(Case("linear", "x[2,77,768] w[1280,768] +bias", [new[] { 2, 77, 768 }, new[] { 1280, 768 }, new[] { 1280 }], (b, x) => b.Linear(x[0], x[1], x[2])));
+        c.Add(Case("linear", "x[2,256,320] w[320,320]", [new[] { 2, 256, 320 }, new[] { 320, 320 }], (b, x) => b.Linear(x[0], x[1], null)));
+        c.Add(Case("linear", "x[3,33] w[17,33] +bias", [new[] { 3, 33 }, new[] { 17, 33 }, new[] { 17 }], (b, x) => b.Linear(x[0], x[1], x[2])));
+        c.Add(Case("linear", "x[2,2816] w[1280,2816] +bias", [new[] { 2, 2816 }, new[] { 1280, 2816 }, new[] { 1280 }], (b, x) => b.Linear(x[0], x[1], x[2])));
+        c.Add(Case("matmul", S([3, 17, 33], [3, 33, 9]), [new[] { 3, 17, 33 }, new[] { 3, 33, 9 }], (b, x) => b.MatMul(x[0], x[1])));
+        c.Add(Case("matmul", S([17, 33], [33, 9]), [new[] { 17, 33 }, new[] { 33, 9 }], (b, x) => b.MatMul(x[0], x[1])));
+        c.Add(Case("matmul", S([2, 5, 7], [7, 3]), [new[] { 2, 5, 7 }, new[] { 7, 3 }], (b, x) => b.MatMul(x[0], x[1])));
+        c.Add(Case("matmul", S([2, 256, 64], [2, 64, 256]), [new[] { 2, 256, 64 }, new[] { 2, 64, 256 }], (b, x) => b.MatMul(x[0], x[1])));
+
+        // (input, weight, stride, padding, bias)
+        (int[] X, int[] W, int Stride, int Pad, bool Bias)[] convs =
+        [
+            ([1, 4, 32, 32], [320, 4, 3, 3], 1, 1, true),      // SDXL conv_in
+            ([2, 64, 17, 19], [64, 64, 3, 3], 2, 1, true),     // downsample, odd sizes
+            ([2, 320, 16, 16], [640, 320, 1, 1], 1, 0, true),  // 1×1 shortcut
+            ([1, 3, 15, 15], [8, 3, 5, 5], 1, 2, false),
+            ([1, 8, 9, 7], [4, 8, 4, 4], 2, 1, true),
+            ([2, 16, 8, 8], [5, 16, 1, 1], 2, 0, false),       // strided 1×1 goes through im2col
+        ];
+        foreach (var (xs, ws, st, pad, bias) in convs)
+        {
+            var inputs = bias ? new InputSpec[] { xs, ws, new[] { ws[0] } } : new InputSpec[] { xs, ws };
+            c.Add(Case("conv2d", $"{S(xs, ws)} s{st} p{pad}{(bias ? " +bias" : "")}", inputs,
+                (b, x) => b.Conv2d(x[0], x[1], bias ? x[2] : null, st, pad)));
+        }
+
+        // The plain GEMM kernel that stands in where cuBLASLt has no algorithm, on the same kinds of products.
+        c.Add(Case("gemm_fallback", "linear x[2,77,96] w[40,96] +bias", [new[] { 2, 77, 96 }, new[] { 40, 96 }, new[] { 40 }], (b, x) => WithFallbackGemm(b, () => b.Linear(x[0], x[1], x[2]))));
+        c.Add(Case("gemm_fallback", "matmul [3,17,33]x[3,33,9]", [new[] { 3, 17, 33 }, new[] { 3, 33, 9 }], (b, x) => WithFallbackGemm(b, () => b.MatMul(x[0], x[1]))));
+        c.Add(Case("gemm_fallback", "conv2d [1,8,9,7] w[4,8,3,3] s1 p1 +bias", [new[] { 1, 8, 9, 7 }, new[] { 4, 8, 3, 3 }, new[] { 4 }], (b, x) => WithFallbackGemm(b, () => b.Conv2d(x[0], x[1], x[2], 1, 1))));
+        c.Add(Case("gemm_fallback", "attention general b2 q37 k50 h3 d40 causal", [new[] { 2, 37, 120 }, new[] { 2, 50, 120 }, new[] { 2, 50, 120 }], (b, x) => WithFallbackGemm(b, () => b.Attention(x[0], x[1], x[2], 3, true))));
+
+        // ---- normalisation
+        (int[] X, int G, bool Silu)[] gns =
+        [
+            ([2, 320, 16, 16], 32, true),
+            ([1, 128, 65, 33], 32, false),
+            ([2, 64, 7, 9], 32, true),
+            ([1, 64, 256, 256], 32, false), // a group larger than one piece: exercises the merge of partial statistics
+            ([3, 6, 5], 3, true),
+        ];
+        foreach (var (xs, g, silu) in gns)
+            c.Add(Case("group_norm", $"{S(xs)} g{g}{(silu ? " +silu" : "")}", [new(xs, -3, 5), new([xs[1]], 0.5f, 1.5f), new[] { xs[1] }],
+                (b, x) => b.GroupNorm(x[0], g, x[1], x[2], 1e-5f, silu)));
+        foreach (var xs in new[] { new[] { 2, 77, 768 }, new[] { 3, 5, 1280 }, new[] { 7, 33 } })
+            c.Add(Case("layer_norm", S(xs), [new(xs, -2, 3), new([xs[^1]], 0.5f, 1.5f), new[] { xs[^1] }],
+                (b, x) => b.LayerNorm(x[0], x[1], x[2], 1e-5f)));
+        foreach (var xs in new[] { new[] { 2, 10, 77, 77 }, new[] { 3, 1000 }, new[] { 4, 4097 } })
+            c.Add(Case("softmax", S(xs), [new(xs, -8, 8)], (b, x) => b.Softmax(x[0])));
+
+        // ---- attention: (batch, queries, keys, heads, head width, causal)
+        (int B, int Nq, int Nk, int H, int D, bool Causal, string What)[] attn =
+        [
+            (2, 1024, 1024, 2, 64, false, "self, d64"),
+            (2, 1024, 77, 10, 64, false, "cross, 77 keys, d64"),
+            (2, 77, 77, 12, 64, true, "CLIP causal 77x77, d64"),
+            (1, 33, 100, 3, 64, true, "causal, more keys than queries, d64"),
+            (2, 256, 256, 8, 8, false, "transparent decoder, d8"),
+            (1, 77, 200, 4, 8, true, "causal, d8"),
+            (1, 256, 256, 1, 512, false, "VAE mid-block, one 512-wide head"),
+            (2, 100, 77, 3, 40, false, "general width 40"),
+            (1, 70, 70, 2, 128, true, "general width 128, causal"),
+        ];
+        foreach (var (bn, nq, nk, h, d, causal, what) in attn)
+        {
+            InputSpec[] inputs = [new[] { bn, nq, h * d }, new[] { bn, nk, h * d }, new[] { bn, nk, h * d }];
+            string detail = $"b{bn} q{nq} k{nk} h{h} d{d}{(causal ? " causal" : "")} ({what})";
+            c.Add(Case("attention", detail, inputs, (b, x) => b.Attention(x[0], x[1], x[2], h, causal)));
+            if (d is 64 or 8)
+            {
+                c.Add(Case("attention_simt", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Simt, x, h, causal)));
+                c.Add(Case("attention_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, x, h, causal)));
+            }
+        }
+
+        // ---- timing only (ld selftest --time): SDXL 1024×1024 shapes, fast kernels against the general GEMM path
+        (int B, int Nq, int Nk, int H, int D, bool Causal)[] big =
+        [
+            (2, 4096, 4096, 10, 64, false),
+            (2, 1024, 1024, 20, 64, false),
+            (2, 4096, 77, 10, 64, false),
+            (8, 4096, 4096, 4, 8, false),
+            (1, 16384, 16384, 1, 512, false),
+        ];
+        foreach (var (bn, nq, nk, h, d, causal) in big)
+        {
+            InputSpec[] inputs = [new[] { bn, nq, h * d }, new[] { bn, nk, h * d }, new[] { bn, nk, h * d }];
+            string detail = $"b{bn} q{nq} k{nk} h{h} d{d}";
+            c.Add(Case("time_attention", detail, inputs, (b, x) => b.Attention(x[0], x[1], x[2], h, causal)) with { TimingOnly = true });
+            if (d is 64 or 8)
+            {
+                c.Add(Case("time_attention_simt", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Simt, x, h, causal)) with { TimingOnly = true });
+                c.Add(Case("time_attention_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, x, h, causal)) with { TimingOnly = true });
+            }
+        }
+        c.Add(Case("time_linear", "x[2,4096,640] w[5120,640] +bias", [new[] { 2, 4096, 640 }, new[] { 5120, 640 }, new[] { 5120 }], (b, x) => b.Linear(x[0], x[1], x[2])) with { TimingOnly = true });
+        c.Add(Case("time_conv2d", "[2,640,64,64] w[640,640,3,3] +bias", [new[] { 2, 640, 64, 64 }, new[] { 640, 640, 3, 3 }, new[] { 640 }], (b, x) => b.Conv2d(x[0], x[1], x[2], 1, 1)) with { TimingOnly = true });
+        c.Add(Case("time_group_norm", "[2,640,64,64] g32 +silu", [new[] { 2, 640, 64, 64 }, new[] { 640 }, new[] { 640 }], (b, x) => b.GroupNorm(x[0], 32, x[1], x[2], 1e-5f, true)) with { TimingOnly = true });
+        c.Add(Case("time_add", "[2,640,64,64] + [2,640,1,1]", [new[] { 2, 640, 64, 64 }, new[] { 2, 640, 1, 1 }], (b, x) => b.Add(x[0], x[1])) with { TimingOnly = true });
+
+        // ---- layout
+        c.Add(Case("concat", "axis 1 [2,320,16,16]+[2,640,16,16]", [new[] { 2, 320, 16, 16 }, new[] { 2, 640, 16, 16 }], (b, x) => b.Concat(1, x[0], x[1])));
+        c.Add(Case("concat", "axis -1 [2,77,5]+[2,77,3]+[2,77,1]", [new[] { 2, 77, 5 }, new[] { 2, 77, 3 }, new[] { 2, 77, 1 }], (b, x) => b.Concat(-1, x[0], x[1], x[2])));
+        c.Add(Case("concat", "axis 0 [1,4,8,8]+[3,4,8,8]", [new[] { 1, 4, 8, 8 }, new[] { 3, 4, 8, 8 }], (b, x) => b.Concat(0, x[0], x[1])));
+        c.Add(Case("slice", "axis 1 [2,960,8,8] 320+320", [new[] { 2, 960, 8, 8 }], (b, x) => b.Slice(x[0], 1, 320, 320)));
+        c.Add(Case("slice", "axis -1 [2,77,1280] 640+640", [new[] { 2, 77, 1280 }], (b, x) => b.Slice(x[0], -1, 640, 640)));
+        c.Add(Case("slice", "axis 0 [5,3,7] 1+3", [new[] { 5, 3, 7 }], (b, x) => b.Slice(x[0], 0, 1, 3)));
+        c.Add(Case("permute", "[2,320,16,16] (0,2,3,1)", [new[] { 2, 320, 16, 16 }], (b, x) => b.Permute(x[0], 0, 2, 3, 1)));
+        c.Add(Case("permute", "[2,77,10,64] (0,2,1,3)", [new[] { 2, 77, 10, 64 }], (b, x) => b.Permute(x[0], 0, 2, 1, 3)));
+        c.Add(Case("permute", "[3,5,7] (2,0,1)", [new[] { 3, 5, 7 }], (b, x) => b.Permute(x[0], 2, 0, 1)));
+        c.Add(Case("upsample2x", S([2, 320, 17, 9]), [new[] { 2, 320, 17, 9 }], (b, x) => b.Upsample2x(x[0])));
+        foreach (bool flip in new[] { false, true })
+            for (int k = 0; k < 4; k++)
+                foreach (bool inverse in new[] { false, true })
+                {
+                    int kk = k;
+                    c.Add(Case("flip_rot", $"[2,4,13,7] flip={flip} k={k}{(inverse ? " inverse" : "")}", [new[] { 2, 4, 13, 7 }],
+                        (b, x) => b.FlipRot(x[0], flip, kk, inverse)));
+                }
+        c.Add(Case("median8", "8x[2,4,33,17]", Enumerable.Repeat(new InputSpec([2, 4, 33, 17]), 8).ToArray(), (b, x) => b.Median8(x)));
+        c.Add(Case("unaugment_median8", "8 passes of [2,4,13,7]",
+            Enumerable.Range(0, 8).Select(i => new InputSpec(i % 2 == 1 ? [2, 4, 7, 13] : [2, 4, 13, 7])).ToArray(), UnaugmentMedian8));
+
+        // ---- weights and operations outside IBackend
+        foreach (var dt in new[] { DType.F32, DType.F16, DType.BF16 })
+            c.Add(WeightLoading.Case(dt));
+        c.Add(LoraMerge.Case([320, 640], [320, 8], [8, 640], "linear"));
+        c.Add(LoraMerge.Case([64, 4, 3, 3], [64, 4], [4, 8, 3, 3], "conv, input grows 4 -> 8"));
+        c.Add(ImageBytes.Case());
+        c.Add(CrossBackendImport.Case());
+        return c;
+    }
+
+    /// <summary>The fused CUDA kernel, or its definition through IBackend ops (the reference).</summary>
+    private static Tensor UnaugmentMedian8(IBackend b, Tensor[] x)
+    {
+        if (b is CudaBackend cb) return cb.UnaugmentMedian8(x);
+        var undone = x.Select((t, i) => b.FlipRot(t, i >= 4, i % 4, inverse: true)).ToArray();
+        try { return b.Median8(undone); }
+        finally { foreach (var t in undone) t.Dispose(); }
+    }
+
+    /// <summary>Runs an op with every GEMM on the plain kernel instead of cuBLASLt (the CPU reference ignores it).</summary>
+    private static Tensor WithFallbackGemm(IBackend b, Func<Tensor> op)
+    {
+        if (b is not CudaBackend cb) return op();
+        cb.ForceGemmFallback = true;
+        try { return op(); }
+        finally { cb.ForceGemmFallback = false; }
+    }
+
+    /// <summary>Attention through one chosen CUDA implementation (the CPU reference ignores the choice).</summary>
+    private static Tensor WithKernel(IBackend b, AttentionKernel kernel, Tensor[] x, int heads, bool causal)
+    {
+        if (b is not CudaBackend cb) return b.Attention(x[0], x[1], x[2], heads, causal);
+        var before = cb.AttentionKernel;
+        cb.AttentionKernel = kernel;
+        try { return cb.Attention(x[0], x[1], x[2], heads, causal); }
+        finally { cb.AttentionKernel = before; }
+    }
+}

@@ -1,0 +1,139 @@
+using LayerDiffusion.Native.Backends.Cuda;
+using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.Backends.Selftest;
+
+/// <summary>LoadWeight from a safetensors file stored as F32, F16 or BF16 (the CPU backend's load is the reference).</summary>
+internal static class WeightLoading
+{
+    public static SelftestCase Case(DType stored)
+    {
+        int[] shape = [64, 33, 3];
+        return new SelftestCase("load_weight", $"{DTypes.Name(stored)} {Shape.Format(shape)}", [shape], null)
+        {
+            HostRun = (b, x) =>
+            {
+                string path = Path.Combine(Path.GetTempPath(), $"ld-selftest-{Environment.ProcessId}-{DTypes.Name(stored)}.safetensors");
+                try
+                {
+                    new SafeTensorsWriter().Add("w", stored, shape, Encode(x[0], stored)).Write(path);
+                    using var f = SafeTensorsFile.Open(path);
+                    using var t = b.LoadWeight(f, "w");
+                    return b.ToHost(t);
+                }
+                finally { File.Delete(path); }
+            },
+        };
+    }
+
+    private static byte[] Encode(float[] v, DType t)
+    {
+        switch (t)
+        {
+            case DType.F32: return System.Runtime.InteropServices.MemoryMarshal.AsBytes(v.AsSpan()).ToArray();
+            case DType.F16:
+            {
+                var r = new byte[v.Length * 2];
+                for (int i = 0; i < v.Length; i++) BitConverter.TryWriteBytes(r.AsSpan(2 * i), BitConverter.HalfToUInt16Bits((Half)v[i]));
+                return r;
+            }
+            default:
+            {
+                var r = new byte[v.Length * 2];
+                for (int i = 0; i < v.Length; i++) BitConverter.TryWriteBytes(r.AsSpan(2 * i), IO.Convert.ToBFloat16(v[i]));
+                return r;
+            }
+        }
+    }
+}
+
+/// <summary>CudaBackend.MergeLora against W + scale · up · down accumulated in double on the host.</summary>
+internal static class LoraMerge
+{
+    public static SelftestCase Case(int[] weight, int[] up, int[] down, string what)
+    {
+        const float Scale = 0.75f;
+        return new SelftestCase("merge_lora", $"{what} W{Shape.Format(weight)} up{Shape.Format(up)} down{Shape.Format(down)}", [weight, up, down], null)
+        {
+            HostRun = (b, x) =>
+            {
+                if (b is not CudaBackend cb) throw new InvalidOperationException("merge_lora runs on the CUDA backend only");
+                using var w = cb.FromHost(x[0], weight);
+                using var u = cb.FromHost(x[1], up);
+                using var d = cb.FromHost(x[2], down);
+                using var m = cb.MergeLora(w, u, d, Scale);
+                return cb.ToHost(m);
+            },
+            Reference = x =>
+            {
+                int outs = weight[0], rank = up[1], inOld = weight[1];
+                int inner = (int)(Shape.Count(weight) / ((long)outs * inOld));
+                int cols = (int)(Shape.Count(down) / rank), inNew = cols / inner;
+                var r = new float[outs * cols];
+                for (int o = 0; o < outs; o++)
+                    for (int col = 0; col < cols; col++)
+                    {
+                        int ic = col / inner, k = col % inner;
+                        double acc = ic < inOld ? x[0][(o * inOld + ic) * inner + k] : 0;
+                        double prod = 0;
+                        for (int j = 0; j < rank; j++) prod += (double)x[1][o * rank + j] * x[2][j * cols + col];
+                        r[o * cols + col] = (float)(acc + Scale * prod);
+                    }
+                return r;
+            },
+        };
+    }
+}
+
+/// <summary>CudaBackend.ToBytes (NCHW to interleaved bytes) against the same formula on the host; exact.</summary>
+internal static class ImageBytes
+{
+    public static SelftestCase Case()
+    {
+        int[] shape = [2, 4, 13, 7];
+        return new SelftestCase("to_bytes", $"RGBA {Shape.Format(shape)}", [new(shape, -1.2f, 1.2f)], null)
+        {
+            HostRun = (b, x) =>
+            {
+                if (b is not CudaBackend cb) throw new InvalidOperationException("to_bytes runs on the CUDA backend only");
+                using var t = cb.FromHost(x[0], shape);
+                // Compare on the values the device rounded to: bytes from the stored (possibly fp16) tensor.
+                return cb.ToBytes(t, 127.5f, 127.5f).Select(v => (float)v).ToArray();
+            },
+            Reference = x =>
+            {
+                int n = shape[0], c = shape[1], hw = shape[2] * shape[3];
+                var r = new float[x[0].Length];
+                for (int img = 0; img < n; img++)
+                    for (int p = 0; p < hw; p++)
+                        for (int ch = 0; ch < c; ch++)
+                            r[(img * hw + p) * c + ch] = MathF.Round(Math.Clamp(x[0][(img * c + ch) * hw + p] * 127.5f + 127.5f, 0f, 255f), MidpointRounding.ToEven);
+                return r;
+            },
+            ToleranceScale = 1, // bytes differ only where x·127.5 + 127.5 lands within rounding of a .5 boundary
+        };
+    }
+}
+
+/// <summary>CudaBackend.Import from a second (fp32) CUDA backend: a device-side conversion, exact after rounding.</summary>
+internal static class CrossBackendImport
+{
+    public static SelftestCase Case()
+    {
+        int[] shape = [3, 5, 77];
+        return new SelftestCase("import", $"from an fp32 CUDA backend {Shape.Format(shape)}", [shape], null)
+        {
+            HostRun = (b, x) =>
+            {
+                if (b is not CudaBackend cb) throw new InvalidOperationException("import runs on the CUDA backend only");
+                var (other, why) = CudaBackend.TryCreate(Verify.Precision.Fp32);
+                using var o = other ?? throw new InvalidOperationException("second backend: " + why);
+                using var t = o.FromHost(x[0], shape);
+                using var y = cb.Import(t);
+                return cb.ToHost(y);
+            },
+            Reference = x => x[0],
+        };
+    }
+}

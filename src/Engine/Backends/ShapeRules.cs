@@ -1,0 +1,46 @@
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.Backends;
+
+/// <summary>
+/// The shape arithmetic of the layout ops, shared by every backend so they agree on what is legal: the output
+/// shape of a concat and its [outer, axis, inner] split, and reshape with one inferred (-1) dimension.
+/// </summary>
+public static class ShapeRules
+{
+    /// <summary>Concat's output shape, with the normalised axis and the sizes before (outer) and after (inner) it.</summary>
+    public static (int[] Shape, int Axis, long Outer, long Inner) Concat(int axis, Tensor[] xs)
+    {
+        if (xs.Length == 0) throw new ArgumentException("Concat of no tensors");
+        int rank = xs[0].Rank;
+        if (axis < 0) axis += rank;
+        var shape = (int[])xs[0].Shape.Clone();
+        shape[axis] = 0;
+        foreach (var x in xs)
+        {
+            for (int i = 0; i < rank; i++)
+                if (x.Rank != rank || (i != axis && x.Shape[i] != xs[0].Shape[i]))
+                    throw new ArgumentException($"Concat along {axis}: {Shape.Format(x.Shape)} vs {Shape.Format(xs[0].Shape)}");
+            shape[axis] += x.Shape[axis];
+        }
+        long outer = 1, inner = 1;
+        for (int i = 0; i < axis; i++) outer *= shape[i];
+        for (int i = axis + 1; i < rank; i++) inner *= shape[i];
+        return (shape, axis, outer, inner);
+    }
+
+    /// <summary>The target shape of a reshape, with a -1 dimension inferred; throws when the counts differ.</summary>
+    public static int[] Reshape(Tensor x, int[] shape)
+    {
+        var shp = (int[])shape.Clone();
+        int infer = Array.IndexOf(shp, -1);
+        if (infer >= 0)
+        {
+            long rest = 1;
+            for (int i = 0; i < shp.Length; i++) if (i != infer) rest *= shp[i];
+            shp[infer] = rest == 0 ? 0 : (int)(x.Count / rest);
+        }
+        if (Shape.Count(shp) != x.Count) throw new ArgumentException($"cannot reshape {Shape.Format(x.Shape)} to {Shape.Format(shape)}");
+        return shp;
+    }
+}

@@ -1,0 +1,239 @@
+using System.Runtime.InteropServices;
+
+namespace LayerDiffusion.Native.Interop;
+
+/// <summary>cudaDataType_t values the engine uses.</summary>
+public enum CudaDataType { R32F = 0, R16F = 2, R16BF = 14 }
+
+/// <summary>
+/// One matrix product in cuBLAS's column-major terms: D[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C, with C = D,
+/// optional bias per row of D (per output feature), strided batches, and fp32 accumulation (CUBLAS_COMPUTE_32F:
+/// strict fp32 for fp32 operands, no TF32). Alignments are the largest power of two (≤ 256) dividing each pointer,
+/// since cuBLASLt's heuristic otherwise assumes 256-byte-aligned operands and sub-matrix views are not.
+/// </summary>
+public readonly record struct GemmSpec(
+    bool TransA, bool TransB, long M, long N, long K,
+    CudaDataType TypeAB, CudaDataType TypeD,
+    long Lda, long Ldb, long Ldd,
+    int Batch, long StrideA, long StrideB, long StrideD,
+    bool Bias, int AlignA, int AlignB, int AlignD);
+
+/// <summary>
+/// cuBLASLt (libcublasLt.so.13, else .12; LD_CUBLASLT_PATH overrides) through function pointers. Plans (descriptor,
+/// layouts, the heuristic's algorithm and workspace size) are cached per <see cref="GemmSpec"/>, so the heuristic
+/// runs once per shape.
+/// </summary>
+public sealed unsafe class CublasLt : CudaHandle
+{
+    private const int ComputeF32 = 68; // CUBLAS_COMPUTE_32F
+    private const int DescTransA = 3, DescTransB = 4, DescEpilogue = 7, DescBiasPointer = 8;
+    private const int LayoutBatchCount = 5, LayoutStridedBatchOffset = 6;
+    private const int PrefMaxWorkspace = 1, PrefAlignA = 5, PrefAlignB = 6, PrefAlignC = 7, PrefAlignD = 8;
+    private const int EpilogueDefault = 1, EpilogueBias = 4;
+    private const int HeuristicResultBytes = 256; // cublasLtMatmulHeuristicResult_t is 96 bytes today; room to spare
+    public const long WorkspaceBytes = 32L << 20;
+
+    private readonly Api _api;
+    private readonly Dictionary<GemmSpec, Plan?> _plans = new(); // null: the heuristic has no algorithm for the spec
+    private readonly DeviceMemory _workspace;
+
+    private sealed class Api
+    {
+        public delegate* unmanaged<nint*, int> Create;
+        public delegate* unmanaged<nint, int> Destroy;
+        public delegate* unmanaged<nuint> GetVersion;
+        public delegate* unmanaged<int, byte*> GetStatusName;
+        public delegate* unmanaged<nint*, int, int, int> MatmulDescCreate;
+        public delegate* unmanaged<nint, int> MatmulDescDestroy;
+        public delegate* unmanaged<nint, int, void*, nuint, int> MatmulDescSetAttribute;
+        public delegate* unmanaged<nint*, int, ulong, ulong, long, int> MatrixLayoutCreate;
+        public delegate* unmanaged<nint, int> MatrixLayoutDestroy;
+        public delegate* unmanaged<nint, int, void*, nuint, int> MatrixLayoutSetAttribute;
+        public delegate* unmanaged<nint*, int> PreferenceCreate;
+        public delegate* unmanaged<nint, int> PreferenceDestroy;
+        public delegate* unmanaged<nint, int, void*, nuint, int> PreferenceSetAttribute;
+        public delegate* unmanaged<nint, nint, nint, nint, nint, nint, nint, int, void*, int*, int> AlgoGetHeuristic;
+        public delegate* unmanaged<nint, nint, void*, ulong, nint, ulong, nint, void*, ulong, nint, ulong, nint, void*, ulong, nuint, nint, int> Matmul;
+        public string Path = "";
+    }
+
+    private sealed class Plan
+    {
+        public nint Desc, A, B, D;
+        public byte[] Algo = new byte[HeuristicResultBytes];
+        public ulong WorkspaceSize;
+    }
+
+    private static readonly Lazy<(Api? Api, string Why)> s_api = new(LoadApi);
+
+    private CublasLt(CudaDevice device, Api api) : base(device)
+    {
+        _api = api;
+        device.MakeCurrent();
+        nint h;
+        Check(api.Create(&h), "cublasLtCreate");
+        SetHandle(h);
+        _workspace = new DeviceMemory(device, WorkspaceBytes);
+    }
+
+    public string LibraryPath => _api.Path;
+    public long Version => (long)_api.GetVersion();
+
+    /// <summary>cuBLASLt on <paramref name="device"/>, or null with the reason (library missing or too old).</summary>
+    public static CublasLt? TryCreate(CudaDevice device, out string why)
+    {
+        var (api, w) = s_api.Value;
+        why = w;
+        return api is null ? null : new CublasLt(device, api);
+    }
+
+    private static (Api?, string) LoadApi()
+    {
+        var lib = NativeLib.TryOpen("LD_CUBLASLT_PATH", ["libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so", "cublasLt64_13.dll", "cublasLt64_12.dll"], out string why);
+        if (lib is null) return (null, why);
+        try
+        {
+            var a = new Api
+            {
+                Path = lib.Path,
+                Create = (delegate* unmanaged<nint*, int>)lib.Export("cublasLtCreate"),
+                Destroy = (delegate* unmanaged<nint, int>)lib.Export("cublasLtDestroy"),
+                GetVersion = (delegate* unmanaged<nuint>)lib.Export("cublasLtGetVersion"),
+                GetStatusName = (delegate* unmanaged<int, byte*>)lib.Export("cublasLtGetStatusName"),
+                MatmulDescCreate = (delegate* unmanaged<nint*, int, int, int>)lib.Export("cublasLtMatmulDescCreate"),
+                MatmulDescDestroy = (delegate* unmanaged<nint, int>)lib.Export("cublasLtMatmulDescDestroy"),
+                MatmulDescSetAttribute = (delegate* unmanaged<nint, int, void*, nuint, int>)lib.Export("cublasLtMatmulDescSetAttribute"),
+                MatrixLayoutCreate = (delegate* unmanaged<nint*, int, ulong, ulong, long, int>)lib.Export("cublasLtMatrixLayoutCreate"),
+                MatrixLayoutDestroy = (delegate* unmanaged<nint, int>)lib.Export("cublasLtMatrixLayoutDestroy"),
+                MatrixLayoutSetAttribute = (delegate* unmanaged<nint, int, void*, nuint, int>)lib.Export("cublasLtMatrixLayoutSetAttribute"),
+                PreferenceCreate = (delegate* unmanaged<nint*, int>)lib.Export("cublasLtMatmulPreferenceCreate"),
+                PreferenceDestroy = (delegate* unmanaged<nint, int>)lib.Export("cublasLtMatmulPreferenceDestroy"),
+                PreferenceSetAttribute = (delegate* unmanaged<nint, int, void*, nuint, int>)lib.Export("cublasLtMatmulPreferenceSetAttribute"),
+                AlgoGetHeuristic = (delegate* unmanaged<nint, nint, nint, nint, nint, nint, nint, int, void*, int*, int>)lib.Export("cublasLtMatmulAlgoGetHeuristic"),
+                Matmul = (delegate* unmanaged<nint, nint, void*, ulong, nint, ulong, nint, void*, ulong, nint, ulong, nint, void*, ulong, nuint, nint, int>)lib.Export("cublasLtMatmul"),
+            };
+            return (a, "");
+        }
+        catch (LdException e)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    private void Check(int status, string call)
+    {
+        if (status == 0) return;
+        byte* name = _api.GetStatusName(status);
+        throw new CudaException(call, status, name == null ? "CUBLAS_STATUS_UNKNOWN" : Marshal.PtrToStringUTF8((nint)name) ?? "?");
+    }
+
+    /// <summary>Largest power of two ≤ 256 dividing the address (what the heuristic may assume).</summary>
+    public static int Alignment(ulong ptr)
+    {
+        int a = 256;
+        while (a > 1 && ptr % (ulong)a != 0) a >>= 1;
+        return a;
+    }
+
+    /// <summary>
+    /// Runs D = alpha·op(A)·op(B) + beta·D (+ bias) on <paramref name="stream"/>; false (nothing queued) when the
+    /// heuristic has no algorithm for this shape and alignment, so the caller can use another GEMM.
+    /// </summary>
+    public bool TryMatmul(in GemmSpec spec, ulong a, ulong b, ulong d, ulong bias, float alpha, float beta, CudaStream stream)
+    {
+        Plan? plan;
+        lock (_plans)
+            if (!_plans.TryGetValue(spec, out plan)) _plans[spec] = plan = MakePlan(spec);
+        if (plan is null) return false;
+        if (spec.Bias)
+            Check(_api.MatmulDescSetAttribute(plan.Desc, DescBiasPointer, &bias, (nuint)sizeof(ulong)), "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
+        fixed (byte* algo = plan.Algo)
+        {
+            Check(_api.Matmul(handle, plan.Desc, &alpha, a, plan.A, b, plan.B, &beta, d, plan.D, d, plan.D,
+                algo, _workspace.Ptr, (nuint)plan.WorkspaceSize, stream.Raw), $"cublasLtMatmul(m={spec.M} n={spec.N} k={spec.K} batch={spec.Batch})");
+        }
+        return true;
+    }
+
+    private const int StatusNotSupported = 15;
+
+    private Plan? MakePlan(in GemmSpec s)
+    {
+        var p = new Plan();
+        nint desc;
+        Check(_api.MatmulDescCreate(&desc, ComputeF32, (int)CudaDataType.R32F), "cublasLtMatmulDescCreate");
+        p.Desc = desc;
+        int ta = s.TransA ? 1 : 0, tb = s.TransB ? 1 : 0, epi = s.Bias ? EpilogueBias : EpilogueDefault;
+        Check(_api.MatmulDescSetAttribute(desc, DescTransA, &ta, sizeof(int)), "cublasLtMatmulDescSetAttribute(TRANSA)");
+        Check(_api.MatmulDescSetAttribute(desc, DescTransB, &tb, sizeof(int)), "cublasLtMatmulDescSetAttribute(TRANSB)");
+        Check(_api.MatmulDescSetAttribute(desc, DescEpilogue, &epi, sizeof(int)), "cublasLtMatmulDescSetAttribute(EPILOGUE)");
+        if (s.Bias)
+        {
+            // The heuristic reads the bias pointer's value for its alignment: give it a 256-aligned placeholder.
+            ulong dummy = 256;
+            Check(_api.MatmulDescSetAttribute(desc, DescBiasPointer, &dummy, sizeof(ulong)), "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
+        }
+        // Stored shapes: op(A) is m×k, so A itself is m×k (k×m when transposed); likewise B.
+        p.A = Layout(s.TypeAB, s.TransA ? s.K : s.M, s.TransA ? s.M : s.K, s.Lda, s.Batch, s.StrideA);
+        p.B = Layout(s.TypeAB, s.TransB ? s.N : s.K, s.TransB ? s.K : s.N, s.Ldb, s.Batch, s.StrideB);
+        p.D = Layout(s.TypeD, s.M, s.N, s.Ldd, s.Batch, s.StrideD);
+
+        nint pref;
+        Check(_api.PreferenceCreate(&pref), "cublasLtMatmulPreferenceCreate");
+        try
+        {
+            ulong ws = (ulong)WorkspaceBytes;
+            uint aa = (uint)s.AlignA, ab = (uint)s.AlignB, ad = (uint)s.AlignD;
+            Check(_api.PreferenceSetAttribute(pref, PrefMaxWorkspace, &ws, sizeof(ulong)), "cublasLtMatmulPreferenceSetAttribute(MAX_WORKSPACE_BYTES)");
+            Check(_api.PreferenceSetAttribute(pref, PrefAlignA, &aa, sizeof(uint)), "cublasLtMatmulPreferenceSetAttribute(MIN_ALIGNMENT_A)");
+            Check(_api.PreferenceSetAttribute(pref, PrefAlignB, &ab, sizeof(uint)), "cublasLtMatmulPreferenceSetAttribute(MIN_ALIGNMENT_B)");
+            Check(_api.PreferenceSetAttribute(pref, PrefAlignC, &ad, sizeof(uint)), "cublasLtMatmulPreferenceSetAttribute(MIN_ALIGNMENT_C)");
+            Check(_api.PreferenceSetAttribute(pref, PrefAlignD, &ad, sizeof(uint)), "cublasLtMatmulPreferenceSetAttribute(MIN_ALIGNMENT_D)");
+            int found = 0, rc;
+            fixed (byte* result = p.Algo)
+                rc = _api.AlgoGetHeuristic(handle, desc, p.A, p.B, p.D, p.D, pref, 1, result, &found);
+            if (rc == StatusNotSupported || (rc == 0 && found == 0))
+            {
+                Destroy(p);
+                return null;
+            }
+            Check(rc, "cublasLtMatmulAlgoGetHeuristic");
+            // Layout of cublasLtMatmulHeuristicResult_t: algo (8 × uint64), then size_t workspaceSize.
+            p.WorkspaceSize = BitConverter.ToUInt64(p.Algo, 64);
+        }
+        finally
+        {
+            _api.PreferenceDestroy(pref);
+        }
+        return p;
+    }
+
+    private nint Layout(CudaDataType type, long rows, long cols, long ld, int batch, long stride)
+    {
+        nint l;
+        Check(_api.MatrixLayoutCreate(&l, (int)type, (ulong)rows, (ulong)cols, ld), "cublasLtMatrixLayoutCreate");
+        if (batch > 1)
+        {
+            Check(_api.MatrixLayoutSetAttribute(l, LayoutBatchCount, &batch, sizeof(int)), "cublasLtMatrixLayoutSetAttribute(BATCH_COUNT)");
+            Check(_api.MatrixLayoutSetAttribute(l, LayoutStridedBatchOffset, &stride, sizeof(long)), "cublasLtMatrixLayoutSetAttribute(STRIDED_BATCH_OFFSET)");
+        }
+        return l;
+    }
+
+    private void Destroy(Plan p)
+    {
+        _api.MatrixLayoutDestroy(p.A);
+        _api.MatrixLayoutDestroy(p.B);
+        _api.MatrixLayoutDestroy(p.D);
+        _api.MatmulDescDestroy(p.Desc);
+    }
+
+    protected override bool Release()
+    {
+        foreach (var p in _plans.Values)
+            if (p is not null) Destroy(p);
+        _plans.Clear();
+        _workspace.Dispose();
+        return _api.Destroy(handle) == 0;
+    }
+}

@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace LayerDiffusion.Native.Tests.Cuda;
+
+/// <summary>
+/// Builds the host emulation of the GPU once (scripts/build-cuda-emulator.sh: kernels/*.cu compiled as C++ behind a
+/// fake libcuda and libcublasLt) and hands out the library path, or the reason it cannot be built here.
+/// </summary>
+public sealed class CudaEmulatorFixture : IDisposable
+{
+    /// <summary>Why the emulator cannot be built on this machine, or null.</summary>
+    public static string? MissingPrerequisite =>
+        !OnPath("clang++-14") ? "clang++-14 is not installed (apt-get install -y clang-14)"
+        : !File.Exists("/usr/include/x86_64-linux-gnu/ffi.h") && !File.Exists("/usr/include/ffi.h") ? "libffi-dev is not installed (apt-get install -y libffi-dev)"
+        : null;
+
+    public CudaEmulatorFixture()
+    {
+        if (MissingPrerequisite is not null) return;
+        var dir = Path.Combine(Path.GetTempPath(), "ld-cuda-emu-" + Environment.ProcessId);
+        var (code, output) = CudaEmulatorTests.Run("bash", [Path.Combine(TestPaths.RepoRoot, "scripts", "build-cuda-emulator.sh"), dir], null, TimeSpan.FromMinutes(5));
+        if (code != 0) throw new InvalidOperationException("building the CUDA emulator failed:\n" + output);
+        Library = Path.Combine(dir, "libldemu.so");
+        _dir = dir;
+    }
+
+    private readonly string? _dir;
+
+    public void Dispose()
+    {
+        if (_dir is not null && Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+
+    public string? Library { get; }
+
+    private static bool OnPath(string exe) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, exe)));
+}
+
+/// <summary>A theory skipped (shown as skipped, with the reason) where the emulator's tools are missing.</summary>
+public sealed class EmulatorTheoryAttribute : TheoryAttribute
+{
+    public EmulatorTheoryAttribute()
+    {
+        if (CudaEmulatorFixture.MissingPrerequisite is { } why) Skip = "CUDA emulator not buildable here: " + why;
+    }
+}
+
+/// <summary>
+/// `ld selftest --device cuda` end to end on the emulated GPU: the real CudaBackend (interop, argument packing,
+/// GEMM parameterisation, pool) and the real kernel source, checked against the CPU reference without a GPU. The
+/// tensor-core kernel runs with mma.sync emulated from the PTX ISA's fragment layout; only the GPU machine
+/// (scripts/gpu-check.sh) checks the instruction itself.
+/// </summary>
+public sealed class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutputHelper output) : IClassFixture<CudaEmulatorFixture>
+{
+    [EmulatorTheory]
+    [InlineData("fp32")]
+    [InlineData("fp16")]
+    [InlineData("bf16")]
+    public void SelftestPassesOnTheEmulatedGpu(string precision)
+    {
+        Assert.NotNull(emu.Library);
+        var ld = Path.Combine(AppContext.BaseDirectory, "ld.dll");
+        var env = new Dictionary<string, string> { ["LD_CUDA_PATH"] = emu.Library!, ["LD_CUBLASLT_PATH"] = emu.Library! };
+        var (code, text) = Run("dotnet", [ld, "selftest", "--device", "cuda", "--precision", precision], env, TimeSpan.FromMinutes(15));
+        output.WriteLine(text);
+        Assert.Contains("host emulation", text);
+        Assert.Matches(@"selftest: [1-9]\d* passed, 0 failed", text);
+        Assert.Equal(0, code);
+    }
+
+    internal static (int Code, string Output) Run(string exe, string[] args, Dictionary<string, string>? env, TimeSpan timeout)
+    {
+        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeout))
+        {
+            p.Kill(entireProcessTree: true);
+            return (-1, $"timed out after {timeout}\n{stdout.Result}{stderr.Result}");
+        }
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+}

@@ -1,0 +1,426 @@
+// A fake CUDA driver (the subset CuDriver.cs resolves) that runs the kernels of kernels/*.cu compiled for the host
+// with LD_HOST_EMU. cuModuleLoadData parses the PTX the engine embeds for each entry's parameter list, and
+// cuLaunchKernel calls the host-compiled kernel of the same name through libffi with the same void** arguments a
+// GPU launch gets, once per CUDA thread: the threads of a block are coroutines on the calling thread (a six-register
+// x86-64 stack switch; ucontext's signal-mask syscalls made it 10x slower),
+// __syncthreads switches to the next thread until all live threads of the block have arrived, and warp shuffles do
+// the same per warp through a buffer. Memory is host memory, poisoned with NaN bytes on allocation. Only for tests:
+// slow, but it runs the real backend code paths (argument packing, strides, grids) and the real kernel source.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <cstdint>
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
+#include <immintrin.h>
+#include <ffi.h>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+thread_local unsigned ld_emu_tid, ld_emu_ntid, ld_emu_bid[3], ld_emu_nbid[3];
+
+namespace {
+
+// ---- the coroutine scheduler of one block
+extern "C" void ld_emu_switch(void** save_sp, void* new_sp);
+asm(R"(
+    .text
+    .globl ld_emu_switch
+    .type ld_emu_switch,@function
+ld_emu_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size ld_emu_switch, .-ld_emu_switch
+)");
+
+struct Coro
+{
+    void* sp = nullptr;
+    std::vector<char> stack;
+    bool done = false;
+    int waiting = 0;  // 0 runnable, 1 at the block barrier, 2 at its warp's barrier
+};
+void* g_sched_sp = nullptr;
+std::vector<Coro> g_coros;
+unsigned g_nthreads = 0, g_cur = 0, g_block_arrived = 0, g_warp_arrived[32];
+float g_warp_buf[32][32];
+void* g_fn = nullptr;
+std::vector<unsigned> g_order;
+unsigned long long g_rng = 0x2545F4914F6CDD1Dull;
+ffi_cif* g_cif = nullptr;
+void** g_args = nullptr;
+
+unsigned live_in(unsigned first, unsigned count)
+{
+    unsigned n = 0;
+    for (unsigned t = first; t < first + count; t++) n += g_coros[t].done ? 0 : 1;
+    return n;
+}
+
+// Releases the block barrier or a warp barrier when every live thread of its scope has arrived.
+void release_ready()
+{
+    if (g_block_arrived > 0 && g_block_arrived == live_in(0, g_nthreads))
+    {
+        g_block_arrived = 0;
+        for (auto& c : g_coros) if (c.waiting == 1) c.waiting = 0;
+    }
+    for (unsigned w = 0; w < g_nthreads / 32; w++)
+        if (g_warp_arrived[w] > 0 && g_warp_arrived[w] == live_in(w * 32, 32))
+        {
+            g_warp_arrived[w] = 0;
+            for (unsigned t = w * 32; t < w * 32 + 32; t++) if (g_coros[t].waiting == 2) g_coros[t].waiting = 0;
+        }
+}
+
+void wait_at(int kind)
+{
+    Coro& c = g_coros[g_cur];
+    if (kind == 1) g_block_arrived++; else g_warp_arrived[g_cur / 32]++;
+    c.waiting = kind;
+    release_ready();
+    if (c.waiting != 0) ld_emu_switch(&c.sp, g_sched_sp);
+}
+
+void coro_entry()
+{
+    ffi_call(g_cif, FFI_FN(g_fn), nullptr, g_args);
+    Coro& c = g_coros[g_cur];
+    c.done = true;
+    release_ready();  // a finished thread no longer holds a barrier back
+    ld_emu_switch(&c.sp, g_sched_sp);  // never resumed
+    std::abort();
+}
+
+// A fresh stack whose first switch "returns" into coro_entry with the ABI's entry alignment.
+void* fresh_stack(Coro& c)
+{
+    auto top = ((uintptr_t)(c.stack.data() + c.stack.size())) & ~(uintptr_t)15;
+    auto* ret = (uintptr_t*)(top - 16);      // 16-aligned slot: coro_entry starts with rsp % 16 == 8
+    ret[0] = (uintptr_t)&coro_entry;
+    ret[1] = 0;
+    auto* regs = ret - 6;                    // r15 r14 r13 r12 rbx rbp
+    for (int i = 0; i < 6; i++) regs[i] = 0;
+    return regs;
+}
+
+struct Param { int kind; size_t size; };  // kind: 0 u64, 1 u32, 2 f32, 3 struct
+struct Kernel
+{
+    std::string name;
+    void* fn = nullptr;
+    std::vector<Param> params;
+    ffi_cif cif;
+    std::vector<ffi_type*> types;
+    std::vector<std::unique_ptr<ffi_type>> structs;
+    std::vector<std::vector<ffi_type*>> struct_elems;
+};
+
+std::mutex g_mutex;
+std::map<std::string, std::vector<Param>> g_signatures;  // from every loaded PTX module
+std::map<std::string, std::unique_ptr<Kernel>> g_kernels;
+size_t g_allocated = 0;
+std::map<unsigned long long, size_t> g_sizes;
+const size_t kDeviceBytes = 8ull << 30;  // a pretend 8 GiB GPU: larger requests fail with out of memory
+
+void parse_ptx(const char* text)
+{
+    const char* p = text;
+    while ((p = std::strstr(p, ".entry ")) != nullptr)
+    {
+        p += 7;
+        const char* open = std::strchr(p, '(');
+        if (!open) break;
+        std::string name(p, open - p);
+        const char* close = std::strchr(open, ')');
+        std::string body(open + 1, close - open - 1);
+        std::vector<Param> params;
+        size_t pos = 0;
+        while ((pos = body.find(".param", pos)) != std::string::npos)
+        {
+            size_t end = body.find_first_of(",", pos);
+            std::string decl = body.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+            pos += 6;
+            if (decl.find(".b8") != std::string::npos)
+            {
+                size_t lb = decl.find('['), rb = decl.find(']');
+                params.push_back({3, (size_t)std::atol(decl.substr(lb + 1, rb - lb - 1).c_str())});
+            }
+            else if (decl.find(".u64") != std::string::npos || decl.find(".s64") != std::string::npos) params.push_back({0, 8});
+            else if (decl.find(".f32") != std::string::npos) params.push_back({2, 4});
+            else params.push_back({1, 4});
+        }
+        g_signatures[name] = params;
+        p = close;
+    }
+}
+
+}  // namespace
+
+void ld_emu_sync() { wait_at(1); }
+
+float ld_emu_shfl_xor(float v, int mask)
+{
+    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
+    g_warp_buf[warp][lane] = v;
+    wait_at(2);
+    float r = g_warp_buf[warp][lane ^ (unsigned)mask];
+    wait_at(2);
+    return r;
+}
+
+// The warp-collective matrix product: every lane deposits its fragments, then computes its own 4 outputs.
+namespace {
+unsigned g_mma_a[32][32][4], g_mma_b[32][32][2];
+
+float half_of(unsigned reg, int hi, int bf16)
+{
+    unsigned short h = (unsigned short)(hi ? reg >> 16 : reg & 0xffffu);
+    if (!bf16) return _cvtsh_ss(h);
+    unsigned u = (unsigned)h << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+}  // namespace
+
+void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, int bf16)
+{
+    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
+    for (int i = 0; i < 4; i++) g_mma_a[warp][lane][i] = a[i];
+    g_mma_b[warp][lane][0] = b0;
+    g_mma_b[warp][lane][1] = b1;
+    wait_at(2);
+    // A[r][k]: lane (r % 8)·4 + (k % 8) / 2, register (r ≥ 8) + 2·(k ≥ 8), half k % 2.
+    // B[k][n]: lane n·4 + (k % 8) / 2, register (k ≥ 8), half k % 2.
+    auto A = [&](int r, int k) { return half_of(g_mma_a[warp][(r % 8) * 4 + (k % 8) / 2][(r >= 8 ? 1 : 0) + (k >= 8 ? 2 : 0)], k % 2, bf16); };
+    auto B = [&](int k, int n) { return half_of(g_mma_b[warp][n * 4 + (k % 8) / 2][k >= 8 ? 1 : 0], k % 2, bf16); };
+    int g = (int)lane / 4, t = (int)lane % 4;
+    float out[4];
+    for (int i = 0; i < 4; i++)
+    {
+        int r = g + (i >= 2 ? 8 : 0), n = 2 * t + (i % 2);
+        float s = c[i];
+        for (int k = 0; k < 16; k++) s += A(r, k) * B(k, n);
+        out[i] = s;
+    }
+    wait_at(2);  // everyone has read the fragments before any lane deposits the next ones
+    for (int i = 0; i < 4; i++) c[i] = out[i];
+}
+
+extern "C" {
+
+typedef int CUresult;
+
+CUresult cuInit(unsigned) { return 0; }
+CUresult cuDriverGetVersion(int* v) { *v = 13000; return 0; }
+CUresult cuDeviceGetCount(int* n) { *n = 1; return 0; }
+CUresult cuDeviceGet(int* d, int ordinal) { *d = ordinal; return ordinal == 0 ? 0 : 101; }
+CUresult cuDeviceGetName(char* name, int len, int) { std::snprintf(name, len, "host emulation (tests/Cuda/emu)"); return 0; }
+CUresult cuDeviceGetAttribute(int* v, int attr, int)
+{
+    switch (attr)
+    {
+        case 16: *v = 2; break;        // multiprocessors: few, so grid-stride loops run several rounds
+        case 75: *v = 8; break;        // compute capability 8.0
+        case 76: *v = 0; break;
+        case 97: *v = 101376; break;   // shared memory per block (opt-in)
+        default: *v = 0; break;
+    }
+    return 0;
+}
+CUresult cuDeviceTotalMem_v2(size_t* b, int) { *b = kDeviceBytes; return 0; }
+CUresult cuDevicePrimaryCtxRetain(void** ctx, int) { *ctx = (void*)0x1; return 0; }
+CUresult cuDevicePrimaryCtxRelease_v2(int) { return 0; }
+CUresult cuCtxSetCurrent(void*) { return 0; }
+CUresult cuCtxSynchronize() { return 0; }
+CUresult cuStreamCreate(void** s, unsigned) { *s = (void*)0x2; return 0; }
+CUresult cuStreamDestroy_v2(void*) { return 0; }
+CUresult cuStreamSynchronize(void*) { return 0; }
+CUresult cuEventCreate(void** e, unsigned) { *e = new int(0); return 0; }
+CUresult cuEventDestroy_v2(void* e) { delete (int*)e; return 0; }
+CUresult cuEventRecord(void*, void*) { return 0; }
+CUresult cuEventSynchronize(void*) { return 0; }
+CUresult cuEventElapsedTime_v2(float* ms, void*, void*) { *ms = 0.0f; return 0; }
+
+CUresult cuMemAlloc_v2(unsigned long long* p, size_t bytes)
+{
+    std::lock_guard<std::mutex> lock(g_mutex);
+    if (g_allocated + bytes > kDeviceBytes) return 2;  // CUDA_ERROR_OUT_OF_MEMORY
+    void* m = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
+    if (!m) return 2;
+    // Poison: a kernel that reads memory nothing wrote sees NaNs, not zeros.
+    std::memset(m, 0xFF, bytes);
+    g_allocated += bytes;
+    *p = (unsigned long long)m;
+    g_sizes[*p] = bytes;
+    return 0;
+}
+CUresult cuMemFree_v2(unsigned long long p)
+{
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = g_sizes.find(p);
+    if (it == g_sizes.end()) return 1;  // not an allocation: a double free or a bad pointer
+    g_allocated -= it->second;
+    g_sizes.erase(it);
+    std::free((void*)p);
+    return 0;
+}
+CUresult cuMemAllocHost_v2(void** p, size_t bytes) { *p = std::aligned_alloc(256, (bytes + 255) / 256 * 256); return 0; }
+CUresult cuMemFreeHost(void* p) { std::free(p); return 0; }
+CUresult cuMemcpyHtoD_v2(unsigned long long d, const void* s, size_t n) { std::memcpy((void*)d, s, n); return 0; }
+CUresult cuMemcpyDtoH_v2(void* d, unsigned long long s, size_t n) { std::memcpy(d, (void*)s, n); return 0; }
+CUresult cuMemcpyDtoD_v2(unsigned long long d, unsigned long long s, size_t n) { std::memmove((void*)d, (void*)s, n); return 0; }
+CUresult cuMemcpyHtoDAsync_v2(unsigned long long d, const void* s, size_t n, void*) { std::memcpy((void*)d, s, n); return 0; }
+CUresult cuMemcpyDtoHAsync_v2(void* d, unsigned long long s, size_t n, void*) { std::memcpy(d, (void*)s, n); return 0; }
+CUresult cuMemcpyDtoDAsync_v2(unsigned long long d, unsigned long long s, size_t n, void*) { std::memmove((void*)d, (void*)s, n); return 0; }
+CUresult cuMemsetD8Async(unsigned long long d, unsigned char v, size_t n, void*) { std::memset((void*)d, v, n); return 0; }
+CUresult cuMemGetInfo_v2(size_t* free, size_t* total) { *total = kDeviceBytes; *free = kDeviceBytes - g_allocated; return 0; }
+
+CUresult cuModuleLoadDataEx(void** m, const void* image, unsigned, int*, void**)
+{
+    std::lock_guard<std::mutex> lock(g_mutex);
+    parse_ptx((const char*)image);
+    *m = (void*)0x3;
+    return 0;
+}
+CUresult cuModuleLoadData(void** m, const void* image) { return cuModuleLoadDataEx(m, image, 0, nullptr, nullptr); }
+CUresult cuModuleUnload(void*) { return 0; }
+
+CUresult cuModuleGetFunction(void** f, void*, const char* name)
+{
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = g_kernels.find(name);
+    if (it != g_kernels.end()) { *f = it->second.get(); return 0; }
+    auto sig = g_signatures.find(name);
+    // The engine dlopens this library RTLD_LOCAL, so look the kernel up in this library itself.
+    static void* self = [] {
+        Dl_info info;
+        dladdr((void*)&cuInit, &info);
+        return dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD);
+    }();
+    void* fn = self ? dlsym(self, name) : nullptr;
+    if (sig == g_signatures.end() || fn == nullptr) return 500;  // CUDA_ERROR_NOT_FOUND
+    auto k = std::make_unique<Kernel>();
+    k->name = name;
+    k->fn = fn;
+    k->params = sig->second;
+    for (auto& prm : k->params)
+    {
+        if (prm.kind == 0) k->types.push_back(&ffi_type_uint64);
+        else if (prm.kind == 1) k->types.push_back(&ffi_type_uint32);
+        else if (prm.kind == 2) k->types.push_back(&ffi_type_float);
+        else
+        {
+            // Structs of 8-byte words (all of ours are): passed in memory by the SysV ABI, as their size says.
+            auto& elems = k->struct_elems.emplace_back(prm.size / 8 + 1, &ffi_type_uint64);
+            elems.back() = nullptr;
+            auto st = std::make_unique<ffi_type>();
+            st->size = 0; st->alignment = 0; st->type = FFI_TYPE_STRUCT; st->elements = elems.data();
+            k->types.push_back(st.get());
+            k->structs.push_back(std::move(st));
+        }
+    }
+    if (ffi_prep_cif(&k->cif, FFI_DEFAULT_ABI, (unsigned)k->types.size(), &ffi_type_void, k->types.data()) != FFI_OK) return 1;
+    *f = k.get();
+    g_kernels[name] = std::move(k);
+    return 0;
+}
+
+CUresult cuFuncSetAttribute(void*, int, int) { return 0; }
+
+CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                        unsigned, void*, void** args, void**)
+{
+    auto* k = (Kernel*)f;
+    if (by != 1 || bz != 1 || bx == 0 || bx > 1024 || bx % 32 != 0) return 1;  // the backend launches 1-D blocks of whole warps
+    std::lock_guard<std::mutex> lock(g_mutex);
+    g_fn = k->fn; g_cif = &k->cif; g_args = args;
+    g_nthreads = bx;
+    g_coros.resize(bx);
+    g_order.resize(bx);
+    for (unsigned t = 0; t < bx; t++) g_order[t] = t;
+    for (auto& c : g_coros) if (c.stack.empty()) c.stack.resize(256 * 1024);
+    ld_emu_ntid = bx;
+    ld_emu_nbid[0] = gx; ld_emu_nbid[1] = gy; ld_emu_nbid[2] = gz;
+    for (unsigned z = 0; z < gz; z++)
+        for (unsigned y = 0; y < gy; y++)
+            for (unsigned x = 0; x < gx; x++)
+            {
+                ld_emu_bid[0] = x; ld_emu_bid[1] = y; ld_emu_bid[2] = z;
+                g_block_arrived = 0;
+                std::memset(g_warp_arrived, 0, sizeof g_warp_arrived);
+                for (unsigned t = 0; t < bx; t++)
+                {
+                    Coro& c = g_coros[t];
+                    c.done = false;
+                    c.waiting = 0;
+                    c.sp = fresh_stack(c);
+                }
+                for (unsigned remaining = bx; remaining > 0;)
+                {
+                    // Each pass runs the threads in a fresh pseudo-random order, so a read of shared memory that
+                    // another thread writes without a barrier in between sees stale data here too.
+                    for (unsigned t = bx - 1; t > 0; t--)
+                    {
+                        g_rng = g_rng * 6364136223846793005ull + 1442695040888963407ull;
+                        unsigned r = (unsigned)(g_rng >> 33) % (t + 1);
+                        unsigned tmp = g_order[t]; g_order[t] = g_order[r]; g_order[r] = tmp;
+                    }
+                    bool ran = false;
+                    for (unsigned i = 0; i < bx; i++)
+                    {
+                        unsigned t = g_order[i];
+                        Coro& c = g_coros[t];
+                        if (c.done || c.waiting != 0) continue;
+                        g_cur = t;
+                        ld_emu_tid = t;
+                        ld_emu_switch(&g_sched_sp, c.sp);
+                        ran = true;
+                    }
+                    remaining = 0;
+                    for (auto& c : g_coros) remaining += c.done ? 0 : 1;
+                    if (remaining > 0 && !ran)
+                    {
+                        std::fprintf(stderr, "fake cuLaunchKernel(%s): block (%u,%u,%u) deadlocked at a barrier\n", k->name.c_str(), x, y, z);
+                        return 719;  // CUDA_ERROR_LAUNCH_FAILED
+                    }
+                }
+            }
+    return 0;
+}
+
+CUresult cuGetErrorName(CUresult e, const char** s)
+{
+    switch (e)
+    {
+        case 0: *s = "CUDA_SUCCESS"; break;
+        case 1: *s = "CUDA_ERROR_INVALID_VALUE"; break;
+        case 2: *s = "CUDA_ERROR_OUT_OF_MEMORY"; break;
+        case 500: *s = "CUDA_ERROR_NOT_FOUND"; break;
+        case 719: *s = "CUDA_ERROR_LAUNCH_FAILED"; break;
+        default: *s = "CUDA_ERROR_UNKNOWN"; break;
+    }
+    return 0;
+}
+CUresult cuGetErrorString(CUresult e, const char** s) { return cuGetErrorName(e, s); }
+
+}  // extern "C"
