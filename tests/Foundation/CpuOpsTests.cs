@@ -9,11 +9,7 @@ public sealed class CpuOpsTests
 {
     private static readonly CpuBackend B = CpuBackend.Instance;
 
-    private static float[] Rand(int n, int seed, float scale = 1f)
-    {
-        var r = new System.Random(seed);
-        return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1) * scale).ToArray();
-    }
+    private static float[] Rand(int n, int seed, float scale = 1f) => NaiveOps.Rand(n, seed, scale);
 
     private static void Close(float[] want, float[] got, double tol = 1e-5)
     {
@@ -52,23 +48,7 @@ public sealed class CpuOpsTests
     {
         var x = Rand(n * ci * h * w, 4); var wt = Rand(co * ci * kk * kk, 5); var b = Rand(co, 6);
         int ho = (h + 2 * pad - kk) / stride + 1, wo = (w + 2 * pad - kk) / stride + 1;
-        var want = new float[n * co * ho * wo];
-        for (int bi = 0; bi < n; bi++)
-            for (int o = 0; o < co; o++)
-                for (int oy = 0; oy < ho; oy++)
-                    for (int ox = 0; ox < wo; ox++)
-                    {
-                        double s = b[o];
-                        for (int c = 0; c < ci; c++)
-                            for (int ky = 0; ky < kk; ky++)
-                                for (int kx = 0; kx < kk; kx++)
-                                {
-                                    int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
-                                    if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                                    s += (double)x[((bi * ci + c) * h + iy) * w + ix] * wt[((o * ci + c) * kk + ky) * kk + kx];
-                                }
-                        want[((bi * co + o) * ho + oy) * wo + ox] = (float)s;
-                    }
+        var want = NaiveOps.Conv2d(x, wt, b, n, ci, h, w, co, kk, stride, pad).Select(v => (float)v).ToArray();
         var y = B.Conv2d(B.FromHost(x, n, ci, h, w), B.FromHost(wt, co, ci, kk, kk), B.FromHost(b, co), stride, pad);
         Assert.Equal(new[] { n, co, ho, wo }, y.Shape);
         Close(want, B.ToHost(y));
