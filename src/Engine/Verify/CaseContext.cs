@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Verify;
 
@@ -39,6 +40,9 @@ public sealed class CaseContext : IDisposable
     public long[] InputI64(string name) => InputFile(name).ReadInt64(name);
     public byte[] InputU8(string name) => InputFile(name).ReadBytesU8(name);
     public int[] InputShape(string name) => InputFile(name).Info(name).Shape;
+
+    /// <summary>A declared float input uploaded with its stored shape (to the case's backend unless another is named).</summary>
+    public Tensor InputTensor(string name, IBackend? on = null) => (on ?? Backend).FromHost(InputF32(name), InputShape(name));
 
     /// <summary>Path of a file the case declares in 'uses' (a weights case name, or a relative path like the vocab).</summary>
     public string UsesPath(string use)
@@ -81,6 +85,12 @@ public sealed class CaseContext : IDisposable
     }
 
     public SafeTensorsFile WeightsHolding(string tensor) => WeightsWhere(f => f.Contains(tensor), $"tensor '{tensor}'");
+
+    /// <summary>The tensor that marks a declared file as an SDXL checkpoint with a UNet.</summary>
+    public const string UnetMarker = Models.Unet.SdxlUnet.CheckpointPrefix + "input_blocks.0.0.weight";
+
+    /// <summary>The declared SDXL checkpoint (the file holding a UNet).</summary>
+    public SafeTensorsFile Checkpoint => WeightsHolding(UnetMarker);
 
     public bool Wants(string output) => Case.Outputs.Any(o => o.Name == output);
 

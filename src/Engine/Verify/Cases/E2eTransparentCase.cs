@@ -46,7 +46,7 @@ public sealed class E2eTransparentCase : ICaseRunner
         }
         var paths = new ModelPaths
         {
-            Checkpoint = ctx.WeightsPathWhere(f => f.Contains(Models.Unet.SdxlUnet.CheckpointPrefix + "input_blocks.0.0.weight"), "an SDXL checkpoint"),
+            Checkpoint = ctx.WeightsPathWhere(f => f.Contains(CaseContext.UnetMarker), "an SDXL checkpoint"),
             LayerModel = ctx.WeightsPathWhere(f => f.Names.Any(n => n.Contains("::", StringComparison.Ordinal)), "a LayerDiffusion patch"),
             TransparentDecoder = ctx.WeightsPathWhere(f => f.Contains("latent_conv_in.weight"), "the transparent decoder"),
         };

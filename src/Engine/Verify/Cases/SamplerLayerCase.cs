@@ -36,7 +36,7 @@ public sealed class SamplerLayerCase : ICaseRunner
 
         var b = ctx.Backend;
         using var inputs = SamplingCaseInputs.Read(ctx);
-        var original = SdxlUnet.Load(b, ctx.WeightsHolding(SdxlUnet.CheckpointPrefix + "input_blocks.0.0.weight"));
+        var original = SdxlUnet.Load(b, ctx.Checkpoint);
         var patch = PatchFile.Read(ctx.Weights(s.GetProperty("patch").GetString()!));
         var patched = new SdxlUnet(original.Config, PatchMerger.Apply(original.Weights, patch, s.GetProperty("strength").GetSingle()));
 
@@ -44,7 +44,7 @@ public sealed class SamplerLayerCase : ICaseRunner
         int latentChannels = inputs.ImageShape[0];
         int concatCount = (patched.InChannels - latentChannels) / latentChannels;
         var concat = new List<Tensor>();
-        for (int i = 1; i <= concatCount; i++) concat.Add(b.FromHost(ctx.InputF32($"c{i}"), ctx.InputShape($"c{i}")));
+        for (int i = 1; i <= concatCount; i++) concat.Add(ctx.InputTensor($"c{i}", b));
         try
         {
             var patchedModel = new UnetEpsModel(patched, inputs.Context, inputs.Y, inputs.ImageShape, concat).Guided(cfg);

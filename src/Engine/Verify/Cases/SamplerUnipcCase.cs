@@ -26,7 +26,7 @@ public sealed class SamplerUnipcCase : ICaseRunner
         int steps = SamplingCaseInputs.Steps(ctx);
 
         using var inputs = SamplingCaseInputs.Read(ctx);
-        var unet = SdxlUnet.Load(ctx.Backend, ctx.WeightsHolding(SdxlUnet.CheckpointPrefix + "input_blocks.0.0.weight"));
+        var unet = SdxlUnet.Load(ctx.Backend, ctx.Checkpoint);
         var guided = new UnetEpsModel(unet, inputs.Context, inputs.Y, inputs.ImageShape).Guided(SamplingCaseInputs.Cfg(ctx));
         var unetTimesteps = new List<float>();
         EpsModel model = (x, t, sigma) => { unetTimesteps.Add(t); return guided(x, t, sigma); };

@@ -25,7 +25,7 @@ public sealed class SamplersCase : ICaseRunner
 
         if (!SamplingCaseInputs.IsNoiseTimesSigma0(ctx.Settings)) return; // another x_T rule: leave the runs unemitted
         using var inputs = SamplingCaseInputs.Read(ctx);
-        var unet = SdxlUnet.Load(ctx.Backend, ctx.WeightsHolding(SdxlUnet.CheckpointPrefix + "input_blocks.0.0.weight"));
+        var unet = SdxlUnet.Load(ctx.Backend, ctx.Checkpoint);
         var model = new UnetEpsModel(unet, inputs.Context, inputs.Y, inputs.ImageShape).Guided(SamplingCaseInputs.Cfg(ctx));
         var timesteps = SamplingCaseInputs.Timesteps(ctx.Settings);
 

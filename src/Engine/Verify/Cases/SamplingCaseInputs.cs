@@ -26,8 +26,8 @@ internal sealed class SamplingCaseInputs : IDisposable
     public static SamplingCaseInputs Read(CaseContext ctx)
     {
         var b = ctx.Backend;
-        var context = b.FromHost(ctx.InputF32("context"), ctx.InputShape("context"));
-        var y = b.FromHost(ctx.InputF32("y"), ctx.InputShape("y"));
+        var context = ctx.InputTensor("context", b);
+        var y = ctx.InputTensor("y", b);
         // settings.cfg_batch names the row order of context and y; the models want negative rows first.
         if (ctx.Settings.TryGetProperty("cfg_batch", out var order) && order.ValueKind == JsonValueKind.Array
             && order.GetArrayLength() == 2 && order[0].GetString() == "positive")

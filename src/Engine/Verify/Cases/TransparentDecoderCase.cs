@@ -16,8 +16,8 @@ public sealed class TransparentDecoderCase : ICaseRunner
     {
         var b = NetworkPrecision.ForVae(ctx.Backend);
         var decoder = TransparentDecoder.Load(b, ctx.WeightsHolding("latent_conv_in.weight"));
-        using var pixel = b.FromHost(ctx.InputF32("pixel"), ctx.InputShape("pixel"));
-        using var latent = b.FromHost(ctx.InputF32("latent"), ctx.InputShape("latent"));
+        using var pixel = ctx.InputTensor("pixel", b);
+        using var latent = ctx.InputTensor("latent", b);
 
         using (var single = decoder.Forward(pixel, latent))
             ctx.Emit("single", b.ToHost(single));

@@ -10,10 +10,10 @@ public sealed class UnetForwardCase : ICaseRunner
     public void Run(CaseContext ctx)
     {
         var b = ctx.Backend;
-        var unet = SdxlUnet.Load(b, ctx.WeightsHolding(SdxlUnet.CheckpointPrefix + "input_blocks.0.0.weight"));
-        using var x = b.FromHost(ctx.InputF32("x"), ctx.InputShape("x"));
-        using var context = b.FromHost(ctx.InputF32("context"), ctx.InputShape("context"));
-        using var y = b.FromHost(ctx.InputF32("y"), ctx.InputShape("y"));
+        var unet = SdxlUnet.Load(b, ctx.Checkpoint);
+        using var x = ctx.InputTensor("x", b);
+        using var context = ctx.InputTensor("context", b);
+        using var y = ctx.InputTensor("y", b);
         using var eps = unet.Forward(x, ctx.InputF32("t"), context, y);
         ctx.Emit("eps", b.ToHost(eps));
     }

@@ -16,10 +16,10 @@ public sealed class UnetPatchedCase : ICaseRunner
     public void Run(CaseContext ctx)
     {
         var b = ctx.Backend;
-        var baseUnet = SdxlUnet.Load(b, ctx.WeightsHolding(SdxlUnet.CheckpointPrefix + "input_blocks.0.0.weight"));
-        using var x = b.FromHost(ctx.InputF32("x"), ctx.InputShape("x"));
-        using var context = b.FromHost(ctx.InputF32("context"), ctx.InputShape("context"));
-        using var y = b.FromHost(ctx.InputF32("y"), ctx.InputShape("y"));
+        var baseUnet = SdxlUnet.Load(b, ctx.Checkpoint);
+        using var x = ctx.InputTensor("x", b);
+        using var context = ctx.InputTensor("context", b);
+        using var y = ctx.InputTensor("y", b);
         var t = ctx.InputF32("t");
 
         foreach (var output in ctx.Settings.GetProperty("outputs").EnumerateObject())
@@ -32,7 +32,7 @@ public sealed class UnetPatchedCase : ICaseRunner
 
             var conditions = new List<Tensor>();
             foreach (var name in spec.GetProperty("concat").EnumerateArray().Select(e => e.GetString()!))
-                conditions.Add(b.FromHost(ctx.InputF32(name), ctx.InputShape(name)));
+                conditions.Add(ctx.InputTensor(name, b));
             using var input = ConcatInput.Build(b, x, conditions);
             foreach (var c in conditions) c.Dispose();
 

@@ -12,12 +12,12 @@ public sealed class VaeCase : ICaseRunner
     {
         var b = NetworkPrecision.ForVae(ctx.Backend);
         var vae = SdxlVae.Load(b, ctx.WeightsHolding(SdxlVae.CheckpointPrefix + "encoder.conv_in.weight"));
-        using (var z = b.FromHost(ctx.InputF32("z"), ctx.InputShape("z")))
+        using (var z = ctx.InputTensor("z", b))
         using (var unscaled = b.Affine(z, 1f / SdxlVae.ScalingFactor, 0f))
         using (var decoded = vae.Decode(unscaled))
             ctx.Emit("decoded", b.ToHost(decoded));
 
-        using var pixels = b.FromHost(ctx.InputF32("pixels"), ctx.InputShape("pixels"));
+        using var pixels = ctx.InputTensor("pixels", b);
         var (mean, logVar) = vae.EncodeMoments(pixels);
         using (mean)
         using (logVar)
