@@ -97,6 +97,39 @@ public sealed class TransparentDecoderTests
         }
     }
 
+    /// <summary>Stacking passes into one network call changes speed only: every grouping gives the same bytes.</summary>
+    [Theory]
+    [InlineData(32, 32, 8)]
+    [InlineData(32, 32, 3)]
+    [InlineData(16, 32, 4)]
+    [InlineData(16, 32, 8)]
+    public void BatchedPassesGiveTheSameResultAsOneAtATime(int h, int w, int passesPerCall)
+    {
+        var decoder = new TransparentDecoder(TransparentTestModels.Decoder([8, 8, 16, 16, 16], attentionLevels: 2));
+        using var pixel = TransparentTestModels.Random(11, 2, 3, h, w);
+        using var latent = TransparentTestModels.Random(12, 2, 4, h / 8, w / 8);
+        decoder.PassesPerCall = 1;
+        var one = B.ToHost(decoder.DecodeAugmented(pixel, latent));
+        decoder.PassesPerCall = passesPerCall;
+        var grouped = B.ToHost(decoder.DecodeAugmented(pixel, latent));
+        Assert.Equal(one.Length, grouped.Length);
+        for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], grouped[i], 6);
+        Assert.Equal(1, decoder.AutoPassesPerCall(B, 2, h, w));
+    }
+
+    [Theory]
+    [InlineData(true, 8, new[] { 8 })]
+    [InlineData(true, 3, new[] { 3, 3, 2 })]
+    [InlineData(false, 8, new[] { 4, 4 })]
+    [InlineData(false, 2, new[] { 2, 2, 2, 2 })]
+    public void PassGroupsHoldOnlyInputsOfOneShape(bool square, int group, int[] sizes)
+    {
+        var groups = TransparentDecoder.PassGroups(square, group).ToArray();
+        Assert.Equal(sizes, groups.Select(g => g.Length));
+        Assert.Equal(Enumerable.Range(0, 8), groups.SelectMany(g => g).Order());
+        if (!square) Assert.All(groups, g => Assert.Single(g.Select(i => i & 1).Distinct()));
+    }
+
     [Theory]
     [InlineData(40, 24)]
     [InlineData(8, 72)]

@@ -1,9 +1,19 @@
+using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.Backends.Cuda;
 using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.LayerDiffusion;
 
 public sealed partial class TransparentDecoder
 {
+    private const int Passes = 8;
+
+    /// <summary>
+    /// How many of the 8 augmentation passes run as one batched network call: 0 (the default) picks automatically,
+    /// see <see cref="AutoPassesPerCall"/>. Results do not depend on it; only speed and memory do.
+    /// </summary>
+    public int PassesPerCall { get; set; }
+
     /// <summary>
     /// The decode every reference uses: 8 passes over (flip along W or not) × (rot90 k = 0..3), applied to pixel and
     /// latent alike (flip first, then rotate); each output clipped to [0, 1] and transformed back (rotate by -k,
@@ -11,6 +21,13 @@ public sealed partial class TransparentDecoder
     /// [B, 4, H, W] (alpha, straight RGB) in [0, 1]. Non-square images work: a quarter turn swaps H and W, and both
     /// are padded to the network's multiple once, before the passes (see <see cref="PadForNetwork"/>).
     /// </summary>
+    /// <remarks>
+    /// Passes whose inputs have the same shape (all 8 for a square image, the 4 even or the 4 odd turns otherwise)
+    /// are stacked along the batch axis, <see cref="PassesPerCall"/> at a time: the network treats batch items
+    /// independently, so this changes speed, not results (the released code's batched variant is 4.5× faster than
+    /// its loop on an H200). The clip is applied once, after the median: clipping is monotone, so the median of the
+    /// clipped passes is exactly the clipped median. On the GPU the inverse transforms and the median are one kernel.
+    /// </remarks>
     public Tensor DecodeAugmented(Tensor pixel, Tensor latent)
     {
         CheckInputs(pixel, latent);
@@ -19,24 +36,14 @@ public sealed partial class TransparentDecoder
         Tensor p = pixel, l = latent;
         if (!pad.IsNone) (p, l) = PadForNetwork(pixel, latent, pad);
 
-        var passes = new Tensor[8];
+        var passes = new Tensor[Passes];
         try
         {
-            int n = 0;
-            foreach (bool flip in (ReadOnlySpan<bool>)[false, true])
-                for (int k = 0; k < 4; k++)
-                {
-                    Tensor y;
-                    using (var fp = b.FlipRot(p, flip, k, inverse: false))
-                    using (var fl = b.FlipRot(l, flip, k, inverse: false))
-                        y = Network(fp, fl);
-                    Tensor clipped;
-                    using (y) clipped = b.Clamp(y, 0f, 1f);
-                    using (clipped) passes[n++] = b.FlipRot(clipped, flip, k, inverse: true);
-                }
-            using var median = b.Median8(passes);
-            // The median of values in [0, 1] is already in [0, 1]; the references clip once more, a no-op.
-            return pad.IsNone ? b.Clamp(median, 0f, 1f) : CropFromNetwork(median, pad);
+            int group = PassesPerCall > 0 ? Math.Min(PassesPerCall, Passes) : AutoPassesPerCall(b, p.Dim(0), p.Dim(2), p.Dim(3));
+            foreach (var indices in PassGroups(p.Dim(2) == p.Dim(3), group))
+                RunPasses(p, l, indices, passes);
+            using var median = CombinePasses(b, passes);
+            return pad.IsNone ? b.Clamp(median, 0f, 1f) : ClampAndCrop(median, pad);
         }
         finally
         {
@@ -44,5 +51,90 @@ public sealed partial class TransparentDecoder
             if (!ReferenceEquals(p, pixel)) p.Dispose();
             if (!ReferenceEquals(l, latent)) l.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The largest batch of passes (8, 4, 2 or 1) whose activations, about 12 full-resolution maps of the first
+    /// block's width in fp32 per image, fit in half the free device memory. Backends that report no device memory
+    /// (the CPU) run one pass at a time, which keeps their peak memory lowest and costs them nothing in speed.
+    /// </summary>
+    public int AutoPassesPerCall(IBackend b, int batch, int height, int width)
+    {
+        if (b is not IBackendDiagnostics d) return 1;
+        var (free, total) = d.MemoryInfo();
+        if (total == 0) return 1;
+        long perPass = 12L * Config.BaseChannels * height * width * sizeof(float) * batch;
+        int group = Passes;
+        while (group > 1 && perPass * group > free / 2) group /= 2;
+        return group;
+    }
+
+    /// <summary>Pass indices (flip·4 + k) in groups of at most <paramref name="group"/> with equal input shapes.</summary>
+    internal static IEnumerable<int[]> PassGroups(bool square, int group)
+    {
+        group = Math.Max(1, group);
+        if (square) return Enumerable.Range(0, Passes).Chunk(group);
+        // A quarter turn swaps H and W: even and odd turns never share a batch.
+        int[] even = [0, 2, 4, 6], odd = [1, 3, 5, 7];
+        return even.Chunk(group).Concat(odd.Chunk(group));
+    }
+
+    /// <summary>Runs the passes in <paramref name="indices"/> (same input shape) as one network call.</summary>
+    private void RunPasses(Tensor p, Tensor l, int[] indices, Tensor[] passes)
+    {
+        var b = _b;
+        var pixels = new Tensor[indices.Length];
+        var latents = new Tensor[indices.Length];
+        try
+        {
+            for (int j = 0; j < indices.Length; j++)
+            {
+                bool flip = indices[j] >= 4;
+                int k = indices[j] & 3;
+                pixels[j] = b.FlipRot(p, flip, k, inverse: false);
+                latents[j] = b.FlipRot(l, flip, k, inverse: false);
+            }
+            if (indices.Length == 1)
+            {
+                passes[indices[0]] = Network(pixels[0], latents[0]);
+                return;
+            }
+            Tensor y;
+            using (var cp = b.Concat(0, pixels))
+            using (var cl = b.Concat(0, latents))
+                y = Network(cp, cl);
+            using (y)
+            {
+                int n = p.Dim(0);
+                for (int j = 0; j < indices.Length; j++) passes[indices[j]] = b.Slice(y, 0, j * n, n);
+            }
+        }
+        finally
+        {
+            foreach (var t in pixels) t?.Dispose();
+            foreach (var t in latents) t?.Dispose();
+        }
+    }
+
+    /// <summary>Each pass transformed back, then the element-wise lower median (fused in one kernel on the GPU).</summary>
+    private static Tensor CombinePasses(IBackend b, Tensor[] passes)
+    {
+        if (b is CudaBackend cuda) return cuda.UnaugmentMedian8(passes);
+        var undone = new Tensor[Passes];
+        try
+        {
+            for (int i = 0; i < Passes; i++) undone[i] = b.FlipRot(passes[i], i >= 4, i & 3, inverse: true);
+            return b.Median8(undone);
+        }
+        finally
+        {
+            foreach (var t in undone) t?.Dispose();
+        }
+    }
+
+    private Tensor ClampAndCrop(Tensor median, Padding pad)
+    {
+        using var cropped = CropFromNetwork(median, pad);
+        return _b.Clamp(cropped, 0f, 1f);
     }
 }
