@@ -49,10 +49,10 @@ public static class CommandLine
             Console.Error.WriteLine($"ld {cmd.Name}: {e.Message}");
             return ExitUsage;
         }
-        catch (Exception e) when (Environment.GetEnvironmentVariable("LD_DEBUG") is null or "" or "0")
+        catch (Exception e) when (!DebugOptions.ShowStackTraces)
         {
-            // A bug of ours, not the user's input: still one line and a non-zero exit; LD_DEBUG=1 shows the stack.
-            Console.Error.WriteLine($"ld {cmd.Name}: internal error: {e.GetType().Name}: {e.Message} (set LD_DEBUG=1 for details)");
+            // A bug of ours, not the user's input: still one line and a non-zero exit; LD_STACKTRACE=1 shows the stack (not LD_DEBUG: glibc reads that one).
+            Console.Error.WriteLine($"ld {cmd.Name}: internal error: {e.GetType().Name}: {e.Message} (set LD_STACKTRACE=1 for details)");
             return ExitFailed;
         }
     }

@@ -23,7 +23,9 @@ public static class DeviceSelection
             case "cuda":
             {
                 var (b, why) = TryCuda(precision);
-                return b ?? throw new LdException($"--device cuda: no usable GPU ({why})");
+                if (b is null) throw new LdException($"--device cuda: no usable GPU ({why})");
+                log.WriteLine($"device: {b.Name}");
+                return b;
             }
             case "auto":
             {

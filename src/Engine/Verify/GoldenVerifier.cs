@@ -63,7 +63,7 @@ public sealed class GoldenVerifier
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            error = $"{e.GetType().Name}: {e.Message}";
+            error = DebugOptions.ShowStackTraces ? e.ToString() : $"{e.GetType().Name}: {e.Message}";
         }
         using var reference = SafeTensorsFile.Open(c.FilePath);
         return c.Outputs.Select(o => Compare(c, o, ctx, reference, precision, error)).ToList();
