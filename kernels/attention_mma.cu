@@ -16,29 +16,6 @@
 #define LD_MMA_D 64
 #define LD_MMA_LD 72
 
-LD_DEV unsigned ld_pack2(unsigned short lo, unsigned short hi) { return (unsigned)lo | ((unsigned)hi << 16); }
-LD_DEV unsigned short ld_bits(float v, ld_half) { ld_half h; ld_store(&h, v); return h.bits; }
-LD_DEV unsigned short ld_bits(float v, ld_bf16) { ld_bf16 h; ld_store(&h, v); return h.bits; }
-
-#if defined(LD_HOST_EMU)
-LD_DEV void ld_mma(float* c, const unsigned* a, unsigned b0, unsigned b1, ld_half) { ld_emu_mma_m16n8k16(c, a, b0, b1, 0); }
-LD_DEV void ld_mma(float* c, const unsigned* a, unsigned b0, unsigned b1, ld_bf16) { ld_emu_mma_m16n8k16(c, a, b0, b1, 1); }
-#else
-LD_DEV void ld_mma(float* c, const unsigned* a, unsigned b0, unsigned b1, ld_half)
-{
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
-LD_DEV void ld_mma(float* c, const unsigned* a, unsigned b0, unsigned b1, ld_bf16)
-{
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-#endif
-
 template <class T>
 LD_DEV void flash_mma_impl(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, int causal)
 {

@@ -1,4 +1,4 @@
-// Elementwise kernels: dtype casts, activations, GEGLU, broadcast binary ops, per-channel bias.
+// Elementwise kernels: dtype casts, activations, GEGLU, broadcast binary ops, per-channel bias, axpy.
 // Every kernel is a grid-stride loop, so any grid size is correct; the host picks one that fills the GPU.
 #include "ld_cuda.h"
 
@@ -110,3 +110,14 @@ LD_DEV void channel_bias_impl(long long n, T* y, const T* bias, int c, long long
 #define LD_CHANNEL_BIAS(T, S) \
     extern "C" __global__ void ld_channel_bias_##S(long long n, T* y, const T* bias, int c, long long hw) { channel_bias_impl<T>(n, y, bias, c, hw); }
 LD_FOR_TYPES(LD_CHANNEL_BIAS)
+
+// ---- y += a·x in fp32, one rounding to the storage type (a weight difference merged into a weight)
+template <class T>
+LD_DEV void axpy_impl(long long n, const T* x, T* y, float a)
+{
+    LD_GRID_LOOP(i, n) ld_store(y + i, ld_fma(a, ld_load(x + i), ld_load(y + i)));
+}
+
+#define LD_AXPY(T, S) \
+    extern "C" __global__ void ld_axpy_##S(long long n, const T* x, T* y, float a) { axpy_impl<T>(n, x, y, a); }
+LD_FOR_TYPES(LD_AXPY)

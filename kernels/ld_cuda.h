@@ -27,6 +27,8 @@ void ld_emu_sync();
 float ld_emu_shfl_xor(float v, int lane_mask);
 // mma.sync.m16n8k16 (row.col, fp32 accumulate) for one lane of a warp, by the PTX ISA's fragment layout.
 void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, int bf16);
+// ldmatrix.sync.m8n8.x4(.trans).b16 for one lane: lanes 8j..8j+7 give the row addresses of matrix j.
+void ld_emu_ldmatrix_x4(unsigned* r, const unsigned short* row, int trans);
 #elif defined(__clang__) && !defined(__NVCC__) && !defined(__CUDACC_RTC__)
 #define LD_CLANG_NOCUDA 1
 #define __global__ __attribute__((global))
@@ -79,6 +81,9 @@ LD_DEV float ld_rcp(float x) { return 1.0f / x; }
 LD_DEV float ld_sqrt(float x) { return std::sqrt(x); }
 LD_DEV float ld_fma(float a, float b, float c) { return std::fma(a, b, c); }
 LD_DEV float ld_rint(float x) { return std::nearbyint(x); }
+LD_DEV float ld_log(float x) { return std::log(x); }
+LD_DEV float ld_sin_approx(float x) { return std::sin(x); }
+LD_DEV float ld_cos_approx(float x) { return std::cos(x); }
 #else
 LD_DEV float ld_bits_to_float(unsigned u) { float f; asm("mov.b32 %0, %1;" : "=f"(f) : "r"(u)); return f; }
 LD_DEV unsigned ld_float_to_bits(float f) { unsigned u; asm("mov.b32 %0, %1;" : "=r"(u) : "f"(f)); return u; }
@@ -89,6 +94,11 @@ LD_DEV float ld_rcp(float x) { float y; asm("rcp.rn.f32 %0, %1;" : "=f"(y) : "f"
 LD_DEV float ld_sqrt(float x) { float y; asm("sqrt.rn.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
 LD_DEV float ld_fma(float a, float b, float c) { float y; asm("fma.rn.f32 %0, %1, %2, %3;" : "=f"(y) : "f"(a), "f"(b), "f"(c)); return y; }
 LD_DEV float ld_rint(float x) { float y; asm("cvt.rni.f32.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
+/// ln x = log2(x) · ln 2 (lg2.approx: ~2^-22 relative, within a couple of ulp of logf over the noise's inputs).
+LD_DEV float ld_log(float x) { float y; asm("lg2.approx.f32 %0, %1;" : "=f"(y) : "f"(x)); return y * 0.6931471805599453f; }
+/// The fast sine and cosine (__sinf / __cosf): what curand's Box–Muller uses on the device.
+LD_DEV float ld_sin_approx(float x) { float y; asm("sin.approx.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
+LD_DEV float ld_cos_approx(float x) { float y; asm("cos.approx.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
 #endif
 
 /// Grid-stride loop over [0, n) with 64-bit indices (activations can pass 2^31 elements at batch 8).
@@ -223,3 +233,71 @@ LD_DEV float ld_block_max(float v, float* scratch)
     v = lane < warps ? scratch[lane] : -3.402823466e38f;
     return ld_warp_max(v);
 }
+
+// ---- tensor cores (sm_80+): mma.sync m16n8k16 with fp32 accumulators, ldmatrix, cp.async. In host emulation the
+// warp-collective instructions go through tests/Cuda/emu (by the PTX ISA's fragment layouts) and cp.async is a copy.
+// Fragment layouts (g = lane / 4, t = lane % 4): A regs (g, 2t..2t+1), (g+8, 2t..), (g, 2t+8..), (g+8, 2t+8..);
+// B regs (k 2t..2t+1, n g), (k 2t+8.., n g); C (g, 2t..2t+1), (g+8, 2t..2t+1).
+LD_DEV unsigned ld_pack2(unsigned short lo, unsigned short hi) { return (unsigned)lo | ((unsigned)hi << 16); }
+LD_DEV unsigned short ld_bits(float v, ld_half) { ld_half h; ld_store(&h, v); return h.bits; }
+LD_DEV unsigned short ld_bits(float v, ld_bf16) { ld_bf16 h; ld_store(&h, v); return h.bits; }
+
+#if defined(LD_HOST_EMU)
+LD_DEV void ld_mma(float* c, const unsigned* a, unsigned b0, unsigned b1, ld_half) { ld_emu_mma_m16n8k16(c, a, b0, b1, 0); }
+LD_DEV void ld_mma(float* c, const unsigned* a, unsigned b0, unsigned b1, ld_bf16) { ld_emu_mma_m16n8k16(c, a, b0, b1, 1); }
+LD_DEV void ld_ldmatrix_x4(unsigned* r, const unsigned short* row) { ld_emu_ldmatrix_x4(r, row, 0); }
+LD_DEV void ld_ldmatrix_x4_trans(unsigned* r, const unsigned short* row) { ld_emu_ldmatrix_x4(r, row, 1); }
+LD_DEV void ld_cp_async16(void* dst, const void* src, bool valid)
+{
+    if (valid) std::memcpy(dst, src, 16);
+    else std::memset(dst, 0, 16);
+}
+LD_DEV void ld_cp_async_commit() {}
+template <int N> LD_DEV void ld_cp_async_wait() {}
+#else
+LD_DEV void ld_mma(float* c, const unsigned* a, unsigned b0, unsigned b1, ld_half)
+{
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+LD_DEV void ld_mma(float* c, const unsigned* a, unsigned b0, unsigned b1, ld_bf16)
+{
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+/// A generic pointer into shared memory as the 32-bit shared-window address ldmatrix and cp.async take.
+LD_DEV unsigned ld_smem_addr(const void* p)
+{
+    unsigned a;
+    asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
+    return a;
+}
+
+/// Four 8×8 b16 matrices from shared memory: lane 8j + i gives the address of row i of matrix j (16 bytes, 16-byte
+/// aligned); lane l receives in r[j] row l / 4, columns 2(l % 4) and 2(l % 4) + 1 of matrix j.
+LD_DEV void ld_ldmatrix_x4(unsigned* r, const unsigned short* row)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(ld_smem_addr(row)) : "memory");
+}
+
+/// The same, transposed: lane l receives rows 2(l % 4) and 2(l % 4) + 1 of column l / 4 of matrix j.
+LD_DEV void ld_ldmatrix_x4_trans(unsigned* r, const unsigned short* row)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(ld_smem_addr(row)) : "memory");
+}
+
+/// 16 bytes global → shared without passing through registers; !valid writes 16 zero bytes (src-size 0).
+LD_DEV void ld_cp_async16(void* dst, const void* src, bool valid)
+{
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(ld_smem_addr(dst)), "l"(src), "r"(valid ? 16 : 0) : "memory");
+}
+LD_DEV void ld_cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+/// Waits until at most N of this thread's most recent cp.async groups are still in flight.
+template <int N> LD_DEV void ld_cp_async_wait() { asm volatile("cp.async.wait_group %0;" :: "n"(N) : "memory"); }
+#endif

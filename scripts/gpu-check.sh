@@ -101,6 +101,10 @@ fi
 if "$ld" --help 2>/dev/null | grep -qE '^\s+bench\b'; then
   ref=""
   [ -s "$out/torch_reference.json" ] && ref="--reference $out/torch_reference.json"
+  # The pipelined tensor-core attention (kernels/attention_mma2.cu) first, on its own: it is not the default until
+  # this comparison and its selftest cases (attention_mma2, time_attention_mma2 above) have run on a GPU.
+  stage bench_mma2 120 env LD_ATTENTION=mma2 "$ld" bench --device cuda --synthetic --components attention,unet_step --batch 2 \
+    --size 1024x1024 --warmup 2 --runs 5 --work-dir /tmp/ld-bench --json "$out/bench_mma2.json" --markdown "$out/bench_mma2.md"
   stage bench 240 "$ld" bench --device cuda --synthetic --warmup 2 --runs 5 --work-dir /tmp/ld-bench --json "$out/bench.json" --markdown "$out/bench.md" $ref
 else
   note "bench: SKIPPED (this ld has no bench command)"

@@ -48,6 +48,15 @@ public sealed class EmulatorTheoryAttribute : TheoryAttribute
     }
 }
 
+/// <summary>A fact skipped (shown as skipped, with the reason) where the emulator's tools are missing.</summary>
+public sealed class EmulatorFactAttribute : FactAttribute
+{
+    public EmulatorFactAttribute()
+    {
+        if (CudaEmulatorFixture.MissingPrerequisite is { } why) Skip = "CUDA emulator not buildable here: " + why;
+    }
+}
+
 /// <summary>
 /// `ld selftest --device cuda` end to end on the emulated GPU: the real CudaBackend (interop, argument packing,
 /// GEMM parameterisation, pool) and the real kernel source, checked against the CPU reference without a GPU. The
@@ -71,6 +80,59 @@ public sealed class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutputHelper
         Assert.Matches(@"selftest: [1-9]\d* passed, 0 failed", text);
         Assert.Equal(0, code);
     }
+
+    /// <summary>
+    /// The pipeline's GPU paths on the emulated GPU against the golden data: the patch merge on the device
+    /// (unet_patched: LoRA and diff, input growth) and the batched 8-way decode with the fused un-augment + median
+    /// (transparent_decoder), at fp32, i.e. to the manifest's CPU tolerances.
+    /// </summary>
+    [EmulatorFact]
+    public void GpuPatchMergeAndTransparentDecodeMatchTheGoldenData()
+    {
+        var (code, text) = Run("dotnet", [LdDll, "verify", "--golden", TestPaths.GoldenDir, "--device", "cuda", "--cases", "unet_patched,transparent_decoder"],
+            EmulatorEnv, TimeSpan.FromMinutes(10));
+        output.WriteLine(text);
+        Assert.Contains("host emulation", text);
+        Assert.Matches(@"\b9 passed, 0 failed, 0 skipped", text);
+        Assert.Equal(0, code);
+    }
+
+    /// <summary>
+    /// A whole transparent generation on the emulated GPU with the GPU seed source (noise from kernels/random.cu)
+    /// gives the CPU backend's image, and reports peak device memory per phase.
+    /// </summary>
+    [EmulatorFact]
+    public void DemoGenerationOnTheEmulatedGpuMatchesTheCpu()
+    {
+        var dir = Directory.CreateTempSubdirectory("ld-emu-gen-").FullName;
+        try
+        {
+            string[] common = ["generate", "--demo", "--rng", "gpu", "--steps", "2", "--quiet"];
+            var (gpuCode, gpuText) = Run("dotnet", [LdDll, .. common, "--device", "cuda", "--out", Path.Combine(dir, "gpu.png"), "--json", Path.Combine(dir, "gpu.json")],
+                EmulatorEnv, TimeSpan.FromMinutes(10));
+            output.WriteLine(gpuText);
+            Assert.Equal(0, gpuCode);
+            var (cpuCode, cpuText) = Run("dotnet", [LdDll, .. common, "--device", "cpu", "--out", Path.Combine(dir, "cpu.png")], null, TimeSpan.FromMinutes(5));
+            Assert.True(cpuCode == 0, cpuText);
+
+            var gpu = Native.Imaging.Png.PngReader.Read(Path.Combine(dir, "gpu.png"));
+            var cpu = Native.Imaging.Png.PngReader.Read(Path.Combine(dir, "cpu.png"));
+            Assert.Equal((cpu.Width, cpu.Height, cpu.Channels), (gpu.Width, gpu.Height, gpu.Channels));
+            int off = 0;
+            for (int i = 0; i < cpu.Pixels.Length; i++) if (Math.Abs(cpu.Pixels[i] - gpu.Pixels[i]) > 1) off++;
+            Assert.True(off <= cpu.Pixels.Length / 1000, $"{off} of {cpu.Pixels.Length} bytes differ by more than 1");
+
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "gpu.json")));
+            var peaks = json.RootElement.GetProperty("phase_peak_device_bytes");
+            foreach (var phase in new[] { "text", "patch", "sample", "vae_decode", "transparent_decode" })
+                Assert.True(peaks.GetProperty(phase).GetInt64() > 0, phase);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    private static string LdDll => Path.Combine(AppContext.BaseDirectory, "ld.dll");
+
+    private Dictionary<string, string> EmulatorEnv => new() { ["LD_CUDA_PATH"] = emu.Library!, ["LD_CUBLASLT_PATH"] = emu.Library! };
 
     internal static (int Code, string Output) Run(string exe, string[] args, Dictionary<string, string>? env, TimeSpan timeout)
     {

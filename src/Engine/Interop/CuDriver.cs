@@ -13,7 +13,7 @@ internal sealed unsafe class CuDriver
     public const int Success = 0, ErrorOutOfMemory = 2, ErrorNoDevice = 100;
 
     // Device attributes (CUdevice_attribute).
-    public const int AttrMultiprocessorCount = 16, AttrComputeMajor = 75, AttrComputeMinor = 76, AttrMaxSharedPerBlockOptin = 97;
+    public const int AttrMultiprocessorCount = 16, AttrMaxThreadsPerMultiprocessor = 39, AttrComputeMajor = 75, AttrComputeMinor = 76, AttrMaxSharedPerBlockOptin = 97;
     // Function attribute CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES.
     public const int FuncAttrMaxDynamicShared = 8;
     // JIT options (CUjit_option).

@@ -24,6 +24,7 @@ public sealed unsafe class CudaDevice : SafeHandle
         ComputeMajor = DeviceAttribute(CuDriver.AttrComputeMajor);
         ComputeMinor = DeviceAttribute(CuDriver.AttrComputeMinor);
         MultiprocessorCount = DeviceAttribute(CuDriver.AttrMultiprocessorCount);
+        MaxThreadsPerMultiprocessor = DeviceAttribute(CuDriver.AttrMaxThreadsPerMultiprocessor);
         MaxSharedPerBlockOptin = DeviceAttribute(CuDriver.AttrMaxSharedPerBlockOptin);
         nuint total;
         driver.Check(driver.cuDeviceTotalMem(&total, ordinal), "cuDeviceTotalMem");
@@ -36,6 +37,7 @@ public sealed unsafe class CudaDevice : SafeHandle
     public int ComputeMajor { get; }
     public int ComputeMinor { get; }
     public int MultiprocessorCount { get; }
+    public int MaxThreadsPerMultiprocessor { get; }
     public int MaxSharedPerBlockOptin { get; }
     public long TotalMemory { get; }
     public int DriverVersion => Driver.DriverVersion;

@@ -1,4 +1,5 @@
 using LayerDiffusion.Native.Backends.Cpu;
+using LayerDiffusion.Native.Backends.Cuda;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Tensors;
 
@@ -18,6 +19,11 @@ public static class PatchMerger
         patch.Validate(store);
         var backend = store.Backend;
         var replacements = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        if (backend is CudaBackend cuda)
+        {
+            foreach (var e in patch.Entries) replacements[e.Target] = MergeOnDevice(cuda, patch, e, store.Get(e.Target), strength);
+            return store.With(replacements);
+        }
         foreach (var e in patch.Entries)
         {
             var original = store.Get(e.Target);
@@ -29,6 +35,28 @@ public static class PatchMerger
         }
         return store.With(replacements);
     }
+
+    /// <summary>
+    /// The same merge on the GPU: the patch tensors go to the device in the backend's storage dtype (the released
+    /// files are fp16, so nothing is lost on an fp16 backend), the product and the sum are accumulated in fp32 and
+    /// rounded once. Only the merged weight stays resident; the patch tensors are freed entry by entry.
+    /// </summary>
+    private static Tensor MergeOnDevice(CudaBackend cuda, PatchFile patch, PatchEntry e, Tensor original, float s)
+    {
+        if (e.Kind == PatchKind.Diff)
+        {
+            using var delta = cuda.LoadWeight(patch.File, e.Slots[0]!);
+            return cuda.MergeDiff(original, delta, s);
+        }
+        using var stored = cuda.LoadWeight(patch.File, e.Slots[0]!);
+        using var up = cuda.Reshape(stored, stored.Dim(0), stored.Dim(1)); // [out, rank] or [out, rank, 1, 1]
+        using var down = cuda.LoadWeight(patch.File, e.Slots[1]!);
+        return cuda.MergeLora(original, up, down, s * LoraScale(patch, e, down.Dim(0)));
+    }
+
+    /// <summary>alpha / rank when the file stores an alpha, else 1.</summary>
+    private static float LoraScale(PatchFile patch, PatchEntry e, int rank) =>
+        e.Slots[2] is { } alphaKey ? patch.File.ReadFloat32(alphaKey)[0] / rank : 1f;
 
     private static (float[] Merged, int[] Shape) MergeDiff(PatchFile patch, PatchEntry e, float[] w, int[] wShape, float s)
     {
@@ -54,8 +82,7 @@ public static class PatchMerger
         var down = patch.File.ReadFloat32(e.Slots[1]!);
         int rank = patch.File.Info(e.Slots[1]!).Shape[0];
         int outF = up.Length / rank, inF = down.Length / rank;
-        float scale = e.Slots[2] is { } alphaKey ? patch.File.ReadFloat32(alphaKey)[0] / rank : 1f;
-        float factor = s * scale;
+        float factor = s * LoraScale(patch, e, rank);
         // up·down with the CPU backend's blocked GEMM in fp32 (as Forge merges on the GPU): the released attention
         // LoRA is rank 256 over 560 projections, ~2.4e11 multiply-adds that a scalar loop would take minutes over.
         var downT = new float[inF * rank];

@@ -59,7 +59,9 @@ public sealed class LayerPipeline(ModelBundle models)
         var patched = models.Patched(s.Method, s.Weight);
         Phase("patch");
 
-        var noiseSource = new SeededNoiseSource(s.Seed, s.Batch, [channels, h, w], s.Rng == "cpu" ? RngSource.Cpu : RngSource.Gpu);
+        // The GPU seed source runs on the GPU when there is one (laid out for its SM count, as torch does there).
+        var noiseSource = new SeededNoiseSource(s.Seed, s.Batch, [channels, h, w], s.Rng == "cpu" ? RngSource.Cpu : RngSource.Gpu,
+            device: models.Backend as Random.IPhiloxNormalDevice);
         var noise = noiseSource.Next();
         var schedule = DiscreteSchedule.Sdxl;
         var patchedModel = ClassifierFreeGuidance.Wrap(

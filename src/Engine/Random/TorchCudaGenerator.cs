@@ -29,6 +29,12 @@ public sealed class TorchCudaGenerator
         MaxThreadsPerSm = maxThreadsPerSm;
     }
 
+    /// <summary>A generator whose draws run on <paramref name="device"/>, laid out for that device's SM count.</summary>
+    public TorchCudaGenerator(long seed, IPhiloxNormalDevice device)
+        : this(seed, device.MultiprocessorCount, Math.Max(device.MaxThreadsPerMultiprocessor, BlockSize)) => _device = device;
+
+    private readonly IPhiloxNormalDevice? _device;
+
     public long Seed { get; }
     public int SmCount { get; }
     public int MaxThreadsPerSm { get; }
@@ -51,15 +57,25 @@ public sealed class TorchCudaGenerator
     public float[] Randn(int numel)
     {
         if (numel < 0) throw new ArgumentOutOfRangeException(nameof(numel));
-        var data = new float[numel];
         var (threads, increment) = LaunchFor(numel);
         ulong baseBlock = Offset / 4;
         Offset += increment;
-        if (numel == 0) return data;
+        if (numel == 0) return [];
+        ulong seed = unchecked((ulong)Seed);
+        return _device is not null ? _device.PhiloxNormal(seed, baseBlock, threads, numel) : PhiloxNormal(seed, baseBlock, threads, numel);
+    }
 
+    /// <summary>
+    /// The draw itself on the CPU (the reference for <see cref="IPhiloxNormalDevice.PhiloxNormal"/>): torch thread
+    /// i &lt; <paramref name="threads"/> runs from Philox block <paramref name="baseBlock"/> with subsequence i, and
+    /// its k-th normal4 fills elements i + k·4T + c·T.
+    /// </summary>
+    public static float[] PhiloxNormal(ulong seed, ulong baseBlock, long threads, int numel)
+    {
+        var data = new float[numel];
+        if (numel == 0) return data;
         long stride = threads * Unroll;
         long rounded = ((numel - 1) / stride + 1) * stride;
-        ulong seed = unchecked((ulong)Seed);
         Parallel.For(0L, Math.Min(threads, numel), idx =>
         {
             ulong block = baseBlock;

@@ -15,9 +15,11 @@ public sealed class SeededNoiseSource : INoiseSource
     private bool _first = true;
 
     /// <param name="imageShape">[C, H, W] of one latent.</param>
-    /// <param name="smCount">GPU source only: the SM count whose launch grid lays out large tensors (H100/H200: 132).</param>
+    /// <param name="smCount">GPU source computed on the CPU only: the SM count whose launch grid lays out large
+    /// tensors (H100/H200: 132).</param>
+    /// <param name="device">GPU source only: when given, the draws run on this GPU, laid out for its own SM count.</param>
     public SeededNoiseSource(long seed, int batch, int[] imageShape, RngSource source,
-        long etaNoiseSeedDelta = 0, int smCount = TorchCudaGenerator.DefaultSmCount)
+        long etaNoiseSeedDelta = 0, int smCount = TorchCudaGenerator.DefaultSmCount, IPhiloxNormalDevice? device = null)
     {
         if (batch < 1) throw new InvalidOptionException("batch", $"must be at least 1 (got {batch})");
         ArgumentNullException.ThrowIfNull(imageShape);
@@ -34,6 +36,7 @@ public sealed class SeededNoiseSource : INoiseSource
         _newGenerator = source switch
         {
             RngSource.Cpu => s => new TorchCpuGenerator(s).Randn,
+            RngSource.Gpu when device is not null => s => new TorchCudaGenerator(s, device).Randn,
             RngSource.Gpu => s => new TorchCudaGenerator(s, smCount).Randn,
             _ => throw new ArgumentOutOfRangeException(nameof(source)),
         };

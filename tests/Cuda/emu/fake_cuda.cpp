@@ -226,6 +226,28 @@ void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, 
     for (int i = 0; i < 4; i++) c[i] = out[i];
 }
 
+// ldmatrix.x4: every lane deposits its row address; lane l then reads, from matrix j (the rows given by lanes
+// 8j..8j+7), row l / 4 columns 2(l % 4), +1, or with trans rows 2(l % 4), +1 of column l / 4.
+namespace {
+const unsigned short* g_ldm_rows[32][32];
+}  // namespace
+
+void ld_emu_ldmatrix_x4(unsigned* r, const unsigned short* row, int trans)
+{
+    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
+    g_ldm_rows[warp][lane] = row;
+    wait_at(2);
+    unsigned g = lane / 4, t = lane % 4;
+    for (int j = 0; j < 4; j++)
+    {
+        const unsigned short* const* m = g_ldm_rows[warp] + 8 * j;
+        unsigned short lo = trans ? m[2 * t][g] : m[g][2 * t];
+        unsigned short hi = trans ? m[2 * t + 1][g] : m[g][2 * t + 1];
+        r[j] = (unsigned)lo | ((unsigned)hi << 16);
+    }
+    wait_at(2);
+}
+
 extern "C" {
 
 typedef int CUresult;
@@ -240,6 +262,7 @@ CUresult cuDeviceGetAttribute(int* v, int attr, int)
     switch (attr)
     {
         case 16: *v = 2; break;        // multiprocessors: few, so grid-stride loops run several rounds
+        case 39: *v = 2048; break;     // threads per multiprocessor (torch's randn grid: 2 · 2048 / 256 blocks)
         case 75: *v = 8; break;        // compute capability 8.0
         case 76: *v = 0; break;
         case 97: *v = 101376; break;   // shared memory per block (opt-in)

@@ -3,7 +3,7 @@ using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Backends.Cuda;
 
-/// <summary>Which attention implementation runs (LD_ATTENTION=auto|simt|mma|gemm picks it for a process).</summary>
+/// <summary>Which attention implementation runs (LD_ATTENTION=auto|simt|mma|mma2|gemm picks it for a process).</summary>
 public enum AttentionKernel
 {
     /// <summary>
@@ -15,6 +15,11 @@ public enum AttentionKernel
     Simt,
     /// <summary>Tensor cores (mma.sync) for head width 64 in fp16 / bf16; otherwise as Auto.</summary>
     Mma,
+    /// <summary>
+    /// The pipelined tensor-core kernel (kernels/attention_mma2.cu: cp.async double buffering, ldmatrix) for head
+    /// width 64 in fp16 / bf16; otherwise as Auto. Not the default until a GPU run has checked and timed it.
+    /// </summary>
+    Mma2,
     /// <summary>The general path everywhere: GEMM, masked softmax, GEMM.</summary>
     Gemm,
 }
@@ -29,8 +34,9 @@ public sealed unsafe partial class CudaBackend
         null or "" or "auto" => AttentionKernel.Auto,
         "simt" => AttentionKernel.Simt,
         "mma" => AttentionKernel.Mma,
+        "mma2" => AttentionKernel.Mma2,
         "gemm" or "general" => AttentionKernel.Gemm,
-        _ => throw new InvalidOptionException("LD_ATTENTION", $"'{s}' is not one of auto, simt, mma, gemm"),
+        _ => throw new InvalidOptionException("LD_ATTENTION", $"'{s}' is not one of auto, simt, mma, mma2, gemm"),
     };
 
     /// <summary>Largest fp32 score block of the general attention path (bytes).</summary>
@@ -53,7 +59,17 @@ public sealed unsafe partial class CudaBackend
         float scale = 1f / MathF.Sqrt(d);
         ulong pq = Own(q).Ptr, pk = Own(k).Ptr, pv = Own(v).Ptr, py = y.Ptr;
         int causalFlag = causal ? 1 : 0;
-        if ((AttentionKernel is AttentionKernel.Auto or AttentionKernel.Mma) && d == 64 && StorageType != DType.F32)
+        if (AttentionKernel == AttentionKernel.Mma2 && d == 64 && StorageType != DType.F32 && ((pq | pk | pv | py) & 15) == 0)
+        {
+            // 8 warps (128 queries) share each K/V tile; 4 warps when that would leave SMs idle (fewer than two blocks each).
+            bool wide = (long)((nq + 127) / 128) * heads * b >= 2L * _device.MultiprocessorCount;
+            int bq = wide ? 128 : 64;
+            void** m2args = stackalloc void*[] { &pq, &pk, &pv, &py, &nq, &nk, &heads, &scale, &causalFlag };
+            Launch((wide ? "ld_flash_mma2_d64_w8_" : "ld_flash_mma2_d64_w4_") + _sfx, (uint)((nq + bq - 1) / bq), (uint)(bq * 2), m2args,
+                gridY: (uint)heads, gridZ: (uint)b);
+            return y;
+        }
+        if ((AttentionKernel is AttentionKernel.Auto or AttentionKernel.Mma or AttentionKernel.Mma2) && d == 64 && StorageType != DType.F32)
         {
             void** margs = stackalloc void*[] { &pq, &pk, &pv, &py, &nq, &nk, &heads, &scale, &causalFlag };
             Launch("ld_flash_mma_d64_" + _sfx, (uint)((nq + 63) / 64), 128, margs, gridY: (uint)heads, gridZ: (uint)b);

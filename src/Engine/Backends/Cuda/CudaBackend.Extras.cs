@@ -23,21 +23,52 @@ public sealed unsafe partial class CudaBackend
         if (downCols % inner != 0) throw new ArgumentException($"MergeLora: down {Tensors.Shape.Format(down.Shape)} does not match the kernel size of {Tensors.Shape.Format(weight.Shape)}");
         int inNew = (int)(downCols / inner);
         if (inNew < inOld) throw new ArgumentException($"MergeLora: down has {inNew} input channels, fewer than the weight's {inOld}");
-        var shape = (int[])weight.Shape.Clone();
-        shape[1] = inNew;
-        var y = New(shape, weight: true);
-        ulong pw = Own(weight).Ptr, py = y.Ptr;
-        if (inNew == inOld)
-            _drv.Check(_drv.cuMemcpyDtoDAsync(py, pw, (nuint)Own(weight).Bytes, _stream.Raw), "cuMemcpyDtoDAsync");
-        else
-        {
-            long outsL = outs;
-            void** args = stackalloc void*[] { &outsL, &inOld, &inNew, &inner, &pw, &py };
-            Launch("ld_grow_in_" + SizeSuffix, Blocks(y.Count), 256, args);
-        }
+        var y = GrownCopy(weight, inNew);
+        ulong py = y.Ptr;
         // Row-major W'[outs, cols] += scale · up[outs, rank] · down[rank, cols]
         //   ⇔ column-major W'ᵀ (cols × outs) = downᵀ (cols × rank) · upᵀ (rank × outs) + W'ᵀ.
         Gemm(false, false, downCols, outs, rank, Own(down).Ptr, downCols, Own(up).Ptr, rank, py, downCols, BlasType, alpha: scale, beta: 1f);
+        return y;
+    }
+
+    /// <summary>
+    /// Merges a full weight difference: W' = W + scale · ΔW in fp32, rounded once to the storage dtype. When ΔW has
+    /// more input channels than W (LayerDiffusion's widened conv_in), W is first grown with zero input channels.
+    /// </summary>
+    public Tensor MergeDiff(Tensor weight, Tensor delta, float scale)
+    {
+        bool same = Tensors.Shape.Equal(weight.Shape, delta.Shape); // any rank: biases and norms too
+        if (!same && (weight.Rank < 2 || delta.Rank != weight.Rank || delta.Dim(0) != weight.Dim(0) || delta.Dim(1) < weight.Dim(1)
+            || !delta.Shape.AsSpan(2).SequenceEqual(weight.Shape.AsSpan(2))))
+            throw new ArgumentException($"MergeDiff: weight {Tensors.Shape.Format(weight.Shape)}, delta {Tensors.Shape.Format(delta.Shape)}");
+        var y = same ? CopyOf(weight) : GrownCopy(weight, delta.Dim(1));
+        long n = y.Count;
+        ulong pd = Own(delta).Ptr, py = y.Ptr;
+        void** args = stackalloc void*[] { &n, &pd, &py, &scale };
+        Launch("ld_axpy_" + _sfx, Blocks(n), 256, args);
+        return y;
+    }
+
+    private CudaTensor CopyOf(Tensor weight)
+    {
+        var y = New((int[])weight.Shape.Clone(), weight: true);
+        _drv.Check(_drv.cuMemcpyDtoDAsync(y.Ptr, Own(weight).Ptr, (nuint)Own(weight).Bytes, _stream.Raw), "cuMemcpyDtoDAsync");
+        return y;
+    }
+
+    /// <summary>A copy of a weight [out, in, ...] with its input channels grown to <paramref name="inNew"/> (zeros).</summary>
+    private CudaTensor GrownCopy(Tensor weight, int inNew)
+    {
+        int outs = weight.Dim(0), inOld = weight.Dim(1);
+        long inner = weight.Count / ((long)outs * inOld);
+        var shape = (int[])weight.Shape.Clone();
+        shape[1] = inNew;
+        if (inNew == inOld) return CopyOf(weight);
+        var y = New(shape, weight: true);
+        ulong pw = Own(weight).Ptr, py = y.Ptr;
+        long outsL = outs;
+        void** args = stackalloc void*[] { &outsL, &inOld, &inNew, &inner, &pw, &py };
+        Launch("ld_grow_in_" + SizeSuffix, Blocks(y.Count), 256, args);
         return y;
     }
 

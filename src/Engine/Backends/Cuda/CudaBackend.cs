@@ -150,7 +150,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         var c = Own(x);
         var shp = ShapeRules.Reshape(x, shape);
         c.Buffer.AddRef();
-        return new CudaTensor(this, c.Buffer, StorageType, shp);
+        return new CudaTensor(this, c.Buffer, c.DType, shp);
     }
 
     /// <summary>Loads (JIT-compiles) every kernel module now; returns the modules that failed, with their errors.</summary>

@@ -12,7 +12,7 @@ namespace LayerDiffusion.Native.Backends.Cuda;
 public sealed class KernelLibrary : IDisposable
 {
     /// <summary>One module per kernels/*.cu file.</summary>
-    public static readonly string[] ModuleNames = ["elementwise", "layout", "norm", "attention", "attention_mma", "gemm"];
+    public static readonly string[] ModuleNames = ["elementwise", "layout", "norm", "attention", "attention_mma", "attention_mma2", "gemm", "random"];
 
     private readonly CudaDevice _device;
     private readonly string? _dir;

@@ -120,6 +120,7 @@ public static class SelftestCases
             InputSpec[] inputs = [new[] { bn, nq, h * d }, new[] { bn, nk, h * d }, new[] { bn, nk, h * d }];
             string detail = $"b{bn} q{nq} k{nk} h{h} d{d}{(causal ? " causal" : "")} ({what})";
             c.Add(Case("attention", detail, inputs, (b, x) => b.Attention(x[0], x[1], x[2], h, causal)));
+            if (d == 64) c.Add(Case("attention_mma2", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma2, x, h, causal)));
             if (d is 64 or 8)
             {
                 c.Add(Case("attention_simt", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Simt, x, h, causal)));
@@ -141,6 +142,7 @@ public static class SelftestCases
             InputSpec[] inputs = [new[] { bn, nq, h * d }, new[] { bn, nk, h * d }, new[] { bn, nk, h * d }];
             string detail = $"b{bn} q{nq} k{nk} h{h} d{d}";
             c.Add(Case("time_attention", detail, inputs, (b, x) => b.Attention(x[0], x[1], x[2], h, causal)) with { TimingOnly = true });
+            if (d == 64) c.Add(Case("time_attention_mma2", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma2, x, h, causal)) with { TimingOnly = true });
             if (d is 64 or 8)
             {
                 c.Add(Case("time_attention_simt", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Simt, x, h, causal)) with { TimingOnly = true });
@@ -180,7 +182,12 @@ public static class SelftestCases
             c.Add(WeightLoading.Case(dt));
         c.Add(LoraMerge.Case([320, 640], [320, 8], [8, 640], "linear"));
         c.Add(LoraMerge.Case([64, 4, 3, 3], [64, 4], [4, 8, 3, 3], "conv, input grows 4 -> 8"));
+        c.Add(DiffMerge.Case([320, 640], [320, 640], "linear"));
+        c.Add(DiffMerge.Case([64, 4, 3, 3], [64, 8, 3, 3], "conv, input grows 4 -> 8"));
+        c.Add(DiffMerge.Case([320], [320], "bias"));
         c.Add(ImageBytes.Case());
+        c.Add(PhiloxNoise.Case(12345, 512, 5000));
+        c.Add(PhiloxNoise.Case(-7, 96, 1001));
         c.Add(CrossBackendImport.Case());
         return c;
     }

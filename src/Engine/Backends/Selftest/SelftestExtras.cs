@@ -1,5 +1,6 @@
 using LayerDiffusion.Native.Backends.Cuda;
 using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Random;
 using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Backends.Selftest;
@@ -81,6 +82,70 @@ internal static class LoraMerge
                         r[o * cols + col] = (float)(acc + Scale * prod);
                     }
                 return r;
+            },
+        };
+    }
+}
+
+/// <summary>CudaBackend.MergeDiff against W (grown with zero input channels) + scale · ΔW in double on the host.</summary>
+internal static class DiffMerge
+{
+    public static SelftestCase Case(int[] weight, int[] delta, string what)
+    {
+        const float Scale = -0.6f;
+        return new SelftestCase("merge_diff", $"{what} W{Shape.Format(weight)} dW{Shape.Format(delta)}", [weight, delta], null)
+        {
+            HostRun = (b, x) =>
+            {
+                if (b is not CudaBackend cb) throw new InvalidOperationException("merge_diff runs on the CUDA backend only");
+                using var w = cb.FromHost(x[0], weight);
+                using var d = cb.FromHost(x[1], delta);
+                using var m = cb.MergeDiff(w, d, Scale);
+                return cb.ToHost(m);
+            },
+            Reference = x =>
+            {
+                if (weight.Length == 1) return x[0].Select((w, i) => (float)(w + (double)Scale * x[1][i])).ToArray();
+                int outs = weight[0], inOld = weight[1], inNew = delta[1];
+                int inner = (int)(Shape.Count(weight) / ((long)outs * inOld));
+                var r = new float[x[1].Length];
+                for (int o = 0; o < outs; o++)
+                    for (int ic = 0; ic < inNew; ic++)
+                        for (int k = 0; k < inner; k++)
+                        {
+                            int i = (o * inNew + ic) * inner + k;
+                            double w0 = ic < inOld ? x[0][(o * inOld + ic) * inner + k] : 0;
+                            r[i] = (float)(w0 + (double)Scale * x[1][i]);
+                        }
+                return r;
+            },
+        };
+    }
+}
+
+/// <summary>
+/// The GPU noise source (kernels/random.cu) against the CPU emulation of torch's CUDA randn. Runs at an explicit,
+/// small thread count so that every element past the first T exercises torch's grid-stride layout, then through a
+/// generator for two draws (the second starts at the advanced Philox offset). The device uses the fast sin/cos that
+/// curand does, so values agree to a few 1e-6, not bit for bit (the golden rng_torch_cuda bound is 5e-6).
+/// </summary>
+internal static class PhiloxNoise
+{
+    public static SelftestCase Case(long seed, long threads, int n)
+    {
+        return new SelftestCase("randn_philox", $"seed {seed}, {threads} torch threads, n {n}, then 2 draws of 1000", [new[] { 1 }], null)
+        {
+            HostRun = (b, _) =>
+            {
+                ulong s = unchecked((ulong)seed);
+                if (b is IPhiloxNormalDevice d)
+                {
+                    var gen = new TorchCudaGenerator(seed, d);
+                    return [.. d.PhiloxNormal(s, 3, threads, n), .. gen.Randn(1000), .. gen.Randn(1000)];
+                }
+                // The CPU reference: two draws of 1000 are laid out the same on every SM count (n ≤ 2048 ≤ T).
+                var cpu = new TorchCudaGenerator(seed, smCount: 1);
+                return [.. TorchCudaGenerator.PhiloxNormal(s, 3, threads, n), .. cpu.Randn(1000), .. cpu.Randn(1000)];
             },
         };
     }

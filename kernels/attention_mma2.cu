@@ -1,0 +1,181 @@
+// Tensor-core attention, pipelined: the FlashAttention-2 forward structure for head width 64 in fp16 / bf16.
+// Same contract as attention_mma.cu (q [B, N, H·64], k and v [B, M, H·64], o like q; scale; causal masks key > query)
+// and the same arithmetic per tile (S in fp32 accumulators, online softmax in the log2 domain, P rounded to the
+// storage type for O += P·V), so results agree with it to rounding. What changes is how the tiles move:
+//   - K and V tiles of 64 keys go global → shared with cp.async (16 bytes a copy, no registers on the way), two
+//     stages deep: tile j + 1 is in flight while tile j is multiplied. Keys past the end arrive as zeros.
+//   - Both tiles stay row-major [key][dim] in shared memory (rows padded to 72 halves = 144 bytes, so the 8 row
+//     addresses of one ldmatrix fall on 8 distinct 4-bank groups); ldmatrix.x4 feeds K's B fragments for Q·Kᵀ, and
+//     ldmatrix.x4.trans feeds V's for P·V, so V is never transposed by hand (attention_mma.cu's 16-bit scattered
+//     stores were its slowest part).
+//   - WARPS warps × 16 query rows per block share each K/V tile (8 warps: 128 queries, half the tile traffic of 64).
+// Module of its own, so that a JIT problem here cannot take the first tensor-core kernel down with it.
+#include "ld_cuda.h"
+
+#define LD_NEG_BIG (-3.402823466e38f)
+#define LD_M2_BK 64   // keys per tile
+#define LD_M2_D 64    // head width
+#define LD_M2_LD 72   // shared row pitch in halves
+
+/// One K tile and one V tile (keys j0.. j0 + 63) into shared memory: 64 rows × 8 chunks of 16 bytes each.
+template <class T, int THREADS>
+LD_DEV void m2_load_tile(unsigned short* ks, unsigned short* vs, const T* kb, const T* vb, long long width, int j0, int nk, int tid)
+{
+    static_assert(LD_M2_BK * 8 % THREADS == 0, "whole chunks per thread");
+#pragma unroll
+    for (int i = 0; i < LD_M2_BK * 8 / THREADS; i++)
+    {
+        int c = tid + i * THREADS, row = c >> 3, col = (c & 7) * 8, j = j0 + row;
+        bool ok = j < nk;
+        long long off = (long long)(ok ? j : 0) * width + col;  // a valid address even when nothing is read
+        ld_cp_async16(ks + row * LD_M2_LD + col, kb + off, ok);
+        ld_cp_async16(vs + row * LD_M2_LD + col, vb + off, ok);
+    }
+}
+
+template <class T, int WARPS>
+LD_DEV void flash_mma2_impl(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, int causal)
+{
+    constexpr int BQ = WARPS * 16, THREADS = WARPS * 32;
+    __shared__ __attribute__((aligned(128))) unsigned short ks[2][LD_M2_BK * LD_M2_LD];
+    __shared__ __attribute__((aligned(128))) unsigned short vs[2][LD_M2_BK * LD_M2_LD];
+    const int b = ld_bid_z(), h = ld_bid_y(), q0 = ld_bid_x() * BQ, tid = ld_tid();
+    const int warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
+    const long long width = (long long)heads * LD_M2_D;
+    const int r0 = q0 + warp * 16 + g, r1 = r0 + 8;  // this thread's two query rows
+    const T tag = T();
+
+    const T* kb = k + (long long)b * nk * width + (long long)h * LD_M2_D;
+    const T* vb = v + (long long)b * nk * width + (long long)h * LD_M2_D;
+    const int kend = causal ? (nk < q0 + BQ ? nk : q0 + BQ) : nk;
+    const int tiles = (kend + LD_M2_BK - 1) / LD_M2_BK;
+
+    // Prologue: the first tile is on its way while Q's fragments are read.
+    m2_load_tile<T, THREADS>(ks[0], vs[0], kb, vb, width, 0, nk, tid);
+    ld_cp_async_commit();
+
+    // Q fragments for the 4 k-steps over the 64 dims, straight from global memory (zeros past the last query).
+    unsigned qa[4][4];
+    {
+        const unsigned* q0p = (const unsigned*)(q + ((long long)b * nq + (r0 < nq ? r0 : 0)) * width + (long long)h * LD_M2_D);
+        const unsigned* q1p = (const unsigned*)(q + ((long long)b * nq + (r1 < nq ? r1 : 0)) * width + (long long)h * LD_M2_D);
+#pragma unroll
+        for (int s = 0; s < 4; s++)
+        {
+            qa[s][0] = r0 < nq ? q0p[s * 8 + t] : 0u;
+            qa[s][1] = r1 < nq ? q1p[s * 8 + t] : 0u;
+            qa[s][2] = r0 < nq ? q0p[s * 8 + 4 + t] : 0u;
+            qa[s][3] = r1 < nq ? q1p[s * 8 + 4 + t] : 0u;
+        }
+    }
+    float acc[8][4];
+#pragma unroll
+    for (int n = 0; n < 8; n++) { acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.0f; }
+    float m0 = LD_NEG_BIG, m1 = LD_NEG_BIG, l0 = 0.0f, l1 = 0.0f;
+    const float sl2 = scale * LD_LOG2E;
+
+    for (int it = 0; it < tiles; it++)
+    {
+        const int stage = it & 1, j0 = it * LD_M2_BK;
+        // Issue the next tile into the other stage (free: the previous iteration ended with a barrier), then wait
+        // for this one. A group is committed every iteration, possibly empty, so "all but the newest" is this tile.
+        if (it + 1 < tiles) m2_load_tile<T, THREADS>(ks[stage ^ 1], vs[stage ^ 1], kb, vb, width, j0 + LD_M2_BK, nk, tid);
+        ld_cp_async_commit();
+        ld_cp_async_wait<1>();
+        ld_sync();
+        const unsigned short* kt = ks[stage];
+        const unsigned short* vt = vs[stage];
+
+        // S = Q·Kᵀ: per n-tile of 8 keys, one ldmatrix.x4 gives the B fragments of two k-steps (matrix j = dims
+        // p·32 + 8j .. +8 of keys n·8 .. +8; lane 8j + i addresses key row i).
+        float s[8][4];
+#pragma unroll
+        for (int n = 0; n < 8; n++)
+        {
+            s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+#pragma unroll
+            for (int p = 0; p < 2; p++)
+            {
+                unsigned r[4];
+                ld_ldmatrix_x4(r, kt + (n * 8 + (lane & 7)) * LD_M2_LD + p * 32 + (lane >> 3) * 8);
+                ld_mma(s[n], qa[2 * p], r[0], r[1], tag);
+                ld_mma(s[n], qa[2 * p + 1], r[2], r[3], tag);
+            }
+        }
+        // Scale into the log2 domain, mask, and take the row maxima (a row lives on the 4 threads of a group).
+        float mx0 = m0, mx1 = m1;
+#pragma unroll
+        for (int n = 0; n < 8; n++)
+        {
+#pragma unroll
+            for (int c = 0; c < 4; c++)
+            {
+                int key = j0 + n * 8 + 2 * t + (c & 1), row = c < 2 ? r0 : r1;
+                bool ok = key < nk && (!causal || key <= row);
+                s[n][c] = ok ? s[n][c] * sl2 : LD_NEG_BIG;
+            }
+            mx0 = ld_max(mx0, ld_max(s[n][0], s[n][1]));
+            mx1 = ld_max(mx1, ld_max(s[n][2], s[n][3]));
+        }
+        mx0 = ld_max(mx0, ld_shfl_xor(mx0, 1)); mx0 = ld_max(mx0, ld_shfl_xor(mx0, 2));
+        mx1 = ld_max(mx1, ld_shfl_xor(mx1, 1)); mx1 = ld_max(mx1, ld_shfl_xor(mx1, 2));
+        float c0 = ld_exp2(m0 - mx0), c1 = ld_exp2(m1 - mx1);
+        m0 = mx0; m1 = mx1;
+        l0 *= c0; l1 *= c1;
+#pragma unroll
+        for (int n = 0; n < 8; n++) { acc[n][0] *= c0; acc[n][1] *= c0; acc[n][2] *= c1; acc[n][3] *= c1; }
+
+        // P = 2^(S − m) (masked entries exactly 0), packed as the A operand of 4 k-steps of 16 keys.
+        unsigned pa[4][4];
+#pragma unroll
+        for (int n = 0; n < 8; n++)
+        {
+            float p0 = s[n][0] == LD_NEG_BIG ? 0.0f : ld_exp2(s[n][0] - m0);
+            float p1 = s[n][1] == LD_NEG_BIG ? 0.0f : ld_exp2(s[n][1] - m0);
+            float p2 = s[n][2] == LD_NEG_BIG ? 0.0f : ld_exp2(s[n][2] - m1);
+            float p3 = s[n][3] == LD_NEG_BIG ? 0.0f : ld_exp2(s[n][3] - m1);
+            l0 += p0 + p1;
+            l1 += p2 + p3;
+            int st = n >> 1, hi = n & 1;
+            pa[st][hi * 2 + 0] = ld_pack2(ld_bits(p0, tag), ld_bits(p1, tag));
+            pa[st][hi * 2 + 1] = ld_pack2(ld_bits(p2, tag), ld_bits(p3, tag));
+        }
+        // O += P·V: per k-step of 16 keys and pair of 8-dim n-tiles, one ldmatrix.x4.trans (matrix j = keys
+        // st·16 + 8(j & 1) .. +8, dims np·16 + 8(j >> 1) .. +8) gives both n-tiles' B fragments.
+#pragma unroll
+        for (int st = 0; st < 4; st++)
+        {
+#pragma unroll
+            for (int np = 0; np < 4; np++)
+            {
+                unsigned r[4];
+                ld_ldmatrix_x4_trans(r, vt + (st * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LD_M2_LD + np * 16 + (lane >> 4) * 8);
+                ld_mma(acc[2 * np], pa[st], r[0], r[1], tag);
+                ld_mma(acc[2 * np + 1], pa[st], r[2], r[3], tag);
+            }
+        }
+        ld_sync();  // every warp is done with this stage before the next iteration refills it
+    }
+    l0 += ld_shfl_xor(l0, 1); l0 += ld_shfl_xor(l0, 2);
+    l1 += ld_shfl_xor(l1, 1); l1 += ld_shfl_xor(l1, 2);
+    float i0 = 1.0f / l0, i1 = 1.0f / l1;
+    T* o0 = o + ((long long)b * nq + r0) * width + (long long)h * LD_M2_D;
+    T* o1 = o + ((long long)b * nq + r1) * width + (long long)h * LD_M2_D;
+#pragma unroll
+    for (int n = 0; n < 8; n++)
+    {
+        int d = n * 8 + 2 * t;
+        if (r0 < nq) *(unsigned*)(o0 + d) = ld_pack2(ld_bits(acc[n][0] * i0, tag), ld_bits(acc[n][1] * i0, tag));
+        if (r1 < nq) *(unsigned*)(o1 + d) = ld_pack2(ld_bits(acc[n][2] * i1, tag), ld_bits(acc[n][3] * i1, tag));
+    }
+}
+
+// grid = (ceil(N / (16 · WARPS)), heads, B), block = 32 · WARPS threads; every pointer 16-byte aligned.
+// The second launch bound keeps registers at ≤ 128 a thread, so two 8-warp blocks (or four 4-warp ones) share an SM.
+#define LD_FLASH_MMA2(T, S) \
+    extern "C" __global__ void __launch_bounds__(256, 2) ld_flash_mma2_d64_w8_##S(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, int causal) \
+    { flash_mma2_impl<T, 8>(q, k, v, o, nq, nk, heads, scale, causal); } \
+    extern "C" __global__ void __launch_bounds__(128, 4) ld_flash_mma2_d64_w4_##S(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, int causal) \
+    { flash_mma2_impl<T, 4>(q, k, v, o, nq, nk, heads, scale, causal); }
+LD_FLASH_MMA2(ld_half, f16)
+LD_FLASH_MMA2(ld_bf16, bf16)
