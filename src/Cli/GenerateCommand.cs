@@ -101,6 +101,11 @@ public static class GenerateCommand
                 Console.Error.WriteLine(result.PhasePeakBytes.TryGetValue(phase, out long peak)
                     ? $"phase {phase,-18} {ms,9:F1} ms   peak device memory {peak / 1048576.0,9:F1} MiB"
                     : $"phase {phase,-18} {ms,9:F1} ms");
+        if (!p.Flag("--quiet") && result.WeightBytes > 0 && result.PhasePeakBytes.Count > 0)
+        {
+            long peak = result.PhasePeakBytes.Values.Max();
+            Console.Error.WriteLine($"device weights {result.WeightBytes / 1048576.0:F1} MiB, peak {peak / 1048576.0:F1} MiB = {(double)peak / result.WeightBytes:F2} x the weights");
+        }
         return CommandLine.ExitOk;
     }
 
@@ -215,6 +220,8 @@ public static class GenerateCommand
             foreach (var (k, v) in r.PhasePeakBytes) w.WriteNumber(k, v);
             w.WriteEndObject();
             w.WriteNumber("peak_device_bytes", r.PhasePeakBytes.Values.Max());
+            w.WriteNumber("weights_device_bytes", r.WeightBytes);
+            if (r.WeightBytes > 0) w.WriteNumber("peak_over_weights", Math.Round((double)r.PhasePeakBytes.Values.Max() / r.WeightBytes, 4));
         }
         w.WriteNumber("managed_heap_bytes", GC.GetTotalMemory(false));
         w.WriteStartArray("files");

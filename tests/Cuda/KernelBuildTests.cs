@@ -58,7 +58,7 @@ public sealed partial class KernelBuildTests
             if (!name.EndsWith('_')) { Require(name); continue; }
             // A prefix completed with the storage type, or with the element size for pure data movement.
             // Tensor-core kernels exist for the 16-bit types only (fp32 has no mma.sync input type).
-            var family = name.Contains("_mma_") ? Types[1..] : entries.Any(e => e == name + "u16") ? Sizes : Types;
+            var family = name.Contains("_mma") ? Types[1..] : entries.Any(e => e == name + "u16") ? Sizes : Types;
             foreach (var s in family) Require(name + s);
         }
         Assert.True(missing.Count == 0, "kernels launched by the backend but missing from the PTX: " + string.Join(", ", missing));
@@ -73,8 +73,11 @@ public sealed partial class KernelBuildTests
     public void NoPtxUsesLocalMemoryForTheAttentionRegisters()
     {
         // The flash kernels keep q and the output row in registers; a spill to .local would be a large slowdown.
-        var ptx = System.Text.Encoding.ASCII.GetString(KernelLibrary.EmbeddedPtx("attention")!);
-        Assert.DoesNotContain(".local", ptx);
+        foreach (var module in new[] { "attention", "attention_mma", "attention_mma2" })
+        {
+            var ptx = System.Text.Encoding.ASCII.GetString(KernelLibrary.EmbeddedPtx(module)!);
+            Assert.DoesNotContain(".local", ptx);
+        }
     }
 
     [GeneratedRegex(@"\.visible \.entry (\w+)\(")]

@@ -14,26 +14,33 @@ namespace LayerDiffusion.Native.LayerDiffusion;
 /// </summary>
 public static class PatchMerger
 {
-    public static WeightStore Apply(WeightStore store, PatchFile patch, float strength)
+    /// <param name="releaseOriginals">
+    /// Free each replaced tensor of <paramref name="store"/> as soon as its merged version exists, so the merge never
+    /// holds both copies of the patched weights at once. <paramref name="store"/> must not be used afterwards
+    /// (<see cref="Pipelines.ModelBundle"/> reloads those tensors from the checkpoint when it needs them again).
+    /// </param>
+    public static WeightStore Apply(WeightStore store, PatchFile patch, float strength, bool releaseOriginals = false)
     {
         patch.Validate(store);
         var backend = store.Backend;
         var replacements = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        if (backend is CudaBackend cuda)
-        {
-            foreach (var e in patch.Entries) replacements[e.Target] = MergeOnDevice(cuda, patch, e, store.Get(e.Target), strength);
-            return store.With(replacements);
-        }
         foreach (var e in patch.Entries)
         {
             var original = store.Get(e.Target);
-            var w = backend.ToHost(original);
-            var (merged, shape) = e.Kind == PatchKind.Diff
-                ? MergeDiff(patch, e, w, original.Shape, strength)
-                : (MergeLora(patch, e, w, strength), original.Shape);
-            replacements[e.Target] = backend.FromHost(merged, shape);
+            replacements[e.Target] = backend is CudaBackend cuda ? MergeOnDevice(cuda, patch, e, original, strength) : MergeOnHost(patch, e, original, strength);
+            if (releaseOriginals) original.Dispose();
         }
         return store.With(replacements);
+    }
+
+    private static Tensor MergeOnHost(PatchFile patch, PatchEntry e, Tensor original, float strength)
+    {
+        var backend = original.Backend;
+        var w = backend.ToHost(original);
+        var (merged, shape) = e.Kind == PatchKind.Diff
+            ? MergeDiff(patch, e, w, original.Shape, strength)
+            : (MergeLora(patch, e, w, strength), original.Shape);
+        return backend.FromHost(merged, shape);
     }
 
     /// <summary>

@@ -22,4 +22,6 @@ public sealed record GenerationResult
     public required IReadOnlyDictionary<string, double> PhaseMs { get; init; }
     /// <summary>Peak device memory of the backend's allocator during each phase (empty on the CPU).</summary>
     public IReadOnlyDictionary<string, long> PhasePeakBytes { get; init; } = new Dictionary<string, long>();
+    /// <summary>Device memory holding weights at the end of the run (0 on the CPU): the base of the VRAM goal.</summary>
+    public long WeightBytes { get; init; }
 }

@@ -55,8 +55,10 @@ public sealed class LayerPipeline(ModelBundle models)
         var init = InitLatent(s, inputs);
         Phase("condition");
 
-        var original = models.Unet;
-        var patched = models.Patched(s.Method, s.Weight);
+        // "Stop At" 1 never switches back, so the original's copies of the patched weights need not stay resident.
+        bool switchesBack = s.StopAt < 1f;
+        var patched = models.Patched(s.Method, s.Weight, keepOriginal: switchesBack);
+        var original = switchesBack ? models.Unet : null;
         Phase("patch");
 
         // The GPU seed source runs on the GPU when there is one (laid out for its SM count, as torch does there).
@@ -66,8 +68,9 @@ public sealed class LayerPipeline(ModelBundle models)
         var schedule = DiscreteSchedule.Sdxl;
         var patchedModel = ClassifierFreeGuidance.Wrap(
             new GuidedUnet(patched, negative, positive, yNeg, yPos, s.Batch, channels, h, w, concat).Model, s.Cfg);
-        var originalModel = ClassifierFreeGuidance.Wrap(
-            new GuidedUnet(original, negative, positive, yNeg, yPos, s.Batch, channels, h, w, null).Model, s.Cfg);
+        EpsModel originalModel = original is null
+            ? (_, _, _) => throw new InvalidOperationException("Stop At 1 never switches to the unpatched UNet")
+            : ClassifierFreeGuidance.Wrap(new GuidedUnet(original, negative, positive, yNeg, yPos, s.Batch, channels, h, w, null).Model, s.Cfg);
         var stopAt = new StopAtSwitch(patchedModel, originalModel, s.StopAt, schedule);
         var sigmas = Sampler.Sigmas(sampler, schedule);
         var stepNoise = StepNoise.For(sampler, noiseSource, sigmas);
@@ -82,6 +85,7 @@ public sealed class LayerPipeline(ModelBundle models)
         {
             Width = s.Width, Height = s.Height, Noise = noise, Positive = positive, Negative = negative,
             Latent = latent, Images = images, PatchedCalls = stopAt.PatchedCalls, PhaseMs = phases, PhasePeakBytes = peaks,
+            WeightBytes = diag?.WeightBytes ?? 0,
         };
     }
 

@@ -4,6 +4,7 @@ using LayerDiffusion.Native.LayerDiffusion;
 using LayerDiffusion.Native.Models.Clip;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Models.Vae;
+using LayerDiffusion.Native.Tensors;
 using LayerDiffusion.Native.Text;
 
 namespace LayerDiffusion.Native.Pipelines;
@@ -35,7 +36,10 @@ public sealed record ModelPaths
 
 /// <summary>
 /// The networks of one run, loaded on first use from memory-mapped files. The text encoders can be released after
-/// encoding; the unpatched UNet is kept beside the patched one so "Stop At" switches back exactly.
+/// encoding. The patched UNet shares every unpatched tensor with the original; the original's own copies of the
+/// patched tensors are kept only when asked (a "Stop At" below 1 switches back to them), otherwise they are freed
+/// during the merge and reloaded from the checkpoint if the unpatched UNet is wanted again, so a run holds one copy
+/// of the UNet's weights, as Forge does.
 /// </summary>
 public sealed class ModelBundle : IDisposable
 {
@@ -45,6 +49,8 @@ public sealed class ModelBundle : IDisposable
     private SdxlTextConditioner? _text;
     private SdxlUnet? _unet, _patched;
     private (string Path, float Weight)? _patchedKey;
+    /// <summary>Set while the original UNet is incomplete: the names it gave up to the patch, and its key prefix.</summary>
+    private (HashSet<string> Names, string Prefix)? _released;
     private SdxlVae? _vae;
     private TransparentDecoder? _decoder;
     private TransparentEncoder? _encoder;
@@ -80,7 +86,8 @@ public sealed class ModelBundle : IDisposable
         _text = null;
     }
 
-    public SdxlUnet Unet => _unet ??= SdxlUnet.Load(Backend, _checkpoint);
+    /// <summary>The unpatched UNet (rebuilt around the patched one's shared tensors if its own copies were freed).</summary>
+    public SdxlUnet Unet => _unet ??= RebuildOriginal() ?? SdxlUnet.Load(Backend, _checkpoint);
     public SdxlVae Vae => _vae ??= SdxlVae.Load(VaeBackend, _checkpoint);
 
     public TransparentDecoder Decoder => _decoder ??= TransparentDecoder.Load(VaeBackend,
@@ -89,21 +96,85 @@ public sealed class ModelBundle : IDisposable
     public TransparentEncoder Encoder => _encoder ??= TransparentEncoder.Load(VaeBackend,
         Open(Paths.TransparentEncoder ?? throw new InvalidOptionException("--transparent-encoder", $"img2img needs the transparent encoder ({LayerMethods.EncoderFileName}); pass --transparent-encoder or --models-dir")));
 
-    /// <summary>The UNet with the method's patch merged at a weight (cached for repeated runs at the same weight).</summary>
-    public SdxlUnet Patched(LayerMethod method, float weight)
+    /// <summary>
+    /// The UNet with the method's patch merged at a weight (cached for repeated runs at the same weight). With
+    /// <paramref name="keepOriginal"/> false the original's copies of the patched tensors are freed (during the
+    /// merge when it happens now), so only one copy of those weights is resident.
+    /// </summary>
+    public SdxlUnet Patched(LayerMethod method, float weight, bool keepOriginal = true)
     {
         string path = Paths.LayerModel ?? throw new InvalidOptionException("--layer-model",
             $"method {LayerMethods.Name(method)} needs its patch file ({LayerMethods.PatchFileName(method)}); pass --layer-model or --models-dir");
-        if (_patched is not null && _patchedKey == (path, weight)) return _patched;
+        if (_patched is not null && _patchedKey == (path, weight))
+        {
+            if (!keepOriginal) ReleaseOriginalCopies();
+            return _patched;
+        }
+        var original = Unet;
+        FreePatchedCopies(original);
         var patch = PatchFile.Read(Open(path));
-        var store = PatchMerger.Apply(Unet.Weights, patch, weight);
-        _patched = new SdxlUnet(Unet.Config, store);
+        var store = PatchMerger.Apply(original.Weights, patch, weight, releaseOriginals: !keepOriginal);
+        var patched = new SdxlUnet(original.Config, store);
+        if (!keepOriginal) ForgetOriginal(original, patch);
+        _patched = patched;
         _patchedKey = (path, weight);
-        int expected = Unet.InChannels + 4 * LayerMethods.ConcatCount(method);
+        int expected = original.InChannels + 4 * LayerMethods.ConcatCount(method);
         if (_patched.InChannels != expected)
             throw new ModelFormatException(path, PatchFile.ModelPrefix + PatchFile.InputConvKey,
                 $"gives a UNet with {_patched.InChannels} input channels, but method {LayerMethods.Name(method)} needs {expected} (wrong layer model for this method?)");
         return _patched;
+    }
+
+    /// <summary>Frees both UNets' weights (the shared tensors once).</summary>
+    public void ReleaseUnets()
+    {
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var store in new[] { _patched?.Weights, _unet?.Weights })
+            if (store is not null)
+                foreach (var name in store.Names)
+                    if (seen.Add(store.Get(name))) store.Get(name).Dispose();
+        _patched = _unet = null;
+        _patchedKey = null;
+        _released = null;
+    }
+
+    /// <summary>Frees the original's own copies of the tensors the cached patched UNet replaced.</summary>
+    private void ReleaseOriginalCopies()
+    {
+        if (_unet is not { } original || _patched is null) return;
+        var names = Replaced(_patched.Weights, original.Weights).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in names) original.Weights.Get(name).Dispose();
+        _released = (names, original.Weights.Prefix);
+        _unet = null;
+    }
+
+    private void ForgetOriginal(SdxlUnet original, PatchFile patch)
+    {
+        _released = (patch.Entries.Select(e => e.Target).ToHashSet(StringComparer.Ordinal), original.Weights.Prefix);
+        _unet = null;
+    }
+
+    /// <summary>The previous patched UNet's own tensors (those not shared with <paramref name="original"/>).</summary>
+    private void FreePatchedCopies(SdxlUnet original)
+    {
+        if (_patched is null) return;
+        foreach (var name in Replaced(_patched.Weights, original.Weights)) _patched.Weights.Get(name).Dispose();
+        _patched = null;
+        _patchedKey = null;
+    }
+
+    private static IEnumerable<string> Replaced(WeightStore patched, WeightStore original) =>
+        patched.Names.Where(n => !ReferenceEquals(patched.Get(n), original.Get(n)));
+
+    /// <summary>The original UNet again: the patched UNet's shared tensors plus the released ones read from the checkpoint.</summary>
+    private SdxlUnet? RebuildOriginal()
+    {
+        if (_released is not { } released || _patched is not { } patched) return null;
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var name in patched.Weights.Names)
+            tensors[name] = released.Names.Contains(name) ? Backend.LoadWeight(_checkpoint, released.Prefix + name) : patched.Weights.Get(name);
+        _released = null;
+        return new SdxlUnet(patched.Config, WeightStore.FromTensors(Backend, _checkpoint.Path, released.Prefix, tensors));
     }
 
     public void Dispose()

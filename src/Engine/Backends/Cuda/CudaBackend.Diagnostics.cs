@@ -37,5 +37,7 @@ public sealed unsafe partial class CudaBackend : IBackendDiagnostics
         _fp32Sibling?.Pool.ResetPeak();
     }
 
+    public long WeightBytes => Pool.WeightBytes + (_fp32Sibling?.Pool.WeightBytes ?? 0);
+
     public (long Free, long Total) MemoryInfo() => _device.MemoryInfo();
 }
