@@ -87,13 +87,22 @@ public sealed class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutputHelper
     /// (transparent_decoder), at fp32, i.e. to the manifest's CPU tolerances.
     /// </summary>
     [EmulatorFact]
-    public void GpuPatchMergeAndTransparentDecodeMatchTheGoldenData()
+    public void GpuPatchMergeAndTransparentDecodeMatchTheGoldenData() => VerifyOnTheEmulatedGpu("fp32", "unet_patched,transparent_decoder");
+
+    /// <summary>
+    /// With an fp16 UNet the VAE-family networks run on an fp32 sibling whose GEMMs use TF32 operands (the emulated
+    /// cuBLASLt rounds them as the tensor cores do): they must still meet issue 9's fp16 bounds on the golden data.
+    /// </summary>
+    [EmulatorFact]
+    public void VaeFamilyOnTheTf32SiblingMeetsTheFp16Bounds() => VerifyOnTheEmulatedGpu("fp16", "vae,transparent_decoder,transparent_encoder");
+
+    private void VerifyOnTheEmulatedGpu(string precision, string cases)
     {
-        var (code, text) = Run("dotnet", [LdDll, "verify", "--golden", TestPaths.GoldenDir, "--device", "cuda", "--cases", "unet_patched,transparent_decoder"],
+        var (code, text) = Run("dotnet", [LdDll, "verify", "--golden", TestPaths.GoldenDir, "--device", "cuda", "--precision", precision, "--cases", cases],
             EmulatorEnv, TimeSpan.FromMinutes(10));
         output.WriteLine(text);
         Assert.Contains("host emulation", text);
-        Assert.Matches(@"\b9 passed, 0 failed, 0 skipped", text);
+        Assert.Matches(@"\b[1-9]\d* passed, 0 failed, 0 skipped", text);
         Assert.Equal(0, code);
     }
 

@@ -53,7 +53,19 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
     }
 
     public SdxlUnet Unet => _unet ??= SdxlUnet.Load(backend, Checkpoint);
-    public SdxlVae Vae => _vae ??= SdxlVae.Load(backend, Checkpoint);
+
+    /// <summary>
+    /// Where the VAE, transparent decoder and encoder run: the same backend the pipeline puts them on
+    /// (<see cref="NetworkPrecision"/>: an fp32 sibling beside an fp16 GPU backend), so their numbers are the ones a
+    /// generation sees.
+    /// </summary>
+    public IBackend VaeBackend => NetworkPrecision.ForVae(backend);
+
+    /// <summary>The dtype the VAE-family networks compute in, as reported.</summary>
+    public string VaeDType => ReferenceEquals(VaeBackend, backend) ? settings.DType
+        : VaeBackend is Backends.Cuda.CudaBackend cuda ? cuda.Precision.ToString().ToLowerInvariant() : settings.DType;
+
+    public SdxlVae Vae => _vae ??= SdxlVae.Load(VaeBackend, Checkpoint);
     public SdxlTextConditioner Text => _text ??= SdxlTextConditioner.Load(backend, Checkpoint,
         files.Tokenizer ?? throw new LdException("no tokenizer (pass --tokenizer)"));
 
@@ -62,13 +74,13 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
 
     private (TransparentDecoder, WeightStore) LoadDecoder()
     {
-        var w = WeightStore.Load(backend, Open(files.Decoder ?? throw new LdException("no transparent decoder")), "");
+        var w = WeightStore.Load(VaeBackend, Open(files.Decoder ?? throw new LdException("no transparent decoder")), "");
         return (new TransparentDecoder(w), w);
     }
 
     private (TransparentEncoder, WeightStore) LoadEncoder()
     {
-        var w = WeightStore.Load(backend, Open(files.Encoder ?? throw new LdException("no transparent encoder")), "");
+        var w = WeightStore.Load(VaeBackend, Open(files.Encoder ?? throw new LdException("no transparent encoder")), "");
         return (new TransparentEncoder(w), w);
     }
 
@@ -89,8 +101,17 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
         using (y) Sync();
     }
 
+    /// <summary>Times VAE-family work on the backend it runs on (its own stream and events).</summary>
+    public BenchRecord MeasureVae(string name, string shape, Action work) =>
+        runner.Measure(name, shape, VaeDType, work, timedOn: VaeBackend);
+
     /// <summary>A deterministic input tensor, uniform in [lo, hi) (each call draws a new stream).</summary>
-    public Tensor Input(float lo, float hi, params int[] shape)
+    public Tensor Input(float lo, float hi, params int[] shape) => InputOn(backend, lo, hi, shape);
+
+    /// <summary>The same, on the VAE-family networks' backend.</summary>
+    public Tensor VaeInput(float lo, float hi, params int[] shape) => InputOn(VaeBackend, lo, hi, shape);
+
+    private Tensor InputOn(IBackend on, float lo, float hi, int[] shape)
     {
         var v = new float[Shape.Size(shape)];
         ulong s = 0x9E3779B97F4A7C15UL * _inputSeed++;
@@ -99,7 +120,7 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
             s = s * 6364136223846793005UL + 1442695040888963407UL;
             v[i] = lo + (hi - lo) * (float)((s >> 40) / 16777216.0);
         }
-        return backend.FromHost(v, shape);
+        return on.FromHost(v, shape);
     }
 
     public static string SizeText(int width, int height) => $"{width}x{height}";

@@ -22,8 +22,11 @@ public sealed class BenchRunner(IBackend backend, int warmup, int runs, TextWrit
 
     /// <param name="maxRuns">caps the timed runs for work that takes seconds (model load, patch merge, a whole generation)</param>
     /// <param name="minWarmup">at least this many warm-up runs (work whose first run fills caches the later ones reuse)</param>
-    public BenchRecord Measure(string name, string shape, string dtype, Action work, string? note = null, int? maxRuns = null, int minWarmup = 0)
+    /// <param name="timedOn">the backend whose stream the work runs on, when not the runner's (the VAE's fp32 sibling)</param>
+    public BenchRecord Measure(string name, string shape, string dtype, Action work, string? note = null, int? maxRuns = null, int minWarmup = 0,
+        IBackend? timedOn = null)
     {
+        var clock = timedOn as IBackendDiagnostics ?? _diag;
         int n = Math.Max(1, maxRuns is { } cap ? Math.Min(runs, cap) : runs);
         int w = Math.Max(warmup, minWarmup);
         using var range = Nvtx.Range($"{name} {shape}");
@@ -32,7 +35,7 @@ public sealed class BenchRunner(IBackend backend, int warmup, int runs, TextWrit
         var times = new double[n];
         for (int i = 0; i < n; i++)
         {
-            if (_diag is not null) times[i] = _diag.TimeMs(work);
+            if (clock is not null) times[i] = clock.TimeMs(work);
             else
             {
                 var sw = Stopwatch.StartNew();

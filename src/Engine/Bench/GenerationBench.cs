@@ -47,19 +47,23 @@ public static class GenerationBench
         finally
         {
             // Only after a run: the networks are loaded and patched then, so freeing them loads nothing.
-            if (ran) FreeBundle(models, method);
+            if (ran) FreeBundle(models);
         }
     }
 
     private static string Phases(GenerationResult r) => "phases ms: " + string.Join(", ",
-        r.PhaseMs.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:F1}")));
+        r.PhaseMs.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:F1}"))) + WeightsNote(r);
+
+    /// <summary>The VRAM goal's figures: resident weights and the run's peak as a multiple of them (GPU only).</summary>
+    private static string WeightsNote(GenerationResult r) => r.WeightBytes > 0 && r.PhasePeakBytes.Count > 0
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"; weights {r.WeightBytes / 1048576.0:F0} MiB, peak {r.PhasePeakBytes.Values.Max() / 1048576.0:F0} MiB = {(double)r.PhasePeakBytes.Values.Max() / r.WeightBytes:F2}x weights")
+        : "";
 
     /// <summary>The bundle's UNet, patched copy and VAE (its transparent decoder exposes no weights and is left to the process end).</summary>
-    private static void FreeBundle(ModelBundle models, LayerMethod method)
+    private static void FreeBundle(ModelBundle models)
     {
-        var unet = models.Unet;
-        BenchContext.FreeReplacements(models.Patched(method, 1f).Weights, unet.Weights);
-        BenchContext.Free(unet.Weights);
+        models.ReleaseUnets();
         BenchContext.Free(models.Vae.Weights);
     }
 }

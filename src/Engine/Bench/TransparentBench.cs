@@ -19,9 +19,9 @@ public static class TransparentBench
         var dec = ctx.Decoder;
         foreach (var (w, h) in ctx.Settings.Sizes)
         {
-            using var pixel = ctx.Input(0, 1, 1, 3, h, w);
-            using var latent = ctx.Input(-3, 3, 1, dec.Config.LatentChannels, h / 8, w / 8);
-            ctx.Runner.Measure(name, $"b1 {BenchContext.SizeText(w, h)}", ctx.Settings.DType,
+            using var pixel = ctx.VaeInput(0, 1, 1, 3, h, w);
+            using var latent = ctx.VaeInput(-3, 3, 1, dec.Config.LatentChannels, h / 8, w / 8);
+            ctx.MeasureVae(name, $"b1 {BenchContext.SizeText(w, h)}",
                 () => ctx.Finish(augmented ? dec.DecodeAugmented(pixel, latent) : dec.Forward(pixel, latent)));
         }
     }
@@ -36,8 +36,8 @@ public static class TransparentBench
         var enc = ctx.Encoder;
         foreach (var (w, h) in ctx.Settings.Sizes)
         {
-            using var input = ctx.Input(0, 1, 1, enc.InChannels, h, w);
-            ctx.Runner.Measure("tenc", $"b1 {BenchContext.SizeText(w, h)}", ctx.Settings.DType, () => ctx.Finish(enc.Forward(input)));
+            using var input = ctx.VaeInput(0, 1, 1, enc.InChannels, h, w);
+            ctx.MeasureVae("tenc", $"b1 {BenchContext.SizeText(w, h)}", () => ctx.Finish(enc.Forward(input)));
         }
     }
 }

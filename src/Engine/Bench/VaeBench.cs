@@ -8,8 +8,8 @@ public static class VaeBench
         var vae = ctx.Vae;
         foreach (var (w, h) in ctx.Settings.Sizes)
         {
-            using var pixels = ctx.Input(-1, 1, 1, 3, h, w);
-            ctx.Runner.Measure("vae_encode", $"b1 {BenchContext.SizeText(w, h)}", ctx.Settings.DType, () =>
+            using var pixels = ctx.VaeInput(-1, 1, 1, 3, h, w);
+            ctx.MeasureVae("vae_encode", $"b1 {BenchContext.SizeText(w, h)}", () =>
             {
                 var (mean, logVar) = vae.EncodeMoments(pixels);
                 logVar.Dispose();
@@ -23,8 +23,8 @@ public static class VaeBench
         var vae = ctx.Vae;
         foreach (var (w, h) in ctx.Settings.Sizes)
         {
-            using var z = ctx.Input(-3, 3, 1, vae.LatentChannels, h / 8, w / 8);
-            ctx.Runner.Measure("vae_decode", $"b1 {BenchContext.SizeText(w, h)}", ctx.Settings.DType, () => ctx.Finish(vae.Decode(z)));
+            using var z = ctx.VaeInput(-3, 3, 1, vae.LatentChannels, h / 8, w / 8);
+            ctx.MeasureVae("vae_decode", $"b1 {BenchContext.SizeText(w, h)}", () => ctx.Finish(vae.Decode(z)));
         }
     }
 }

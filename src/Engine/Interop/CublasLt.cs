@@ -8,7 +8,8 @@ public enum CudaDataType { R32F = 0, R16F = 2, R16BF = 14 }
 /// <summary>
 /// One matrix product in cuBLAS's column-major terms: D[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C, with C = D,
 /// optional bias per row of D (per output feature), strided batches, and fp32 accumulation (CUBLAS_COMPUTE_32F:
-/// strict fp32 for fp32 operands, no TF32). Alignments are the largest power of two (≤ 256) dividing each pointer,
+/// strict fp32 for fp32 operands; with <c>Tf32</c>, CUBLAS_COMPUTE_32F_FAST_TF32: fp32 operands rounded to TF32 on
+/// the tensor cores). Alignments are the largest power of two (≤ 256) dividing each pointer,
 /// since cuBLASLt's heuristic otherwise assumes 256-byte-aligned operands and sub-matrix views are not.
 /// </summary>
 public readonly record struct GemmSpec(
@@ -16,7 +17,7 @@ public readonly record struct GemmSpec(
     CudaDataType TypeAB, CudaDataType TypeD,
     long Lda, long Ldb, long Ldd,
     int Batch, long StrideA, long StrideB, long StrideD,
-    bool Bias, int AlignA, int AlignB, int AlignD);
+    bool Bias, int AlignA, int AlignB, int AlignD, bool Tf32 = false);
 
 /// <summary>
 /// cuBLASLt (libcublasLt.so.13, else .12; LD_CUBLASLT_PATH overrides) through function pointers. Plans (descriptor,
@@ -25,7 +26,7 @@ public readonly record struct GemmSpec(
 /// </summary>
 public sealed unsafe class CublasLt : CudaHandle
 {
-    private const int ComputeF32 = 68; // CUBLAS_COMPUTE_32F
+    private const int ComputeF32 = 68, ComputeF32FastTf32 = 77; // CUBLAS_COMPUTE_32F, CUBLAS_COMPUTE_32F_FAST_TF32
     private const int DescTransA = 3, DescTransB = 4, DescEpilogue = 7, DescBiasPointer = 8;
     private const int LayoutBatchCount = 5, LayoutStridedBatchOffset = 6;
     private const int PrefMaxWorkspace = 1, PrefAlignA = 5, PrefAlignB = 6, PrefAlignC = 7, PrefAlignD = 8;
@@ -161,7 +162,7 @@ public sealed unsafe class CublasLt : CudaHandle
     {
         var p = new Plan();
         nint desc;
-        Check(_api.MatmulDescCreate(&desc, ComputeF32, (int)CudaDataType.R32F), "cublasLtMatmulDescCreate");
+        Check(_api.MatmulDescCreate(&desc, s.Tf32 ? ComputeF32FastTf32 : ComputeF32, (int)CudaDataType.R32F), "cublasLtMatmulDescCreate");
         p.Desc = desc;
         int ta = s.TransA ? 1 : 0, tb = s.TransB ? 1 : 0, epi = s.Bias ? EpilogueBias : EpilogueDefault;
         Check(_api.MatmulDescSetAttribute(desc, DescTransA, &ta, sizeof(int)), "cublasLtMatmulDescSetAttribute(TRANSA)");

@@ -98,6 +98,16 @@ int cublasLtMatmulAlgoGetHeuristic(void*, void*, void*, void*, void*, void*, voi
     return 0;
 }
 
+// Round to nearest (ties away) to a float with 10 stored mantissa bits, as the TF32 conversion does.
+static float to_tf32(float f)
+{
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    if ((u & 0x7f800000u) != 0x7f800000u) u = (u + 0x1000u) & 0xffffe000u;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+
 int cublasLtMatmul(void*, void* descp, const float* alpha, const void* A, void* Ap, const void* B, void* Bp,
                    const float* beta, const void* C, void* Cp, void* D, void* Dp, const void*, void*, size_t, void*)
 {
@@ -126,6 +136,11 @@ int cublasLtMatmul(void*, void* descp, const float* alpha, const void* A, void* 
         for (uint64_t j = 0; j < n; j++)
             for (uint64_t l = 0; l < k; l++)
                 opb[j * k + l] = d->transb ? load(bb, b->type, (int64_t)(j + l * b->ld)) : load(bb, b->type, (int64_t)(l + j * b->ld));
+        if (d->compute == 77)  // CUBLAS_COMPUTE_32F_FAST_TF32: fp32 operands rounded to TF32 (10 mantissa bits)
+        {
+            for (auto& v : opa) v = to_tf32((float)v);
+            for (auto& v : opb) v = to_tf32((float)v);
+        }
         for (uint64_t j = 0; j < n; j++)
             for (uint64_t i = 0; i < m; i++)
             {

@@ -22,11 +22,18 @@ public sealed unsafe partial class CudaBackend
         int Align(ulong p, long stride, int size) =>
             batch > 1 ? Math.Min(CublasLt.Alignment(p), CublasLt.Alignment((ulong)(stride * size))) : CublasLt.Alignment(p);
         var spec = new GemmSpec(transA, transB, m, n, k, BlasType, typeD, lda, ldb, ldd, batch, strideA, strideB, strideD,
-            bias != 0, Align(a, strideA, esize), Align(b, strideB, esize), Align(d, strideD, dsize));
+            bias != 0, Align(a, strideA, esize), Align(b, strideB, esize), Align(d, strideD, dsize), Tf32: UseTf32 && BlasType == CudaDataType.R32F);
         if (ForceGemmFallback || !_blas.TryMatmul(spec, a, b, d, bias, alpha, beta, _stream))
             FallbackGemm(transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, d, ldd, strideD, batch, bias, alpha, beta, typeD);
         else if (s_syncEachLaunch) _stream.Synchronize();
     }
+
+    /// <summary>
+    /// fp32 GEMMs on the tensor cores with TF32 operands (CUBLAS_COMPUTE_32F_FAST_TF32). Off for a backend the user asked
+    /// for in fp32 (that is how kernels are proven exact); on for the fp32 sibling that runs the VAE-family networks
+    /// beside an fp16 UNet (see <see cref="NetworkPrecision"/>).
+    /// </summary>
+    public bool UseTf32 { get; internal set; }
 
     /// <summary>Test hook: every GEMM through the plain kernel (kernels/gemm.cu) instead of cuBLASLt.</summary>
     public bool ForceGemmFallback { get; set; }

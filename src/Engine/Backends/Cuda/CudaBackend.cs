@@ -172,6 +172,8 @@ public sealed unsafe partial class CudaBackend : IBackend
         {
             var (b, why) = TryCreate(Precision.Fp32);
             _fp32Sibling = b as CudaBackend ?? throw new LdException($"could not create the fp32 CUDA backend for the VAE: {why}");
+            // TF32 tensor cores for its GEMMs unless LD_VAE_TF32=0 (see NetworkPrecision for the measured errors).
+            _fp32Sibling.UseTf32 = Environment.GetEnvironmentVariable("LD_VAE_TF32") is not "0";
         }
         return _fp32Sibling;
     }

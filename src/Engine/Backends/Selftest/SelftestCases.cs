@@ -81,6 +81,9 @@ public static class SelftestCases
         // The plain GEMM kernel that stands in where cuBLASLt has no algorithm, on the same kinds of products.
         c.Add(Case("gemm_fallback", "linear x[2,77,96] w[40,96] +bias", [new[] { 2, 77, 96 }, new[] { 40, 96 }, new[] { 40 }], (b, x) => WithFallbackGemm(b, () => b.Linear(x[0], x[1], x[2]))));
         c.Add(Case("gemm_fallback", "matmul [3,17,33]x[3,33,9]", [new[] { 3, 17, 33 }, new[] { 3, 33, 9 }], (b, x) => WithFallbackGemm(b, () => b.MatMul(x[0], x[1]))));
+        // TF32 operands (the VAE sibling's GEMMs): 10 mantissa bits, so fp16-like error; only fp32 backends use it.
+        c.Add(Case("gemm_tf32", "linear x[2,77,640] w[320,640] +bias", [new[] { 2, 77, 640 }, new[] { 320, 640 }, new[] { 320 }], (b, x) => WithTf32(b, () => b.Linear(x[0], x[1], x[2]))) with { ToleranceScale = Tf32Scale });
+        c.Add(Case("gemm_tf32", "conv2d [1,32,24,20] w[64,32,3,3] s1 p1 +bias", [new[] { 1, 32, 24, 20 }, new[] { 64, 32, 3, 3 }, new[] { 64 }], (b, x) => WithTf32(b, () => b.Conv2d(x[0], x[1], x[2], 1, 1))) with { ToleranceScale = Tf32Scale });
         c.Add(Case("gemm_fallback", "conv2d [1,8,9,7] w[4,8,3,3] s1 p1 +bias", [new[] { 1, 8, 9, 7 }, new[] { 4, 8, 3, 3 }, new[] { 4 }], (b, x) => WithFallbackGemm(b, () => b.Conv2d(x[0], x[1], x[2], 1, 1))));
         c.Add(Case("gemm_fallback", "attention general b2 q37 k50 h3 d40 causal", [new[] { 2, 37, 120 }, new[] { 2, 50, 120 }, new[] { 2, 50, 120 }], (b, x) => WithFallbackGemm(b, () => b.Attention(x[0], x[1], x[2], 3, true))));
 
@@ -202,6 +205,20 @@ public static class SelftestCases
     }
 
     /// <summary>Runs an op with every GEMM on the plain kernel instead of cuBLASLt (the CPU reference ignores it).</summary>
+    /// <summary>
+    /// TF32 rounds operands to 2^-11 relative, like fp16: the fp16 bound (2e-3) over fp32's (1e-5). Only an fp32
+    /// backend uses TF32; at fp16 / bf16 these cases are plain GEMMs, checked at their own bounds by the linear cases.
+    /// </summary>
+    private const double Tf32Scale = 200;
+
+    private static Tensor WithTf32(IBackend b, Func<Tensor> op)
+    {
+        if (b is not CudaBackend cb) return op();
+        cb.UseTf32 = true;
+        try { return op(); }
+        finally { cb.UseTf32 = false; }
+    }
+
     private static Tensor WithFallbackGemm(IBackend b, Func<Tensor> op)
     {
         if (b is not CudaBackend cb) return op();
