@@ -57,6 +57,23 @@ public sealed class Img2ImgTests
         Assert.True(lowMove < 0.15 * highMove, $"denoise 0.2 moved the latent {lowMove}, denoise 1 {highMove}");
     }
 
+    /// <summary>UniPC (a timesteps sampler in A1111) runs int(denoise · steps) steps from the noised init.</summary>
+    [Fact]
+    public void UniPcRunsItsOwnImg2ImgSteps()
+    {
+        using var models = FlowFixture.Models(LayerMethod.Attn);
+        var pipeline = new LayerPipeline(models);
+        var inputs = FlowFixture.Inputs("img2img");
+        var settings = FlowFixture.Settings("img2img", steps: 10) with { Sampler = "unipc", Denoise = 0.5 };
+        var a = pipeline.Run(settings, inputs);
+        var b = pipeline.Run(settings, inputs);
+        Assert.Equal(5, a.PatchedCalls.Count);
+        Assert.Equal(a.Images[0].Rgba, b.Images[0].Rgba);
+        Assert.True(FlowFixture.DistinctAlphas(a.Images[0].Rgba) > 2);
+        var e = Assert.Throws<InvalidOptionException>(() => TransparentImg2Img.Validate(settings with { Denoise = 0.05 }));
+        Assert.Contains("--denoise", e.Message);
+    }
+
     [Fact]
     public void TheInitImageMatters()
     {

@@ -16,16 +16,16 @@ public static class TransparentImg2Img
 {
     /// <summary>
     /// What img2img needs of the settings beyond <see cref="GenerationSettings.Validate"/>: a transparent method (the
-    /// init image's alpha is what the attn/conv models understand) and a k-diffusion sampler (UniPC is a timesteps
-    /// sampler with its own img2img rule in A1111, not implemented). Callers can check this before loading models.
+    /// init image's alpha is what the attn/conv models understand) and a denoise that leaves the sampler a step (UniPC
+    /// runs t_enc steps, the k-diffusion samplers t_enc + 1). Callers can check this before loading models.
     /// </summary>
     public static void Validate(GenerationSettings s)
     {
         if (s.Method is not (LayerMethod.Attn or LayerMethod.Conv))
             throw new InvalidOptionException("--method", $"img2img runs the transparent models (attn or conv), not {LayerMethods.Name(s.Method)}");
-        if (SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps).Sampler == SamplerKind.UniPc)
-            throw new InvalidOptionException("--sampler", "UniPC cannot start from an image (img2img); use euler, euler_a, dpmpp_2m or dpmpp_2m_sde");
-        StartIndex(s.Steps, s.Denoise);
+        int start = StartIndex(s.Steps, s.Denoise);
+        if (SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps).Sampler == SamplerKind.UniPc && s.Steps - 1 - start < 1)
+            throw new InvalidOptionException("--denoise", $"{s.Denoise} of {s.Steps} steps leaves UniPC no step (it runs int(denoise · steps) of them); raise --denoise or --steps");
     }
 
     /// <summary>

@@ -41,8 +41,8 @@ public static class Sampler
     /// img2img as A1111/Forge's KDiffusionSampler.sample_img2img: the full <c>settings.Steps</c>-step schedule is
     /// built, the run starts at <paramref name="startIndex"/> with x = init + noise·σ_start and takes the remaining
     /// steps (sigmas[startIndex..], so Steps − startIndex model steps). Step noise keeps covering the full schedule
-    /// (A1111 seeds the Brownian tree from all sigmas, not the tail). UniPC is a timesteps sampler in A1111 with its
-    /// own img2img rule and is not supported here.
+    /// (A1111 seeds the Brownian tree from all sigmas, not the tail). UniPC, a timesteps sampler in A1111, has its own
+    /// img2img rule (<see cref="UniPcSampler.SampleImg2Img"/>) for the same t_enc.
     /// </summary>
     /// <param name="initLatent">The start latent for the batch (VAE scale, i.e. already × 0.13025), noise's size.</param>
     /// <param name="startIndex">Index into the step sigmas, 0 ≤ startIndex &lt; Steps.</param>
@@ -53,10 +53,15 @@ public static class Sampler
         ArgumentNullException.ThrowIfNull(initLatent);
         if (initLatent.Length != noise.Length)
             throw new ArgumentException($"init latent has {initLatent.Length} values, the noise {noise.Length}", nameof(initLatent));
-        if (settings.Sampler == SamplerKind.UniPc)
-            throw new InvalidOptionException("--sampler", "UniPC cannot start from an image (img2img); use euler, euler_a, dpmpp_2m or dpmpp_2m_sde");
         if (startIndex < 0 || startIndex >= settings.Steps)
             throw new ArgumentOutOfRangeException(nameof(startIndex), $"{startIndex} is outside [0, {settings.Steps})");
+        if (settings.Sampler == SamplerKind.UniPc)
+        {
+            // The same t_enc as the k-diffusion path (startIndex = steps − t_enc − 1), UniPC's own start rule.
+            int tEnc = settings.Steps - 1 - startIndex;
+            return new UniPcSampler(model, new NoiseScheduleVp(schedule))
+                .SampleImg2Img(initLatent, noise, settings.Steps, tEnc, new StepReporter(tEnc, callback, cancel));
+        }
 
         var sigmas = SigmaSchedules.Build(settings.Schedule, settings.Steps, schedule)[startIndex..];
         var report = new StepReporter(sigmas.Length - 1, callback, cancel);

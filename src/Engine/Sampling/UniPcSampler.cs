@@ -22,11 +22,13 @@ internal sealed class UniPcSampler
         _ns = schedule;
     }
 
-    public float[] Sample(float[] noise, int steps, StepReporter report, int order = DefaultOrder, bool lowerOrderFinal = true)
+    /// <param name="start">x at the first time: the unit noise for txt2img, the noised init latent for img2img.</param>
+    /// <param name="tStart">The first continuous time: 1 (the schedule's T) for txt2img, earlier for img2img.</param>
+    public float[] Sample(float[] start, int steps, StepReporter report, int order = DefaultOrder, bool lowerOrderFinal = true, float tStart = 1f)
     {
         order = Math.Min(order, steps);
-        var times = TorchLinspace.F32(1f, 1f / _ns.TotalN, steps + 1);
-        var x = (float[])noise.Clone();
+        var times = TorchLinspace.F32(tStart, 1f / _ns.TotalN, steps + 1);
+        var x = (float[])start.Clone();
 
         report.ThrowIfCancelled();
         var modelPrev = new List<float[]> { DataPrediction(x, times[0]) };
@@ -58,6 +60,35 @@ internal sealed class UniPcSampler
             modelPrev.Add(step < steps ? modelX ?? DataPrediction(x, t) : x);
         }
         return x;
+    }
+
+    /// <summary>
+    /// img2img as A1111/Forge's timesteps samplers run it (sd_samplers_timesteps.py sample_img2img and the unipc
+    /// wrapper): integer timesteps ts = clip(range(0, 1000, 1000 // steps) + 1, 0, 999); x = init·√ᾱ[ts[t_enc]] +
+    /// noise·√(1 − ᾱ[ts[t_enc]]); then t_enc UniPC steps from t_start = ts[t_enc − 1] / 1000 + 1/1000 (float32, as
+    /// torch computes it) down to 1/N.
+    /// </summary>
+    public float[] SampleImg2Img(float[] init, float[] noise, int steps, int tEnc, StepReporter report)
+    {
+        var ts = Img2ImgTimesteps(steps);
+        if (tEnc < 1 || tEnc >= ts.Length)
+            throw new ArgumentOutOfRangeException(nameof(tEnc), $"UniPC img2img needs 1 ≤ t_enc < {ts.Length} (got {tEnc})");
+        float alphaBar = _ns.AlphasCumprod[ts[tEnc]];
+        float a = MathF.Sqrt(alphaBar), b = MathF.Sqrt(1f - alphaBar);
+        var x = new float[init.Length];
+        for (int i = 0; i < x.Length; i++) x[i] = init[i] * a + noise[i] * b;
+        float tStart = ts[tEnc - 1] / 1000f + 0.001f;
+        return Sample(x, tEnc, report, tStart: tStart);
+    }
+
+    /// <summary>A1111's timesteps for a timesteps sampler: clip(range(0, 1000, 1000 // steps) + 1, 0, 999).</summary>
+    internal static int[] Img2ImgTimesteps(int steps)
+    {
+        if (steps < 1 || steps > 1000) throw new ArgumentOutOfRangeException(nameof(steps), $"{steps} is outside [1, 1000]");
+        int stride = 1000 / steps;
+        var ts = new List<int>();
+        for (int v = 0; v < 1000; v += stride) ts.Add(Math.Min(v + 1, 999));
+        return ts.ToArray();
     }
 
     /// <summary>x0 = (x − σ_t·ε)/α_t with ε the guided model output at time t.</summary>
