@@ -27,7 +27,7 @@ public static class DecodeCommand
         if (p.Flag("--help"))
         {
             Console.WriteLine("ld decode (--rgb IMAGE.png | --model CKPT) --latent FILE.safetensors (--transparent-decoder FILE | --models-dir DIR) [--out FILE.png] [--vis]");
-            Console.WriteLine("         [--index I (image I of a batch latent)] [--device auto|cpu|cuda] [--precision fp32|fp16|bf16]");
+            Console.WriteLine("         [--index I (image I of a batch latent)] [--device auto|cpu|cuda] [--precision auto|fp16|bf16|fp32]");
             Console.WriteLine("  FILE.safetensors holds tensor 'latent' [1, 4, h/8, w/8]: the unscaled VAE latent (ld generate --save-latent)");
             return CommandLine.ExitOk;
         }
@@ -45,7 +45,7 @@ public static class DecodeCommand
         string decoderPath = DecoderPath(p);
         if (modelPath is not null && !File.Exists(modelPath)) throw new InvalidOptionException("--model", $"{modelPath}: file not found");
 
-        var precision = PrecisionMode.Parse(p.Get("--precision", "fp32"));
+        var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
         using var mainBackend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
         var backend = NetworkPrecision.ForVae(mainBackend);
         using var decoderFile = SafeTensorsFile.Open(decoderPath);

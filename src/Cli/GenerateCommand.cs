@@ -61,7 +61,7 @@ public static class GenerateCommand
         string output = CheckOutput(p.Get("--out", demo ? "demo.png" : "out.png"));
 
         var (paths, tokenizer) = GenerationOptions.Models(p, method, demo);
-        var precision = PrecisionMode.Parse(p.Get("--precision", "fp32"));
+        var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
         using var backend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
         if (demo) Console.Error.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
         using var models = new ModelBundle(backend, paths, tokenizer);
@@ -71,6 +71,7 @@ public static class GenerateCommand
         {
             StepCallback = previews is null ? progress.Step : step => { progress.Step(step); previews.Step(step); },
             ReleaseTextEncoders = backend is not Backends.Cpu.CpuBackend,
+            ReleaseUnetsAfterSampling = backend is not Backends.Cpu.CpuBackend,
         };
 
         using var cancel = new CancellationTokenSource();
@@ -240,7 +241,8 @@ public static class GenerateCommand
             _ => "ld generate [--demo] [--method attn|conv] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE | --models-dir DIR) [options]",
         });
         Console.WriteLine("options: --prompt --negative --steps --cfg --sampler --schedule --seed --rng cpu|gpu --width --height --batch");
-        Console.WriteLine("         --weight [-1,3] --stop-at [0,1] --device auto|cpu|cuda --precision fp32|fp16|bf16 --out FILE.png --vis");
+        Console.WriteLine("         --weight [-1,3] --stop-at [0,1] --device auto|cpu|cuda --precision auto|fp16|bf16|fp32 (auto: fp16 on a GPU, fp32 on the CPU) --out FILE.png --vis");
+        Console.WriteLine("         --decoder-batch 0..8 (transparent-decoder passes per call; 0: by free memory)");
         Console.WriteLine("         --save-latent FILE.safetensors --json FILE --quiet --resize-mode crop|resize|fill");
         Console.WriteLine("         --preview-every N (latent previews OUT_preview_stepK.png every N steps)");
     }

@@ -12,7 +12,7 @@ public static class GenerationOptions
         "--model", "--layer-model", "--transparent-decoder", "--transparent-encoder", "--models-dir", "--tokenizer",
         "--prompt", "--negative", "--steps", "--cfg", "--sampler", "--schedule", "--seed", "--rng", "--width", "--height",
         "--batch", "--weight", "--stop-at", "--device", "--out", "--preview-every", "--json", "--precision", "--save-latent",
-        "--resize-mode", "--vae-tile",
+        "--resize-mode", "--vae-tile", "--decoder-batch",
     ];
 
     public static readonly string[] Flags = ["--demo", "--vis", "--quiet", "--help"];
@@ -34,6 +34,7 @@ public static class GenerationOptions
         Weight = (float)p.Double("--weight", 1, -1, 3),
         StopAt = (float)p.Double("--stop-at", 1, 0, 1),
         VaeTile = p.Int("--vae-tile", 0, 0, 4096),
+        DecoderBatch = p.Int("--decoder-batch", 0, 0, 8),
     };
 
     /// <summary>Model files: the demo's, or the user's (checkpoint, tokenizer, and the LayerDiffusion files by option or --models-dir).</summary>

@@ -50,6 +50,8 @@ public sealed class CliUsageErrorTests
         Add("preview-every zero", Generate("--preview-every", "0"), "--preview-every");
         Add("output not a png", Generate("--out", Path.Combine(Dir, "x.jpg")), "--out", "x.jpg");
         Add("unknown sampler", Generate("--sampler", "nope"), "nope");
+        Add("decoder batch too large", Generate("--decoder-batch", "9"), "--decoder-batch");
+        Add("precision unknown", Generate("--precision", "fp8"), "--precision", "fp8");
         Add("denoise zero", Img2Img("--init", Rgba, "--denoise", "0"), "--denoise");
         Add("denoise above 1", Img2Img("--init", Rgba, "--denoise", "1.5"), "--denoise");
         Add("denoise not a number", Img2Img("--init", Rgba, "--denoise", "half"), "--denoise", "half");

@@ -116,7 +116,8 @@ public sealed class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutputHelper
         var dir = Directory.CreateTempSubdirectory("ld-emu-gen-").FullName;
         try
         {
-            string[] common = ["generate", "--demo", "--rng", "gpu", "--steps", "2", "--quiet"];
+            // fp32 on both: the comparison is to the CPU reference (the GPU default is fp16).
+            string[] common = ["generate", "--demo", "--rng", "gpu", "--steps", "2", "--quiet", "--precision", "fp32"];
             var (gpuCode, gpuText) = Run("dotnet", [LdDll, .. common, "--device", "cuda", "--out", Path.Combine(dir, "gpu.png"), "--json", Path.Combine(dir, "gpu.json")],
                 EmulatorEnv, TimeSpan.FromMinutes(10));
             output.WriteLine(gpuText);

@@ -69,7 +69,7 @@ public sealed class Img2ImgTests
         var b = pipeline.Run(settings, inputs);
         Assert.Equal(5, a.PatchedCalls.Count);
         Assert.Equal(a.Images[0].Rgba, b.Images[0].Rgba);
-        Assert.True(FlowFixture.DistinctAlphas(a.Images[0].Rgba) > 2);
+        Assert.True(FlowFixture.DistinctAlphas(a.Images[0].Rgba!) > 2);
         var e = Assert.Throws<InvalidOptionException>(() => TransparentImg2Img.Validate(settings with { Denoise = 0.05 }));
         Assert.Contains("--denoise", e.Message);
     }

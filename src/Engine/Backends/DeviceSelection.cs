@@ -13,6 +13,13 @@ public static class DeviceSelection
     /// </summary>
     public static Func<Precision, (IBackend? Backend, string? Why)>? CudaFactory { get; set; } = CudaBackend.TryCreate;
 
+    /// <summary>
+    /// As <see cref="Create(string, Precision, TextWriter)"/>, with a null precision left to the device: fp16 on a GPU
+    /// (the fast path; the VAE-family networks still run in fp32 beside it), fp32 on the CPU (its only precision).
+    /// </summary>
+    public static IBackend Create(string device, Precision? precision, TextWriter log) =>
+        precision is { } p ? Create(device, p, log) : Create(device, device == "cpu" ? Precision.Fp32 : Precision.Fp16, log);
+
     public static IBackend Create(string device, Precision precision, TextWriter log)
     {
         switch (device)

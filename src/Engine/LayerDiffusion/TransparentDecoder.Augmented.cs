@@ -55,19 +55,26 @@ public sealed partial class TransparentDecoder
 
     /// <summary>
     /// The largest batch of passes (8, 4, 2 or 1) whose activations, about 12 full-resolution maps of the first
-    /// block's width in fp32 per image, fit in half the free device memory. Backends that report no device memory
-    /// (the CPU) run one pass at a time, which keeps their peak memory lowest and costs them nothing in speed.
+    /// block's width in fp32 per image, fit in half the free device memory and in <paramref name="budgetBytes"/> when
+    /// given (the pipeline passes what the run's peak so far leaves, so batching never raises a generation's peak).
+    /// Backends that report no device memory (the CPU) run one pass at a time, which keeps their peak memory lowest
+    /// and costs them nothing in speed.
     /// </summary>
-    public int AutoPassesPerCall(IBackend b, int batch, int height, int width)
+    public int AutoPassesPerCall(IBackend b, int batch, int height, int width, long? budgetBytes = null)
     {
         if (b is not IBackendDiagnostics d) return 1;
         var (free, total) = d.MemoryInfo();
         if (total == 0) return 1;
-        long perPass = 12L * Config.BaseChannels * height * width * sizeof(float) * batch;
+        long perPass = ActivationBytesPerPass(batch, height, width);
+        long limit = Math.Min(free / 2, budgetBytes ?? long.MaxValue);
         int group = Passes;
-        while (group > 1 && perPass * group > free / 2) group /= 2;
+        while (group > 1 && perPass * group > limit) group /= 2;
         return group;
     }
+
+    /// <summary>The estimate <see cref="AutoPassesPerCall"/> works with: 12 fp32 maps of the first block's width.</summary>
+    public long ActivationBytesPerPass(int batch, int height, int width) =>
+        12L * Config.BaseChannels * height * width * sizeof(float) * batch;
 
     /// <summary>Pass indices (flip·4 + k) in groups of at most <paramref name="group"/> with equal input shapes.</summary>
     internal static IEnumerable<int[]> PassGroups(bool square, int group)

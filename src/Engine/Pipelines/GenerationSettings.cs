@@ -29,8 +29,12 @@ public sealed record GenerationSettings
     /// <summary>VAE decode tile in latent pixels; 0 decodes whole unless device memory is short (then 64).</summary>
     public int VaeTile { get; init; }
 
+    /// <summary>Transparent-decoder passes per network call (1–8); 0 picks by free device memory (1 on the CPU).</summary>
+    public int DecoderBatch { get; init; }
+
     public void Validate()
     {
+        if (DecoderBatch < 0 || DecoderBatch > 8) throw new InvalidOptionException("--decoder-batch", $"{DecoderBatch} is out of range [0, 8] (0: automatic)");
         if (VaeTile < 0 || (VaeTile > 0 && VaeTile < 8)) throw new InvalidOptionException("--vae-tile", $"{VaeTile} must be 0 (automatic) or at least 8 latent pixels");
         if (Steps < 1 || Steps > 1000) throw new InvalidOptionException("--steps", $"{Steps} is out of range [1, 1000]");
         if (!float.IsFinite(Cfg) || Cfg < 0 || Cfg > 100) throw new InvalidOptionException("--cfg", $"{Cfg} is out of range [0, 100]");

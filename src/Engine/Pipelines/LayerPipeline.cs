@@ -23,6 +23,11 @@ public sealed class LayerPipeline(ModelBundle models)
     public SamplerCallback? StepCallback { get; set; }
     /// <summary>Release the text encoders once both prompts are encoded (saves their memory on the GPU).</summary>
     public bool ReleaseTextEncoders { get; set; }
+    /// <summary>
+    /// Release both UNets once sampling is done (a single run: the decoders then work beside the VAE-family weights
+    /// only, so the run's peak is the sampling phase's). Later runs on the same bundle reload them.
+    /// </summary>
+    public bool ReleaseUnetsAfterSampling { get; set; }
 
     public GenerationResult Run(GenerationSettings s, GenerationInputs inputs, CancellationToken cancel = default)
     {
@@ -78,9 +83,12 @@ public sealed class LayerPipeline(ModelBundle models)
             ? Sampler.Run(sampler, schedule, stopAt.Model, noise, stepNoise, StepCallback, cancel)
             : Sampler.Run(sampler, schedule, stopAt.Model, noise, Repeat(init, s.Batch), TransparentImg2Img.StartIndex(s.Steps, s.Denoise),
                 stepNoise, StepCallback, cancel);
+        if (ReleaseUnetsAfterSampling) models.ReleaseUnets();
         Phase("sample");
 
-        var images = Decode(s, latent, noiseSource.Seeds, channels, h, w, cancel, Phase);
+        // What the run's peak so far leaves free for the transparent decoder's batched passes (null: no device memory).
+        long? DecoderBudget() => diag is null || peaks.Count == 0 ? null : Math.Max(0, peaks.Values.Max() - diag.PeakBytes);
+        var images = Decode(s, latent, noiseSource.Seeds, channels, h, w, cancel, Phase, DecoderBudget);
         return new GenerationResult
         {
             Width = s.Width, Height = s.Height, Noise = noise, Positive = positive, Negative = negative,
@@ -161,7 +169,7 @@ public sealed class LayerPipeline(ModelBundle models)
     }
 
     private List<GeneratedImage> Decode(GenerationSettings s, float[] latent, IReadOnlyList<long> seeds, int channels, int h, int w,
-        CancellationToken cancel, Action<string> phase)
+        CancellationToken cancel, Action<string> phase, Func<long?> decoderBudget)
     {
         var b = models.VaeBackend;
         int per = channels * h * w;
@@ -184,7 +192,10 @@ public sealed class LayerPipeline(ModelBundle models)
                 continue;
             }
             cancel.ThrowIfCancellationRequested();
-            var (rgba, preview) = TransparentOutput.Decode(b, models.Decoder, rgb, unscaled, s.Height, s.Width);
+            var decoder = models.Decoder;
+            // Automatic: as many passes per call as fit without raising the run's peak device memory.
+            decoder.PassesPerCall = s.DecoderBatch > 0 ? s.DecoderBatch : decoder.AutoPassesPerCall(b, 1, s.Height, s.Width, decoderBudget());
+            var (rgba, preview) = TransparentOutput.Decode(b, decoder, rgb, unscaled, s.Height, s.Width);
             images.Add(new GeneratedImage(seeds[i], rgb, rgba, preview));
         }
         phase("transparent_decode");

@@ -17,6 +17,9 @@ public static class PrecisionMode
         _ => throw new InvalidOptionException("--precision", $"'{s}' is not one of fp32, fp16, bf16"),
     };
 
+    /// <summary>"auto" (or nothing) is null: the device decides (see DeviceSelection.Create).</summary>
+    public static Precision? ParseOrAuto(string? s) => s is null || s.Equals("auto", StringComparison.OrdinalIgnoreCase) ? null : Parse(s);
+
     private static readonly HashSet<string> SamplingCases = ["samplers", "sampler_unipc", "sampler_layer", "e2e_transparent"];
 
     /// <summary>The reduced-precision bound for one output, or null to keep the manifest's tolerance.</summary>
