@@ -23,6 +23,7 @@ public static class TransparentBench
             using var latent = ctx.VaeInput(-3, 3, 1, dec.Config.LatentChannels, h / 8, w / 8);
             ctx.MeasureVae(name, $"b1 {BenchContext.SizeText(w, h)}",
                 () => ctx.Finish(augmented ? dec.DecodeAugmented(pixel, latent) : dec.Forward(pixel, latent)));
+            if (augmented) ctx.Runner.AnnotateLast($"{dec.AutoPassesPerCall(ctx.VaeBackend, 1, h, w)} passes per network call");
         }
     }
 
