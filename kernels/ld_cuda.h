@@ -81,7 +81,6 @@ LD_DEV float ld_rcp(float x) { return 1.0f / x; }
 LD_DEV float ld_sqrt(float x) { return std::sqrt(x); }
 LD_DEV float ld_fma(float a, float b, float c) { return std::fma(a, b, c); }
 LD_DEV float ld_rint(float x) { return std::nearbyint(x); }
-LD_DEV float ld_log(float x) { return std::log(x); }
 LD_DEV float ld_sin_approx(float x) { return std::sin(x); }
 LD_DEV float ld_cos_approx(float x) { return std::cos(x); }
 #else
@@ -94,8 +93,6 @@ LD_DEV float ld_rcp(float x) { float y; asm("rcp.rn.f32 %0, %1;" : "=f"(y) : "f"
 LD_DEV float ld_sqrt(float x) { float y; asm("sqrt.rn.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
 LD_DEV float ld_fma(float a, float b, float c) { float y; asm("fma.rn.f32 %0, %1, %2, %3;" : "=f"(y) : "f"(a), "f"(b), "f"(c)); return y; }
 LD_DEV float ld_rint(float x) { float y; asm("cvt.rni.f32.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
-/// ln x = log2(x) · ln 2 (lg2.approx: ~2^-22 relative, within a couple of ulp of logf over the noise's inputs).
-LD_DEV float ld_log(float x) { float y; asm("lg2.approx.f32 %0, %1;" : "=f"(y) : "f"(x)); return y * 0.6931471805599453f; }
 /// The fast sine and cosine (__sinf / __cosf): what curand's Box–Muller uses on the device.
 LD_DEV float ld_sin_approx(float x) { float y; asm("sin.approx.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
 LD_DEV float ld_cos_approx(float x) { float y; asm("cos.approx.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
@@ -150,6 +147,21 @@ LD_DEV float ld_exp(float x)
     // Scale by 2^n in two steps so that n down to -149 (subnormal results) and up to 128 stay exact.
     int n1 = ni / 2, n2 = ni - n1;
     return p * ld_bits_to_float((unsigned)(n1 + 127) << 23) * ld_bits_to_float((unsigned)(n2 + 127) << 23);
+}
+
+/// ln x for normal positive x, within ~1 ulp (what curand's Box–Muller gets from logf; lg2.approx would lose the
+/// relative accuracy near x = 1, where ln x is tiny): x = m·2^e with m in [√½, √2), ln m = 2·atanh(f) with
+/// f = (m − 1)/(m + 1), |f| ≤ 0.172, as an odd series to f⁹; e·ln 2 in two parts.
+LD_DEV float ld_log(float x)
+{
+    unsigned u = ld_float_to_bits(x);
+    int e = (int)((u >> 23) & 0xffu) - 127;
+    float m = ld_bits_to_float((u & 0x007fffffu) | 0x3f800000u);
+    if (m > 1.41421356f) { m *= 0.5f; e += 1; }
+    float f = (m - 1.0f) / (m + 1.0f), f2 = f * f;
+    float series = ld_fma(f2, ld_fma(f2, ld_fma(f2, ld_fma(f2, 1.0f / 9.0f, 1.0f / 7.0f), 1.0f / 5.0f), 1.0f / 3.0f), 1.0f);
+    float lnm = 2.0f * f * series;
+    return ld_fma((float)e, 0.693145751953125f, ld_fma((float)e, 1.42860682e-6f, lnm));
 }
 
 LD_DEV float ld_sigmoid(float x) { return 1.0f / (1.0f + ld_exp(-x)); }

@@ -96,6 +96,13 @@ public sealed class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutputHelper
     [EmulatorFact]
     public void VaeFamilyOnTheTf32SiblingMeetsTheFp16Bounds() => VerifyOnTheEmulatedGpu("fp16", "vae,transparent_decoder,transparent_encoder");
 
+    /// <summary>
+    /// A whole generation through the pipeline on the emulated GPU at fp16 (golden e2e_transparent): patch merge on
+    /// the device with the original's copies released, fp16 UNet, TF32 VAE and batched transparent decode.
+    /// </summary>
+    [EmulatorFact]
+    public void TransparentGenerationMeetsTheFp16Bounds() => VerifyOnTheEmulatedGpu("fp16", "e2e_transparent");
+
     private void VerifyOnTheEmulatedGpu(string precision, string cases)
     {
         var (code, text) = Run("dotnet", [LdDll, "verify", "--golden", TestPaths.GoldenDir, "--device", "cuda", "--precision", precision, "--cases", cases],

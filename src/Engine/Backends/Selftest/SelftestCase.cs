@@ -23,6 +23,9 @@ public sealed record SelftestCase(string Op, string Detail, InputSpec[] Inputs, 
     /// <summary>Extra slack on the tolerance for ops whose rounding is amplified (e.g. long products in fp16).</summary>
     public double ToleranceScale { get; init; } = 1;
 
+    /// <summary>A bound on the largest single difference as well (RNG: one bad element must not hide in rel_l2).</summary>
+    public double? MaxAbsBound { get; init; }
+
     /// <summary>A case only timed (with --time): real model sizes whose CPU reference would take minutes.</summary>
     public bool TimingOnly { get; init; }
 

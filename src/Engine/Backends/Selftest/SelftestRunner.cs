@@ -57,7 +57,8 @@ public static class SelftestRunner
             if (actual.Length != expected.Length)
                 return new SelftestResult(c.Name, double.NaN, double.NaN, tol, false, $"{actual.Length} values, reference has {expected.Length}");
             var (maxAbs, relL2) = Compare(actual, expected);
-            return new SelftestResult(c.Name, maxAbs, relL2, tol, relL2 <= tol, null) { Milliseconds = ms };
+            bool passed = relL2 <= tol && (c.MaxAbsBound is not { } bound || maxAbs <= bound);
+            return new SelftestResult(c.Name, maxAbs, relL2, tol, passed, null) { Milliseconds = ms };
         }
         catch (Exception e)
         {
