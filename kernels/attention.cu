@@ -7,8 +7,6 @@
 // Other widths (the VAE's single 512-wide head) take the host's general path: GEMM, masked softmax, GEMM.
 #include "ld_cuda.h"
 
-#define LD_NEG_BIG (-3.402823466e38f)
-
 // 16-byte shared-memory reads: one LDS.128 feeds 4 FMAs, so the inner loops are not bound by shared-memory issue.
 struct __attribute__((aligned(16))) ld_f4 { float x, y, z, w; };
 

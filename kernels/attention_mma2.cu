@@ -12,7 +12,6 @@
 // Module of its own, so that a JIT problem here cannot take the first tensor-core kernel down with it.
 #include "ld_cuda.h"
 
-#define LD_NEG_BIG (-3.402823466e38f)
 #define LD_M2_BK 64   // keys per tile
 #define LD_M2_D 64    // head width
 #define LD_M2_LD 72   // shared row pitch in halves
@@ -54,20 +53,8 @@ LD_DEV void flash_mma2_impl(const T* q, const T* k, const T* v, T* o, int nq, in
     m2_load_tile<T, THREADS>(ks[0], vs[0], kb, vb, width, 0, nk, tid);
     ld_cp_async_commit();
 
-    // Q fragments for the 4 k-steps over the 64 dims, straight from global memory (zeros past the last query).
     unsigned qa[4][4];
-    {
-        const unsigned* q0p = (const unsigned*)(q + ((long long)b * nq + (r0 < nq ? r0 : 0)) * width + (long long)h * LD_M2_D);
-        const unsigned* q1p = (const unsigned*)(q + ((long long)b * nq + (r1 < nq ? r1 : 0)) * width + (long long)h * LD_M2_D);
-#pragma unroll
-        for (int s = 0; s < 4; s++)
-        {
-            qa[s][0] = r0 < nq ? q0p[s * 8 + t] : 0u;
-            qa[s][1] = r1 < nq ? q1p[s * 8 + t] : 0u;
-            qa[s][2] = r0 < nq ? q0p[s * 8 + 4 + t] : 0u;
-            qa[s][3] = r1 < nq ? q1p[s * 8 + 4 + t] : 0u;
-        }
-    }
+    ld_flash_load_q(qa, q + (long long)b * nq * width + (long long)h * LD_M2_D, width, r0, r1, nq, t);
     float acc[8][4];
 #pragma unroll
     for (int n = 0; n < 8; n++) { acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.0f; }
@@ -102,44 +89,8 @@ LD_DEV void flash_mma2_impl(const T* q, const T* k, const T* v, T* o, int nq, in
                 ld_mma(s[n], qa[2 * p + 1], r[2], r[3], tag);
             }
         }
-        // Scale into the log2 domain, mask, and take the row maxima (a row lives on the 4 threads of a group).
-        float mx0 = m0, mx1 = m1;
-#pragma unroll
-        for (int n = 0; n < 8; n++)
-        {
-#pragma unroll
-            for (int c = 0; c < 4; c++)
-            {
-                int key = j0 + n * 8 + 2 * t + (c & 1), row = c < 2 ? r0 : r1;
-                bool ok = key < nk && (!causal || key <= row);
-                s[n][c] = ok ? s[n][c] * sl2 : LD_NEG_BIG;
-            }
-            mx0 = ld_max(mx0, ld_max(s[n][0], s[n][1]));
-            mx1 = ld_max(mx1, ld_max(s[n][2], s[n][3]));
-        }
-        mx0 = ld_max(mx0, ld_shfl_xor(mx0, 1)); mx0 = ld_max(mx0, ld_shfl_xor(mx0, 2));
-        mx1 = ld_max(mx1, ld_shfl_xor(mx1, 1)); mx1 = ld_max(mx1, ld_shfl_xor(mx1, 2));
-        float c0 = ld_exp2(m0 - mx0), c1 = ld_exp2(m1 - mx1);
-        m0 = mx0; m1 = mx1;
-        l0 *= c0; l1 *= c1;
-#pragma unroll
-        for (int n = 0; n < 8; n++) { acc[n][0] *= c0; acc[n][1] *= c0; acc[n][2] *= c1; acc[n][3] *= c1; }
-
-        // P = 2^(S − m) (masked entries exactly 0), packed as the A operand of 4 k-steps of 16 keys.
         unsigned pa[4][4];
-#pragma unroll
-        for (int n = 0; n < 8; n++)
-        {
-            float p0 = s[n][0] == LD_NEG_BIG ? 0.0f : ld_exp2(s[n][0] - m0);
-            float p1 = s[n][1] == LD_NEG_BIG ? 0.0f : ld_exp2(s[n][1] - m0);
-            float p2 = s[n][2] == LD_NEG_BIG ? 0.0f : ld_exp2(s[n][2] - m1);
-            float p3 = s[n][3] == LD_NEG_BIG ? 0.0f : ld_exp2(s[n][3] - m1);
-            l0 += p0 + p1;
-            l1 += p2 + p3;
-            int st = n >> 1, hi = n & 1;
-            pa[st][hi * 2 + 0] = ld_pack2(ld_bits(p0, tag), ld_bits(p1, tag));
-            pa[st][hi * 2 + 1] = ld_pack2(ld_bits(p2, tag), ld_bits(p3, tag));
-        }
+        ld_flash_softmax<T>(s, acc, pa, m0, m1, l0, l1, j0, r0, r1, t, nk, causal, sl2);
         // O += P·V: per k-step of 16 keys and pair of 8-dim n-tiles, one ldmatrix.x4.trans (matrix j = keys
         // st·16 + 8(j & 1) .. +8, dims np·16 + 8(j >> 1) .. +8) gives both n-tiles' B fragments.
 #pragma unroll
@@ -156,18 +107,7 @@ LD_DEV void flash_mma2_impl(const T* q, const T* k, const T* v, T* o, int nq, in
         }
         ld_sync();  // every warp is done with this stage before the next iteration refills it
     }
-    l0 += ld_shfl_xor(l0, 1); l0 += ld_shfl_xor(l0, 2);
-    l1 += ld_shfl_xor(l1, 1); l1 += ld_shfl_xor(l1, 2);
-    float i0 = 1.0f / l0, i1 = 1.0f / l1;
-    T* o0 = o + ((long long)b * nq + r0) * width + (long long)h * LD_M2_D;
-    T* o1 = o + ((long long)b * nq + r1) * width + (long long)h * LD_M2_D;
-#pragma unroll
-    for (int n = 0; n < 8; n++)
-    {
-        int d = n * 8 + 2 * t;
-        if (r0 < nq) *(unsigned*)(o0 + d) = ld_pack2(ld_bits(acc[n][0] * i0, tag), ld_bits(acc[n][1] * i0, tag));
-        if (r1 < nq) *(unsigned*)(o1 + d) = ld_pack2(ld_bits(acc[n][2] * i1, tag), ld_bits(acc[n][3] * i1, tag));
-    }
+    ld_flash_store(o + (long long)b * nq * width + (long long)h * LD_M2_D, width, acc, l0, l1, r0, r1, nq, t);
 }
 
 // grid = (ceil(N / (16 · WARPS)), heads, B), block = 32 · WARPS threads; every pointer 16-byte aligned.

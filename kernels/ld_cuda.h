@@ -313,3 +313,89 @@ LD_DEV void ld_cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "me
 /// Waits until at most N of this thread's most recent cp.async groups are still in flight.
 template <int N> LD_DEV void ld_cp_async_wait() { asm volatile("cp.async.wait_group %0;" :: "n"(N) : "memory"); }
 #endif
+
+// ---- FlashAttention-2 on m16n8k16, head width 64: what both tensor-core kernels (attention_mma*.cu) share. A warp
+// owns 16 query rows; this thread holds rows r0 (= the warp's first + g) and r1 = r0 + 8, g = lane / 4, t = lane % 4;
+// a key tile is 64 keys = 8 n-tiles of 8. Scores live in the log2 domain (scale · log2 e folded in).
+#define LD_NEG_BIG (-3.402823466e38f)
+
+/// Q's A fragments for the 4 k-steps over the 64 dims, straight from global memory (zeros past the last query).
+/// qh points at row 0 of this batch item and head; rows are width elements apart.
+template <class T>
+LD_DEV void ld_flash_load_q(unsigned (&qa)[4][4], const T* qh, long long width, int r0, int r1, int nq, int t)
+{
+    const unsigned* q0p = (const unsigned*)(qh + (long long)(r0 < nq ? r0 : 0) * width);
+    const unsigned* q1p = (const unsigned*)(qh + (long long)(r1 < nq ? r1 : 0) * width);
+#pragma unroll
+    for (int s = 0; s < 4; s++)
+    {
+        qa[s][0] = r0 < nq ? q0p[s * 8 + t] : 0u;
+        qa[s][1] = r1 < nq ? q1p[s * 8 + t] : 0u;
+        qa[s][2] = r0 < nq ? q0p[s * 8 + 4 + t] : 0u;
+        qa[s][3] = r1 < nq ? q1p[s * 8 + 4 + t] : 0u;
+    }
+}
+
+/// The online softmax of one key tile (keys j0 .. j0 + 63) on S's accumulators: scale into the log2 domain, mask
+/// keys past nk (and past the row when causal), update the row maxima m and sums l (a row lives on the 4 threads of
+/// a group), rescale O, and pack P = 2^(S − m) (masked entries exactly 0) as the A operand of 4 k-steps of 16 keys.
+template <class T>
+LD_DEV void ld_flash_softmax(float (&s)[8][4], float (&acc)[8][4], unsigned (&pa)[4][4], float& m0, float& m1, float& l0, float& l1,
+                             int j0, int r0, int r1, int t, int nk, int causal, float sl2)
+{
+    const T tag = T();
+    float mx0 = m0, mx1 = m1;
+#pragma unroll
+    for (int n = 0; n < 8; n++)
+    {
+#pragma unroll
+        for (int c = 0; c < 4; c++)
+        {
+            int key = j0 + n * 8 + 2 * t + (c & 1), row = c < 2 ? r0 : r1;
+            bool ok = key < nk && (!causal || key <= row);
+            s[n][c] = ok ? s[n][c] * sl2 : LD_NEG_BIG;
+        }
+        mx0 = ld_max(mx0, ld_max(s[n][0], s[n][1]));
+        mx1 = ld_max(mx1, ld_max(s[n][2], s[n][3]));
+    }
+    mx0 = ld_max(mx0, ld_shfl_xor(mx0, 1)); mx0 = ld_max(mx0, ld_shfl_xor(mx0, 2));
+    mx1 = ld_max(mx1, ld_shfl_xor(mx1, 1)); mx1 = ld_max(mx1, ld_shfl_xor(mx1, 2));
+    float c0 = ld_exp2(m0 - mx0), c1 = ld_exp2(m1 - mx1);
+    m0 = mx0; m1 = mx1;
+    l0 *= c0; l1 *= c1;
+#pragma unroll
+    for (int n = 0; n < 8; n++) { acc[n][0] *= c0; acc[n][1] *= c0; acc[n][2] *= c1; acc[n][3] *= c1; }
+#pragma unroll
+    for (int n = 0; n < 8; n++)
+    {
+        float p0 = s[n][0] == LD_NEG_BIG ? 0.0f : ld_exp2(s[n][0] - m0);
+        float p1 = s[n][1] == LD_NEG_BIG ? 0.0f : ld_exp2(s[n][1] - m0);
+        float p2 = s[n][2] == LD_NEG_BIG ? 0.0f : ld_exp2(s[n][2] - m1);
+        float p3 = s[n][3] == LD_NEG_BIG ? 0.0f : ld_exp2(s[n][3] - m1);
+        l0 += p0 + p1;
+        l1 += p2 + p3;
+        int st = n >> 1, hi = n & 1;
+        pa[st][hi * 2 + 0] = ld_pack2(ld_bits(p0, tag), ld_bits(p1, tag));
+        pa[st][hi * 2 + 1] = ld_pack2(ld_bits(p2, tag), ld_bits(p3, tag));
+    }
+}
+
+/// The end: the row sums gathered over the row's 4 threads, O / l rounded to T into rows r0 and r1 (those < nq) of
+/// oh (row 0 of this batch item and head).
+template <class T>
+LD_DEV void ld_flash_store(T* oh, long long width, const float (&acc)[8][4], float l0, float l1, int r0, int r1, int nq, int t)
+{
+    const T tag = T();
+    l0 += ld_shfl_xor(l0, 1); l0 += ld_shfl_xor(l0, 2);
+    l1 += ld_shfl_xor(l1, 1); l1 += ld_shfl_xor(l1, 2);
+    float i0 = 1.0f / l0, i1 = 1.0f / l1;
+    T* o0 = oh + (long long)r0 * width;
+    T* o1 = oh + (long long)r1 * width;
+#pragma unroll
+    for (int n = 0; n < 8; n++)
+    {
+        int d = n * 8 + 2 * t;
+        if (r0 < nq) *(unsigned*)(o0 + d) = ld_pack2(ld_bits(acc[n][0] * i0, tag), ld_bits(acc[n][1] * i0, tag));
+        if (r1 < nq) *(unsigned*)(o1 + d) = ld_pack2(ld_bits(acc[n][2] * i1, tag), ld_bits(acc[n][3] * i1, tag));
+    }
+}
