@@ -29,6 +29,10 @@ float ld_emu_shfl_xor(float v, int lane_mask);
 void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, int bf16);
 // ldmatrix.sync.m8n8.x4(.trans).b16 for one lane: lanes 8j..8j+7 give the row addresses of matrix j.
 void ld_emu_ldmatrix_x4(unsigned* r, const unsigned short* row, int trans);
+// cp.async with its asynchrony: copies land only when a wait_group requires them.
+void ld_emu_cp_async16(void* dst, const void* src, int valid);
+void ld_emu_cp_commit();
+void ld_emu_cp_wait(int n);
 #elif defined(__clang__) && !defined(__NVCC__) && !defined(__CUDACC_RTC__)
 #define LD_CLANG_NOCUDA 1
 #define __global__ __attribute__((global))
@@ -247,7 +251,8 @@ LD_DEV float ld_block_max(float v, float* scratch)
 }
 
 // ---- tensor cores (sm_80+): mma.sync m16n8k16 with fp32 accumulators, ldmatrix, cp.async. In host emulation the
-// warp-collective instructions go through tests/Cuda/emu (by the PTX ISA's fragment layouts) and cp.async is a copy.
+// warp-collective instructions go through tests/Cuda/emu (by the PTX ISA's fragment layouts), and cp.async copies
+// land only when a wait_group requires them (the latest the hardware may complete them).
 // Fragment layouts (g = lane / 4, t = lane % 4): A regs (g, 2t..2t+1), (g+8, 2t..), (g, 2t+8..), (g+8, 2t+8..);
 // B regs (k 2t..2t+1, n g), (k 2t+8.., n g); C (g, 2t..2t+1), (g+8, 2t..2t+1).
 LD_DEV unsigned ld_pack2(unsigned short lo, unsigned short hi) { return (unsigned)lo | ((unsigned)hi << 16); }
@@ -259,13 +264,9 @@ LD_DEV void ld_mma(float* c, const unsigned* a, unsigned b0, unsigned b1, ld_hal
 LD_DEV void ld_mma(float* c, const unsigned* a, unsigned b0, unsigned b1, ld_bf16) { ld_emu_mma_m16n8k16(c, a, b0, b1, 1); }
 LD_DEV void ld_ldmatrix_x4(unsigned* r, const unsigned short* row) { ld_emu_ldmatrix_x4(r, row, 0); }
 LD_DEV void ld_ldmatrix_x4_trans(unsigned* r, const unsigned short* row) { ld_emu_ldmatrix_x4(r, row, 1); }
-LD_DEV void ld_cp_async16(void* dst, const void* src, bool valid)
-{
-    if (valid) std::memcpy(dst, src, 16);
-    else std::memset(dst, 0, 16);
-}
-LD_DEV void ld_cp_async_commit() {}
-template <int N> LD_DEV void ld_cp_async_wait() {}
+LD_DEV void ld_cp_async16(void* dst, const void* src, bool valid) { ld_emu_cp_async16(dst, src, valid ? 1 : 0); }
+LD_DEV void ld_cp_async_commit() { ld_emu_cp_commit(); }
+template <int N> LD_DEV void ld_cp_async_wait() { ld_emu_cp_wait(N); }
 #else
 LD_DEV void ld_mma(float* c, const unsigned* a, unsigned b0, unsigned b1, ld_half)
 {

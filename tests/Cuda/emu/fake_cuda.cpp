@@ -100,8 +100,16 @@ void wait_at(int kind)
     if (c.waiting != 0) ld_emu_switch(&c.sp, g_sched_sp);
 }
 
+// cp.async as the hardware may order it: each copy is held back until a cp.async.wait_group must have completed
+// it, so a kernel that reads shared memory before waiting for the copy sees stale data and fails its selftest.
+struct PendingCopy { void* dst; const void* src; bool valid; unsigned group; };
+std::vector<PendingCopy> g_pending[1024];
+unsigned g_committed[1024];
+
 void coro_entry()
 {
+    g_pending[g_cur].clear();
+    g_committed[g_cur] = 0;
     ffi_call(g_cif, FFI_FN(g_fn), nullptr, g_args);
     Coro& c = g_coros[g_cur];
     c.done = true;
@@ -174,6 +182,31 @@ void parse_ptx(const char* text)
 }
 
 }  // namespace
+
+void ld_emu_cp_async16(void* dst, const void* src, int valid)
+{
+    g_pending[g_cur].push_back({dst, src, valid != 0, g_committed[g_cur]});
+}
+
+void ld_emu_cp_commit() { g_committed[g_cur]++; }
+
+void ld_emu_cp_wait(int n)
+{
+    // Every copy of a group older than the n most recent committed ones lands now; later ones stay in flight.
+    unsigned limit = g_committed[g_cur] >= (unsigned)n ? g_committed[g_cur] - (unsigned)n : 0;
+    auto& q = g_pending[g_cur];
+    size_t kept = 0;
+    for (auto& c : q)
+    {
+        if (c.group < limit)
+        {
+            if (c.valid) std::memcpy(c.dst, c.src, 16);
+            else std::memset(c.dst, 0, 16);
+        }
+        else q[kept++] = c;
+    }
+    q.resize(kept);
+}
 
 void ld_emu_sync() { wait_at(1); }
 
