@@ -153,7 +153,7 @@ LD_DEV float ld_exp(float x)
     return p * ld_bits_to_float((unsigned)(n1 + 127) << 23) * ld_bits_to_float((unsigned)(n2 + 127) << 23);
 }
 
-/// ln x for normal positive x, within ~1 ulp (what curand's Box–Muller gets from logf; lg2.approx would lose the
+/// ln x for normal positive x, within ~2.5 ulp (curand's Box–Muller uses logf; lg2.approx would lose the
 /// relative accuracy near x = 1, where ln x is tiny): x = m·2^e with m in [√½, √2), ln m = 2·atanh(f) with
 /// f = (m − 1)/(m + 1), |f| ≤ 0.172, as an odd series to f⁹; e·ln 2 in two parts.
 LD_DEV float ld_log(float x)

@@ -102,11 +102,8 @@ public static class GenerateCommand
                 Console.Error.WriteLine(result.PhasePeakBytes.TryGetValue(phase, out long peak)
                     ? $"phase {phase,-18} {ms,9:F1} ms   peak device memory {peak / 1048576.0,9:F1} MiB"
                     : $"phase {phase,-18} {ms,9:F1} ms");
-        if (!p.Flag("--quiet") && result.WeightBytes > 0 && result.PhasePeakBytes.Count > 0)
-        {
-            long peak = result.PhasePeakBytes.Values.Max();
-            Console.Error.WriteLine($"device weights {result.WeightBytes / 1048576.0:F1} MiB, peak {peak / 1048576.0:F1} MiB = {(double)peak / result.WeightBytes:F2} x the weights");
-        }
+        if (!p.Flag("--quiet") && result.PeakOverWeights is { } ratio)
+            Console.Error.WriteLine($"device weights {result.WeightBytes / 1048576.0:F1} MiB, peak {result.PeakBytes / 1048576.0:F1} MiB = {ratio:F2} x the weights");
         return CommandLine.ExitOk;
     }
 
@@ -220,9 +217,9 @@ public static class GenerateCommand
             w.WriteStartObject("phase_peak_device_bytes");
             foreach (var (k, v) in r.PhasePeakBytes) w.WriteNumber(k, v);
             w.WriteEndObject();
-            w.WriteNumber("peak_device_bytes", r.PhasePeakBytes.Values.Max());
+            w.WriteNumber("peak_device_bytes", r.PeakBytes);
             w.WriteNumber("weights_device_bytes", r.WeightBytes);
-            if (r.WeightBytes > 0) w.WriteNumber("peak_over_weights", Math.Round((double)r.PhasePeakBytes.Values.Max() / r.WeightBytes, 4));
+            if (r.PeakOverWeights is { } ratio) w.WriteNumber("peak_over_weights", Math.Round(ratio, 4));
         }
         w.WriteNumber("managed_heap_bytes", GC.GetTotalMemory(false));
         w.WriteStartArray("files");

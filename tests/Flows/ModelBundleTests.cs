@@ -18,15 +18,15 @@ public sealed class ModelBundleTests
 
     private static float[] Eps(SdxlUnet unet, int seed)
     {
-        var rng = new System.Random(seed);
-        float[] R(int n) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
         int c = unet.InChannels, ctxWidth = unet.Config.ContextDim, adm = unet.Config.AdmInChannels;
-        using var x = B.FromHost(R(c * 8 * 8), 1, c, 8, 8);
-        using var ctx = B.FromHost(R(77 * ctxWidth), 1, 77, ctxWidth);
-        using var y = B.FromHost(R(adm), 1, adm);
+        using var x = B.FromHost(NaiveOps.Rand(c * 8 * 8, seed), 1, c, 8, 8);
+        using var ctx = B.FromHost(NaiveOps.Rand(77 * ctxWidth, seed + 1), 1, 77, ctxWidth);
+        using var y = B.FromHost(NaiveOps.Rand(adm, seed + 2), 1, adm);
         using var eps = unet.Forward(x, [500f], ctx, y);
         return B.ToHost(eps);
     }
+
+    private static PatchFile Patch(LayerMethod method) => PatchFile.Read(SafeTensorsFile.Open(TestPaths.Golden(FlowFixture.PatchFile(method))));
 
     [Theory]
     [InlineData(LayerMethod.Attn)]
@@ -36,12 +36,11 @@ public sealed class ModelBundleTests
         using var fresh = SafeTensorsFile.Open(TestPaths.Golden("tiny_sdxl.safetensors"));
         var reference = SdxlUnet.Load(B, fresh);
         var expectedOriginal = Eps(reference, 1);
-        var expectedPatched = Eps(new SdxlUnet(reference.Config, PatchMerger.Apply(reference.Weights,
-            PatchFile.Read(SafeTensorsFile.Open(TestPaths.Golden(FlowFixture.PatchFile(method)))), 0.8f)), 2);
+        var expectedPatched = Eps(new SdxlUnet(reference.Config, PatchMerger.Apply(reference.Weights, Patch(method), 0.8f)), 2);
 
         using var models = FlowFixture.Models(method);
         var original = models.Unet;
-        var replaced = PatchFile.Read(SafeTensorsFile.Open(TestPaths.Golden(FlowFixture.PatchFile(method)))).Entries.Select(e => e.Target).ToArray();
+        var replaced = Patch(method).Entries.Select(e => e.Target).ToArray();
         var patched = models.Patched(method, 0.8f, keepOriginal: false);
         Assert.Equal(expectedPatched, Eps(patched, 2));
 
@@ -64,8 +63,7 @@ public sealed class ModelBundleTests
 
         using var fresh = SafeTensorsFile.Open(TestPaths.Golden("tiny_sdxl.safetensors"));
         var reference = SdxlUnet.Load(B, fresh);
-        var expected = new SdxlUnet(reference.Config, PatchMerger.Apply(reference.Weights,
-            PatchFile.Read(SafeTensorsFile.Open(TestPaths.Golden(FlowFixture.PatchFile(LayerMethod.Attn)))), 0.5f));
+        var expected = new SdxlUnet(reference.Config, PatchMerger.Apply(reference.Weights, Patch(LayerMethod.Attn), 0.5f));
         Assert.Equal(Eps(expected, 3), Eps(half, 3));
         models.ReleaseUnets();
         Assert.Equal(Eps(reference, 4), Eps(models.Unet, 4)); // loads afresh after a full release

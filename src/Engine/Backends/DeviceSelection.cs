@@ -18,7 +18,10 @@ public static class DeviceSelection
     /// (the fast path; the VAE-family networks still run in fp32 beside it), fp32 on the CPU (its only precision).
     /// </summary>
     public static IBackend Create(string device, Precision? precision, TextWriter log) =>
-        precision is { } p ? Create(device, p, log) : Create(device, device == "cpu" ? Precision.Fp32 : Precision.Fp16, log);
+        Create(device, precision ?? DefaultPrecision(device), log);
+
+    /// <summary>The precision a device runs at when none is asked for: fp32 on the CPU, fp16 otherwise.</summary>
+    public static Precision DefaultPrecision(string device) => device == "cpu" ? Precision.Fp32 : Precision.Fp16;
 
     public static IBackend Create(string device, Precision precision, TextWriter log)
     {

@@ -62,8 +62,7 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
     public IBackend VaeBackend => NetworkPrecision.ForVae(backend);
 
     /// <summary>The dtype the VAE-family networks compute in, as reported.</summary>
-    public string VaeDType => ReferenceEquals(VaeBackend, backend) ? settings.DType
-        : VaeBackend is Backends.Cuda.CudaBackend cuda ? cuda.Precision.ToString().ToLowerInvariant() : settings.DType;
+    public string VaeDType => VaeBackend is Backends.Cuda.CudaBackend cuda ? cuda.Precision.ToString().ToLowerInvariant() : settings.DType;
 
     public SdxlVae Vae => _vae ??= SdxlVae.Load(VaeBackend, Checkpoint);
     public SdxlTextConditioner Text => _text ??= SdxlTextConditioner.Load(backend, Checkpoint,

@@ -29,7 +29,7 @@ public static class BenchSession
         var components = BenchComponents.Select(o.Components);
         if (o.Synthetic && o.Tiny) throw new InvalidOptionException("--tiny", "cannot be combined with --synthetic (the released shapes)");
         if (o.Models is not null && (o.Synthetic || o.Tiny)) throw new InvalidOptionException(o.Synthetic ? "--synthetic" : "--tiny", "cannot be combined with model files");
-        var precision = o.Precision ?? (o.Device == "cpu" ? Precision.Fp32 : Precision.Fp16);
+        var precision = o.Precision ?? DeviceSelection.DefaultPrecision(o.Device);
         using var backend = DeviceSelection.Create(o.Device, precision, log);
         bool cpu = backend is CpuBackend;
         string dtype = cpu ? "fp32" : precision.ToString().ToLowerInvariant();

@@ -55,9 +55,8 @@ public static class GenerationBench
         r.PhaseMs.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:F1}"))) + WeightsNote(r);
 
     /// <summary>The VRAM goal's figures: resident weights and the run's peak as a multiple of them (GPU only).</summary>
-    private static string WeightsNote(GenerationResult r) => r.WeightBytes > 0 && r.PhasePeakBytes.Count > 0
-        ? string.Create(CultureInfo.InvariantCulture,
-            $"; weights {r.WeightBytes / 1048576.0:F0} MiB, peak {r.PhasePeakBytes.Values.Max() / 1048576.0:F0} MiB = {(double)r.PhasePeakBytes.Values.Max() / r.WeightBytes:F2}x weights")
+    private static string WeightsNote(GenerationResult r) => r.PeakOverWeights is { } ratio
+        ? string.Create(CultureInfo.InvariantCulture, $"; weights {r.WeightBytes / 1048576.0:F0} MiB, peak {r.PeakBytes / 1048576.0:F0} MiB = {ratio:F2}x weights")
         : "";
 
     /// <summary>The bundle's UNet, patched copy and VAE (its transparent decoder exposes no weights and is left to the process end).</summary>

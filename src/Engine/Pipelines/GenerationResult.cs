@@ -24,4 +24,8 @@ public sealed record GenerationResult
     public IReadOnlyDictionary<string, long> PhasePeakBytes { get; init; } = new Dictionary<string, long>();
     /// <summary>Device memory holding weights at the end of the run (0 on the CPU): the base of the VRAM goal.</summary>
     public long WeightBytes { get; init; }
+    /// <summary>The run's peak device memory (the largest phase peak); 0 on the CPU.</summary>
+    public long PeakBytes => PhasePeakBytes.Count > 0 ? PhasePeakBytes.Values.Max() : 0;
+    /// <summary>The VRAM goal's figure, peak ÷ resident weights; null where there is no device memory.</summary>
+    public double? PeakOverWeights => WeightBytes > 0 && PeakBytes > 0 ? (double)PeakBytes / WeightBytes : null;
 }

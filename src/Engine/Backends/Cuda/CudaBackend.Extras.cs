@@ -61,9 +61,9 @@ public sealed unsafe partial class CudaBackend
     {
         int outs = weight.Dim(0), inOld = weight.Dim(1);
         long inner = weight.Count / ((long)outs * inOld);
+        if (inNew == inOld) return CopyOf(weight);
         var shape = (int[])weight.Shape.Clone();
         shape[1] = inNew;
-        if (inNew == inOld) return CopyOf(weight);
         var y = New(shape, weight: true);
         ulong pw = Own(weight).Ptr, py = y.Ptr;
         long outsL = outs;

@@ -204,7 +204,6 @@ public static class SelftestCases
         finally { foreach (var t in undone) t.Dispose(); }
     }
 
-    /// <summary>Runs an op with every GEMM on the plain kernel instead of cuBLASLt (the CPU reference ignores it).</summary>
     /// <summary>
     /// TF32 rounds operands to 2^-11 relative, like fp16: the fp16 bound (2e-3) over fp32's (1e-5). Only an fp32
     /// backend uses TF32; at fp16 / bf16 these cases are plain GEMMs, checked at their own bounds by the linear cases.
@@ -219,6 +218,7 @@ public static class SelftestCases
         finally { cb.UseTf32 = false; }
     }
 
+    /// <summary>Runs an op with every GEMM on the plain kernel instead of cuBLASLt (the CPU reference ignores it).</summary>
     private static Tensor WithFallbackGemm(IBackend b, Func<Tensor> op)
     {
         if (b is not CudaBackend cb) return op();
