@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.Profiling;
 
 namespace LayerDiffusion.Native.Bench;
 

@@ -36,8 +36,8 @@ public static class BenchSession
         using var backend = DeviceSelection.Create(o.Device, precision, log);
         bool cpu = backend is CpuBackend;
         string dtype = cpu ? "fp32" : precision.ToString().ToLowerInvariant();
-        bool nvtx = !cpu && Nvtx.Enable();
-        if (!cpu) log.WriteLine(nvtx ? "nvtx: ranges on (libnvToolsExt.so.1)" : "nvtx: libnvToolsExt.so.1 not found, no ranges");
+        bool nvtx = Profiling.Nvtx.Enabled;
+        if (!cpu || nvtx) log.WriteLine($"nvtx: {Profiling.Nvtx.Status}");
 
         var profile = o.Tiny || (cpu && !o.Synthetic) ? BenchProfile.Tiny : BenchProfile.Real;
         var wanted = components.Aggregate(BenchFiles.None, (acc, c) => acc | c.Files);
