@@ -61,6 +61,7 @@ public sealed class TransparentEncoder
             throw new ArgumentException($"transparent encoder: input must be [B, {InChannels}, H, W], got {Shape.Format(input.Shape)}");
         if (input.Dim(2) % Downscale != 0 || input.Dim(3) % Downscale != 0)
             throw new ArgumentException($"transparent encoder: image size {input.Dim(3)}x{input.Dim(2)} is not a multiple of {Downscale}");
+        using var range = Profiling.Nvtx.Range("transparent_encoder");
         var h = input;
         for (int j = 0; j < _convs.Length; j++)
         {

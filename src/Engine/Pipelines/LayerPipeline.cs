@@ -29,6 +29,9 @@ public sealed class LayerPipeline(ModelBundle models)
     /// </summary>
     public bool ReleaseUnetsAfterSampling { get; set; }
 
+    /// <summary>The phases of a run in order (the names of <see cref="GenerationResult.PhaseMs"/> and of the NVTX ranges).</summary>
+    private static readonly string[] PhaseNames = ["text", "condition", "patch", "sample", "vae_decode", "transparent_decode"];
+
     public GenerationResult Run(GenerationSettings s, GenerationInputs inputs, CancellationToken cancel = default)
     {
         s.Validate();
@@ -37,11 +40,13 @@ public sealed class LayerPipeline(ModelBundle models)
         var phases = new Dictionary<string, double>();
         var peaks = new Dictionary<string, long>();
         var diag = models.Backend as IBackendDiagnostics;
+        using var trace = Profiling.Nvtx.Phases(inputs.Init is null ? "generate" : "img2img", PhaseNames);
         diag?.ResetPeak();
         var clock = Stopwatch.StartNew();
         void Phase(string name)
         {
             phases[name] = clock.Elapsed.TotalMilliseconds;
+            trace.Ended(name);
             if (diag is not null) { peaks[name] = diag.PeakBytes; diag.ResetPeak(); }
             clock.Restart();
         }

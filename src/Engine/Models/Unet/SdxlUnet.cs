@@ -141,6 +141,7 @@ public sealed class SdxlUnet
     {
         var b = _b;
         CheckInputs(x, timesteps, context, y);
+        using var range = Profiling.Nvtx.Range("unet");
 
         using var emb = Embedding(timesteps, y);
         using var embSilu = b.Silu(emb);

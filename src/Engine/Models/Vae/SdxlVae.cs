@@ -68,6 +68,7 @@ public sealed class SdxlVae
     {
         var dec = _decoder ?? throw new LdException($"{Weights.Source}: the VAE has no decoder");
         if (z.Rank != 4 || z.Dim(1) != LatentChannels) throw new ArgumentException($"VAE latent {Shape.Format(z.Shape)}: expected [B, {LatentChannels}, h, w]");
+        using var range = Profiling.Nvtx.Range("vae_decoder");
         using var post = _b.Conv2d(z, _postQuantW!, _postQuantB, 1, 0);
         return dec.Forward(_b, post);
     }
@@ -81,6 +82,7 @@ public sealed class SdxlVae
     {
         var enc = _encoder ?? throw new LdException($"{Weights.Source}: the VAE has no encoder");
         if (pixels.Rank != 4 || pixels.Dim(1) != 3) throw new ArgumentException($"VAE pixels {Shape.Format(pixels.Shape)}: expected [B, 3, H, W]");
+        using var range = Profiling.Nvtx.Range("vae_encoder");
         using var h = enc.Forward(_b, pixels);
         using var moments = _b.Conv2d(h, _quantW!, _quantB, 1, 0);
         int z = LatentChannels;
