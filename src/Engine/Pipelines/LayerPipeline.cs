@@ -114,9 +114,9 @@ public sealed class LayerPipeline(ModelBundle models)
         var result = new List<float>();
         foreach (var img in images)
         {
+            using var scope = TensorScope.Open();
             var fitted = ConditionImage.Prepare(img.Pixels, img.Width, img.Height, s.Width, s.Height, inputs.ResizeMode);
-            var pixels = b.FromHost(ConditionImage.ToVaeInput(fitted), 1, 3, s.Height, s.Width);
-            var (mean, _) = models.Vae.EncodeMoments(pixels);
+            var (mean, _) = models.Vae.EncodeMoments(b.FromHost(ConditionImage.ToVaeInput(fitted), 1, 3, s.Height, s.Width));
             var z = b.ToHost(mean);
             if (z.Length != 4 * h * w) throw new LdException($"condition latent has {z.Length} values, expected {4 * h * w}");
             foreach (var v in z) result.Add(v * SdxlVae.ScalingFactor);

@@ -80,12 +80,14 @@ public sealed unsafe partial class CudaBackend : IBackend
         return c;
     }
 
+    /// <summary>A new tensor: an activation owned by the current scope, or a weight, which its loader owns.</summary>
     internal CudaTensor New(int[] shape, bool weight = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _device.MakeCurrent();
         var buffer = new DeviceBuffer(Pool, Tensors.Shape.Count(shape) * ElementSize, weight);
-        return new CudaTensor(this, buffer, StorageType, shape);
+        var t = new CudaTensor(this, buffer, StorageType, shape);
+        return weight ? TensorScope.Detach(t) : t;
     }
 
     /// <summary>Scratch device memory for one op (returned to the pool when disposed; stream order makes reuse safe).</summary>
