@@ -47,9 +47,7 @@ internal sealed class ResBlock
         using var n1 = b.GroupNorm(x, Groups, _norm1W, _norm1B, Eps, silu: true);
         using var c1 = b.Conv2d(n1, _conv1W, _conv1B, 1, 1);
         using var e = b.Linear(embSilu, _embW, _embB);
-        var eView = b.Reshape(e, e.Dim(0), OutChannels, 1, 1);
-        using var h = b.Add(c1, eView);
-        using var n2 = b.GroupNorm(h, Groups, _norm2W, _norm2B, Eps, silu: true);
+        using var n2 = b.GroupNormAdd(c1, e, Groups, _norm2W, _norm2B, Eps, silu: true); // GN(h + emb[:, :, None, None])
         using var c2 = b.Conv2d(n2, _conv2W, _conv2B, 1, 1);
         if (_skipW is null) return b.Add(x, c2);
         using var skip = b.Conv2d(x, _skipW, _skipB, 1, 0);

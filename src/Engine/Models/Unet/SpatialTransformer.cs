@@ -101,9 +101,8 @@ internal sealed class TransformerBlock
         using (var n3 = b.LayerNorm(h, _ln3W, _ln3B, Eps))
         using (var p = b.Linear(n3, _ff0W, _ff0B))
         using (var g = b.Geglu(p))
-        using (var f = b.Linear(g, _ff2W, _ff2B))
         {
-            var h3 = b.Add(h, f);
+            var h3 = b.LinearAdd(g, _ff2W, _ff2B, h); // h + ff.net.2(g), the add in the GEMM's epilogue
             h.Dispose();
             return h3;
         }
