@@ -28,6 +28,11 @@ public interface IBackend : IDisposable
     // ---- linear algebra
     /// <summary>y[..., N] = x[..., K] · w[N, K]ᵀ (+ bias[N]).</summary>
     Tensor Linear(Tensor x, Tensor w, Tensor? bias);
+    /// <summary>
+    /// Linear(x, w, bias) + residual (residual shaped like the output): a transformer block's residual add done by
+    /// the product itself (on the GPU, cuBLASLt's epilogue with C = residual, beta = 1) instead of a separate pass.
+    /// </summary>
+    Tensor LinearAdd(Tensor x, Tensor w, Tensor? bias, Tensor residual);
     /// <summary>Batched matrix product: a[B, M, K] · b[B, K, N] (rank-2 operands have B = 1).</summary>
     Tensor MatMul(Tensor a, Tensor b);
     /// <summary>2-D convolution, NCHW input, [O, I, kh, kw] weight, square stride and symmetric zero padding.</summary>
@@ -36,6 +41,11 @@ public interface IBackend : IDisposable
     // ---- normalisation and attention
     /// <summary>GroupNorm over [N, C, ...] with per-channel affine; optionally SiLU fused after it.</summary>
     Tensor GroupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, bool silu);
+    /// <summary>
+    /// GroupNorm(x + add) with add [N, C] (or [N, C, 1, 1]) broadcast over the spatial axes: the UNet ResBlock's
+    /// h + emb[:, :, None, None] before its second norm, without storing the sum.
+    /// </summary>
+    Tensor GroupNormAdd(Tensor x, Tensor add, int groups, Tensor gamma, Tensor beta, float eps, bool silu);
     /// <summary>LayerNorm over the last axis with affine.</summary>
     Tensor LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps);
     /// <summary>Softmax over the last axis.</summary>

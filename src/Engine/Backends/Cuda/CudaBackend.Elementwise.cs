@@ -30,7 +30,7 @@ public sealed unsafe partial class CudaBackend
         var shape = (int[])x.Shape.Clone();
         shape[^1] = f;
         var y = New(shape);
-        Launch(new LdGeglu(rows, f, xs.Ptr, y.Ptr), Stride(rows * f));
+        Launch(new LdGeglu(rows, f, xs.Ptr, y.Ptr), new Grid((uint)((f + 2047) / 2048), 256, (uint)Math.Clamp(rows, 1, 65535)));
         return y;
     }
 
@@ -50,14 +50,15 @@ public sealed unsafe partial class CudaBackend
             Launch(new LdBinarySame(n, ta.Ptr, tb.Ptr, y.Ptr, op), Stride(n));
             return y;
         }
+        if (n > int.MaxValue) throw new ArgumentException($"broadcast of {Tensors.Shape.Format(a.Shape)} with {Tensors.Shape.Format(b.Shape)}: {n} elements, the kernel indexes fewer than 2^31");
         var s = new BroadcastShape { Rank = collapsed.Rank };
         for (int i = 0; i < collapsed.Rank; i++)
         {
-            s.Shape[i] = collapsed.Shape[i];
+            s.Shape[i] = FastDivmod.For(collapsed.Shape[i]);
             s.StrideA[i] = collapsed.StrideA[i];
             s.StrideB[i] = collapsed.StrideB[i];
         }
-        Launch(new LdBinary(n, ta.Ptr, tb.Ptr, y.Ptr, op, s), Stride(n));
+        Launch(new LdBinary((int)n, ta.Ptr, tb.Ptr, y.Ptr, op, s), Stride(n));
         return y;
     }
 }

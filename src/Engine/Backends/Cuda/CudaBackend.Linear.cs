@@ -15,17 +15,24 @@ public sealed unsafe partial class CudaBackend
     /// </summary>
     internal void Gemm(bool transA, bool transB, long m, long n, long k,
         ulong a, long lda, ulong b, long ldb, ulong d, long ldd, CudaDataType typeD,
-        int batch = 1, long strideA = 0, long strideB = 0, long strideD = 0, ulong bias = 0, float alpha = 1, float beta = 0)
+        int batch = 1, long strideA = 0, long strideB = 0, long strideD = 0, ulong bias = 0, float alpha = 1, float beta = 0, ulong c = 0)
     {
         if (m == 0 || n == 0) return;
+        GemmCalls++;
         _device.MakeCurrent();
         int esize = ElementSize, dsize = typeD == CudaDataType.R32F ? 4 : 2;
         int Align(ulong p, long stride, int size) =>
             batch > 1 ? Math.Min(CublasLt.Alignment(p), CublasLt.Alignment((ulong)(stride * size))) : CublasLt.Alignment(p);
         var spec = new GemmSpec(transA, transB, m, n, k, BlasType, typeD, lda, ldb, ldd, batch, strideA, strideB, strideD,
-            bias != 0, Align(a, strideA, esize), Align(b, strideB, esize), Align(d, strideD, dsize), Tf32: UseTf32 && BlasType == CudaDataType.R32F);
-        if (ForceGemmFallback || !_blas.TryMatmul(spec, a, b, d, bias, alpha, beta, _stream))
+            bias != 0, Align(a, strideA, esize), Align(b, strideB, esize), Math.Min(Align(d, strideD, dsize), c == 0 ? 256 : Align(c, strideD, dsize)),
+            Tf32: UseTf32 && BlasType == CudaDataType.R32F);
+        if (ForceGemmFallback || !_blas.TryMatmul(spec, a, b, c == 0 ? d : c, d, bias, alpha, beta, _stream))
+        {
+            // The plain kernel reads C from D: start D as a copy of C (same layout: the caller's contract).
+            if (c != 0 && c != d && beta != 0)
+                _drv.Check(_drv.cuMemcpyDtoDAsync(d, c, (nuint)(((batch - 1) * strideD + (n - 1) * ldd + m) * dsize), _stream.Raw), "cuMemcpyDtoDAsync");
             FallbackGemm(transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, d, ldd, strideD, batch, bias, alpha, beta, typeD);
+        }
         else if (s_syncEachLaunch) _stream.Synchronize();
     }
 
@@ -62,6 +69,18 @@ public sealed unsafe partial class CudaBackend
         var y = New(shape);
         // Row-major y[m, n] = x[m, k] · w[n, k]ᵀ  ⇔  column-major yᵀ (n × m) = w (k × n, transposed) · xᵀ (k × m).
         Gemm(true, false, n, m, k, Own(w).Ptr, k, Own(x).Ptr, k, y.Ptr, n, BlasType, bias: bias is null ? 0 : Own(bias).Ptr);
+        return y;
+    }
+
+    /// <summary>One cuBLASLt product with C = residual, D = the new output, beta = 1: the residual add is its epilogue.</summary>
+    public Tensor LinearAdd(Tensor x, Tensor w, Tensor? bias, Tensor residual)
+    {
+        int k = x.Dim(-1), n = w.Dim(0);
+        if (w.Rank != 2 || w.Dim(1) != k) throw new ArgumentException($"LinearAdd: x {Tensors.Shape.Format(x.Shape)} vs w {Tensors.Shape.Format(w.Shape)}");
+        if (bias is not null && bias.Count != n) throw new ArgumentException($"LinearAdd: bias {Tensors.Shape.Format(bias.Shape)} for {n} outputs");
+        var y = New(ShapeRules.LinearAdd(x, w, residual));
+        long m = x.Count / Math.Max(1, k);
+        Gemm(true, false, n, m, k, Own(w).Ptr, k, Own(x).Ptr, k, y.Ptr, n, BlasType, bias: bias is null ? 0 : Own(bias).Ptr, beta: 1f, c: Own(residual).Ptr);
         return y;
     }
 
@@ -108,6 +127,7 @@ public sealed unsafe partial class CudaBackend
         else
         {
             int bandRows = (int)Math.Clamp(Im2ColBudget / Math.Max(1, kdim * wo * es), 1, ho);
+            if (kdim * bandRows * wo > int.MaxValue) throw new ArgumentException($"Conv2d: one output row of {Tensors.Shape.Format(x.Shape)} * {Tensors.Shape.Format(w.Shape)} needs an im2col band past 2^31 elements");
             var col = Scratch(kdim * bandRows * wo * es);
             try
             {
@@ -130,7 +150,8 @@ public sealed unsafe partial class CudaBackend
         if (bias is not null)
         {
             if (bias.Count != co) throw new ArgumentException($"Conv2d: bias {Tensors.Shape.Format(bias.Shape)} for {co} channels");
-            Launch(new LdChannelBias(y.Count, y.Ptr, Own(bias).Ptr, co, plane), Stride(y.Count));
+            long planes = (long)n * co;
+            Launch(new LdChannelBias(planes, y.Ptr, Own(bias).Ptr, co, checked((int)plane)), new Grid((uint)((plane + 2047) / 2048), 256, (uint)Math.Clamp(planes, 1, 65535)));
         }
         return y;
     }
