@@ -37,6 +37,11 @@ public interface IBackend : IDisposable
     Tensor MatMul(Tensor a, Tensor b);
     /// <summary>2-D convolution, NCHW input, [O, I, kh, kw] weight, square stride and symmetric zero padding.</summary>
     Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, int stride, int padding);
+    /// <summary>
+    /// Conv2d(x, w, bias) + residual, the residual of the output's shape (a ResNet block's skip connection): the GPU
+    /// adds it in the convolution's epilogue instead of a separate pass.
+    /// </summary>
+    Tensor Conv2dAdd(Tensor x, Tensor w, Tensor? bias, int stride, int padding, Tensor residual);
 
     // ---- normalisation and attention
     /// <summary>GroupNorm over [N, C, ...] with per-channel affine; optionally SiLU fused after it.</summary>
