@@ -49,6 +49,12 @@ public sealed class SeededNoiseSource : INoiseSource
     public RngSource Source { get; }
     public long EtaNoiseSeedDelta { get; }
 
+    /// <summary>
+    /// Forge's devices.randn_local: the first randn(<paramref name="count"/>) of a fresh generator seeded with
+    /// <paramref name="seed"/> on this source (torchsde's per-interval draws go through it).
+    /// </summary>
+    public float[] RandnLocal(long seed, int count) => _newGenerator(seed)(count);
+
     public float[] Next()
     {
         var result = new float[ImageSize * _generators.Length];
