@@ -19,26 +19,30 @@ public sealed class BrownianStepNoise : IStepNoise
 
     /// <summary>Trees drawing with torch's CPU generator (Forge's "CPU" RNG source).</summary>
     public BrownianStepNoise(IReadOnlyList<long> seeds, int imageSize, float sigmaMin, float sigmaMax)
-        : this(seeds, imageSize, sigmaMin, sigmaMax, TorchCpuRandn) { }
+        : this(seeds, imageSize, sigmaMin, sigmaMax, TorchCpuRandn, parallelDraws: true) { }
 
     /// <param name="seeds">One seed per image (A1111/Forge: seed + i).</param>
     /// <param name="imageSize">Elements per image (C·H·W).</param>
     /// <param name="sigmaMin">Smallest positive sigma of the run.</param>
     /// <param name="sigmaMax">Largest sigma of the run.</param>
     /// <param name="randn">The first randn(n) of a fresh generator seeded with the given seed.</param>
-    public BrownianStepNoise(IReadOnlyList<long> seeds, int imageSize, float sigmaMin, float sigmaMax, Func<long, int, float[]> randn)
+    /// <param name="parallelDraws">Whether <paramref name="randn"/> is safe to call from several threads at once.</param>
+    public BrownianStepNoise(IReadOnlyList<long> seeds, int imageSize, float sigmaMin, float sigmaMax, Func<long, int, float[]> randn,
+        bool parallelDraws = false)
     {
         ArgumentNullException.ThrowIfNull(seeds);
         ArgumentNullException.ThrowIfNull(randn);
         if (seeds.Count < 1) throw new ArgumentException("need at least one seed", nameof(seeds));
         if (!(sigmaMin > 0 && sigmaMax >= sigmaMin)) throw new ArgumentException($"need 0 < sigma_min ≤ sigma_max (got {sigmaMin}, {sigmaMax})");
-        _trees = seeds.Select(s => new BrownianTree(s, imageSize, sigmaMin, sigmaMax, randn)).ToArray();
+        _trees = seeds.Select(s => new BrownianTree(s, imageSize, sigmaMin, sigmaMax, randn, parallelDraws)).ToArray();
         ImageSize = imageSize;
     }
 
     /// <summary>For a run's sigmas (trailing 0 allowed): σ_min = the smallest positive, σ_max = the largest.</summary>
+    /// <param name="randn">The normal source (torch's CPU generator when null).</param>
+    /// <param name="parallelDraws">Whether a given <paramref name="randn"/> is safe to call from several threads at once.</param>
     public static BrownianStepNoise ForSigmas(IReadOnlyList<long> seeds, int imageSize, ReadOnlySpan<float> sigmas,
-        Func<long, int, float[]>? randn = null)
+        Func<long, int, float[]>? randn = null, bool parallelDraws = false)
     {
         float min = float.PositiveInfinity, max = 0;
         foreach (float s in sigmas)
@@ -47,7 +51,7 @@ public sealed class BrownianStepNoise : IStepNoise
             if (s > max) max = s;
         }
         if (!(max > 0)) throw new ArgumentException("the sigmas have no positive value", nameof(sigmas));
-        return new BrownianStepNoise(seeds, imageSize, min, max, randn ?? TorchCpuRandn);
+        return new BrownianStepNoise(seeds, imageSize, min, max, randn ?? TorchCpuRandn, randn is null || parallelDraws);
     }
 
     private static float[] TorchCpuRandn(long seed, int n) => new TorchCpuGenerator(seed).Randn(n);

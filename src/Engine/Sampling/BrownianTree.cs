@@ -21,7 +21,7 @@ internal sealed class BrownianTree
 {
     public const int PoolSize = 24;
     public const int Decimals = 6; // tol 1e-6
-    private const int CacheCapacity = 48;
+    private const int CacheCapacity = 128;
 
     private sealed class Node(double start, double end, Node? parent, bool isLeft, BigInteger key, int depth)
     {
@@ -37,6 +37,8 @@ internal sealed class BrownianTree
 
     private readonly BigInteger _entropy;
     private readonly Func<long, int, float[]> _randn;
+    private readonly bool _parallelDraws;
+    private readonly Dictionary<Node, float[]> _drawn = [];
     private readonly Node _root;
     private readonly float[] _rootW;
     private readonly Dictionary<Node, LinkedListNode<(Node, float[])>> _cache = [];
@@ -45,12 +47,15 @@ internal sealed class BrownianTree
     /// <param name="entropy">The image seed (torchsde's <c>entropy</c>), ≥ 0.</param>
     /// <param name="size">Elements of one draw (the latent of one image).</param>
     /// <param name="randn">The first <c>randn(size)</c> of a fresh generator seeded with the given seed.</param>
-    public BrownianTree(long entropy, int size, double t0, double t1, Func<long, int, float[]> randn)
+    /// <param name="parallelDraws">Whether <paramref name="randn"/> may run on several threads at once: a query's
+    /// new intervals then draw their normals in parallel (they depend on the seeds only, not on each other).</param>
+    public BrownianTree(long entropy, int size, double t0, double t1, Func<long, int, float[]> randn, bool parallelDraws = false)
     {
         if (entropy < 0) throw new ArgumentOutOfRangeException(nameof(entropy), $"Brownian tree seeds are non-negative (got {entropy})");
         if (!(t0 <= t1)) throw new ArgumentException($"need t0 ≤ t1 (got {t0}, {t1})");
         _entropy = entropy;
         _randn = randn;
+        _parallelDraws = parallelDraws;
         Size = size;
         _root = new Node(Round(t0), Round(t1), null, false, BigInteger.Zero, 0);
         uint seed = new SeedSequence(_entropy, poolSize: PoolSize).GenerateState(3)[0];
@@ -75,6 +80,7 @@ internal sealed class BrownianTree
         if (ta == tb) return w;
         var pieces = new List<Node>();
         Tile(_root, ta, tb, pieces);
+        DrawAhead(pieces);
         W(pieces[0]).CopyTo(w, 0);
         for (int p = 1; p < pieces.Count; p++)
         {
@@ -100,6 +106,22 @@ internal sealed class BrownianTree
             Tile(node.Left!, ta, node.Mid, pieces);
             Tile(node.Right!, node.Mid, tb, pieces);
         }
+    }
+
+    /// <summary>
+    /// The normals every uncached interval above the pieces will need (its parent's split draw), all at once and in
+    /// parallel where allowed: the tree's shape and seeds are known before any value is.
+    /// </summary>
+    private void DrawAhead(List<Node> pieces)
+    {
+        var parents = new List<Node>();
+        foreach (var piece in pieces)
+            for (var n = piece; n.Parent is { } parent && !_cache.ContainsKey(n); n = parent)
+                if (!_drawn.ContainsKey(parent) && !parents.Contains(parent)) parents.Add(parent);
+        var draws = new float[parents.Count][];
+        if (_parallelDraws && parents.Count > 1) Parallel.For(0, parents.Count, i => draws[i] = Draw(parents[i].WSeed));
+        else for (int i = 0; i < parents.Count; i++) draws[i] = Draw(parents[i].WSeed);
+        for (int i = 0; i < parents.Count; i++) _drawn[parents[i]] = draws[i];
     }
 
     private void Split(Node node)
@@ -130,7 +152,7 @@ internal sealed class BrownianTree
         double leftDiff = parent.Mid - parent.Start, rightDiff = parent.End - parent.Mid;
         float meanScale = (float)leftDiff, meanRecip = (float)hReciprocal;
         float sd = (float)Math.Sqrt(leftDiff * rightDiff * hReciprocal);
-        var noise = Draw(parent.WSeed);
+        var noise = _drawn.Remove(parent, out var ahead) ? ahead : Draw(parent.WSeed);
         var left = new float[Size];
         var right = new float[Size];
         for (int i = 0; i < Size; i++)

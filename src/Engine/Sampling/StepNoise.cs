@@ -11,7 +11,7 @@ public static class StepNoise
     public static IStepNoise? For(SamplerSettings settings, SeededNoiseSource source, float[] sigmas) => settings.Sampler.StepNoise() switch
     {
         StepNoiseKind.Sequential => new SequentialStepNoise(source),
-        StepNoiseKind.Brownian => BrownianStepNoise.ForSigmas(source.Seeds, source.ImageSize, sigmas, source.RandnLocal),
+        StepNoiseKind.Brownian => BrownianStepNoise.ForSigmas(source.Seeds, source.ImageSize, sigmas, source.RandnLocal, source.RandnLocalIsThreadSafe),
         _ => null,
     };
 }
