@@ -168,12 +168,13 @@ public static class GenerateCommand
     /// <param name="img2img">Adds A1111's "Denoising strength" (img2img runs only).</param>
     public static string InfotextFor(GenerationSettings s, string modelName, long seed, bool img2img = false)
     {
-        var choice = SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
+        SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
+        var choice = SamplerChoice.Parse(s.Sampler, s.Schedule);
         var pars = new List<KeyValuePair<string, string>>
         {
             new("Steps", s.Steps.ToString()),
             new("Sampler", SamplerDisplay.Name(choice.Sampler)),
-            new("Schedule type", SamplerDisplay.Name(choice.Schedule)),
+            new("Schedule type", SamplerDisplay.ScheduleType(choice)),
             new("CFG scale", Infotext.Number(s.Cfg)),
             new("Seed", seed.ToString()),
             new("Size", $"{s.Width}x{s.Height}"),
