@@ -2,6 +2,7 @@ using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.Imaging.Png;
 using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.IO.Outputs;
 using LayerDiffusion.Native.LayerDiffusion;
 using LayerDiffusion.Native.Models.Vae;
 using LayerDiffusion.Native.Pipelines;
@@ -37,13 +38,20 @@ public static class DecodeCommand
         if ((rgbPath is null) == (modelPath is null))
             throw new InvalidOptionException("--rgb", "give either --rgb (the VAE-decoded image) or --model (a checkpoint whose VAE decodes the latent), not both or neither");
         string output = GenerateCommand.CheckOutput(p.Get("--out", "decoded.png"));
+        string visName = output[..^4] + "_vis.png";
+        string decoderPath = DecoderPath(p);
+        if (modelPath is not null && !File.Exists(modelPath)) throw new InvalidOptionException("--model", $"{modelPath}: file not found");
+        var plan = new OutputPlan()
+            .Input("--latent", latentPath).Input("--rgb", rgbPath).Input("--model", modelPath)
+            .Input(p.Has("--transparent-decoder") ? "--transparent-decoder" : "--models-dir", decoderPath);
+        plan.Output("--out", output);
+        if (p.Flag("--vis")) plan.Output("--vis", visName);
+        plan.Check();
 
         if (!File.Exists(latentPath)) throw new InvalidOptionException("--latent", $"{latentPath}: file not found");
         var (latent, channels, latentH, latentW) = ReadLatent(latentPath, p.Has("--index") ? p.Int("--index", 0, 0) : null);
         int height = latentH * 8, width = latentW * 8;
         var (rgbBytes, parameters) = rgbPath is null ? (null, null) : ReadRgb(rgbPath, height, width);
-        string decoderPath = DecoderPath(p);
-        if (modelPath is not null && !File.Exists(modelPath)) throw new InvalidOptionException("--model", $"{modelPath}: file not found");
 
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
         using var mainBackend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
@@ -57,14 +65,14 @@ public static class DecodeCommand
         var (rgba, preview) = TransparentOutput.Decode(backend, decoder, rgb, latent, height, width);
 
         var text = parameters is not null ? new[] { new KeyValuePair<string, string>("parameters", parameters) } : null;
-        PngWriter.Write(output, rgba, width, height, 4, text);
-        Console.WriteLine(output);
-        if (p.Flag("--vis"))
+        using (var writes = plan.BeginWrites())
         {
-            string visName = output[..^4] + "_vis.png";
-            PngWriter.Write(visName, preview, width, height, 3, text);
-            Console.WriteLine(visName);
+            GenerationOutputs.StagePng(writes, output, rgba, width, height, 4, text);
+            if (p.Flag("--vis")) GenerationOutputs.StagePng(writes, visName, preview, width, height, 3, text);
+            writes.Commit();
         }
+        Console.WriteLine(output);
+        if (p.Flag("--vis")) Console.WriteLine(visName);
         return CommandLine.ExitOk;
     }
 
