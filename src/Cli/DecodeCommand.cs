@@ -24,11 +24,11 @@ public static class DecodeCommand
     public static int Run(string[] args)
     {
         var p = new ArgParser("decode", args,
-            ["--rgb", "--latent", "--index", "--model", "--transparent-decoder", "--models-dir", "--out", "--device", "--precision"], ["--vis", "--help"]);
+            ["--rgb", "--latent", "--index", "--model", "--transparent-decoder", "--models-dir", "--out", "--device", "--precision", ImageLimits.Option], ["--vis", "--help"]);
         if (p.Flag("--help"))
         {
             Console.WriteLine("ld decode (--rgb IMAGE.png | --model CKPT) --latent FILE.safetensors (--transparent-decoder FILE | --models-dir DIR) [--out FILE.png] [--vis]");
-            Console.WriteLine("         [--index I (image I of a batch latent)] [--device auto|cpu|cuda] [--precision auto|fp16|bf16|fp32]");
+            Console.WriteLine($"         [--index I (image I of a batch latent)] [--device auto|cpu|cuda] [--precision auto|fp16|bf16|fp32] [{ImageLimits.Option} N]");
             Console.WriteLine("  FILE.safetensors holds tensor 'latent' [1, 4, h/8, w/8]: the unscaled VAE latent (ld generate --save-latent)");
             return CommandLine.ExitOk;
         }
@@ -51,7 +51,7 @@ public static class DecodeCommand
         if (!File.Exists(latentPath)) throw new InvalidOptionException("--latent", $"{latentPath}: file not found");
         var (latent, channels, latentH, latentW) = ReadLatent(latentPath, p.Has("--index") ? p.Int("--index", 0, 0) : null);
         int height = latentH * 8, width = latentW * 8;
-        var (rgbBytes, parameters) = rgbPath is null ? (null, null) : ReadRgb(rgbPath, height, width);
+        var (rgbBytes, parameters) = rgbPath is null ? (null, null) : ReadRgb(rgbPath, height, width, ImageOptions.Limits(p));
 
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
         using var mainBackend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
@@ -101,11 +101,13 @@ public static class DecodeCommand
     /// <summary>
     /// The VAE-decoded image as RGB bytes, and its infotext: opaque, and exactly 8× the latent in each direction.
     /// </summary>
-    private static (byte[] Rgb, string? Parameters) ReadRgb(string path, int height, int width)
+    private static (byte[] Rgb, string? Parameters) ReadRgb(string path, int height, int width, ImageLimits limits)
     {
-        var png = GenerateCommand.ReadPng("--rgb", path);
-        if (png.Width != width || png.Height != height)
-            throw new InvalidOptionException("--rgb", $"{path}: is {png.Width}x{png.Height}, but the latent is for a {width}x{height} image (8 pixels per latent cell)");
+        // The size is checked from the header, before the pixels are decoded.
+        var image = InputImage.Open("--rgb", path, limits);
+        if (image.Width != width || image.Height != height)
+            throw new InvalidOptionException("--rgb", $"{path}: is {image.Width}x{image.Height}, but the latent is for a {width}x{height} image (8 pixels per latent cell)");
+        var png = image.Decode();
         var rgba = png.ToRgba();
         var rgb = new byte[width * height * 3];
         for (int i = 0; i < width * height; i++)

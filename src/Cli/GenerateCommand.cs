@@ -1,5 +1,5 @@
 using LayerDiffusion.Native.Backends;
-using LayerDiffusion.Native.Imaging.Png;
+using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.IO.Outputs;
 using LayerDiffusion.Native.Pipelines;
 using LayerDiffusion.Native.Sampling;
@@ -63,12 +63,13 @@ public static class GenerateCommand
         outputs.Declare(plan, vis, previewEvery, settings.Steps, p.Get("--save-latent"), p.Get("--json"));
         plan.Check();
 
+        var limits = ImageOptions.Limits(p);
         var inputs = new GenerationInputs
         {
-            Foreground = LoadImage(p, "--fg"),
-            Background = LoadImage(p, "--bg"),
-            Blend = LoadImage(p, "--blend"),
-            Init = initPath is null ? null : LoadInit(initPath),
+            Foreground = LoadImage(p, "--fg", limits),
+            Background = LoadImage(p, "--bg", limits),
+            Blend = LoadImage(p, "--blend", limits),
+            Init = initPath is null ? null : LoadInit(initPath, limits),
             ResizeMode = p.Get("--resize-mode") is { } rm ? Imaging.ResizeModes.Parse(rm) : Imaging.ResizeMode.CropAndResize,
         };
         LayerPipeline.ConditionImages(method, inputs); // a missing condition image fails here, before any model loads
@@ -131,26 +132,13 @@ public static class GenerateCommand
         return output;
     }
 
-    private static RgbaImage? LoadImage(ArgParser p, string option) => p.Get(option) is { } path ? RgbaImage.FromPng(ReadPng(option, path)) : null;
-
-    /// <summary>A PNG named by an option; a missing or unreadable file is an error naming the option and the file.</summary>
-    internal static PngImage ReadPng(string option, string path)
-    {
-        if (!File.Exists(path)) throw new InvalidOptionException(option, $"{path}: file not found");
-        try
-        {
-            return PngReader.Read(path);
-        }
-        catch (PngFormatException e)
-        {
-            throw new InvalidOptionException(option, e.Message);
-        }
-    }
+    private static RgbaImage? LoadImage(ArgParser p, string option, ImageLimits limits) =>
+        p.Get(option) is { } path ? RgbaImage.FromPng(InputImage.Read(option, path, limits)) : null;
 
     /// <summary>img2img's init image: an RGBA (or grey + alpha) PNG, since its alpha is what gets encoded.</summary>
-    private static RgbaImage LoadInit(string path)
+    private static RgbaImage LoadInit(string path, ImageLimits limits)
     {
-        var png = ReadPng("--init", path);
+        var png = InputImage.Read("--init", path, limits);
         if (!png.HasAlpha)
             throw new InvalidOptionException("--init", $"{path}: has no alpha channel ({png.Channels} channels); transparent img2img needs an RGBA PNG");
         return RgbaImage.FromPng(png);
@@ -193,6 +181,7 @@ public static class GenerateCommand
         Console.WriteLine("         --weight [-1,3] --stop-at [0,1] --device auto|cpu|cuda --precision auto|fp16|bf16|fp32 (auto: fp16 on a GPU, fp32 on the CPU) --out FILE.png --vis");
         Console.WriteLine("         --decoder-batch 0..8 (transparent-decoder passes per call; 0: by free memory)");
         Console.WriteLine("         --save-latent FILE.safetensors --json FILE --quiet --resize-mode crop|resize|fill");
+        Console.WriteLine($"         {ImageLimits.Option} N (largest input image in pixels, default {ImageLimits.DefaultMaxPixels} = 8192x8192)");
         Console.WriteLine("         --preview-every N (latent previews OUT_preview_stepK.png every N steps)");
     }
 }

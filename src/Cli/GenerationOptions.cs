@@ -12,7 +12,7 @@ public static class GenerationOptions
         "--model", "--layer-model", "--transparent-decoder", "--transparent-encoder", "--models-dir", "--tokenizer",
         "--prompt", "--negative", "--steps", "--cfg", "--sampler", "--schedule", "--seed", "--rng", "--width", "--height",
         "--batch", "--weight", "--stop-at", "--device", "--out", "--preview-every", "--json", "--precision", "--save-latent",
-        "--resize-mode", "--vae-tile", "--decoder-batch",
+        "--resize-mode", "--vae-tile", "--decoder-batch", Imaging.ImageLimits.Option,
     ];
 
     public static readonly string[] Flags = ["--demo", "--vis", "--quiet", "--help"];
