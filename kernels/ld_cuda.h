@@ -4,7 +4,7 @@
 //   - nvcc (the CUDA toolkit, on the GPU machine): CUDA's own keywords and built-in variables exist already.
 //   - clang-14 without any CUDA headers (`-x cuda --cuda-device-only -nocudainc -nocudalib`, on machines with no
 //     toolkit): we define the keywords and read the special registers through clang's NVVM builtins.
-//   - a host C++ compiler with LD_HOST_EMU defined (tests/Cuda/emu): the kernels run on CPU threads behind a fake
+//   - a host C++ compiler with LD_HOST_EMU defined (tests/Cuda/emu): the kernels run on the CPU behind a fake
 //     libcuda, so the backend and the kernels' index arithmetic can be tested end to end without a GPU.
 // Neither GPU path includes cuda_fp16.h or libdevice: half and bfloat16 are 16-bit storage structs converted with PTX
 // cvt instructions, and exp/erf/rsqrt are written here with PTX approximations or plain arithmetic, so both
@@ -12,8 +12,8 @@
 #pragma once
 
 #if defined(LD_HOST_EMU)
-// Host emulation (tests/Cuda/emu): the kernels compile as plain C++ and run on CPU threads, one std::thread per CUDA
-// thread of a block, so the index arithmetic, reductions and synchronisation can be tested without a GPU.
+// Host emulation (tests/Cuda/emu): the kernels compile as plain C++; each CUDA thread of a block is a coroutine on
+// the launching CPU thread, and barriers, shuffles and the warp-collective instructions below switch between them.
 #include <cmath>
 #include <cstring>
 #include <immintrin.h>

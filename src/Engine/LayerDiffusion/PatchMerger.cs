@@ -27,7 +27,8 @@ public static class PatchMerger
         foreach (var e in patch.Entries)
         {
             var original = store.Get(e.Target);
-            replacements[e.Target] = backend is CudaBackend cuda ? MergeOnDevice(cuda, patch, e, original, strength) : MergeOnHost(patch, e, original, strength);
+            // Merged weights outlive any scope the caller has open: the store's owner frees them.
+            replacements[e.Target] = TensorScope.Detach(backend is CudaBackend cuda ? MergeOnDevice(cuda, patch, e, original, strength) : MergeOnHost(patch, e, original, strength));
             if (releaseOriginals) original.Dispose();
         }
         return store.With(replacements);

@@ -29,6 +29,9 @@ public sealed class LayerPipeline(ModelBundle models)
     /// </summary>
     public bool ReleaseUnetsAfterSampling { get; set; }
 
+    /// <summary>The phases of a run in order (the names of <see cref="GenerationResult.PhaseMs"/> and of the NVTX ranges).</summary>
+    private static readonly string[] PhaseNames = ["text", "condition", "patch", "sample", "vae_decode", "transparent_decode"];
+
     public GenerationResult Run(GenerationSettings s, GenerationInputs inputs, CancellationToken cancel = default)
     {
         s.Validate();
@@ -37,11 +40,13 @@ public sealed class LayerPipeline(ModelBundle models)
         var phases = new Dictionary<string, double>();
         var peaks = new Dictionary<string, long>();
         var diag = models.Backend as IBackendDiagnostics;
+        using var trace = Profiling.Nvtx.Phases(inputs.Init is null ? "generate" : "img2img", PhaseNames);
         diag?.ResetPeak();
         var clock = Stopwatch.StartNew();
         void Phase(string name)
         {
             phases[name] = clock.Elapsed.TotalMilliseconds;
+            trace.Ended(name);
             if (diag is not null) { peaks[name] = diag.PeakBytes; diag.ResetPeak(); }
             clock.Restart();
         }
@@ -109,9 +114,9 @@ public sealed class LayerPipeline(ModelBundle models)
         var result = new List<float>();
         foreach (var img in images)
         {
+            using var scope = TensorScope.Open();
             var fitted = ConditionImage.Prepare(img.Pixels, img.Width, img.Height, s.Width, s.Height, inputs.ResizeMode);
-            var pixels = b.FromHost(ConditionImage.ToVaeInput(fitted), 1, 3, s.Height, s.Width);
-            var (mean, _) = models.Vae.EncodeMoments(pixels);
+            var (mean, _) = models.Vae.EncodeMoments(b.FromHost(ConditionImage.ToVaeInput(fitted), 1, 3, s.Height, s.Width));
             var z = b.ToHost(mean);
             if (z.Length != 4 * h * w) throw new LdException($"condition latent has {z.Length} values, expected {4 * h * w}");
             foreach (var v in z) result.Add(v * SdxlVae.ScalingFactor);

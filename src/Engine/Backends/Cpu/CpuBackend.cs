@@ -30,7 +30,7 @@ public sealed partial class CpuBackend : IBackend
         var data = file.ReadFloat32(name);
         for (int i = 0; i < data.Length; i++)
             if (!float.IsFinite(data[i])) throw new ModelFormatException(file.Path, name, $"holds a non-finite value ({data[i]}) at element {i}");
-        return new CpuTensor(this, data, (int[])info.Shape.Clone());
+        return TensorScope.Detach(new CpuTensor(this, data, (int[])info.Shape.Clone()));
     }
 
     public Tensor Reshape(Tensor x, params int[] shape)

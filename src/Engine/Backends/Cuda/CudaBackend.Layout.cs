@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using LayerDiffusion.Native.Backends.Cuda.Kernels;
 using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Backends.Cuda;
@@ -10,8 +10,7 @@ public sealed unsafe partial class CudaBackend
     {
         long n = rows * cols;
         if (n == 0) return;
-        void** args = stackalloc void*[] { &rows, &cols, &src, &srcStride, &dst, &dstStride };
-        Launch("ld_copy2d_" + SizeSuffix, Blocks(n), 256, args);
+        Launch(new LdCopy2d(rows, cols, src, srcStride, dst, dstStride), Stride(n));
     }
 
     public Tensor Concat(int axis, params Tensor[] xs)
@@ -43,15 +42,6 @@ public sealed unsafe partial class CudaBackend
         return y;
     }
 
-    /// <summary>Matches kernels/layout.cu's PermuteShape.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct PermuteShape
-    {
-        public int Rank;
-        public fixed int OutShape[8];
-        public fixed long InStride[8];
-    }
-
     public Tensor Permute(Tensor x, params int[] perm)
     {
         int rank = x.Rank;
@@ -64,10 +54,7 @@ public sealed unsafe partial class CudaBackend
         var inStrides = BroadcastPlan.Strides(x.Shape);
         var s = new PermuteShape { Rank = rank };
         for (int i = 0; i < rank; i++) { s.OutShape[i] = shape[i]; s.InStride[i] = inStrides[perm[i]]; }
-        long n = y.Count;
-        ulong px = Own(x).Ptr, py = y.Ptr;
-        void** args = stackalloc void*[] { &n, &px, &py, &s };
-        Launch("ld_permute_" + SizeSuffix, Blocks(n), 256, args);
+        Launch(new LdPermute(y.Count, Own(x).Ptr, y.Ptr, s), Stride(y.Count));
         return y;
     }
 
@@ -76,9 +63,7 @@ public sealed unsafe partial class CudaBackend
         int n = x.Dim(0), c = x.Dim(1), h = x.Dim(2), w = x.Dim(3);
         var y = New([n, c, 2 * h, 2 * w]);
         long planes = (long)n * c;
-        ulong px = Own(x).Ptr, py = y.Ptr;
-        void** args = stackalloc void*[] { &planes, &h, &w, &px, &py };
-        Launch("ld_upsample2x_" + SizeSuffix, Blocks(y.Count), 256, args);
+        Launch(new LdUpsample2x(planes, h, w, Own(x).Ptr, y.Ptr), Stride(y.Count));
         return y;
     }
 
@@ -89,17 +74,8 @@ public sealed unsafe partial class CudaBackend
         int rots = inverse ? (4 - k) % 4 : k;
         var y = New(rots % 2 == 1 ? [x.Dim(0), x.Dim(1), w, h] : (int[])x.Shape.Clone());
         long planes = (long)x.Dim(0) * x.Dim(1);
-        int flip = flipW ? 1 : 0, inv = inverse ? 1 : 0;
-        ulong px = Own(x).Ptr, py = y.Ptr;
-        void** args = stackalloc void*[] { &planes, &h, &w, &flip, &k, &inv, &px, &py };
-        Launch("ld_fliprot_" + SizeSuffix, Blocks(y.Count), 256, args);
+        Launch(new LdFliprot(planes, h, w, flipW ? 1 : 0, k, inverse ? 1 : 0, Own(x).Ptr, y.Ptr), Stride(y.Count));
         return y;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Ptr8
-    {
-        public fixed ulong P[8];
     }
 
     public Tensor Median8(Tensor[] xs)
@@ -112,10 +88,7 @@ public sealed unsafe partial class CudaBackend
             p.P[i] = Own(xs[i]).Ptr;
         }
         var y = New((int[])xs[0].Shape.Clone());
-        long n = y.Count;
-        ulong py = y.Ptr;
-        void** args = stackalloc void*[] { &n, &p, &py };
-        Launch("ld_median8_" + _sfx, Blocks(n), 256, args);
+        Launch(new LdMedian8(y.Count, p, y.Ptr), Stride(y.Count));
         return y;
     }
 }

@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends.Cuda.Kernels;
 using LayerDiffusion.Native.Interop;
 using LayerDiffusion.Native.Tensors;
 
@@ -43,9 +44,11 @@ public sealed unsafe partial class CudaBackend
         ulong b, long ldb, long strideB, ulong d, long ldd, long strideD, int batch, ulong bias, float alpha, float beta, CudaDataType typeD)
     {
         int ta = transA ? 1 : 0, tb = transB ? 1 : 0;
-        void** args = stackalloc void*[] { &ta, &tb, &m, &n, &k, &a, &lda, &strideA, &b, &ldb, &strideB, &d, &ldd, &strideD, &batch, &bias, &alpha, &beta };
-        string name = typeD == CudaDataType.R32F && StorageType != DType.F32 ? $"ld_gemm_{_sfx}_out_f32" : "ld_gemm_" + _sfx;
-        Launch(name, Blocks(m * n * batch), 256, args);
+        var grid = Stride(m * n * batch);
+        if (typeD == CudaDataType.R32F && StorageType != DType.F32)
+            Launch(new LdGemmOutF32(ta, tb, m, n, k, a, lda, strideA, b, ldb, strideB, d, ldd, strideD, batch, bias, alpha, beta), grid);
+        else
+            Launch(new LdGemm(ta, tb, m, n, k, a, lda, strideA, b, ldb, strideB, d, ldd, strideD, batch, bias, alpha, beta), grid);
     }
 
     public Tensor Linear(Tensor x, Tensor w, Tensor? bias)
@@ -106,21 +109,18 @@ public sealed unsafe partial class CudaBackend
         {
             int bandRows = (int)Math.Clamp(Im2ColBudget / Math.Max(1, kdim * wo * es), 1, ho);
             var col = Scratch(kdim * bandRows * wo * es);
-            ulong xb = 0, pc = col.Ptr;
-            int r0 = 0, rows = 0;
-            void** args = stackalloc void*[] { &xb, &pc, &ci, &h, &wd, &kh, &kw, &stride, &padding, &r0, &rows, &wo };
             try
             {
                 for (int b = 0; b < n; b++)
                 {
-                    xb = px + (ulong)((long)b * ci * h * wd * es);
-                    for (r0 = 0; r0 < ho; r0 += bandRows)
+                    ulong xb = px + (ulong)((long)b * ci * h * wd * es);
+                    for (int r0 = 0; r0 < ho; r0 += bandRows)
                     {
-                        rows = Math.Min(bandRows, ho - r0);
+                        int rows = Math.Min(bandRows, ho - r0);
                         long p = (long)rows * wo;
-                        Launch("ld_im2col_" + SizeSuffix, Blocks(kdim * p), 256, args);
+                        Launch(new LdIm2col(xb, col.Ptr, ci, h, wd, kh, kw, stride, padding, r0, rows, wo), Stride(kdim * p));
                         // Column-major: y band (p × co, ld plane) = col (p × kdim, ld p) · Wᵀ (kdim × co, ld kdim).
-                        Gemm(false, false, p, co, kdim, pc, p, pw, kdim,
+                        Gemm(false, false, p, co, kdim, col.Ptr, p, pw, kdim,
                             y.Ptr + (ulong)(((long)b * co * plane + (long)r0 * wo) * es), plane, BlasType);
                     }
                 }
@@ -130,10 +130,7 @@ public sealed unsafe partial class CudaBackend
         if (bias is not null)
         {
             if (bias.Count != co) throw new ArgumentException($"Conv2d: bias {Tensors.Shape.Format(bias.Shape)} for {co} channels");
-            long total = y.Count;
-            ulong py = y.Ptr, pb = Own(bias).Ptr;
-            void** bargs = stackalloc void*[] { &total, &py, &pb, &co, &plane };
-            Launch("ld_channel_bias_" + _sfx, Blocks(total), 256, bargs);
+            Launch(new LdChannelBias(y.Count, y.Ptr, Own(bias).Ptr, co, plane), Stride(y.Count));
         }
         return y;
     }

@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends.Cuda.Kernels;
 using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Backends.Cuda;
@@ -22,12 +23,10 @@ public sealed unsafe partial class CudaBackend
         var partial = Scratch(8L * rows * chunks);
         try
         {
-            ulong px = Own(x).Ptr, pp = partial.Ptr, py = y.Ptr, pg = Own(gamma).Ptr, pb = Own(beta).Ptr;
-            void** a1 = stackalloc void*[] { &px, &pp, &len, &chunks };
-            Launch("ld_gn_stats_" + _sfx, (uint)chunks, 256, a1, gridY: rows);
-            int fused = silu ? 1 : 0;
-            void** a2 = stackalloc void*[] { &px, &py, &pp, &pg, &pb, &len, &chunks, &groups, &cpg, &spatial, &eps, &fused };
-            Launch("ld_gn_apply_" + _sfx, (uint)chunks, 256, a2, gridY: rows);
+            var grid = new Grid((uint)chunks, 256, Y: rows);
+            ulong px = Own(x).Ptr;
+            Launch(new LdGnStats(px, partial.Ptr, len, chunks), grid);
+            Launch(new LdGnApply(px, y.Ptr, partial.Ptr, Own(gamma).Ptr, Own(beta).Ptr, len, chunks, groups, cpg, spatial, eps, silu ? 1 : 0), grid);
         }
         finally { partial.Release(); }
         return y;
@@ -39,9 +38,7 @@ public sealed unsafe partial class CudaBackend
         if (gamma.Count != n || beta.Count != n) throw new ArgumentException($"LayerNorm: gamma/beta of {gamma.Count}/{beta.Count} for width {n}");
         long rows = x.Count / Math.Max(1, n);
         var y = New((int[])x.Shape.Clone());
-        ulong px = Own(x).Ptr, py = y.Ptr, pg = Own(gamma).Ptr, pb = Own(beta).Ptr;
-        void** args = stackalloc void*[] { &px, &py, &pg, &pb, &n, &eps };
-        Launch("ld_layernorm_" + _sfx, (uint)rows, RowBlock(n), args);
+        Launch(new LdLayernorm(Own(x).Ptr, y.Ptr, Own(gamma).Ptr, Own(beta).Ptr, n, eps), new Grid((uint)rows, RowBlock(n)));
         return y;
     }
 
@@ -50,9 +47,7 @@ public sealed unsafe partial class CudaBackend
         int n = x.Dim(-1);
         long rows = x.Count / Math.Max(1, n);
         var y = New((int[])x.Shape.Clone());
-        ulong px = Own(x).Ptr, py = y.Ptr;
-        void** args = stackalloc void*[] { &px, &py, &n };
-        Launch("ld_softmax_" + _sfx, (uint)rows, RowBlock(n), args);
+        Launch(new LdSoftmax(Own(x).Ptr, y.Ptr, n), new Grid((uint)rows, RowBlock(n)));
         return y;
     }
 

@@ -192,6 +192,7 @@ public static class SelftestCases
         c.Add(PhiloxNoise.Case(12345, 512, 5000));
         c.Add(PhiloxNoise.Case(-7, 96, 1001));
         c.Add(CrossBackendImport.Case());
+        c.AddRange(ScopeRelease.Cases());
         return c;
     }
 
