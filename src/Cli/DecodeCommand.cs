@@ -95,7 +95,7 @@ public static class DecodeCommand
         if (i >= shape[0])
             throw new InvalidOptionException("--index", $"{i} is out of range: {path} holds {shape[0]} image(s)");
         int per = shape[1] * shape[2] * shape[3];
-        return (file.ReadFloat32(LatentTensor)[(i * per)..((i + 1) * per)], shape[1], shape[2], shape[3]);
+        return (file.ReadFinite(LatentTensor)[(i * per)..((i + 1) * per)], shape[1], shape[2], shape[3]);
     }
 
     /// <summary>
