@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends.Cuda.Kernels;
 using LayerDiffusion.Native.Interop;
 using LayerDiffusion.Native.Tensors;
 
@@ -213,20 +214,13 @@ public sealed unsafe partial class CudaBackend
     /// </summary>
     private void ConvEpilogue(CudaTensor y, Tensor? bias, Tensor? residual, int channels, long plane)
     {
-        long total = y.Count;
-        ulong py = y.Ptr;
         if (bias is not null)
         {
-            ulong pb = Own(bias).Ptr;
-            void** bargs = stackalloc void*[] { &total, &py, &pb, &channels, &plane };
-            Launch("ld_channel_bias_" + _sfx, Blocks(total), 256, bargs);
+            // y viewed as [planes, plane]: plane p takes bias[p % channels] (NHWC: planes of one element).
+            long planes = y.Count / plane;
+            Launch(new LdChannelBias(planes, y.Ptr, Own(bias).Ptr, channels, checked((int)plane)),
+                new Grid((uint)((plane + 2047) / 2048), 256, (uint)Math.Clamp(planes, 1, 65535)));
         }
-        if (residual is not null)
-        {
-            ulong pr = Own(residual).Ptr;
-            float one = 1f;
-            void** rargs = stackalloc void*[] { &total, &pr, &py, &one };
-            Launch("ld_axpy_" + _sfx, Blocks(total), 256, rargs);
-        }
+        if (residual is not null) Launch(new LdAxpy(y.Count, Own(residual).Ptr, y.Ptr, 1f), Stride(y.Count));
     }
 }
