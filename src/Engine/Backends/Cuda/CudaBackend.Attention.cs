@@ -17,8 +17,11 @@ public enum AttentionKernel
     /// <summary>Tensor cores (mma.sync) for head width 64 in fp16 / bf16; otherwise as Auto.</summary>
     Mma,
     /// <summary>
-    /// The pipelined tensor-core kernel (kernels/attention_mma2.cu: cp.async double buffering, ldmatrix) for head
-    /// width 64 in fp16 / bf16; otherwise as Auto. Not the default until a GPU run has checked and timed it.
+    /// The newer tensor-core kernels in fp16 / bf16: head width 64 with at most 80 keys (cross-attention on 77 tokens)
+    /// on the single-tile kernel (kernels/attention_cross.cu), other head-width-64 attention on the pipelined one
+    /// (kernels/attention_mma2.cu: cp.async double buffering, ldmatrix), head width 8 on mma.m16n8k8
+    /// (kernels/attention_d8.cu); otherwise as Auto. Not the default until a GPU run has checked and timed them
+    /// (scripts/gpu-check.sh: attention_mma2 cases, time_attention_mma2, stage bench_mma2).
     /// </summary>
     Mma2,
     /// <summary>The general path everywhere: GEMM, masked softmax, GEMM.</summary>
@@ -80,12 +83,26 @@ public sealed unsafe partial class CudaBackend
         public bool Aligned16 => ((Q | K | V | O) & 15) == 0 && Sq % 8 == 0 && Skv % 8 == 0;
     }
 
+    /// <summary>Keys the single-tile kernel holds (kernels/attention_cross.cu: 10 n-tiles of 8).</summary>
+    private const int CrossKernelKeys = 80;
+
     private void RunAttention(in AttentionCall a, bool causal)
     {
         int b = a.Batch, nq = a.Nq, nk = a.Nk, heads = a.Heads, d = a.D;
         float scale = 1f / MathF.Sqrt(d);
         int causalFlag = causal ? 1 : 0;
-        if (AttentionKernel == AttentionKernel.Mma2 && d == 64 && StorageType != DType.F32 && a.Aligned16)
+        bool mma2 = AttentionKernel == AttentionKernel.Mma2 && StorageType != DType.F32 && a.Aligned16;
+        if (mma2 && d == 64 && nk <= CrossKernelKeys)
+        {
+            Launch(new LdFlashCrossD64(a.Q, a.K, a.V, a.O, nq, nk, heads, scale, causalFlag, a.Sq, a.Skv), new Grid((uint)((nq + 255) / 256), 128, (uint)heads, (uint)b));
+            return;
+        }
+        if (mma2 && d == 8)
+        {
+            Launch(new LdFlashMmaD8(a.Q, a.K, a.V, a.O, nq, nk, heads, scale, causalFlag, a.Sq, a.Skv), new Grid((uint)((nq + 127) / 128), 256, (uint)heads, (uint)b));
+            return;
+        }
+        if (mma2 && d == 64)
         {
             // 8 warps (128 queries) share each K/V tile; 4 warps when that would leave SMs idle (fewer than two blocks each).
             bool wide = (long)((nq + 127) / 128) * heads * b >= 2L * _device.MultiprocessorCount;

@@ -130,6 +130,8 @@ public static class SelftestCases
         [
             (2, 1024, 1024, 2, 64, false, "self, d64"),
             (2, 1024, 77, 10, 64, false, "cross, 77 keys, d64"),
+            (2, 300, 80, 4, 64, false, "cross, 80 keys (one full tile), d64"),
+            (1, 70, 5, 2, 64, true, "causal, 5 keys, d64"),
             (2, 77, 77, 12, 64, true, "CLIP causal 77x77, d64"),
             (1, 33, 100, 3, 64, true, "causal, more keys than queries, d64"),
             (2, 256, 256, 8, 8, false, "transparent decoder, d8"),
@@ -143,7 +145,7 @@ public static class SelftestCases
             InputSpec[] inputs = [new[] { bn, nq, h * d }, new[] { bn, nk, h * d }, new[] { bn, nk, h * d }];
             string detail = $"b{bn} q{nq} k{nk} h{h} d{d}{(causal ? " causal" : "")} ({what})";
             c.Add(Case("attention", detail, inputs, (b, x) => b.Attention(x[0], x[1], x[2], h, causal)));
-            if (d == 64) c.Add(Case("attention_mma2", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma2, x, h, causal)));
+            if (d is 64 or 8) c.Add(Case("attention_mma2", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma2, x, h, causal)));
             if (d is 64 or 8)
             {
                 c.Add(Case("attention_simt", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Simt, x, h, causal)));
@@ -164,7 +166,7 @@ public static class SelftestCases
             InputSpec[] inputs = [new[] { bn, n, 3 * h * d }];
             string detail = $"b{bn} n{n} h{h} d{d}{(causal ? " causal" : "")} ({what})";
             c.Add(Case("attention_qkv", detail, inputs, (b, x) => b.AttentionQkv(x[0], h, causal)));
-            if (d == 64) c.Add(Case("attention_qkv_mma2", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma2, () => b.AttentionQkv(x[0], h, causal))));
+            if (d is 64 or 8) c.Add(Case("attention_qkv_mma2", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma2, () => b.AttentionQkv(x[0], h, causal))));
             if (d is 64 or 8) c.Add(Case("attention_qkv_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, () => b.AttentionQkv(x[0], h, causal))));
         }
 
@@ -182,7 +184,7 @@ public static class SelftestCases
             InputSpec[] inputs = [new[] { bn, nq, h * d }, new[] { bn, nk, h * d }, new[] { bn, nk, h * d }];
             string detail = $"b{bn} q{nq} k{nk} h{h} d{d}";
             c.Add(Case("time_attention", detail, inputs, (b, x) => b.Attention(x[0], x[1], x[2], h, causal)) with { TimingOnly = true });
-            if (d == 64) c.Add(Case("time_attention_mma2", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma2, x, h, causal)) with { TimingOnly = true });
+            if (d is 64 or 8) c.Add(Case("time_attention_mma2", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma2, x, h, causal)) with { TimingOnly = true });
             if (d is 64 or 8)
             {
                 c.Add(Case("time_attention_simt", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Simt, x, h, causal)) with { TimingOnly = true });

@@ -33,3 +33,15 @@ internal readonly record struct LdFlashMma2D64W4(DevPtr Q, DevPtr K, DevPtr V, D
 {
     public static KernelName Kernel { get; } = new("ld_flash_mma2_d64_w4_{t}", KernelFamily.HalfTypes);
 }
+
+/// <summary>Tensor-core kernel for head width 8 (attention_d8.cu); grid (⌈N/128⌉, heads, B), 256 threads.</summary>
+internal readonly record struct LdFlashMmaD8(DevPtr Q, DevPtr K, DevPtr V, DevPtr O, int Nq, int Nk, int Heads, float Scale, int Causal, int Sq, int Skv) : IKernelArgs
+{
+    public static KernelName Kernel { get; } = new("ld_flash_mma_d8_{t}", KernelFamily.HalfTypes);
+}
+
+/// <summary>Single-tile tensor-core kernel for ≤ 80 keys, head width 64 (attention_cross.cu); grid (⌈N/256⌉, heads, B), 128 threads.</summary>
+internal readonly record struct LdFlashCrossD64(DevPtr Q, DevPtr K, DevPtr V, DevPtr O, int Nq, int Nk, int Heads, float Scale, int Causal, int Sq, int Skv) : IKernelArgs
+{
+    public static KernelName Kernel { get; } = new("ld_flash_cross_d64_{t}", KernelFamily.HalfTypes);
+}
