@@ -204,6 +204,7 @@ public static class SelftestCases
         c.Add(Case("time_group_norm_add", "[2,640,64,64] + [2,640] g32 +silu", [new[] { 2, 640, 64, 64 }, new[] { 2, 640 }, new[] { 640 }, new[] { 640 }],
             (b, x) => b.GroupNormAdd(x[0], x[1], 32, x[2], x[3], 1e-5f, true)) with { TimingOnly = true });
         c.Add(Case("time_layer_norm", "[2,4096,640]", [new[] { 2, 4096, 640 }, new[] { 640 }, new[] { 640 }], (b, x) => b.LayerNorm(x[0], x[1], x[2], 1e-5f)) with { TimingOnly = true });
+        c.Add(Case("time_permute", "[2,640,64,64] (0,2,3,1)", [new[] { 2, 640, 64, 64 }], (b, x) => b.Permute(x[0], 0, 2, 3, 1)) with { TimingOnly = true });
         c.Add(Case("time_geglu", "[2,4096,5120]", [new[] { 2, 4096, 5120 }], (b, x) => b.Geglu(x[0])) with { TimingOnly = true });
         c.Add(Case("time_linear_add", "x[2,4096,640] w[640,640] +bias +residual", [new[] { 2, 4096, 640 }, new[] { 640, 640 }, new[] { 640 }, new[] { 2, 4096, 640 }],
             (b, x) => b.LinearAdd(x[0], x[1], x[2], x[3])) with { TimingOnly = true });
