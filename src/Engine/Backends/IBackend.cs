@@ -7,7 +7,8 @@ namespace LayerDiffusion.Native.Backends;
 /// Every operation the model graphs use. Graph code (Models/*) is written once against this interface; the CPU
 /// backend is the exact fp32 reference and the CUDA backend must match it op for op (see the selftest).
 /// Layout conventions: images are NCHW; token sequences are [B, N, C]; weights keep their checkpoint layout
-/// (linear [out, in], conv [out, in, kh, kw]). Every op returns a new tensor and leaves its inputs untouched.
+/// (linear [out, in], conv [out, in, kh, kw]). Every op returns a new tensor and leaves its inputs untouched; the new
+/// tensor belongs to the current <see cref="TensorScope"/>.
 /// </summary>
 public interface IBackend : IDisposable
 {
@@ -16,7 +17,10 @@ public interface IBackend : IDisposable
     // ---- data movement
     Tensor FromHost(ReadOnlySpan<float> data, params int[] shape);
     float[] ToHost(Tensor t);
-    /// <summary>Loads a stored tensor (any float dtype) as a weight; the backend picks its storage precision.</summary>
+    /// <summary>
+    /// Loads a stored tensor (any float dtype) as a weight; the backend picks its storage precision. Weights belong
+    /// to no <see cref="TensorScope"/>: the loader disposes them.
+    /// </summary>
     Tensor LoadWeight(SafeTensorsFile file, string name);
     /// <summary>Same data, new shape (element count must match). May share storage with the input.</summary>
     Tensor Reshape(Tensor x, params int[] shape);
@@ -33,6 +37,11 @@ public interface IBackend : IDisposable
     Tensor MatMul(Tensor a, Tensor b);
     /// <summary>2-D convolution, NCHW input, [O, I, kh, kw] weight, square stride and symmetric zero padding.</summary>
     Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, int stride, int padding);
+    /// <summary>
+    /// Conv2d(x, w, bias) + residual, the residual of the output's shape (a ResNet block's skip connection): the GPU
+    /// adds it in the convolution's epilogue instead of a separate pass.
+    /// </summary>
+    Tensor Conv2dAdd(Tensor x, Tensor w, Tensor? bias, int stride, int padding, Tensor residual);
 
     // ---- normalisation and attention
     /// <summary>GroupNorm over [N, C, ...] with per-channel affine; optionally SiLU fused after it.</summary>

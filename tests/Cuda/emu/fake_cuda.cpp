@@ -304,6 +304,17 @@ void ld_emu_ldmatrix_x4(unsigned* r, const unsigned short* row, int trans)
     wait_at(2);
 }
 
+// For the fake cuDNN (fake_cudnn.cpp): whether [p, p + bytes) lies inside one live device allocation, so a
+// descriptor that describes more memory than the backend allocated fails there instead of reading past the end.
+bool ld_emu_device_range(unsigned long long p, size_t bytes)
+{
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = g_sizes.upper_bound(p);
+    if (it == g_sizes.begin()) return false;
+    --it;
+    return p >= it->first && p + bytes <= it->first + it->second;
+}
+
 extern "C" {
 
 typedef int CUresult;

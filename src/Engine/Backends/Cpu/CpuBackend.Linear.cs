@@ -82,6 +82,17 @@ public sealed partial class CpuBackend
         return y;
     }
 
+    /// <summary>The reference of the fused op: the convolution, then the residual added in fp32.</summary>
+    public Tensor Conv2dAdd(Tensor x, Tensor w, Tensor? bias, int stride, int padding, Tensor residual)
+    {
+        ShapeRules.Conv2d(x, w, bias, stride, padding, residual);
+        var y = (CpuTensor)Conv2d(x, w, bias, stride, padding);
+        var r = C(residual).Data;
+        var d = y.Data;
+        for (int i = 0; i < d.Length; i++) d[i] += r[i];
+        return y;
+    }
+
     private static void Im2Col(ReadOnlySpan<float> x, Span<float> col, int ci, int h, int w, int kh, int kw, int stride, int pad, int r0, int rows, int wo)
     {
         int kdim = ci * kh * kw;

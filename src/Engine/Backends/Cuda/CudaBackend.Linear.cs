@@ -102,9 +102,9 @@ public sealed unsafe partial class CudaBackend
     /// <summary>
     /// Convolution as GEMM per image: y[o, p] = W[o, kdim] · col[kdim, p], with col built by im2col for a band of
     /// output rows at a time (bounded buffer) and the band's product written straight into NCHW. A 1×1, stride-1,
-    /// unpadded convolution multiplies the input directly.
+    /// unpadded convolution multiplies the input directly. The fallback of <see cref="Conv2d"/> where cuDNN is missing.
     /// </summary>
-    public Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, int stride, int padding)
+    private CudaTensor Conv2dIm2col(Tensor x, Tensor w, Tensor? bias, int stride, int padding)
     {
         int n = x.Dim(0), ci = x.Dim(1), h = x.Dim(2), wd = x.Dim(3);
         int co = w.Dim(0), kh = w.Dim(2), kw = w.Dim(3);

@@ -72,30 +72,16 @@ public static class SelftestCases
         c.Add(Case("matmul", S([2, 5, 7], [7, 3]), [new[] { 2, 5, 7 }, new[] { 7, 3 }], (b, x) => b.MatMul(x[0], x[1])));
         c.Add(Case("matmul", S([2, 256, 64], [2, 64, 256]), [new[] { 2, 256, 64 }, new[] { 2, 64, 256 }], (b, x) => b.MatMul(x[0], x[1])));
 
-        // (input, weight, stride, padding, bias)
-        (int[] X, int[] W, int Stride, int Pad, bool Bias)[] convs =
-        [
-            ([1, 4, 32, 32], [320, 4, 3, 3], 1, 1, true),      // SDXL conv_in
-            ([2, 64, 17, 19], [64, 64, 3, 3], 2, 1, true),     // downsample, odd sizes
-            ([2, 320, 16, 16], [640, 320, 1, 1], 1, 0, true),  // 1×1 shortcut
-            ([1, 3, 15, 15], [8, 3, 5, 5], 1, 2, false),
-            ([1, 8, 9, 7], [4, 8, 4, 4], 2, 1, true),
-            ([2, 16, 8, 8], [5, 16, 1, 1], 2, 0, false),       // strided 1×1 goes through im2col
-        ];
-        foreach (var (xs, ws, st, pad, bias) in convs)
-        {
-            var inputs = bias ? new InputSpec[] { xs, ws, new[] { ws[0] } } : new InputSpec[] { xs, ws };
-            c.Add(Case("conv2d", $"{S(xs, ws)} s{st} p{pad}{(bias ? " +bias" : "")}", inputs,
-                (b, x) => b.Conv2d(x[0], x[1], bias ? x[2] : null, st, pad)));
-        }
+        // ---- convolutions: every implementation (cuDNN fused / unfused / NHWC, im2col), the fused residual add
+        c.AddRange(ConvCases.Build());
 
         // The plain GEMM kernel that stands in where cuBLASLt has no algorithm, on the same kinds of products.
         c.Add(Case("gemm_fallback", "linear x[2,77,96] w[40,96] +bias", [new[] { 2, 77, 96 }, new[] { 40, 96 }, new[] { 40 }], (b, x) => WithFallbackGemm(b, () => b.Linear(x[0], x[1], x[2]))));
         c.Add(Case("gemm_fallback", "matmul [3,17,33]x[3,33,9]", [new[] { 3, 17, 33 }, new[] { 3, 33, 9 }], (b, x) => WithFallbackGemm(b, () => b.MatMul(x[0], x[1]))));
         // TF32 operands (the VAE sibling's GEMMs): 10 mantissa bits, so fp16-like error; only fp32 backends use it.
         c.Add(Case("gemm_tf32", "linear x[2,77,640] w[320,640] +bias", [new[] { 2, 77, 640 }, new[] { 320, 640 }, new[] { 320 }], (b, x) => WithTf32(b, () => b.Linear(x[0], x[1], x[2]))) with { ToleranceScale = Tf32Scale });
-        c.Add(Case("gemm_tf32", "conv2d [1,32,24,20] w[64,32,3,3] s1 p1 +bias", [new[] { 1, 32, 24, 20 }, new[] { 64, 32, 3, 3 }, new[] { 64 }], (b, x) => WithTf32(b, () => b.Conv2d(x[0], x[1], x[2], 1, 1))) with { ToleranceScale = Tf32Scale });
-        c.Add(Case("gemm_fallback", "conv2d [1,8,9,7] w[4,8,3,3] s1 p1 +bias", [new[] { 1, 8, 9, 7 }, new[] { 4, 8, 3, 3 }, new[] { 4 }], (b, x) => WithFallbackGemm(b, () => b.Conv2d(x[0], x[1], x[2], 1, 1))));
+        c.Add(Case("gemm_tf32", "conv2d [1,32,24,20] w[64,32,3,3] s1 p1 +bias", [new[] { 1, 32, 24, 20 }, new[] { 64, 32, 3, 3 }, new[] { 64 }], (b, x) => WithTf32(b, () => ConvCases.WithConv(b, ConvImplementation.Im2col, () => b.Conv2d(x[0], x[1], x[2], 1, 1)))) with { ToleranceScale = Tf32Scale });
+        c.Add(Case("gemm_fallback", "conv2d [1,8,9,7] w[4,8,3,3] s1 p1 +bias", [new[] { 1, 8, 9, 7 }, new[] { 4, 8, 3, 3 }, new[] { 4 }], (b, x) => WithFallbackGemm(b, () => ConvCases.WithConv(b, ConvImplementation.Im2col, () => b.Conv2d(x[0], x[1], x[2], 1, 1)))));
         c.Add(Case("gemm_fallback", "attention general b2 q37 k50 h3 d40 causal", [new[] { 2, 37, 120 }, new[] { 2, 50, 120 }, new[] { 2, 50, 120 }], (b, x) => WithFallbackGemm(b, () => b.Attention(x[0], x[1], x[2], 3, true))));
 
         // ---- normalisation
@@ -197,7 +183,6 @@ public static class SelftestCases
         c.Add(Case("time_qkv_fused", "x[2,4096,640] w[1920,640] + packed attention", [new[] { 2, 4096, 640 }, new[] { 1920, 640 }],
             (b, x) => { using var qkv = b.Linear(x[0], x[1], null); return b.AttentionQkv(qkv, 10, false); }) with { TimingOnly = true });
         c.Add(Case("time_linear", "x[2,4096,640] w[5120,640] +bias", [new[] { 2, 4096, 640 }, new[] { 5120, 640 }, new[] { 5120 }], (b, x) => b.Linear(x[0], x[1], x[2])) with { TimingOnly = true });
-        c.Add(Case("time_conv2d", "[2,640,64,64] w[640,640,3,3] +bias", [new[] { 2, 640, 64, 64 }, new[] { 640, 640, 3, 3 }, new[] { 640 }], (b, x) => b.Conv2d(x[0], x[1], x[2], 1, 1)) with { TimingOnly = true });
         c.Add(Case("time_group_norm", "[2,640,64,64] g32 +silu", [new[] { 2, 640, 64, 64 }, new[] { 640 }, new[] { 640 }], (b, x) => b.GroupNorm(x[0], 32, x[1], x[2], 1e-5f, true)) with { TimingOnly = true });
         c.Add(Case("time_add", "[2,640,64,64] + [2,640,1,1]", [new[] { 2, 640, 64, 64 }, new[] { 2, 640, 1, 1 }], (b, x) => b.Add(x[0], x[1])) with { TimingOnly = true });
         c.Add(Case("time_add", "[2,640,64,64] + same", [new[] { 2, 640, 64, 64 }, new[] { 2, 640, 64, 64 }], (b, x) => b.Add(x[0], x[1])) with { TimingOnly = true });
@@ -251,6 +236,7 @@ public static class SelftestCases
         c.Add(PhiloxNoise.Case(12345, 512, 5000));
         c.Add(PhiloxNoise.Case(-7, 96, 1001));
         c.Add(CrossBackendImport.Case());
+        c.AddRange(ScopeRelease.Cases());
         return c;
     }
 
@@ -267,9 +253,9 @@ public static class SelftestCases
     /// TF32 rounds operands to 2^-11 relative, like fp16: the fp16 bound (2e-3) over fp32's (1e-5). Only an fp32
     /// backend uses TF32; at fp16 / bf16 these cases are plain GEMMs, checked at their own bounds by the linear cases.
     /// </summary>
-    private const double Tf32Scale = 200;
+    internal const double Tf32Scale = 200;
 
-    private static Tensor WithTf32(IBackend b, Func<Tensor> op)
+    internal static Tensor WithTf32(IBackend b, Func<Tensor> op)
     {
         if (b is not CudaBackend cb) return op();
         cb.UseTf32 = true;

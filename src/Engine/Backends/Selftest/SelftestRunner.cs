@@ -45,6 +45,8 @@ public static class SelftestRunner
     public static SelftestResult RunOne(SelftestCase c, IBackend target, Precision precision, int seed = 1234, bool timing = false)
     {
         double tol = Tolerance(precision) * c.ToleranceScale;
+        if (c.Unavailable?.Invoke(target) is { } why)
+            return new SelftestResult(c.Name, double.NaN, double.NaN, tol, true, null) { Skipped = why, TimingOnly = c.TimingOnly };
         try
         {
             var inputs = MakeInputs(c, precision, seed);
