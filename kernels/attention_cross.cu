@@ -42,40 +42,15 @@ LD_DEV void flash_cross_impl(const T* q, const T* k, const T* v, T* o, int nq, i
         if (r0 - g >= nq) break;  // the warp's whole group is past the end (uniform over the warp)
         unsigned qa[4][4];
         ld_flash_load_q(qa, qh, sq, r0, r1, nq, t);
-        // S = Q·Kᵀ over the 64 dims: per n-tile, one ldmatrix.x4 gives two k-steps' B fragments (as attention_mma2.cu).
         float s[LD_X_NT][4];
-#pragma unroll
-        for (int n = 0; n < LD_X_NT; n++)
-        {
-            s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
-#pragma unroll
-            for (int p = 0; p < 2; p++)
-            {
-                unsigned r[4];
-                ld_ldmatrix_x4(r, ks + (n * 8 + (lane & 7)) * LD_X_LD + p * 32 + (lane >> 3) * 8);
-                ld_mma(s[n], qa[2 * p], r[0], r[1], tag);
-                ld_mma(s[n], qa[2 * p + 1], r[2], r[3], tag);
-            }
-        }
+        ld_flash_qk64<LD_X_LD>(s, qa, ks, lane, tag);  // S = Q·Kᵀ over all keys at once
         float acc[8][4];
 #pragma unroll
         for (int n = 0; n < 8; n++) { acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.0f; }
         float m0 = LD_NEG_BIG, m1 = LD_NEG_BIG, l0 = 0.0f, l1 = 0.0f;
         unsigned pa[LD_X_NT / 2][4];
         ld_flash_softmax<T>(s, acc, pa, m0, m1, l0, l1, 0, r0, r1, t, nk, causal, sl2);
-        // O = P·V: per k-step of 16 keys and pair of 8-dim n-tiles, one ldmatrix.x4.trans (as attention_mma2.cu).
-#pragma unroll
-        for (int st = 0; st < LD_X_NT / 2; st++)
-        {
-#pragma unroll
-            for (int np = 0; np < 4; np++)
-            {
-                unsigned r[4];
-                ld_ldmatrix_x4_trans(r, vs + (st * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LD_X_LD + np * 16 + (lane >> 4) * 8);
-                ld_mma(acc[2 * np], pa[st], r[0], r[1], tag);
-                ld_mma(acc[2 * np + 1], pa[st], r[2], r[3], tag);
-            }
-        }
+        ld_flash_pv64<LD_X_LD>(acc, pa, vs, lane, tag);  // O = P·V
         ld_flash_store(oh, (long long)heads * 64, acc, l0, l1, r0, r1, nq, t);
     }
 }

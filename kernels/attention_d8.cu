@@ -58,10 +58,7 @@ LD_DEV void flash_d8_impl(const T* q, const T* k, const T* v, T* o, int nq, int 
     for (int it = 0; it < tiles; it++)
     {
         const int stage = it & 1, j0 = it * LD_D8_BK;
-        if (it + 1 < tiles) d8_load_tile<T, THREADS>(ks[stage ^ 1], vs[stage ^ 1], kb, vb, skv, j0 + LD_D8_BK, nk, tid);
-        ld_cp_async_commit();
-        ld_cp_async_wait<1>();
-        ld_sync();
+        ld_pipeline_next(it, tiles, [&](int st, int tile) { d8_load_tile<T, THREADS>(ks[st], vs[st], kb, vb, skv, tile * LD_D8_BK, nk, tid); });
         const unsigned short* kt = ks[stage];
         const unsigned short* vt = vs[stage];
 

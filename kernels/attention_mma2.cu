@@ -64,47 +64,12 @@ LD_DEV void flash_mma2_impl(const T* q, const T* k, const T* v, T* o, int nq, in
     for (int it = 0; it < tiles; it++)
     {
         const int stage = it & 1, j0 = it * LD_M2_BK;
-        // Issue the next tile into the other stage (free: the previous iteration ended with a barrier), then wait
-        // for this one. A group is committed every iteration, possibly empty, so "all but the newest" is this tile.
-        if (it + 1 < tiles) m2_load_tile<T, THREADS>(ks[stage ^ 1], vs[stage ^ 1], kb, vb, skv, j0 + LD_M2_BK, nk, tid);
-        ld_cp_async_commit();
-        ld_cp_async_wait<1>();
-        ld_sync();
-        const unsigned short* kt = ks[stage];
-        const unsigned short* vt = vs[stage];
-
-        // S = Q·Kᵀ: per n-tile of 8 keys, one ldmatrix.x4 gives the B fragments of two k-steps (matrix j = dims
-        // p·32 + 8j .. +8 of keys n·8 .. +8; lane 8j + i addresses key row i).
+        ld_pipeline_next(it, tiles, [&](int st, int tile) { m2_load_tile<T, THREADS>(ks[st], vs[st], kb, vb, skv, tile * LD_M2_BK, nk, tid); });
         float s[8][4];
-#pragma unroll
-        for (int n = 0; n < 8; n++)
-        {
-            s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
-#pragma unroll
-            for (int p = 0; p < 2; p++)
-            {
-                unsigned r[4];
-                ld_ldmatrix_x4(r, kt + (n * 8 + (lane & 7)) * LD_M2_LD + p * 32 + (lane >> 3) * 8);
-                ld_mma(s[n], qa[2 * p], r[0], r[1], tag);
-                ld_mma(s[n], qa[2 * p + 1], r[2], r[3], tag);
-            }
-        }
+        ld_flash_qk64<LD_M2_LD>(s, qa, ks[stage], lane, tag);  // S = Q·Kᵀ
         unsigned pa[4][4];
         ld_flash_softmax<T>(s, acc, pa, m0, m1, l0, l1, j0, r0, r1, t, nk, causal, sl2);
-        // O += P·V: per k-step of 16 keys and pair of 8-dim n-tiles, one ldmatrix.x4.trans (matrix j = keys
-        // st·16 + 8(j & 1) .. +8, dims np·16 + 8(j >> 1) .. +8) gives both n-tiles' B fragments.
-#pragma unroll
-        for (int st = 0; st < 4; st++)
-        {
-#pragma unroll
-            for (int np = 0; np < 4; np++)
-            {
-                unsigned r[4];
-                ld_ldmatrix_x4_trans(r, vt + (st * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LD_M2_LD + np * 16 + (lane >> 4) * 8);
-                ld_mma(acc[2 * np], pa[st], r[0], r[1], tag);
-                ld_mma(acc[2 * np + 1], pa[st], r[2], r[3], tag);
-            }
-        }
+        ld_flash_pv64<LD_M2_LD>(acc, pa, vs[stage], lane, tag);  // O += P·V
         ld_sync();  // every warp is done with this stage before the next iteration refills it
     }
     ld_flash_store(o + (long long)b * nq * width + (long long)h * LD_M2_D, width, acc, l0, l1, r0, r1, nq, t);

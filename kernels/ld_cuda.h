@@ -497,3 +497,57 @@ LD_DEV void ld_flash_store(T* oh, long long width, const float (&acc)[NO][4], fl
         if (r1 < nq) *(unsigned*)(o1 + d) = ld_pack2(ld_bits(acc[n][2] * i1, tag), ld_bits(acc[n][3] * i1, tag));
     }
 }
+
+/// S = Q·Kᵀ for NS n-tiles of 8 keys at head width 64, K row-major [key][dim] in shared memory (row pitch LDP halves):
+/// per n-tile, one ldmatrix.x4 gives the B fragments of two k-steps (matrix j = dims p·32 + 8j .. +8 of keys
+/// n·8 .. +8; lane 8j + i addresses key row i).
+template <int LDP, class T, int NS>
+LD_DEV void ld_flash_qk64(float (&s)[NS][4], const unsigned (&qa)[4][4], const unsigned short* kt, int lane, T tag)
+{
+#pragma unroll
+    for (int n = 0; n < NS; n++)
+    {
+        s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+#pragma unroll
+        for (int p = 0; p < 2; p++)
+        {
+            unsigned r[4];
+            ld_ldmatrix_x4(r, kt + (n * 8 + (lane & 7)) * LDP + p * 32 + (lane >> 3) * 8);
+            ld_mma(s[n], qa[2 * p], r[0], r[1], tag);
+            ld_mma(s[n], qa[2 * p + 1], r[2], r[3], tag);
+        }
+    }
+}
+
+/// O += P·V for KS k-steps of 16 keys at head width 64, V row-major [key][dim] in shared memory: per k-step and pair
+/// of 8-dim n-tiles, one ldmatrix.x4.trans (matrix j = keys st·16 + 8(j & 1) .. +8, dims np·16 + 8(j >> 1) .. +8)
+/// gives both n-tiles' B fragments, so V is never transposed by hand.
+template <int LDP, class T, int KS>
+LD_DEV void ld_flash_pv64(float (&acc)[8][4], const unsigned (&pa)[KS][4], const unsigned short* vt, int lane, T tag)
+{
+#pragma unroll
+    for (int st = 0; st < KS; st++)
+    {
+#pragma unroll
+        for (int np = 0; np < 4; np++)
+        {
+            unsigned r[4];
+            ld_ldmatrix_x4_trans(r, vt + (st * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDP + np * 16 + (lane >> 4) * 8);
+            ld_mma(acc[2 * np], pa[st], r[0], r[1], tag);
+            ld_mma(acc[2 * np + 1], pa[st], r[2], r[3], tag);
+        }
+    }
+}
+
+/// The head of a two-stage cp.async tile loop: issue tile it + 1 into the other stage (load(stage, tile), when there
+/// is one; the stage is free because the previous iteration ended with a barrier), then wait for tile it. A group is
+/// committed every iteration, possibly empty, so "all but the newest" is tile it.
+template <class Load>
+LD_DEV void ld_pipeline_next(int it, int tiles, Load load)
+{
+    if (it + 1 < tiles) load((it + 1) & 1, it + 1);
+    ld_cp_async_commit();
+    ld_cp_async_wait<1>();
+    ld_sync();
+}
+
