@@ -259,6 +259,29 @@ void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, 
     for (int i = 0; i < 4; i++) c[i] = out[i];
 }
 
+// mma.sync.m16n8k8: A[r][k] is lane (r % 8)·4 + k / 2, register (r ≥ 8), half k % 2; B[k][n] lane n·4 + k / 2, half k % 2.
+void ld_emu_mma_m16n8k8(float* c, const unsigned* a, unsigned b, int bf16)
+{
+    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
+    g_mma_a[warp][lane][0] = a[0];
+    g_mma_a[warp][lane][1] = a[1];
+    g_mma_b[warp][lane][0] = b;
+    wait_at(2);
+    auto A = [&](int r, int k) { return half_of(g_mma_a[warp][(r % 8) * 4 + k / 2][r >= 8 ? 1 : 0], k % 2, bf16); };
+    auto B = [&](int k, int n) { return half_of(g_mma_b[warp][n * 4 + k / 2][0], k % 2, bf16); };
+    int g = (int)lane / 4, t = (int)lane % 4;
+    float out[4];
+    for (int i = 0; i < 4; i++)
+    {
+        int r = g + (i >= 2 ? 8 : 0), n = 2 * t + (i % 2);
+        float s = c[i];
+        for (int k = 0; k < 8; k++) s += A(r, k) * B(k, n);
+        out[i] = s;
+    }
+    wait_at(2);
+    for (int i = 0; i < 4; i++) c[i] = out[i];
+}
+
 // ldmatrix.x4: every lane deposits its row address; lane l then reads, from matrix j (the rows given by lanes
 // 8j..8j+7), row l / 4 columns 2(l % 4), +1, or with trans rows 2(l % 4), +1 of column l / 4.
 namespace {
