@@ -12,6 +12,7 @@
 #              (the default run-time path, JIT by the driver)
 #   timing     ld selftest --time at SDXL sizes in fp16 (JSON with milliseconds)
 #   verify     ld verify --device cuda on the golden set, fp32 then fp16
+#   cudnn      stage_cudnn below: convolutions on cuDNN 9 (forced), fp16/bf16/fp32 cases, timings of every path
 #   then       bf16 selftest (PTX), fp32 timings, ptxas resource report (registers, spills), ld bench if present
 set -u
 out=${1:?usage: scripts/gpu-check.sh OUT_DIR}
@@ -47,6 +48,22 @@ stage() {
   return $rc
 }
 
+# ==== stage_cudnn: convolutions on cuDNN 9 (issue 14 item 2) ========================================================
+# Nothing of Interop/Cudnn*.cs or Backends/Cuda/CudaBackend.Conv.cs has run against a real cuDNN before this stage
+# (CI runs them on tests/Cuda/emu/fake_cudnn.cpp). LD_CONV=cudnn makes a missing or unusable libcudnn.so.9 an error
+# instead of the silent im2col fallback; LD_CUDNN_LOG=1 writes each plan (algorithms, times, fused or not) to the log.
+# The timings compare, per SDXL shape: cuDNN fused (time_conv2d), cuDNN unfused, im2col, NHWC data (time_conv2d_nhwc:
+# what NHWC throughout would run), the fused residual add, with the heuristic and with the timed search (find).
+stage_cudnn() {
+  stage cudnn_selftest_fp16 90 env LD_CONV=cudnn LD_CUDNN_LOG=1 LD_CUDA_SYNC=1 "$ld" selftest --device cuda --precision fp16 --filter conv2d --json "$out/cudnn_selftest_fp16.json"
+  stage cudnn_selftest_bf16 90 env LD_CONV=cudnn LD_CUDNN_LOG=1 LD_CUDA_SYNC=1 "$ld" selftest --device cuda --precision bf16 --filter conv2d --json "$out/cudnn_selftest_bf16.json"
+  stage cudnn_selftest_fp32 90 env LD_CONV=cudnn LD_CUDNN_LOG=1 LD_CUDA_SYNC=1 "$ld" selftest --device cuda --precision fp32 --filter conv2d --json "$out/cudnn_selftest_fp32.json"
+  stage cudnn_timing_fp16 120 env LD_CUDNN_LOG=1 "$ld" selftest --device cuda --precision fp16 --time --filter time_conv2d --json "$out/cudnn_timing_fp16.json"
+  stage cudnn_timing_fp16_find 120 env LD_CUDNN_LOG=1 LD_CUDNN_SEARCH=find "$ld" selftest --device cuda --precision fp16 --time --filter time_conv2d --json "$out/cudnn_timing_fp16_find.json"
+  stage cudnn_timing_fp32 90 env LD_CUDNN_LOG=1 "$ld" selftest --device cuda --precision fp32 --time --filter "time_conv2d_tf32|time_conv2d [1, 256|time_conv2d_im2col [1, 256" --json "$out/cudnn_timing_fp32.json"
+}
+# ==== end of stage_cudnn =============================================================================================
+
 if [ ! -d "$golden" ] && [ -f "$root/.gpu/golden.tar.xz" ]; then tar -C "$root/.gpu" -xJf "$root/.gpu/golden.tar.xz"; fi
 if [ ! -x "$ld" ]; then note "no ld at $ld: run scripts/publish-aot.sh first and carry .gpu"; exit 2; fi
 
@@ -76,6 +93,8 @@ stage selftest_fp32_ptx 150 env -u LD_KERNELS_DIR "$ld" selftest --device cuda -
 unset LD_CUDA_SYNC
 
 [ -n "$kernels" ] && export LD_KERNELS_DIR=$kernels
+
+stage_cudnn
 
 # ---- timings at SDXL sizes (attention: default vs SIMT vs general GEMM path; GEMM, conv, GroupNorm)
 stage timing_fp16 120 "$ld" selftest --device cuda --precision fp16 --time --filter time_ --json "$out/timing_fp16.json"
