@@ -42,6 +42,9 @@ public static class SelftestCommand
         var precision = PrecisionMode.Parse(p.Get("--precision", "fp32"));
         int seed = p.Int("--seed", 1234);
         string? jsonPath = p.Get("--json");
+        var plan = new IO.Outputs.OutputPlan();
+        if (jsonPath is not null) plan.Output("--json", jsonPath);
+        plan.Check();
         bool timing = p.Flag("--time");
         if (!SelftestRunner.Select(filter, timing, exclude).Any()) throw new InvalidOptionException("--filter", $"'{filter}' matches no case (see --list)");
 
@@ -61,14 +64,18 @@ public static class SelftestCommand
         Console.WriteLine($"selftest: {passed} passed, {failed} failed{(timed > 0 ? $", {timed} timed" : "")}{(skipped > 0 ? $", {skipped} skipped" : "")} ({sw.Elapsed.TotalSeconds:F1} s)");
         if (backend is CudaBackend cb)
             Console.WriteLine($"device memory: peak {cb.Pool.PeakBytes / 1048576.0:F1} MiB in use, {cb.Pool.CachedBytes / 1048576.0:F1} MiB cached");
-        if (jsonPath is not null) WriteJson(jsonPath, backend.Name, precision, results);
+        if (jsonPath is not null)
+        {
+            using var writes = plan.BeginWrites();
+            writes.Stage(jsonPath, s => WriteJson(s, backend.Name, precision, results));
+            writes.Commit();
+        }
         return failed > 0 ? CommandLine.ExitFailed : CommandLine.ExitOk;
     }
 
-    private static void WriteJson(string path, string device, Precision precision, List<SelftestResult> results)
+    private static void WriteJson(Stream stream, string device, Precision precision, List<SelftestResult> results)
     {
-        using var fs = File.Create(path);
-        using var w = new Utf8JsonWriter(fs, new JsonWriterOptions { Indented = true });
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
         w.WriteString("device", device);
         w.WriteString("precision", precision.ToString().ToLowerInvariant());

@@ -79,7 +79,38 @@ public sealed partial class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutp
         Assert.Contains("convolutions: cuDNN 9.14.0", text); // the conv cases ran through the (fake) cuDNN
         Assert.Matches(@"selftest: [1-9]\d* passed, 0 failed \(", text); // nothing skipped
         Assert.DoesNotContain("SKIP", text);
+        // Scoped forward passes leave exactly the weights allocated (ScopeRelease's cases).
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(text, "PASS  pool_after_forward").Count);
         Assert.Equal(0, code);
+    }
+
+    /// <summary>
+    /// Device memory is deterministic: the same fp16 generation twice reaches the same peak in every phase, to the
+    /// byte, although the second run's garbage collector runs all the time (a 128 KiB gen-0 budget). Memory comes
+    /// back when tensor scopes close, never when the GC or a finalizer runs (CUDA graph capture relies on this).
+    /// </summary>
+    [EmulatorFact]
+    public void SameGenerationTwiceReachesTheSamePeaksToTheByte()
+    {
+        var dir = Directory.CreateTempSubdirectory("ld-emu-peak-").FullName;
+        try
+        {
+            string Peaks(string name, Dictionary<string, string> env)
+            {
+                string json = Path.Combine(dir, name + ".json");
+                var (code, text) = Run("dotnet", [LdDll, "generate", "--demo", "--device", "cuda", "--precision", "fp16", "--steps", "2", "--quiet",
+                    "--out", Path.Combine(dir, name + ".png"), "--json", json], env, TimeSpan.FromMinutes(10));
+                Assert.True(code == 0, text);
+                using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+                return doc.RootElement.GetProperty("phase_peak_device_bytes").GetRawText();
+            }
+            string first = Peaks("first", EmulatorEnv);
+            string second = Peaks("second", new(EmulatorEnv) { ["DOTNET_GCgen0size"] = "0x20000" });
+            output.WriteLine(first);
+            Assert.Contains("\"sample\"", first);
+            Assert.Equal(first, second);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
     }
 
     /// <summary>

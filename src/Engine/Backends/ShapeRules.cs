@@ -4,7 +4,8 @@ namespace LayerDiffusion.Native.Backends;
 
 /// <summary>
 /// The shape arithmetic of the layout ops, shared by every backend so they agree on what is legal: the output
-/// shape of a concat and its [outer, axis, inner] split, and reshape with one inferred (-1) dimension.
+/// shape of a concat and its [outer, axis, inner] split, reshape with one inferred (-1) dimension, and the operands
+/// of the fused ops (GroupNormAdd, LinearAdd).
 /// </summary>
 public static class ShapeRules
 {
@@ -61,5 +62,22 @@ public static class ShapeRules
         }
         if (Shape.Count(shp) != x.Count) throw new ArgumentException($"cannot reshape {Shape.Format(x.Shape)} to {Shape.Format(shape)}");
         return shp;
+    }
+
+    /// <summary>GroupNormAdd's add: one value per (batch, channel) of x [N, C, ...], shaped [N, C] or [N, C, 1, ...].</summary>
+    public static void GroupNormAdd(Tensor x, Tensor add)
+    {
+        bool ok = x.Rank >= 2 && add.Rank >= 2 && add.Dim(0) == x.Dim(0) && add.Dim(1) == x.Dim(1) && add.Count == (long)x.Dim(0) * x.Dim(1);
+        if (!ok) throw new ArgumentException($"GroupNormAdd: add {Shape.Format(add.Shape)} is not one value per (batch, channel) of {Shape.Format(x.Shape)}");
+    }
+
+    /// <summary>LinearAdd's residual: exactly the shape of Linear(x, w)'s output.</summary>
+    public static int[] LinearAdd(Tensor x, Tensor w, Tensor residual)
+    {
+        var shape = (int[])x.Shape.Clone();
+        shape[^1] = w.Dim(0);
+        if (!Shape.Equal(shape, residual.Shape))
+            throw new ArgumentException($"LinearAdd: residual {Shape.Format(residual.Shape)} for an output of {Shape.Format(shape)}");
+        return shape;
     }
 }

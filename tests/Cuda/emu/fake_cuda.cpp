@@ -397,9 +397,14 @@ CUresult cuModuleGetFunction(void** f, void*, const char* name)
         else if (prm.kind == 2) k->types.push_back(&ffi_type_float);
         else
         {
-            // Structs of 8-byte words (all of ours are): passed in memory by the SysV ABI, as their size says.
-            auto& elems = k->struct_elems.emplace_back(prm.size / 8 + 1, &ffi_type_uint64);
-            elems.back() = nullptr;
+            // Structs of integers (all of ours are: kernel parameter blocks hold no floats in structs), described to
+            // libffi as 8-byte words plus a 4-byte and single-byte tail, so its SysV classification (registers up to
+            // 16 bytes, memory beyond) and copy size match the C type's.
+            auto& elems = k->struct_elems.emplace_back(prm.size / 8, &ffi_type_uint64);
+            size_t rest = prm.size % 8;
+            if (rest >= 4) { elems.push_back(&ffi_type_uint32); rest -= 4; }
+            for (; rest > 0; rest--) elems.push_back(&ffi_type_uint8);
+            elems.push_back(nullptr);
             auto st = std::make_unique<ffi_type>();
             st->size = 0; st->alignment = 0; st->type = FFI_TYPE_STRUCT; st->elements = elems.data();
             k->types.push_back(st.get());

@@ -17,6 +17,14 @@ public sealed partial class CpuBackend
         return y;
     }
 
+    public Tensor LinearAdd(Tensor x, Tensor w, Tensor? bias, Tensor residual)
+    {
+        ShapeRules.LinearAdd(x, w, residual);
+        var y = (CpuTensor)Linear(x, w, bias);
+        System.Numerics.Tensors.TensorPrimitives.Add(y.Data, C(residual).Data, y.Data);
+        return y;
+    }
+
     public Tensor MatMul(Tensor a, Tensor b)
     {
         int batch = a.Rank == 3 ? a.Dim(0) : 1;

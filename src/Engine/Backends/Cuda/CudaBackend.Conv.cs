@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends.Cuda.Kernels;
 using LayerDiffusion.Native.Interop;
 using LayerDiffusion.Native.Tensors;
 
@@ -209,24 +210,20 @@ public sealed unsafe partial class CudaBackend
 
     /// <summary>
     /// What the fused call would have added: bias per channel (channel stride <paramref name="plane"/>: H·W for NCHW,
-    /// 1 for NHWC) and the residual, each in fp32 and rounded once to the storage type.
+    /// 1 for NHWC, where each "plane" is one element, slow but only the unfused NHWC comparison path goes there) and
+    /// the residual, each in fp32 and rounded once to the storage type.
     /// </summary>
     private void ConvEpilogue(CudaTensor y, Tensor? bias, Tensor? residual, int channels, long plane)
     {
-        long total = y.Count;
-        ulong py = y.Ptr;
-        if (bias is not null)
-        {
-            ulong pb = Own(bias).Ptr;
-            void** bargs = stackalloc void*[] { &total, &py, &pb, &channels, &plane };
-            Launch("ld_channel_bias_" + _sfx, Blocks(total), 256, bargs);
-        }
-        if (residual is not null)
-        {
-            ulong pr = Own(residual).Ptr;
-            float one = 1f;
-            void** rargs = stackalloc void*[] { &total, &pr, &py, &one };
-            Launch("ld_axpy_" + _sfx, Blocks(total), 256, rargs);
-        }
+        if (bias is not null) ChannelBias(y, bias, channels, plane);
+        if (residual is not null) Launch(new LdAxpy(y.Count, Own(residual).Ptr, y.Ptr, 1f), Stride(y.Count));
+    }
+
+    /// <summary>y[planes, plane] += bias[plane index % channels] (a convolution's bias after its GEMM).</summary>
+    private void ChannelBias(CudaTensor y, Tensor bias, int channels, long plane)
+    {
+        long planes = y.Count / plane;
+        Launch(new LdChannelBias(planes, y.Ptr, Own(bias).Ptr, channels, checked((int)plane)),
+            new Grid((uint)((plane + 2047) / 2048), 256, (uint)Math.Clamp(planes, 1, 65535)));
     }
 }

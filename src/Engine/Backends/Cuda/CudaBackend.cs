@@ -18,7 +18,6 @@ public sealed unsafe partial class CudaBackend : IBackend
     private readonly CudaStream _stream;
     private readonly CublasLt _blas;
     private readonly KernelLibrary _kernels;
-    private readonly string _sfx;
     private bool _disposed;
 
     private CudaBackend(CudaDevice device, CublasLt blas, Precision precision)
@@ -28,7 +27,6 @@ public sealed unsafe partial class CudaBackend : IBackend
         _blas = blas;
         Precision = precision;
         StorageType = precision switch { Precision.Fp16 => DType.F16, Precision.Bf16 => DType.BF16, _ => DType.F32 };
-        _sfx = Suffix(StorageType);
         _stream = new CudaStream(device);
         _kernels = new KernelLibrary(device);
         Pool = new DevicePool(device);
@@ -71,8 +69,6 @@ public sealed unsafe partial class CudaBackend : IBackend
         return device is not null;
     }
 
-    internal static string Suffix(DType t) => t switch { DType.F16 => "f16", DType.BF16 => "bf16", DType.F32 => "f32", _ => throw new ArgumentOutOfRangeException(nameof(t)) };
-
     internal static CudaTensor C(Tensor t) =>
         t as CudaTensor ?? throw new ArgumentException($"tensor {t} does not belong to a CUDA backend");
 
@@ -83,12 +79,14 @@ public sealed unsafe partial class CudaBackend : IBackend
         return c;
     }
 
+    /// <summary>A new tensor: an activation owned by the current scope, or a weight, which its loader owns.</summary>
     internal CudaTensor New(int[] shape, bool weight = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _device.MakeCurrent();
         var buffer = new DeviceBuffer(Pool, Tensors.Shape.Count(shape) * ElementSize, weight);
-        return new CudaTensor(this, buffer, StorageType, shape);
+        var t = new CudaTensor(this, buffer, StorageType, shape);
+        return weight ? TensorScope.Detach(t) : t;
     }
 
     /// <summary>Scratch device memory for one op (returned to the pool when disposed; stream order makes reuse safe).</summary>

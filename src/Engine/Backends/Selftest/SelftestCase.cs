@@ -26,6 +26,12 @@ public sealed record SelftestCase(string Op, string Detail, InputSpec[] Inputs, 
     /// <summary>A bound on the largest single difference as well (RNG: one bad element must not hide in rel_l2).</summary>
     public double? MaxAbsBound { get; init; }
 
+    /// <summary>On a CUDA backend: the op's exact kernel launches and GEMM calls (see <see cref="OpFootprint"/>).</summary>
+    public (int Kernels, int Gemms)? Launches { get; init; }
+
+    /// <summary>On a CUDA backend: the most device memory the op may hold beyond its output (no stored intermediate).</summary>
+    public long? MaxScratchBytes { get; init; }
+
     /// <summary>A case only timed (with --time): real model sizes whose CPU reference would take minutes.</summary>
     public bool TimingOnly { get; init; }
 
