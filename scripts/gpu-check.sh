@@ -63,6 +63,22 @@ stage() {
   return $rc
 }
 
+# ==== stage_cudnn: convolutions on cuDNN 9 (issue 14 item 2) ========================================================
+# Nothing of Interop/Cudnn*.cs or Backends/Cuda/CudaBackend.Conv.cs has run against a real cuDNN before this stage
+# (CI runs them on tests/Cuda/emu/fake_cudnn.cpp). LD_CONV=cudnn makes a missing or unusable libcudnn.so.9 an error
+# instead of the silent im2col fallback; LD_CUDNN_LOG=1 writes each plan (algorithms, times, fused or not) to the log.
+# The timings compare, per SDXL shape: cuDNN fused (time_conv2d), cuDNN unfused, im2col, NHWC data (time_conv2d_nhwc:
+# what NHWC throughout would run), the fused residual add, with the heuristic and with the timed search (find).
+stage_cudnn() {
+  stage cudnn_selftest_fp16 90 env LD_CONV=cudnn LD_CUDNN_LOG=1 LD_CUDA_SYNC=1 "$ld" selftest --device cuda --precision fp16 --filter conv2d --json "$out/cudnn_selftest_fp16.json"
+  stage cudnn_selftest_bf16 90 env LD_CONV=cudnn LD_CUDNN_LOG=1 LD_CUDA_SYNC=1 "$ld" selftest --device cuda --precision bf16 --filter conv2d --json "$out/cudnn_selftest_bf16.json"
+  stage cudnn_selftest_fp32 90 env LD_CONV=cudnn LD_CUDNN_LOG=1 LD_CUDA_SYNC=1 "$ld" selftest --device cuda --precision fp32 --filter conv2d --json "$out/cudnn_selftest_fp32.json"
+  stage cudnn_timing_fp16 120 env LD_CUDNN_LOG=1 "$ld" selftest --device cuda --precision fp16 --time --filter time_conv2d --json "$out/cudnn_timing_fp16.json"
+  stage cudnn_timing_fp16_find 120 env LD_CUDNN_LOG=1 LD_CUDNN_SEARCH=find "$ld" selftest --device cuda --precision fp16 --time --filter time_conv2d --json "$out/cudnn_timing_fp16_find.json"
+  stage cudnn_timing_fp32 90 env LD_CUDNN_LOG=1 "$ld" selftest --device cuda --precision fp32 --time --filter "time_conv2d_tf32|time_conv2d [1, 256|time_conv2d_im2col [1, 256" --json "$out/cudnn_timing_fp32.json"
+}
+# ==== end of stage_cudnn =============================================================================================
+
 if [ ! -d "$golden" ] && [ -f "$root/.gpu/golden.tar.xz" ]; then tar -C "$root/.gpu" -xJf "$root/.gpu/golden.tar.xz"; fi
 if [ ! -x "$ld" ]; then note "no ld at $ld: run scripts/publish-aot.sh first and carry .gpu"; exit 2; fi
 
@@ -95,6 +111,9 @@ for p in "${pids[@]}"; do wait "$p"; done
 unset LD_CUDA_SYNC
 note "never-run paths (cases that failed; none listed = all passed):"
 grep -h "^FAIL" "$out"/selftest_*.log "$out"/verify_*.log 2>/dev/null | cut -c1-160 | head -n 30 | sed 's/^/    /' | tee -a "$summary"
+
+# ---- convolutions forced onto cuDNN 9 (the default path already ran them wherever libcudnn.so.9 loaded)
+stage_cudnn
 
 # ---- timing at SDXL sizes (new kernels beside the ones they replace: time_attention vs time_attention_mma2 for
 # self 4096², cross 77 and d8; time_group_norm_add vs time_group_norm + time_add; time_linear_add vs time_linear

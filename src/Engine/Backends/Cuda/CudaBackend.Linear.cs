@@ -150,8 +150,7 @@ public sealed unsafe partial class CudaBackend
         if (bias is not null)
         {
             if (bias.Count != co) throw new ArgumentException($"Conv2d: bias {Tensors.Shape.Format(bias.Shape)} for {co} channels");
-            long planes = (long)n * co;
-            Launch(new LdChannelBias(planes, y.Ptr, Own(bias).Ptr, co, checked((int)plane)), new Grid((uint)((plane + 2047) / 2048), 256, (uint)Math.Clamp(planes, 1, 65535)));
+            ChannelBias(y, bias, co, plane);
         }
         return y;
     }
