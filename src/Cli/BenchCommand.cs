@@ -5,8 +5,8 @@ using LayerDiffusion.Native.Verify;
 namespace LayerDiffusion.Native.Cli;
 
 /// <summary>
-/// `ld bench`: per-component timings (median, p10, p90 after warm-up; CUDA events on a GPU) and peak memory, as
-/// JSON records and a Markdown table; `--reference` adds ratios to perf/torch_reference.py's JSON. perf/README.md
+/// `ld bench`: per-component timings (every sample and its statistics after warm-up; CUDA events on a GPU) and peak
+/// memory, as bench JSON v1 (perf/bench-v1.schema.json) and a Markdown table rendered from the same data; `--reference` adds ratios to perf/torch_reference.py's JSON. perf/README.md
 /// explains the components and conventions.
 /// </summary>
 public static class BenchCommand
@@ -35,23 +35,23 @@ public static class BenchCommand
         {
             // Compare two files already written: no measuring.
             var reference = p.Get("--reference") ?? throw new InvalidOptionException("--results", "compares with --reference FILE.json; give both");
-            Compare(BenchReport.ReadJson(resultsPath), reference, p.Get("--ratios"), p.Get("--markdown"));
+            Compare(BenchJson.Read(resultsPath).Records, reference, p.Get("--ratios"), p.Get("--markdown"));
             return CommandLine.ExitOk;
         }
 
-        var options = Options(p);
+        var options = Options(p) with { CommandLine = "ld bench " + string.Join(' ', args.Select(Quote)) };
         string? json = p.Get("--json");
         CheckWritable("--json", json);
         CheckWritable("--markdown", p.Get("--markdown"));
         CheckWritable("--ratios", p.Get("--ratios"));
-        var result = BenchSession.Run(options, Console.Error, json is null ? null : records => BenchReport.WriteJson(json, records));
+        var result = BenchSession.Run(options, Console.Error, json is null ? null : file => BenchJson.Write(json, file));
         if (result.Records.Count == 0 && result.Failed.Count == 0)
             Console.Error.WriteLine("bench: nothing was measured (every selected component was skipped)");
 
-        var md = BenchReport.Markdown(result.Records, result.Models);
+        var md = BenchReport.Markdown(result.File);
         foreach (var (c, why) in result.Skipped) md += $"\nskipped {c}: {why}";
         foreach (var (c, err) in result.Failed) md += $"\nFAILED {c}: {err}";
-        if (json is not null) BenchReport.WriteJson(json, result.Records);
+        if (json is not null) BenchJson.Write(json, result.File);
         Console.WriteLine(md);
         if (p.Get("--markdown") is { } mdPath) File.WriteAllText(mdPath, md + Environment.NewLine);
         if (p.Get("--reference") is { } refPath) Compare(result.Records, refPath, p.Get("--ratios"), p.Get("--markdown"));
@@ -94,15 +94,19 @@ public static class BenchCommand
 
     private static void Compare(IReadOnlyList<BenchRecord> ours, string referencePath, string? ratiosPath, string? markdownPath)
     {
-        var reference = BenchReport.ReadJson(referencePath);
-        var ratios = ReferenceComparison.Compare(ours, reference);
-        string device = reference.Count > 0 ? reference[0].Device : "?";
+        var reference = BenchJson.Read(referencePath);
+        var ratios = ReferenceComparison.Compare(ours, reference.Records);
+        string device = reference.Context.Device ?? (reference.Records.Count > 0 ? reference.Records[0].Device : "?");
         var md = ReferenceComparison.Markdown(ratios, device);
         Console.WriteLine();
         Console.WriteLine(md);
         if (ratiosPath is not null) ReferenceComparison.WriteJson(ratiosPath, ratios);
         if (markdownPath is not null) File.AppendAllText(markdownPath, Environment.NewLine + md);
     }
+
+    /// <summary>An argument as a shell would need it to round-trip (single quotes around anything unusual).</summary>
+    private static string Quote(string a) =>
+        a.Length > 0 && a.All(c => char.IsAsciiLetterOrDigit(c) || "-_./,=:+@%".Contains(c)) ? a : "'" + a.Replace("'", "'\\''") + "'";
 
     private static void CheckWritable(string option, string? path)
     {

@@ -101,8 +101,8 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
     }
 
     /// <summary>Times VAE-family work on the backend it runs on (its own stream and events).</summary>
-    public BenchRecord MeasureVae(string name, string shape, Action work) =>
-        runner.Measure(name, shape, VaeDType, work, timedOn: VaeBackend);
+    public BenchRecord MeasureVae(string name, BenchParams parameters, Action work) =>
+        runner.Measure(name, parameters, VaeDType, work, timedOn: VaeBackend);
 
     /// <summary>A deterministic input tensor, uniform in [lo, hi) (each call draws a new stream).</summary>
     public Tensor Input(float lo, float hi, params int[] shape) => InputOn(backend, lo, hi, shape);
@@ -121,8 +121,6 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
         }
         return on.FromHost(v, shape);
     }
-
-    public static string SizeText(int width, int height) => $"{width}x{height}";
 
     /// <summary>Frees every tensor of a store (the backends free device memory on dispose; the CPU's arrays are left to the GC).</summary>
     public static void Free(WeightStore store)
