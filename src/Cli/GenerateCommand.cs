@@ -170,7 +170,8 @@ public static class GenerateCommand
             new("Version", "LayerDiffusion.Native " + BuildInfo.Commit[..Math.Min(10, BuildInfo.Commit.Length)]),
         };
         if (img2img) pars.Insert(pars.FindIndex(kv => kv.Key == "Model") + 1, new("Denoising strength", Infotext.Number(s.Denoise)));
-        pars.InsertRange(pars.Count - 1, SamplerDisplay.ScheduleParameters(choice));
+        int version = pars.FindIndex(kv => kv.Key == "Version");
+        pars.InsertRange(version < 0 ? pars.Count : version, SamplerDisplay.ScheduleParameters(choice));
         return Infotext.Format(s.Prompt, s.Negative, pars);
     }
 
