@@ -86,9 +86,8 @@ public static class GenerateCommand
         var pipeline = new LayerPipeline(models)
         {
             StepCallback = previews is null ? progress.Step : step => { progress.Step(step); previews.Step(step); },
-            ReleaseTextEncoders = backend is not Backends.Cpu.CpuBackend,
-            ReleaseUnetsAfterSampling = backend is not Backends.Cpu.CpuBackend,
         };
+        bool release = backend is not Backends.Cpu.CpuBackend;
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
@@ -96,7 +95,12 @@ public static class GenerateCommand
         GenerationResult result;
         try
         {
-            result = pipeline.Run(settings, inputs, cancel.Token);
+            // Forge's Batch count: one run per batch; weights stay loaded until the last run.
+            result = BatchCount.Run(settings, (run, last) =>
+            {
+                pipeline.ReleaseTextEncoders = pipeline.ReleaseUnetsAfterSampling = release && last;
+                return pipeline.Run(run, inputs, cancel.Token);
+            });
         }
         catch (OperationCanceledException)
         {
@@ -166,6 +170,8 @@ public static class GenerateCommand
             new("Version", "LayerDiffusion.Native " + BuildInfo.Commit[..Math.Min(10, BuildInfo.Commit.Length)]),
         };
         if (img2img) pars.Insert(pars.FindIndex(kv => kv.Key == "Model") + 1, new("Denoising strength", Infotext.Number(s.Denoise)));
+        int version = pars.FindIndex(kv => kv.Key == "Version");
+        pars.InsertRange(version < 0 ? pars.Count : version, SamplerDisplay.ScheduleParameters(choice));
         return Infotext.Format(s.Prompt, s.Negative, pars);
     }
 
@@ -178,7 +184,8 @@ public static class GenerateCommand
                 "(--layer-model FILE --transparent-decoder FILE --transparent-encoder FILE | --models-dir DIR) [options]",
             _ => "ld generate [--demo] [--method attn|conv] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE | --models-dir DIR) [options]",
         });
-        Console.WriteLine("options: --prompt --negative --steps --cfg --sampler --schedule --seed --rng cpu|gpu --width --height --batch");
+        Console.WriteLine("options: --prompt --negative --steps --cfg --sampler --schedule --seed (-1: random) --rng cpu|gpu --width --height");
+        Console.WriteLine("         --batch N (images per run) --batch-count N (runs; image i gets seed + i, as Forge)");
         Console.WriteLine("         --weight [-1,3] --stop-at [0,1] --device auto|cpu|cuda --precision auto|fp16|bf16|fp32 (auto: fp16 on a GPU, fp32 on the CPU) --out FILE.png --vis");
         Console.WriteLine("         --decoder-batch 0..8 (transparent-decoder passes per call; 0: by free memory)");
         Console.WriteLine("         --save-latent FILE.safetensors --json FILE --quiet --resize-mode crop|resize|fill");
