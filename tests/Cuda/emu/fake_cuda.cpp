@@ -147,7 +147,28 @@ std::map<std::string, std::vector<Param>> g_signatures;  // from every loaded PT
 std::map<std::string, std::unique_ptr<Kernel>> g_kernels;
 size_t g_allocated = 0;
 std::map<unsigned long long, size_t> g_sizes;
-const size_t kDeviceBytes = 8ull << 30;  // a pretend 8 GiB GPU: larger requests fail with out of memory
+const size_t kDefaultDeviceBytes = 8ull << 30;  // a pretend 8 GiB GPU: larger requests fail with out of memory
+
+// Failure injection for the tests (read once): LD_EMU_DEVICE_BYTES pretends a GPU of that size; LD_EMU_FAIL_ALLOC_AT=N
+// makes only the Nth cuMemAlloc fail with out of memory, LD_EMU_FAIL_ALLOC_FROM=N every call from the Nth on;
+// LD_EMU_LEAK_REPORT=1 prints the device bytes still allocated when the process exits.
+long env_long(const char* name, long fallback)
+{
+    const char* v = std::getenv(name);
+    return v && *v ? std::atol(v) : fallback;
+}
+const size_t kDeviceBytes = (size_t)env_long("LD_EMU_DEVICE_BYTES", (long)kDefaultDeviceBytes);
+const long kFailAllocAt = env_long("LD_EMU_FAIL_ALLOC_AT", 0), kFailAllocFrom = env_long("LD_EMU_FAIL_ALLOC_FROM", 0);
+long g_alloc_calls = 0;
+
+struct LeakReport
+{
+    ~LeakReport()
+    {
+        if (env_long("LD_EMU_LEAK_REPORT", 0))
+            std::fprintf(stderr, "emu: %zu device bytes in %zu allocations still held at exit\n", g_allocated, g_sizes.size());
+    }
+} g_leak_report;
 
 void parse_ptx(const char* text)
 {
@@ -354,6 +375,8 @@ CUresult cuEventElapsedTime_v2(float* ms, void*, void*) { *ms = 0.0f; return 0; 
 CUresult cuMemAlloc_v2(unsigned long long* p, size_t bytes)
 {
     std::lock_guard<std::mutex> lock(g_mutex);
+    long call = ++g_alloc_calls;
+    if (call == kFailAllocAt || (kFailAllocFrom > 0 && call >= kFailAllocFrom)) return 2;  // injected out of memory
     if (g_allocated + bytes > kDeviceBytes) return 2;  // CUDA_ERROR_OUT_OF_MEMORY
     void* m = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
     if (!m) return 2;
