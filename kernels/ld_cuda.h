@@ -4,7 +4,7 @@
 //   - nvcc (the CUDA toolkit, on the GPU machine): CUDA's own keywords and built-in variables exist already.
 //   - clang-14 without any CUDA headers (`-x cuda --cuda-device-only -nocudainc -nocudalib`, on machines with no
 //     toolkit): we define the keywords and read the special registers through clang's NVVM builtins.
-//   - a host C++ compiler with LD_HOST_EMU defined (tests/Cuda/emu): the kernels run on CPU threads behind a fake
+//   - a host C++ compiler with LD_HOST_EMU defined (tests/Cuda/emu): the kernels run on the CPU behind a fake
 //     libcuda, so the backend and the kernels' index arithmetic can be tested end to end without a GPU.
 // Neither GPU path includes cuda_fp16.h or libdevice: half and bfloat16 are 16-bit storage structs converted with PTX
 // cvt instructions, and exp/erf/rsqrt are written here with PTX approximations or plain arithmetic, so both
@@ -12,8 +12,8 @@
 #pragma once
 
 #if defined(LD_HOST_EMU)
-// Host emulation (tests/Cuda/emu): the kernels compile as plain C++ and run on CPU threads, one std::thread per CUDA
-// thread of a block, so the index arithmetic, reductions and synchronisation can be tested without a GPU.
+// Host emulation (tests/Cuda/emu): the kernels compile as plain C++; each CUDA thread of a block is a coroutine on
+// the launching CPU thread, and barriers, shuffles and the warp-collective instructions below switch between them.
 #include <cmath>
 #include <cstring>
 #include <immintrin.h>
@@ -52,6 +52,8 @@ LD_DEV unsigned ld_bid_x() { return ld_emu_bid[0]; }
 LD_DEV unsigned ld_bid_y() { return ld_emu_bid[1]; }
 LD_DEV unsigned ld_bid_z() { return ld_emu_bid[2]; }
 LD_DEV unsigned ld_nbid_x() { return ld_emu_nbid[0]; }
+LD_DEV unsigned ld_nbid_y() { return ld_emu_nbid[1]; }
+LD_DEV unsigned ld_nbid_z() { return ld_emu_nbid[2]; }
 LD_DEV void ld_sync() { ld_emu_sync(); }
 LD_DEV float ld_shfl_xor(float v, int lane) { return ld_emu_shfl_xor(v, lane); }
 #elif defined(LD_CLANG_NOCUDA)
@@ -61,6 +63,8 @@ LD_DEV unsigned ld_bid_x() { return __nvvm_read_ptx_sreg_ctaid_x(); }
 LD_DEV unsigned ld_bid_y() { return __nvvm_read_ptx_sreg_ctaid_y(); }
 LD_DEV unsigned ld_bid_z() { return __nvvm_read_ptx_sreg_ctaid_z(); }
 LD_DEV unsigned ld_nbid_x() { return __nvvm_read_ptx_sreg_nctaid_x(); }
+LD_DEV unsigned ld_nbid_y() { return __nvvm_read_ptx_sreg_nctaid_y(); }
+LD_DEV unsigned ld_nbid_z() { return __nvvm_read_ptx_sreg_nctaid_z(); }
 LD_DEV void ld_sync() { __syncthreads(); }
 LD_DEV float ld_shfl_xor(float v, int lane) { return __nvvm_shfl_sync_bfly_f32(0xffffffffu, v, lane, 31); }
 #else
@@ -70,6 +74,8 @@ LD_DEV unsigned ld_bid_x() { return blockIdx.x; }
 LD_DEV unsigned ld_bid_y() { return blockIdx.y; }
 LD_DEV unsigned ld_bid_z() { return blockIdx.z; }
 LD_DEV unsigned ld_nbid_x() { return gridDim.x; }
+LD_DEV unsigned ld_nbid_y() { return gridDim.y; }
+LD_DEV unsigned ld_nbid_z() { return gridDim.z; }
 LD_DEV void ld_sync() { __syncthreads(); }
 LD_DEV float ld_shfl_xor(float v, int lane) { return __shfl_xor_sync(0xffffffffu, v, lane, 32); }
 #endif
@@ -124,6 +130,82 @@ LD_DEV void ld_store(ld_bf16* p, float v)
     u += 0x7fffu + ((u >> 16) & 1u);
     p->bits = (unsigned short)(u >> 16);
 }
+
+// ---- 16-byte vectors. Memory-bound kernels move 8 elements a thread at a time (one 16-byte access for fp16 / bf16,
+// two for fp32), so a warp's loads are full 512-byte transactions. A vector type the compilers load in one
+// instruction: nvcc's uint4, clang's ext_vector_type (a plain struct would be split into 4-byte loads).
+#if defined(__NVCC__) || defined(__CUDACC_RTC__)
+typedef uint4 ld_u4;
+#else
+typedef unsigned ld_u4 __attribute__((ext_vector_type(4)));
+#endif
+
+LD_DEV unsigned ld_pack2(unsigned short lo, unsigned short hi) { return (unsigned)lo | ((unsigned)hi << 16); }
+LD_DEV unsigned short ld_bits(float v, ld_half) { ld_half h; ld_store(&h, v); return h.bits; }
+LD_DEV unsigned short ld_bits(float v, ld_bf16) { ld_bf16 h; ld_store(&h, v); return h.bits; }
+LD_DEV float ld_from_bits(unsigned short h, ld_half) { return ld_half_to_float(h); }
+LD_DEV float ld_from_bits(unsigned short h, ld_bf16) { return ld_bits_to_float((unsigned)h << 16); }
+
+/// Whether p is 16-byte aligned (the vector paths need it; pool allocations are 256-byte aligned).
+LD_DEV bool ld_aligned16(const void* p) { return ((unsigned long long)p & 15u) == 0; }
+
+/// Eight elements from a 16-byte-aligned address into fp32.
+template <class T>
+LD_DEV void ld_load8(const T* p, float (&v)[8])
+{
+    ld_u4 u = *(const ld_u4*)p;
+    const unsigned w[4] = { u.x, u.y, u.z, u.w };
+#pragma unroll
+    for (int k = 0; k < 4; k++) { v[2 * k] = ld_from_bits((unsigned short)(w[k] & 0xffffu), T()); v[2 * k + 1] = ld_from_bits((unsigned short)(w[k] >> 16), T()); }
+}
+LD_DEV void ld_load8(const float* p, float (&v)[8])
+{
+    ld_u4 a = ((const ld_u4*)p)[0], b = ((const ld_u4*)p)[1];
+    v[0] = ld_bits_to_float(a.x); v[1] = ld_bits_to_float(a.y); v[2] = ld_bits_to_float(a.z); v[3] = ld_bits_to_float(a.w);
+    v[4] = ld_bits_to_float(b.x); v[5] = ld_bits_to_float(b.y); v[6] = ld_bits_to_float(b.z); v[7] = ld_bits_to_float(b.w);
+}
+
+/// Eight fp32 values rounded to T and stored at a 16-byte-aligned address.
+template <class T>
+LD_DEV void ld_store8(T* p, const float (&v)[8])
+{
+    ld_u4 u;
+    u.x = ld_pack2(ld_bits(v[0], T()), ld_bits(v[1], T()));
+    u.y = ld_pack2(ld_bits(v[2], T()), ld_bits(v[3], T()));
+    u.z = ld_pack2(ld_bits(v[4], T()), ld_bits(v[5], T()));
+    u.w = ld_pack2(ld_bits(v[6], T()), ld_bits(v[7], T()));
+    *(ld_u4*)p = u;
+}
+LD_DEV void ld_store8(float* p, const float (&v)[8])
+{
+    ld_u4 a, b;
+    a.x = ld_float_to_bits(v[0]); a.y = ld_float_to_bits(v[1]); a.z = ld_float_to_bits(v[2]); a.w = ld_float_to_bits(v[3]);
+    b.x = ld_float_to_bits(v[4]); b.y = ld_float_to_bits(v[5]); b.z = ld_float_to_bits(v[6]); b.w = ld_float_to_bits(v[7]);
+    ((ld_u4*)p)[0] = a;
+    ((ld_u4*)p)[1] = b;
+}
+
+/// Up to 8 elements [0, count) through scalar accesses (the tails and unaligned cases of the vector paths).
+template <class T>
+LD_DEV void ld_load_n(const T* p, float (&v)[8], int count)
+{
+#pragma unroll
+    for (int k = 0; k < 8; k++) v[k] = k < count ? ld_load(p + k) : 0.0f;
+}
+template <class T>
+LD_DEV void ld_store_n(T* p, const float (&v)[8], int count)
+{
+#pragma unroll
+    for (int k = 0; k < 8; k++) if (k < count) ld_store(p + k, v[k]);
+}
+
+// ---- division without 64-bit (or any) divide instructions: q = n / d for n < 2^31 as (mulhi(n, mul) + n) >> shift,
+// with mul and shift from the host (FastDivmod.For in src/Engine/Backends/Cuda/Kernels; Granlund–Montgomery).
+LD_DEV unsigned ld_mulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }
+
+struct FastDivmod { int d; unsigned mul, shift; };
+
+LD_DEV int ld_div(int n, const FastDivmod& f) { return (int)((ld_mulhi((unsigned)n, f.mul) + (unsigned)n) >> f.shift); }
 
 /// Instantiates a macro once per storage type: M(type, suffix). Kernel names end in _f32, _f16 or _bf16.
 #define LD_FOR_TYPES(M) M(float, f32) M(ld_half, f16) M(ld_bf16, bf16)
@@ -255,10 +337,6 @@ LD_DEV float ld_block_max(float v, float* scratch)
 // land only when a wait_group requires them (the latest the hardware may complete them).
 // Fragment layouts (g = lane / 4, t = lane % 4): A regs (g, 2t..2t+1), (g+8, 2t..), (g, 2t+8..), (g+8, 2t+8..);
 // B regs (k 2t..2t+1, n g), (k 2t+8.., n g); C (g, 2t..2t+1), (g+8, 2t..2t+1).
-LD_DEV unsigned ld_pack2(unsigned short lo, unsigned short hi) { return (unsigned)lo | ((unsigned)hi << 16); }
-LD_DEV unsigned short ld_bits(float v, ld_half) { ld_half h; ld_store(&h, v); return h.bits; }
-LD_DEV unsigned short ld_bits(float v, ld_bf16) { ld_bf16 h; ld_store(&h, v); return h.bits; }
-
 #if defined(LD_HOST_EMU)
 LD_DEV void ld_mma(float* c, const unsigned* a, unsigned b0, unsigned b1, ld_half) { ld_emu_mma_m16n8k16(c, a, b0, b1, 0); }
 LD_DEV void ld_mma(float* c, const unsigned* a, unsigned b0, unsigned b1, ld_bf16) { ld_emu_mma_m16n8k16(c, a, b0, b1, 1); }

@@ -12,7 +12,7 @@ public static class GenerationOptions
         "--model", "--layer-model", "--transparent-decoder", "--transparent-encoder", "--models-dir", "--tokenizer",
         "--prompt", "--negative", "--steps", "--cfg", "--sampler", "--schedule", "--seed", "--rng", "--width", "--height",
         "--batch", "--weight", "--stop-at", "--device", "--out", "--preview-every", "--json", "--precision", "--save-latent",
-        "--resize-mode", "--vae-tile", "--decoder-batch",
+        "--resize-mode", "--vae-tile", "--decoder-batch", Imaging.ImageLimits.Option,
     ];
 
     public static readonly string[] Flags = ["--demo", "--vis", "--quiet", "--help"];
@@ -40,13 +40,22 @@ public static class GenerationOptions
     /// <summary>Model files: the demo's, or the user's (checkpoint, tokenizer, and the LayerDiffusion files by option or --models-dir).</summary>
     public static (ModelPaths Paths, ITokenizer Tokenizer) Models(ArgParser p, LayerMethod method, bool demo)
     {
+        var (paths, tokenizer) = ModelFiles(p, method, demo);
+        return (paths, LoadTokenizer(tokenizer));
+    }
+
+    /// <summary>
+    /// Where the model files are, checked to exist but not yet read, and the tokenizer path (null for the demo's
+    /// built-in tokenizer); commands declare them as inputs before any work.
+    /// </summary>
+    public static (ModelPaths Paths, string? Tokenizer) ModelFiles(ArgParser p, LayerMethod method, bool demo)
+    {
         if (demo)
         {
             foreach (var o in new[] { "--model", "--layer-model", "--transparent-decoder", "--tokenizer", "--models-dir" })
                 if (p.Has(o)) throw new InvalidOptionException(o, "cannot be combined with --demo (the demo brings its own models)");
             var files = DemoModels.Ensure(DemoModels.DefaultDir);
-            return (new ModelPaths { Checkpoint = files.Checkpoint, LayerModel = files.AttentionLora, TransparentDecoder = files.Decoder },
-                DemoModels.Tokenizer());
+            return (new ModelPaths { Checkpoint = files.Checkpoint, LayerModel = files.AttentionLora, TransparentDecoder = files.Decoder }, null);
         }
         string model = p.Get("--model") ?? throw new InvalidOptionException("--model", "is required (an SDXL .safetensors checkpoint), or use --demo");
         string tokenizer = p.Get("--tokenizer") ?? throw new InvalidOptionException("--tokenizer",
@@ -58,7 +67,21 @@ public static class GenerationOptions
             TransparentDecoder = OptionalFile(p, "--transparent-decoder"),
             TransparentEncoder = OptionalFile(p, "--transparent-encoder"),
         }.WithModelsDir(p.Get("--models-dir"), method);
-        return (paths, ClipTokenizer.Load(tokenizer));
+        return (paths, tokenizer);
+    }
+
+    /// <summary>The tokenizer at a path from <see cref="ModelFiles"/> (null: the demo's byte-level tokenizer).</summary>
+    public static ITokenizer LoadTokenizer(string? path) => path is null ? DemoModels.Tokenizer() : ClipTokenizer.Load(path);
+
+    /// <summary>Every model file of a run as an input of its plan, under the option that named it.</summary>
+    public static void DeclareInputs(IO.Outputs.OutputPlan plan, ArgParser p, ModelPaths paths, string? tokenizer)
+    {
+        string Option(string o) => p.Has(o) || !p.Has("--models-dir") ? o : "--models-dir";
+        plan.Input(p.Has("--demo") ? "--demo" : "--model", paths.Checkpoint)
+            .Input(Option("--layer-model"), paths.LayerModel)
+            .Input(Option("--transparent-decoder"), paths.TransparentDecoder)
+            .Input(Option("--transparent-encoder"), paths.TransparentEncoder);
+        if (tokenizer is not null) plan.Inputs("--tokenizer", ClipTokenizer.FilesOf(tokenizer));
     }
 
     private static string? OptionalFile(ArgParser p, string option) => p.Get(option) is { } v ? MustExist(option, v) : null;

@@ -1,4 +1,4 @@
-using LayerDiffusion.Native.Imaging.Png;
+using LayerDiffusion.Native.IO.Outputs;
 using LayerDiffusion.Native.Pipelines;
 using LayerDiffusion.Native.Sampling;
 
@@ -7,9 +7,10 @@ namespace LayerDiffusion.Native.Cli;
 /// <summary>
 /// `--preview-every N`: after every N-th sampler step, each image's x0 prediction through the cheap SDXL latent → RGB
 /// approximation (<see cref="LatentPreview"/>), one pixel per latent cell, as OUT_preview_stepK.png beside the output
-/// (OUT-i_preview_stepK.png for image i of a batch, matching the outputs' names). K counts from 1.
+/// (OUT-i_preview_stepK.png for image i of a batch, matching the outputs' names). K counts from 1. Each preview lands
+/// at once (it is progress), through the run's transaction: a run that fails or is cancelled takes them back.
 /// </summary>
-public sealed class PreviewWriter(string output, int every, int batch, int latentHeight, int latentWidth)
+public sealed class PreviewWriter(GenerationOutputs names, OutputTransaction tx, int every, int latentHeight, int latentWidth)
 {
     private readonly List<string> _written = [];
 
@@ -21,14 +22,13 @@ public sealed class PreviewWriter(string output, int every, int batch, int laten
         if (k % every != 0) return;
         int per = LatentPreview.LatentChannels * latentHeight * latentWidth;
         // Only SDXL's 4-channel latent has a fitted approximation; anything else gets no preview rather than a wrong one.
-        if (step.Denoised.Length != batch * per) return;
-        string stem = output[..^4];
-        for (int i = 0; i < batch; i++)
+        if (step.Denoised.Length != names.Batch * per) return;
+        for (int i = 0; i < names.Batch; i++)
         {
             var rgb = LatentPreview.ToRgb(step.Denoised.AsSpan(i * per, per), latentHeight, latentWidth);
-            string name = (batch == 1 ? stem : $"{stem}-{i}") + $"_preview_step{k}.png";
-            PngWriter.Write(name, rgb, latentWidth, latentHeight, 3);
-            _written.Add(name);
+            var bytes = Imaging.Png.PngWriter.Encode(rgb, latentWidth, latentHeight, 3);
+            tx.WriteNow(names.Preview(i, k), s => s.Write(bytes));
+            _written.Add(names.Preview(i, k));
         }
     }
 }

@@ -63,7 +63,7 @@ public sealed class EmulatorFactAttribute : FactAttribute
 /// tensor-core kernel runs with mma.sync emulated from the PTX ISA's fragment layout; only the GPU machine
 /// (scripts/gpu-check.sh) checks the instruction itself.
 /// </summary>
-public sealed class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutputHelper output) : IClassFixture<CudaEmulatorFixture>
+public sealed partial class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutputHelper output) : IClassFixture<CudaEmulatorFixture>
 {
     [EmulatorTheory]
     [InlineData("fp32")]
@@ -73,12 +73,44 @@ public sealed class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutputHelper
     {
         Assert.NotNull(emu.Library);
         var ld = Path.Combine(AppContext.BaseDirectory, "ld.dll");
-        var env = new Dictionary<string, string> { ["LD_CUDA_PATH"] = emu.Library!, ["LD_CUBLASLT_PATH"] = emu.Library! };
-        var (code, text) = Run("dotnet", [ld, "selftest", "--device", "cuda", "--precision", precision], env, TimeSpan.FromMinutes(15));
+        var (code, text) = Run("dotnet", [ld, "selftest", "--device", "cuda", "--precision", precision], EmulatorEnv, TimeSpan.FromMinutes(15));
         output.WriteLine(text);
         Assert.Contains("host emulation", text);
-        Assert.Matches(@"selftest: [1-9]\d* passed, 0 failed", text);
+        Assert.Contains("convolutions: cuDNN 9.14.0", text); // the conv cases ran through the (fake) cuDNN
+        Assert.Matches(@"selftest: [1-9]\d* passed, 0 failed \(", text); // nothing skipped
+        Assert.DoesNotContain("SKIP", text);
+        // Scoped forward passes leave exactly the weights allocated (ScopeRelease's cases).
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(text, "PASS  pool_after_forward").Count);
         Assert.Equal(0, code);
+    }
+
+    /// <summary>
+    /// Device memory is deterministic: the same fp16 generation twice reaches the same peak in every phase, to the
+    /// byte, although the second run's garbage collector runs all the time (a 128 KiB gen-0 budget). Memory comes
+    /// back when tensor scopes close, never when the GC or a finalizer runs (CUDA graph capture relies on this).
+    /// </summary>
+    [EmulatorFact]
+    public void SameGenerationTwiceReachesTheSamePeaksToTheByte()
+    {
+        var dir = Directory.CreateTempSubdirectory("ld-emu-peak-").FullName;
+        try
+        {
+            string Peaks(string name, Dictionary<string, string> env)
+            {
+                string json = Path.Combine(dir, name + ".json");
+                var (code, text) = Run("dotnet", [LdDll, "generate", "--demo", "--device", "cuda", "--precision", "fp16", "--steps", "2", "--quiet",
+                    "--out", Path.Combine(dir, name + ".png"), "--json", json], env, TimeSpan.FromMinutes(10));
+                Assert.True(code == 0, text);
+                using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+                return doc.RootElement.GetProperty("phase_peak_device_bytes").GetRawText();
+            }
+            string first = Peaks("first", EmulatorEnv);
+            string second = Peaks("second", new(EmulatorEnv) { ["DOTNET_GCgen0size"] = "0x20000" });
+            output.WriteLine(first);
+            Assert.Contains("\"sample\"", first);
+            Assert.Equal(first, second);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
     }
 
     /// <summary>
@@ -109,6 +141,7 @@ public sealed class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutputHelper
             EmulatorEnv, TimeSpan.FromMinutes(10));
         output.WriteLine(text);
         Assert.Contains("host emulation", text);
+        Assert.Contains("convolutions: cuDNN 9.14.0", text);
         Assert.Matches(@"\b[1-9]\d* passed, 0 failed, 0 skipped", text);
         Assert.Equal(0, code);
     }
@@ -149,7 +182,8 @@ public sealed class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutputHelper
 
     private static string LdDll => Path.Combine(AppContext.BaseDirectory, "ld.dll");
 
-    private Dictionary<string, string> EmulatorEnv => new() { ["LD_CUDA_PATH"] = emu.Library!, ["LD_CUBLASLT_PATH"] = emu.Library! };
+    /// <summary>The emulated GPU with its cuDNN: every convolution of these runs goes through cudnnConvolution*.</summary>
+    private Dictionary<string, string> EmulatorEnv => new() { ["LD_CUDA_PATH"] = emu.Library!, ["LD_CUBLASLT_PATH"] = emu.Library!, ["LD_CUDNN_PATH"] = emu.Library! };
 
     internal static (int Code, string Output) Run(string exe, string[] args, Dictionary<string, string>? env, TimeSpan timeout)
     {

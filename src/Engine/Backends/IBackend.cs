@@ -7,7 +7,8 @@ namespace LayerDiffusion.Native.Backends;
 /// Every operation the model graphs use. Graph code (Models/*) is written once against this interface; the CPU
 /// backend is the exact fp32 reference and the CUDA backend must match it op for op (see the selftest).
 /// Layout conventions: images are NCHW; token sequences are [B, N, C]; weights keep their checkpoint layout
-/// (linear [out, in], conv [out, in, kh, kw]). Every op returns a new tensor and leaves its inputs untouched.
+/// (linear [out, in], conv [out, in, kh, kw]). Every op returns a new tensor and leaves its inputs untouched; the new
+/// tensor belongs to the current <see cref="TensorScope"/>.
 /// </summary>
 public interface IBackend : IDisposable
 {
@@ -16,7 +17,10 @@ public interface IBackend : IDisposable
     // ---- data movement
     Tensor FromHost(ReadOnlySpan<float> data, params int[] shape);
     float[] ToHost(Tensor t);
-    /// <summary>Loads a stored tensor (any float dtype) as a weight; the backend picks its storage precision.</summary>
+    /// <summary>
+    /// Loads a stored tensor (any float dtype) as a weight; the backend picks its storage precision. Weights belong
+    /// to no <see cref="TensorScope"/>: the loader disposes them.
+    /// </summary>
     Tensor LoadWeight(SafeTensorsFile file, string name);
     /// <summary>Same data, new shape (element count must match). May share storage with the input.</summary>
     Tensor Reshape(Tensor x, params int[] shape);
@@ -24,14 +28,29 @@ public interface IBackend : IDisposable
     // ---- linear algebra
     /// <summary>y[..., N] = x[..., K] · w[N, K]ᵀ (+ bias[N]).</summary>
     Tensor Linear(Tensor x, Tensor w, Tensor? bias);
+    /// <summary>
+    /// Linear(x, w, bias) + residual (residual shaped like the output): a transformer block's residual add done by
+    /// the product itself (on the GPU, cuBLASLt's epilogue with C = residual, beta = 1) instead of a separate pass.
+    /// </summary>
+    Tensor LinearAdd(Tensor x, Tensor w, Tensor? bias, Tensor residual);
     /// <summary>Batched matrix product: a[B, M, K] · b[B, K, N] (rank-2 operands have B = 1).</summary>
     Tensor MatMul(Tensor a, Tensor b);
     /// <summary>2-D convolution, NCHW input, [O, I, kh, kw] weight, square stride and symmetric zero padding.</summary>
     Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, int stride, int padding);
+    /// <summary>
+    /// Conv2d(x, w, bias) + residual, the residual of the output's shape (a ResNet block's skip connection): the GPU
+    /// adds it in the convolution's epilogue instead of a separate pass.
+    /// </summary>
+    Tensor Conv2dAdd(Tensor x, Tensor w, Tensor? bias, int stride, int padding, Tensor residual);
 
     // ---- normalisation and attention
     /// <summary>GroupNorm over [N, C, ...] with per-channel affine; optionally SiLU fused after it.</summary>
     Tensor GroupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, bool silu);
+    /// <summary>
+    /// GroupNorm(x + add) with add [N, C] (or [N, C, 1, 1]) broadcast over the spatial axes: the UNet ResBlock's
+    /// h + emb[:, :, None, None] before its second norm, without storing the sum.
+    /// </summary>
+    Tensor GroupNormAdd(Tensor x, Tensor add, int groups, Tensor gamma, Tensor beta, float eps, bool silu);
     /// <summary>LayerNorm over the last axis with affine.</summary>
     Tensor LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps);
     /// <summary>Softmax over the last axis.</summary>

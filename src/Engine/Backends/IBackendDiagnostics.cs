@@ -13,6 +13,8 @@ public interface IBackendDiagnostics
     /// <summary>Peak bytes held by the backend's allocator since the last reset.</summary>
     long PeakBytes { get; }
     void ResetPeak();
+    /// <summary>Bytes the allocator has handed out now, weights included.</summary>
+    long InUseBytes { get; }
     /// <summary>Bytes of the allocator's memory now holding weights (the VRAM goal: peak ≤ weights + 10%).</summary>
     long WeightBytes { get; }
     /// <summary>(free, total) device memory as the driver reports it; (0, 0) where not applicable.</summary>

@@ -4,7 +4,8 @@ namespace LayerDiffusion.Native.Backends;
 
 /// <summary>
 /// The shape arithmetic of the layout ops, shared by every backend so they agree on what is legal: the output
-/// shape of a concat and its [outer, axis, inner] split, and reshape with one inferred (-1) dimension.
+/// shape of a concat and its [outer, axis, inner] split, reshape with one inferred (-1) dimension, and the operands
+/// of the fused ops (GroupNormAdd, LinearAdd).
 /// </summary>
 public static class ShapeRules
 {
@@ -29,6 +30,25 @@ public static class ShapeRules
         return (shape, axis, outer, inner);
     }
 
+    /// <summary>
+    /// The output shape [N, O, Ho, Wo] of Conv2d / Conv2dAdd on NCHW input and an [O, I, kh, kw] weight, checking the
+    /// weight, bias [O], stride, padding and (when given) the residual, which must have the output's shape.
+    /// </summary>
+    public static int[] Conv2d(Tensor x, Tensor w, Tensor? bias, int stride, int padding, Tensor? residual = null)
+    {
+        if (x.Rank != 4 || w.Rank != 4 || w.Dim(1) != x.Dim(1))
+            throw new ArgumentException($"Conv2d: input {Shape.Format(x.Shape)} vs weight {Shape.Format(w.Shape)}");
+        if (stride < 1 || padding < 0) throw new ArgumentException($"Conv2d: stride {stride}, padding {padding}");
+        int ho = (x.Dim(2) + 2 * padding - w.Dim(2)) / stride + 1, wo = (x.Dim(3) + 2 * padding - w.Dim(3)) / stride + 1;
+        if (x.Dim(2) + 2 * padding < w.Dim(2) || x.Dim(3) + 2 * padding < w.Dim(3))
+            throw new ArgumentException($"Conv2d: {w.Dim(2)}×{w.Dim(3)} kernel does not fit {x.Dim(2)}×{x.Dim(3)} with padding {padding}");
+        if (bias is not null && bias.Count != w.Dim(0)) throw new ArgumentException($"Conv2d: bias {Shape.Format(bias.Shape)} for {w.Dim(0)} channels");
+        int[] y = [x.Dim(0), w.Dim(0), ho, wo];
+        if (residual is not null && !Shape.Equal(residual.Shape, y))
+            throw new ArgumentException($"Conv2dAdd: residual {Shape.Format(residual.Shape)} vs output {Shape.Format(y)}");
+        return y;
+    }
+
     /// <summary>The target shape of a reshape, with a -1 dimension inferred; throws when the counts differ.</summary>
     public static int[] Reshape(Tensor x, int[] shape)
     {
@@ -42,5 +62,22 @@ public static class ShapeRules
         }
         if (Shape.Count(shp) != x.Count) throw new ArgumentException($"cannot reshape {Shape.Format(x.Shape)} to {Shape.Format(shape)}");
         return shp;
+    }
+
+    /// <summary>GroupNormAdd's add: one value per (batch, channel) of x [N, C, ...], shaped [N, C] or [N, C, 1, ...].</summary>
+    public static void GroupNormAdd(Tensor x, Tensor add)
+    {
+        bool ok = x.Rank >= 2 && add.Rank >= 2 && add.Dim(0) == x.Dim(0) && add.Dim(1) == x.Dim(1) && add.Count == (long)x.Dim(0) * x.Dim(1);
+        if (!ok) throw new ArgumentException($"GroupNormAdd: add {Shape.Format(add.Shape)} is not one value per (batch, channel) of {Shape.Format(x.Shape)}");
+    }
+
+    /// <summary>LinearAdd's residual: exactly the shape of Linear(x, w)'s output.</summary>
+    public static int[] LinearAdd(Tensor x, Tensor w, Tensor residual)
+    {
+        var shape = (int[])x.Shape.Clone();
+        shape[^1] = w.Dim(0);
+        if (!Shape.Equal(shape, residual.Shape))
+            throw new ArgumentException($"LinearAdd: residual {Shape.Format(residual.Shape)} for an output of {Shape.Format(shape)}");
+        return shape;
     }
 }

@@ -6,8 +6,8 @@ namespace LayerDiffusion.Native.Interop;
 public enum CudaDataType { R32F = 0, R16F = 2, R16BF = 14 }
 
 /// <summary>
-/// One matrix product in cuBLAS's column-major terms: D[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C, with C = D,
-/// optional bias per row of D (per output feature), strided batches, and fp32 accumulation (CUBLAS_COMPUTE_32F:
+/// One matrix product in cuBLAS's column-major terms: D[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C, with C
+/// laid out like D (the same buffer, or another one such as a residual), optional bias per row of D (per output feature), strided batches, and fp32 accumulation (CUBLAS_COMPUTE_32F:
 /// strict fp32 for fp32 operands; with <c>Tf32</c>, CUBLAS_COMPUTE_32F_FAST_TF32: fp32 operands rounded to TF32 on
 /// the tensor cores). Alignments are the largest power of two (≤ 256) dividing each pointer,
 /// since cuBLASLt's heuristic otherwise assumes 256-byte-aligned operands and sub-matrix views are not.
@@ -137,10 +137,11 @@ public sealed unsafe class CublasLt : CudaHandle
     }
 
     /// <summary>
-    /// Runs D = alpha·op(A)·op(B) + beta·D (+ bias) on <paramref name="stream"/>; false (nothing queued) when the
-    /// heuristic has no algorithm for this shape and alignment, so the caller can use another GEMM.
+    /// Runs D = alpha·op(A)·op(B) + beta·C (+ bias) on <paramref name="stream"/>, C laid out like D (c = d for an
+    /// in-place update); false (nothing queued) when the heuristic has no algorithm for this shape and alignment, so
+    /// the caller can use another GEMM. AlignD covers C as well.
     /// </summary>
-    public bool TryMatmul(in GemmSpec spec, ulong a, ulong b, ulong d, ulong bias, float alpha, float beta, CudaStream stream)
+    public bool TryMatmul(in GemmSpec spec, ulong a, ulong b, ulong c, ulong d, ulong bias, float alpha, float beta, CudaStream stream)
     {
         Plan? plan;
         lock (_plans)
@@ -150,7 +151,7 @@ public sealed unsafe class CublasLt : CudaHandle
             Check(_api.MatmulDescSetAttribute(plan.Desc, DescBiasPointer, &bias, (nuint)sizeof(ulong)), "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
         fixed (byte* algo = plan.Algo)
         {
-            Check(_api.Matmul(handle, plan.Desc, &alpha, a, plan.A, b, plan.B, &beta, d, plan.D, d, plan.D,
+            Check(_api.Matmul(handle, plan.Desc, &alpha, a, plan.A, b, plan.B, &beta, c, plan.D, d, plan.D,
                 algo, _workspace.Ptr, (nuint)plan.WorkspaceSize, stream.Raw), $"cublasLtMatmul(m={spec.M} n={spec.N} k={spec.K} batch={spec.Batch})");
         }
         return true;

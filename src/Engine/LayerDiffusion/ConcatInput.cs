@@ -13,27 +13,17 @@ public static class ConcatInput
     public static Tensor Build(IBackend b, Tensor x, IReadOnlyList<Tensor> conditions)
     {
         if (conditions.Count == 0) return b.Concat(1, x);
+        using var scope = TensorScope.Open();
         int batch = x.Dim(0);
         var parts = new List<Tensor> { x };
-        var owned = new List<Tensor>();
-        try
+        foreach (var c in conditions)
         {
-            foreach (var c in conditions)
-            {
-                if (c.Rank != 4 || c.Dim(2) != x.Dim(2) || c.Dim(3) != x.Dim(3))
-                    throw new ArgumentException($"concat latent {Shape.Format(c.Shape)} does not match the latent {Shape.Format(x.Shape)} spatially");
-                if (c.Dim(0) == batch) { parts.Add(c); continue; }
-                if (c.Dim(0) != 1)
-                    throw new ArgumentException($"concat latent batch {c.Dim(0)} is neither 1 nor the latent batch {batch}");
-                var repeated = b.Concat(0, Enumerable.Repeat(c, batch).ToArray());
-                owned.Add(repeated);
-                parts.Add(repeated);
-            }
-            return b.Concat(1, parts.ToArray());
+            if (c.Rank != 4 || c.Dim(2) != x.Dim(2) || c.Dim(3) != x.Dim(3))
+                throw new ArgumentException($"concat latent {Shape.Format(c.Shape)} does not match the latent {Shape.Format(x.Shape)} spatially");
+            if (c.Dim(0) != batch && c.Dim(0) != 1)
+                throw new ArgumentException($"concat latent batch {c.Dim(0)} is neither 1 nor the latent batch {batch}");
+            parts.Add(c.Dim(0) == batch ? c : b.Concat(0, Enumerable.Repeat(c, batch).ToArray()));
         }
-        finally
-        {
-            foreach (var t in owned) t.Dispose();
-        }
+        return scope.MoveToOuter(b.Concat(1, parts.ToArray()));
     }
 }

@@ -1,4 +1,5 @@
 using LayerDiffusion.Native.Backends.Cpu;
+using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Backends.Cuda;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Tensors;
@@ -27,7 +28,8 @@ public static class PatchMerger
         foreach (var e in patch.Entries)
         {
             var original = store.Get(e.Target);
-            replacements[e.Target] = backend is CudaBackend cuda ? MergeOnDevice(cuda, patch, e, original, strength) : MergeOnHost(patch, e, original, strength);
+            // Merged weights outlive any scope the caller has open: the store's owner frees them.
+            replacements[e.Target] = TensorScope.Detach(backend is CudaBackend cuda ? MergeOnDevice(cuda, patch, e, original, strength) : MergeOnHost(patch, e, original, strength));
             if (releaseOriginals) original.Dispose();
         }
         return store.With(replacements);
@@ -63,11 +65,11 @@ public static class PatchMerger
 
     /// <summary>alpha / rank when the file stores an alpha, else 1.</summary>
     private static float LoraScale(PatchFile patch, PatchEntry e, int rank) =>
-        e.Slots[2] is { } alphaKey ? patch.File.ReadFloat32(alphaKey)[0] / rank : 1f;
+        e.Slots[2] is { } alphaKey ? patch.File.ReadFinite(alphaKey)[0] / rank : 1f;
 
     private static (float[] Merged, int[] Shape) MergeDiff(PatchFile patch, PatchEntry e, float[] w, int[] wShape, float s)
     {
-        var delta = patch.File.ReadFloat32(e.Slots[0]!);
+        var delta = patch.File.ReadFinite(e.Slots[0]!);
         var dShape = patch.File.Info(e.Slots[0]!).Shape;
         if (Shape.Equal(dShape, wShape))
         {
@@ -85,8 +87,8 @@ public static class PatchMerger
 
     private static float[] MergeLora(PatchFile patch, PatchEntry e, float[] w, float s)
     {
-        var up = patch.File.ReadFloat32(e.Slots[0]!);
-        var down = patch.File.ReadFloat32(e.Slots[1]!);
+        var up = patch.File.ReadFinite(e.Slots[0]!);
+        var down = patch.File.ReadFinite(e.Slots[1]!);
         int rank = patch.File.Info(e.Slots[1]!).Shape[0];
         int outF = up.Length / rank, inF = down.Length / rank;
         float factor = s * LoraScale(patch, e, rank);

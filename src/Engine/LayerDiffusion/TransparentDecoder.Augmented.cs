@@ -32,25 +32,15 @@ public sealed partial class TransparentDecoder
     {
         CheckInputs(pixel, latent);
         var b = _b;
+        using var scope = TensorScope.Open();
         var pad = Padding.For(pixel.Dim(2), pixel.Dim(3), Config.SizeMultiple);
-        Tensor p = pixel, l = latent;
-        if (!pad.IsNone) (p, l) = PadForNetwork(pixel, latent, pad);
-
+        var (p, l) = pad.IsNone ? (pixel, latent) : PadForNetwork(pixel, latent, pad);
         var passes = new Tensor[Passes];
-        try
-        {
-            int group = PassesPerCall > 0 ? Math.Min(PassesPerCall, Passes) : AutoPassesPerCall(b, p.Dim(0), p.Dim(2), p.Dim(3));
-            foreach (var indices in PassGroups(p.Dim(2) == p.Dim(3), group))
-                RunPasses(p, l, indices, passes);
-            using var median = CombinePasses(b, passes);
-            return pad.IsNone ? b.Clamp(median, 0f, 1f) : ClampAndCrop(median, pad);
-        }
-        finally
-        {
-            foreach (var t in passes) t?.Dispose();
-            if (!ReferenceEquals(p, pixel)) p.Dispose();
-            if (!ReferenceEquals(l, latent)) l.Dispose();
-        }
+        int group = PassesPerCall > 0 ? Math.Min(PassesPerCall, Passes) : AutoPassesPerCall(b, p.Dim(0), p.Dim(2), p.Dim(3));
+        foreach (var indices in PassGroups(p.Dim(2) == p.Dim(3), group))
+            RunPasses(p, l, indices, passes);
+        var median = CombinePasses(b, passes);
+        return scope.MoveToOuter(b.Clamp(pad.IsNone ? median : CropFromNetwork(median, pad), 0f, 1f));
     }
 
     /// <summary>
@@ -90,58 +80,24 @@ public sealed partial class TransparentDecoder
     private void RunPasses(Tensor p, Tensor l, int[] indices, Tensor[] passes)
     {
         var b = _b;
-        var pixels = new Tensor[indices.Length];
-        var latents = new Tensor[indices.Length];
-        try
+        using var scope = TensorScope.Open();
+        var pixels = indices.Select(i => b.FlipRot(p, i >= 4, i & 3, inverse: false)).ToArray();
+        var latents = indices.Select(i => b.FlipRot(l, i >= 4, i & 3, inverse: false)).ToArray();
+        if (indices.Length == 1)
         {
-            for (int j = 0; j < indices.Length; j++)
-            {
-                bool flip = indices[j] >= 4;
-                int k = indices[j] & 3;
-                pixels[j] = b.FlipRot(p, flip, k, inverse: false);
-                latents[j] = b.FlipRot(l, flip, k, inverse: false);
-            }
-            if (indices.Length == 1)
-            {
-                passes[indices[0]] = Network(pixels[0], latents[0]);
-                return;
-            }
-            Tensor y;
-            using (var cp = b.Concat(0, pixels))
-            using (var cl = b.Concat(0, latents))
-                y = Network(cp, cl);
-            using (y)
-            {
-                int n = p.Dim(0);
-                for (int j = 0; j < indices.Length; j++) passes[indices[j]] = b.Slice(y, 0, j * n, n);
-            }
+            passes[indices[0]] = scope.MoveToOuter(Network(pixels[0], latents[0]));
+            return;
         }
-        finally
-        {
-            foreach (var t in pixels) t?.Dispose();
-            foreach (var t in latents) t?.Dispose();
-        }
+        var y = Network(b.Concat(0, pixels), b.Concat(0, latents));
+        int n = p.Dim(0);
+        for (int j = 0; j < indices.Length; j++) passes[indices[j]] = scope.MoveToOuter(b.Slice(y, 0, j * n, n));
     }
 
     /// <summary>Each pass transformed back, then the element-wise lower median (fused in one kernel on the GPU).</summary>
     private static Tensor CombinePasses(IBackend b, Tensor[] passes)
     {
         if (b is CudaBackend cuda) return cuda.UnaugmentMedian8(passes);
-        var undone = new Tensor[Passes];
-        try
-        {
-            for (int i = 0; i < Passes; i++) undone[i] = b.FlipRot(passes[i], i >= 4, i & 3, inverse: true);
-            return b.Median8(undone);
-        }
-        finally
-        {
-            foreach (var t in undone) t?.Dispose();
-        }
-    }
-
-    private Tensor ClampAndCrop(Tensor median, Padding pad)
-    {
-        using var cropped = CropFromNetwork(median, pad);
-        return _b.Clamp(cropped, 0f, 1f);
+        using var scope = TensorScope.Open();
+        return scope.MoveToOuter(b.Median8(passes.Select((t, i) => b.FlipRot(t, i >= 4, i & 3, inverse: true)).ToArray()));
     }
 }

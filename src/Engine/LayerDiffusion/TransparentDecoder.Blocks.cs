@@ -40,17 +40,9 @@ public sealed partial class TransparentDecoder
 
         public Tensor Run(IBackend b, Tensor x)
         {
-            Tensor h;
-            using (var n1 = Norm1.Run(b, x, silu: true)) h = Conv1.Run(b, n1);
-            Tensor h2;
-            using (h)
-            using (var n2 = Norm2.Run(b, h, silu: true)) h2 = Conv2.Run(b, n2);
-            using (h2)
-            {
-                if (Shortcut is null) return b.Add(x, h2);
-                using var s = Shortcut.Run(b, x);
-                return b.Add(s, h2);
-            }
+            using var scope = TensorScope.Open();
+            var h = TensorScope.Chain(x, t => Norm1.Run(b, t, silu: true), t => Conv1.Run(b, t), t => Norm2.Run(b, t, silu: true), t => Conv2.Run(b, t));
+            return scope.MoveToOuter(b.Add(Shortcut is null ? x : Shortcut.Run(b, x), h));
         }
     }
 
@@ -73,21 +65,12 @@ public sealed partial class TransparentDecoder
 
         public Tensor Run(IBackend b, Tensor x)
         {
+            using var scope = TensorScope.Open();
             int n = x.Dim(0), c = x.Dim(1), hgt = x.Dim(2), wid = x.Dim(3);
-            Tensor tokens;
-            using (var normed = Norm.Run(b, x, silu: false))
-                tokens = b.Permute(b.Reshape(normed, n, c, hgt * wid), 0, 2, 1);
-            Tensor attended;
-            using (tokens)
-            using (var q = b.Linear(tokens, Wq, Bq))
-            using (var k = b.Linear(tokens, Wk, Bk))
-            using (var v = b.Linear(tokens, Wv, Bv))
-                attended = b.Attention(q, k, v, c / TransparentDecoderConfig.HeadWidth, causal: false);
-            Tensor projected;
-            using (attended) projected = b.Linear(attended, Wo, Bo);
-            Tensor spatial;
-            using (projected) spatial = b.Permute(projected, 0, 2, 1);
-            using (spatial) return b.Add(x, b.Reshape(spatial, n, c, hgt, wid));
+            var tokens = b.Permute(b.Reshape(Norm.Run(b, x, silu: false), n, c, hgt * wid), 0, 2, 1);
+            var attended = b.Attention(b.Linear(tokens, Wq, Bq), b.Linear(tokens, Wk, Bk), b.Linear(tokens, Wv, Bv), c / TransparentDecoderConfig.HeadWidth, causal: false);
+            var spatial = b.Permute(b.Linear(attended, Wo, Bo), 0, 2, 1);
+            return scope.MoveToOuter(b.Add(x, b.Reshape(spatial, n, c, hgt, wid)));
         }
     }
 

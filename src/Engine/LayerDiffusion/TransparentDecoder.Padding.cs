@@ -39,26 +39,24 @@ public sealed partial class TransparentDecoder
     public (Tensor Pixel, Tensor Latent) PadForNetwork(Tensor pixel, Tensor latent, Padding pad)
     {
         const int f = TransparentDecoderConfig.LatentFactor;
-        var p = MirrorPad(_b, pixel, pad.Top, pad.Bottom, pad.Left, pad.Right);
-        var l = MirrorPad(_b, latent, pad.Top / f, pad.Bottom / f, pad.Left / f, pad.Right / f);
-        return (p, l);
+        return (MirrorPad(_b, pixel, pad.Top, pad.Bottom, pad.Left, pad.Right), MirrorPad(_b, latent, pad.Top / f, pad.Bottom / f, pad.Left / f, pad.Right / f));
     }
 
     /// <summary>Undoes <see cref="PadForNetwork"/> on a decoder output.</summary>
     public Tensor CropFromNetwork(Tensor y, Padding pad)
     {
+        using var scope = TensorScope.Open();
         int h = y.Dim(2) - pad.Top - pad.Bottom, w = y.Dim(3) - pad.Left - pad.Right;
-        using var rows = _b.Slice(y, 2, pad.Top, h);
-        return _b.Slice(rows, 3, pad.Left, w);
+        return scope.MoveToOuter(_b.Slice(_b.Slice(y, 2, pad.Top, h), 3, pad.Left, w));
     }
 
     /// <summary>Symmetric mirror padding of NCHW along H and W; pads wider than the image mirror repeatedly.</summary>
     internal static Tensor MirrorPad(IBackend b, Tensor x, int top, int bottom, int left, int right)
     {
-        var rows = MirrorPadAxis(b, x, 2, top, bottom);
-        var both = MirrorPadAxis(b, rows, 3, left, right);
-        if (!ReferenceEquals(rows, x) && !ReferenceEquals(rows, both)) rows.Dispose();
-        return ReferenceEquals(both, x) ? b.Slice(x, 3, 0, x.Dim(3)) : both;
+        using var scope = TensorScope.Open();
+        var padded = MirrorPadAxis(b, MirrorPadAxis(b, x, 2, top, bottom), 3, left, right);
+        // Always a new tensor, so the caller may dispose it without touching x.
+        return scope.MoveToOuter(ReferenceEquals(padded, x) ? b.Slice(x, 3, 0, x.Dim(3)) : padded);
     }
 
     private static Tensor MirrorPadAxis(IBackend b, Tensor x, int axis, int before, int after)
@@ -71,10 +69,7 @@ public sealed partial class TransparentDecoder
             if (nb > 0) parts.Add(FlipAxis(b, cur, axis, 0, nb));
             parts.Add(cur);
             if (na > 0) parts.Add(FlipAxis(b, cur, axis, size - na, na));
-            var next = b.Concat(axis, parts.ToArray());
-            foreach (var t in parts) if (!ReferenceEquals(t, cur)) t.Dispose();
-            if (!ReferenceEquals(cur, x)) cur.Dispose();
-            cur = next;
+            cur = b.Concat(axis, parts.ToArray());
             before -= nb;
             after -= na;
         }
@@ -84,7 +79,7 @@ public sealed partial class TransparentDecoder
     /// <summary>A slab of <paramref name="length"/> rows (axis 2) or columns (axis 3), reversed along that axis.</summary>
     private static Tensor FlipAxis(IBackend b, Tensor x, int axis, int start, int length)
     {
-        using var slab = b.Slice(x, axis, start, length);
+        var slab = b.Slice(x, axis, start, length);
         // FlipRot flips W first, then rotates; a W flip followed by a half turn is an H flip.
         return axis == 3 ? b.FlipRot(slab, flipW: true, k: 0, inverse: false) : b.FlipRot(slab, flipW: true, k: 2, inverse: false);
     }

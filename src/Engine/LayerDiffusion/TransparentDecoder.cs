@@ -101,11 +101,9 @@ public sealed partial class TransparentDecoder
         CheckInputs(pixel, latent);
         var pad = Padding.For(pixel.Dim(2), pixel.Dim(3), Config.SizeMultiple);
         if (pad.IsNone) return Network(pixel, latent);
+        using var scope = TensorScope.Open();
         var (pp, pl) = PadForNetwork(pixel, latent, pad);
-        using (pp)
-        using (pl)
-        using (var y = Network(pp, pl))
-            return CropFromNetwork(y, pad);
+        return scope.MoveToOuter(CropFromNetwork(Network(pp, pl), pad));
     }
 
     /// <summary>The UNet itself; sides must already be multiples of <see cref="TransparentDecoderConfig.SizeMultiple"/>.</summary>
@@ -113,7 +111,8 @@ public sealed partial class TransparentDecoder
     {
         using var range = Profiling.Nvtx.Range("transparent_decoder");
         var b = _b;
-        using var latentFeatures = _latentIn.Run(b, latent);
+        using var scope = TensorScope.Open();
+        var latentFeatures = _latentIn.Run(b, latent);
         var skips = new List<Tensor>();
         var h = _convIn.Run(b, pixel);
         skips.Add(h);
@@ -144,9 +143,8 @@ public sealed partial class TransparentDecoder
             {
                 var skip = skips[^1];
                 skips.RemoveAt(skips.Count - 1);
-                Tensor cat;
-                using (skip) cat = b.Concat(1, h, skip);
-                h = Replace(h, cat, skips);
+                h = Replace(h, b.Concat(1, h, skip), skips);
+                skip.Dispose();
                 h = Replace(h, blk.Resnets[j].Run(b, h), skips);
                 if (blk.Attentions is not null) h = Replace(h, blk.Attentions[j].Run(b, h), skips);
             }
@@ -156,9 +154,7 @@ public sealed partial class TransparentDecoder
                 h = Replace(h, blk.Resample.Run(b, h), skips);
             }
         }
-        using (h)
-        using (var normed = _normOut.Run(b, h, silu: true))
-            return _convOut.Run(b, normed);
+        return scope.MoveToOuter(_convOut.Run(b, _normOut.Run(b, h, silu: true)));
     }
 
     /// <summary>Returns <paramref name="next"/>, disposing <paramref name="old"/> unless it is still held as a skip.</summary>

@@ -62,21 +62,11 @@ public sealed class TransparentEncoder
         if (input.Dim(2) % Downscale != 0 || input.Dim(3) % Downscale != 0)
             throw new ArgumentException($"transparent encoder: image size {input.Dim(3)}x{input.Dim(2)} is not a multiple of {Downscale}");
         using var range = Profiling.Nvtx.Range("transparent_encoder");
-        var h = input;
-        for (int j = 0; j < _convs.Length; j++)
-        {
-            var (w, bias, stride) = _convs[j];
-            var y = _b.Conv2d(h, w, bias, stride, 1);
-            if (!ReferenceEquals(h, input)) h.Dispose();
-            h = y;
-            if (j < _convs.Length - 1)
-            {
-                var act = _b.Silu(h);
-                h.Dispose();
-                h = act;
-            }
-        }
-        return h;
+        // conv, SiLU, conv, SiLU, ..., conv: each link freed once the next exists.
+        var steps = _convs.SelectMany((c, j) => j < _convs.Length - 1
+            ? new Func<Tensor, Tensor>[] { h => _b.Conv2d(h, c.W, c.B, c.Stride, 1), _b.Silu }
+            : [h => _b.Conv2d(h, c.W, c.B, c.Stride, 1)]);
+        return TensorScope.Chain(input, steps.ToArray());
     }
 
     /// <summary>

@@ -53,6 +53,11 @@ public sealed class LayerPipeline(ModelBundle models)
 
         var positive = models.Text.Encode(s.Prompt);
         var negative = models.Text.EncodeNegative(s.Negative);
+        foreach (var e in new[] { positive, negative })
+        {
+            NonFiniteGuard.Check(e.Context, "the text encoders", "encoding the prompts");
+            NonFiniteGuard.Check(e.Pooled, "the text encoders", "encoding the prompts");
+        }
         if (ReleaseTextEncoders) models.ReleaseText();
         var sizeConds = VectorConditioning.SizeConds(s.Width, s.Height);
         var yPos = VectorConditioning.Build(positive.Pooled, sizeConds);
@@ -85,9 +90,10 @@ public sealed class LayerPipeline(ModelBundle models)
         var sigmas = Sampler.Sigmas(sampler, schedule);
         var stepNoise = StepNoise.For(sampler, noiseSource, sigmas);
         var latent = init is null
-            ? Sampler.Run(sampler, schedule, stopAt.Model, noise, stepNoise, StepCallback, cancel)
+            ? Sampler.Run(sampler, schedule, stopAt.Model, noise, stepNoise, NonFiniteGuard.Steps(StepCallback), cancel)
             : Sampler.Run(sampler, schedule, stopAt.Model, noise, Repeat(init, s.Batch), TransparentImg2Img.StartIndex(s.Steps, s.Denoise),
-                stepNoise, StepCallback, cancel);
+                stepNoise, NonFiniteGuard.Steps(StepCallback), cancel);
+        NonFiniteGuard.Check(latent, "the sampler", "in the final latent");
         if (ReleaseUnetsAfterSampling) models.ReleaseUnets();
         Phase("sample");
 
@@ -114,10 +120,11 @@ public sealed class LayerPipeline(ModelBundle models)
         var result = new List<float>();
         foreach (var img in images)
         {
+            using var scope = TensorScope.Open();
             var fitted = ConditionImage.Prepare(img.Pixels, img.Width, img.Height, s.Width, s.Height, inputs.ResizeMode);
-            var pixels = b.FromHost(ConditionImage.ToVaeInput(fitted), 1, 3, s.Height, s.Width);
-            var (mean, _) = models.Vae.EncodeMoments(pixels);
+            var (mean, _) = models.Vae.EncodeMoments(b.FromHost(ConditionImage.ToVaeInput(fitted), 1, 3, s.Height, s.Width));
             var z = b.ToHost(mean);
+            NonFiniteGuard.Check(z, "the VAE encoder", "encoding a condition image");
             if (z.Length != 4 * h * w) throw new LdException($"condition latent has {z.Length} values, expected {4 * h * w}");
             foreach (var v in z) result.Add(v * SdxlVae.ScalingFactor);
         }
@@ -129,7 +136,9 @@ public sealed class LayerPipeline(ModelBundle models)
     {
         if (inputs.Init is null) return null;
         var fitted = TransparentImg2Img.Fit(inputs.Init, s.Width, s.Height, inputs.ResizeMode);
-        return TransparentImg2Img.Latent(models.VaeBackend, models.Vae, models.Encoder, fitted);
+        var latent = TransparentImg2Img.Latent(models.VaeBackend, models.Vae, models.Encoder, fitted);
+        NonFiniteGuard.Check(latent, "the transparent encoder and VAE encoder", "encoding the init image");
+        return latent;
     }
 
     private static float[] Repeat(float[] one, int times)
@@ -184,7 +193,9 @@ public sealed class LayerPipeline(ModelBundle models)
             cancel.ThrowIfCancellationRequested();
             var unscaled = new float[per];
             for (int j = 0; j < per; j++) unscaled[j] = latent[i * per + j] / SdxlVae.ScalingFactor;
-            rgbs.Add((ImageBytes.VaePixelsToRgb(DecodeVae(s, b, unscaled, channels, h, w), s.Height, s.Width), unscaled));
+            var pixels = DecodeVae(s, b, unscaled, channels, h, w);
+            NonFiniteGuard.Check(pixels, "the VAE decoder", $"decoding image {i + 1} of {s.Batch}");
+            rgbs.Add((ImageBytes.VaePixelsToRgb(pixels, s.Height, s.Width), unscaled));
         }
         phase("vae_decode");
         var images = new List<GeneratedImage>();

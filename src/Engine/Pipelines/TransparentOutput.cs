@@ -21,6 +21,7 @@ public static class TransparentOutput
         using var latent = b.FromHost(unscaledLatent, 1, unscaledLatent.Length / cells, height / 8, width / 8);
         float[] decoded;
         using (var d = decoder.DecodeAugmented(pixel, latent)) decoded = b.ToHost(d);
+        NonFiniteGuard.Check(decoded, "the transparent decoder", "decoding the alpha channel");
         return (ImageBytes.StraightRgba(decoded, height, width), ImageBytes.CheckerboardPreview(decoded, height, width));
     }
 }

@@ -4,7 +4,8 @@ namespace LayerDiffusion.Native.Tensors;
 
 /// <summary>
 /// A dense row-major tensor owned by one backend. Graph code only passes tensors between backend calls;
-/// what the storage is (a managed fp32 array, device memory in fp16) is the backend's business.
+/// what the storage is (a managed fp32 array, device memory in fp16) is the backend's business. A new tensor
+/// belongs to the innermost open <see cref="TensorScope"/>, which disposes it unless it is moved out or detached.
 /// </summary>
 public abstract class Tensor : IDisposable
 {
@@ -12,7 +13,11 @@ public abstract class Tensor : IDisposable
     {
         Backend = backend;
         Shape = shape;
+        TensorScope.Adopt(this);
     }
+
+    /// <summary>The scope that will dispose this tensor; null when its creator does.</summary>
+    internal TensorScope? Owner { get; set; }
 
     public IBackend Backend { get; }
     public int[] Shape { get; }
@@ -24,5 +29,6 @@ public abstract class Tensor : IDisposable
 
     public override string ToString() => $"{GetType().Name}{Tensors.Shape.Format(Shape)}";
 
-    public virtual void Dispose() => GC.SuppressFinalize(this);
+    /// <summary>Frees the storage; idempotent (a scope may dispose a tensor its code already disposed).</summary>
+    public abstract void Dispose();
 }

@@ -13,20 +13,15 @@ internal static class ClipTokenizerFiles
     private const string MergesTxt = "merges.txt";
     private const string ClipGzip = "bpe_simple_vocab_16e6.txt.gz";
 
+    /// <summary>The files a tokenizer path stands for: vocab.json (null for CLIP's merges-only format) and the merges file.</summary>
+    private sealed record Located(string? Vocab, string Merges, bool Gzip);
+
     public static ClipTokenizer Load(string path)
     {
         try
         {
-            if (Directory.Exists(path)) return LoadFolder(path);
-            if (!File.Exists(path)) throw new LdException($"{path}: no such tokenizer file or folder. {Hint}");
-            string name = Path.GetFileName(path);
-            string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-            if (name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return FromClipMerges(path, gzip: true);
-            if (name.Equals(VocabJson, StringComparison.OrdinalIgnoreCase)) return FromHfFiles(path, Path.Combine(dir, MergesTxt));
-            if (name.Equals(MergesTxt, StringComparison.OrdinalIgnoreCase))
-                return File.Exists(Path.Combine(dir, VocabJson)) ? FromHfFiles(Path.Combine(dir, VocabJson), path) : FromClipMerges(path, gzip: false);
-            if (name.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)) return FromClipMerges(path, gzip: false);
-            throw new LdException($"{path}: not a tokenizer file. {Hint}");
+            var l = Locate(path);
+            return l.Vocab is not null ? FromHfFiles(l.Vocab, l.Merges) : FromClipMerges(l.Merges, l.Gzip);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or JsonException)
         {
@@ -34,15 +29,40 @@ internal static class ClipTokenizerFiles
         }
     }
 
-    private static ClipTokenizer LoadFolder(string dir)
+    /// <summary>The files <see cref="Load"/> reads for <paramref name="path"/> (what a run declares as its tokenizer inputs).</summary>
+    public static IReadOnlyList<string> FilesOf(string path)
+    {
+        var l = Locate(path);
+        return l.Vocab is null ? [l.Merges] : [l.Vocab, l.Merges];
+    }
+
+    private static Located Locate(string path)
+    {
+        if (Directory.Exists(path)) return LocateInFolder(path);
+        if (!File.Exists(path)) throw new LdException($"{path}: no such tokenizer file or folder. {Hint}");
+        string name = Path.GetFileName(path);
+        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return new(null, path, Gzip: true);
+        if (name.Equals(VocabJson, StringComparison.OrdinalIgnoreCase))
+        {
+            string merges = Path.Combine(dir, MergesTxt);
+            return File.Exists(merges) ? new(path, merges, false) : throw new LdException($"{path}: {MergesTxt} is missing beside it. {Hint}");
+        }
+        if (name.Equals(MergesTxt, StringComparison.OrdinalIgnoreCase))
+            return File.Exists(Path.Combine(dir, VocabJson)) ? new(Path.Combine(dir, VocabJson), path, false) : new(null, path, false);
+        if (name.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)) return new(null, path, false);
+        throw new LdException($"{path}: not a tokenizer file. {Hint}");
+    }
+
+    private static Located LocateInFolder(string dir)
     {
         foreach (var d in new[] { Path.Combine(dir, "tokenizer"), dir })
         {
             string vocab = Path.Combine(d, VocabJson), merges = Path.Combine(d, MergesTxt);
-            if (File.Exists(vocab) && File.Exists(merges)) return FromHfFiles(vocab, merges);
+            if (File.Exists(vocab) && File.Exists(merges)) return new(vocab, merges, false);
         }
         string gz = Path.Combine(dir, ClipGzip);
-        if (File.Exists(gz)) return FromClipMerges(gz, gzip: true);
+        if (File.Exists(gz)) return new(null, gz, Gzip: true);
         throw new LdException($"{dir}: no vocab.json + merges.txt (in the folder or its tokenizer/ folder) and no {ClipGzip}. {Hint}");
     }
 
@@ -56,7 +76,6 @@ internal static class ClipTokenizerFiles
 
     private static ClipTokenizer FromHfFiles(string vocabPath, string mergesPath)
     {
-        if (!File.Exists(mergesPath)) throw new LdException($"{vocabPath}: {MergesTxt} is missing beside it. {Hint}");
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         var json = File.ReadAllBytes(vocabPath);
         int bom = json.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0; // editors on Windows add one

@@ -281,6 +281,17 @@ void ld_emu_ldmatrix_x4(unsigned* r, const unsigned short* row, int trans)
     wait_at(2);
 }
 
+// For the fake cuDNN (fake_cudnn.cpp): whether [p, p + bytes) lies inside one live device allocation, so a
+// descriptor that describes more memory than the backend allocated fails there instead of reading past the end.
+bool ld_emu_device_range(unsigned long long p, size_t bytes)
+{
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = g_sizes.upper_bound(p);
+    if (it == g_sizes.begin()) return false;
+    --it;
+    return p >= it->first && p + bytes <= it->first + it->second;
+}
+
 extern "C" {
 
 typedef int CUresult;
@@ -386,9 +397,14 @@ CUresult cuModuleGetFunction(void** f, void*, const char* name)
         else if (prm.kind == 2) k->types.push_back(&ffi_type_float);
         else
         {
-            // Structs of 8-byte words (all of ours are): passed in memory by the SysV ABI, as their size says.
-            auto& elems = k->struct_elems.emplace_back(prm.size / 8 + 1, &ffi_type_uint64);
-            elems.back() = nullptr;
+            // Structs of integers (all of ours are: kernel parameter blocks hold no floats in structs), described to
+            // libffi as 8-byte words plus a 4-byte and single-byte tail, so its SysV classification (registers up to
+            // 16 bytes, memory beyond) and copy size match the C type's.
+            auto& elems = k->struct_elems.emplace_back(prm.size / 8, &ffi_type_uint64);
+            size_t rest = prm.size % 8;
+            if (rest >= 4) { elems.push_back(&ffi_type_uint32); rest -= 4; }
+            for (; rest > 0; rest--) elems.push_back(&ffi_type_uint8);
+            elems.push_back(nullptr);
             auto st = std::make_unique<ffi_type>();
             st->size = 0; st->alignment = 0; st->type = FFI_TYPE_STRUCT; st->elements = elems.data();
             k->types.push_back(st.get());

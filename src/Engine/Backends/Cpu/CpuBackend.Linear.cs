@@ -17,6 +17,14 @@ public sealed partial class CpuBackend
         return y;
     }
 
+    public Tensor LinearAdd(Tensor x, Tensor w, Tensor? bias, Tensor residual)
+    {
+        ShapeRules.LinearAdd(x, w, residual);
+        var y = (CpuTensor)Linear(x, w, bias);
+        System.Numerics.Tensors.TensorPrimitives.Add(y.Data, C(residual).Data, y.Data);
+        return y;
+    }
+
     public Tensor MatMul(Tensor a, Tensor b)
     {
         int batch = a.Rank == 3 ? a.Dim(0) : 1;
@@ -71,6 +79,17 @@ public sealed partial class CpuBackend
                 }
             }
         }
+        return y;
+    }
+
+    /// <summary>The reference of the fused op: the convolution, then the residual added in fp32.</summary>
+    public Tensor Conv2dAdd(Tensor x, Tensor w, Tensor? bias, int stride, int padding, Tensor residual)
+    {
+        ShapeRules.Conv2d(x, w, bias, stride, padding, residual);
+        var y = (CpuTensor)Conv2d(x, w, bias, stride, padding);
+        var r = C(residual).Data;
+        var d = y.Data;
+        for (int i = 0; i < d.Length; i++) d[i] += r[i];
         return y;
     }
 

@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends.Cuda.Kernels;
 using LayerDiffusion.Native.Interop;
 using LayerDiffusion.Native.Tensors;
 
@@ -64,15 +65,14 @@ public sealed unsafe partial class CudaBackend
             // 8 warps (128 queries) share each K/V tile; 4 warps when that would leave SMs idle (fewer than two blocks each).
             bool wide = (long)((nq + 127) / 128) * heads * b >= 2L * _device.MultiprocessorCount;
             int bq = wide ? 128 : 64;
-            void** m2args = stackalloc void*[] { &pq, &pk, &pv, &py, &nq, &nk, &heads, &scale, &causalFlag };
-            Launch((wide ? "ld_flash_mma2_d64_w8_" : "ld_flash_mma2_d64_w4_") + _sfx, (uint)((nq + bq - 1) / bq), (uint)(bq * 2), m2args,
-                gridY: (uint)heads, gridZ: (uint)b);
+            var m2grid = new Grid((uint)((nq + bq - 1) / bq), (uint)(bq * 2), (uint)heads, (uint)b);
+            if (wide) Launch(new LdFlashMma2D64W8(pq, pk, pv, py, nq, nk, heads, scale, causalFlag), m2grid);
+            else Launch(new LdFlashMma2D64W4(pq, pk, pv, py, nq, nk, heads, scale, causalFlag), m2grid);
             return y;
         }
         if ((AttentionKernel is AttentionKernel.Auto or AttentionKernel.Mma or AttentionKernel.Mma2) && d == 64 && StorageType != DType.F32)
         {
-            void** margs = stackalloc void*[] { &pq, &pk, &pv, &py, &nq, &nk, &heads, &scale, &causalFlag };
-            Launch("ld_flash_mma_d64_" + _sfx, (uint)((nq + 63) / 64), 128, margs, gridY: (uint)heads, gridZ: (uint)b);
+            Launch(new LdFlashMmaD64(pq, pk, pv, py, nq, nk, heads, scale, causalFlag), new Grid((uint)((nq + 63) / 64), 128, (uint)heads, (uint)b));
             return y;
         }
         // fp32 head width 64: the GEMM path measured 4.1 ms against the SIMT kernel's 9.6 ms (b2 h10 q4096, H200,
@@ -82,8 +82,9 @@ public sealed unsafe partial class CudaBackend
         if (simt && (d == 64 || d == 8))
         {
             int bq = d == 64 ? 64 : 128;
-            void** args = stackalloc void*[] { &pq, &pk, &pv, &py, &nq, &nk, &heads, &scale, &causalFlag };
-            Launch(d == 64 ? "ld_flash_d64_" + _sfx : "ld_flash_d8_" + _sfx, (uint)((nq + bq - 1) / bq), (uint)bq, args, gridY: (uint)heads, gridZ: (uint)b);
+            var grid = new Grid((uint)((nq + bq - 1) / bq), (uint)bq, (uint)heads, (uint)b);
+            if (d == 64) Launch(new LdFlashD64(pq, pk, pv, py, nq, nk, heads, scale, causalFlag), grid);
+            else Launch(new LdFlashD8(pq, pk, pv, py, nq, nk, heads, scale, causalFlag), grid);
             return y;
         }
         GeneralAttention(pq, pk, pv, py, b, nq, nk, heads, d, scale, causal);
@@ -97,16 +98,14 @@ public sealed unsafe partial class CudaBackend
         int qc = (int)Math.Clamp(ScoreBudget / (4L * heads * nk), 1, nq);
         var scores = Scratch(4L * heads * qc * nk);
         var probs = Scratch((long)es * heads * qc * nk);
-        ulong ps = scores.Ptr, pp = probs.Ptr;
-        int c = causal ? 1 : 0, q0 = 0, rows = 0;
-        void** args = stackalloc void*[] { &ps, &pp, &nk, &scale, &c, &q0, &rows };
+        int c = causal ? 1 : 0;
         try
         {
             for (int bi = 0; bi < b; bi++)
             {
-                for (q0 = 0; q0 < nq; q0 += qc)
+                for (int q0 = 0; q0 < nq; q0 += qc)
                 {
-                    rows = Math.Min(qc, nq - q0);
+                    int rows = Math.Min(qc, nq - q0);
                     ulong qb = pq + (ulong)(((long)bi * nq + q0) * width * es);
                     ulong kb = pk + (ulong)((long)bi * nk * width * es);
                     ulong vb = pv + (ulong)((long)bi * nk * width * es);
@@ -114,9 +113,9 @@ public sealed unsafe partial class CudaBackend
                     // Row-major S_h[rows, nk] = Q_h[rows, d] · K_hᵀ  ⇔  column-major S_hᵀ (nk × rows) = K_h (d × nk, T) · Q_hᵀ (d × rows).
                     Gemm(true, false, nk, rows, d, kb, width, qb, width, scores.Ptr, nk, CudaDataType.R32F,
                         batch: heads, strideA: d, strideB: d, strideD: (long)rows * nk);
-                    Launch("ld_attn_softmax_" + _sfx, (uint)(heads * rows), RowBlock(nk), args);
+                    Launch(new LdAttnSoftmax(scores.Ptr, probs.Ptr, nk, scale, c, q0, rows), new Grid((uint)(heads * rows), RowBlock(nk)));
                     // Row-major O_h[rows, d] = P_h[rows, nk] · V_h[nk, d]  ⇔  column-major O_hᵀ (d × rows) = V_hᵀ (d × nk) · P_hᵀ (nk × rows).
-                    Gemm(false, false, d, rows, nk, vb, width, pp, nk, ob, width, BlasType,
+                    Gemm(false, false, d, rows, nk, vb, width, probs.Ptr, nk, ob, width, BlasType,
                         batch: heads, strideA: d, strideB: (long)rows * nk, strideD: d);
                 }
             }

@@ -37,6 +37,8 @@ public sealed unsafe partial class CudaBackend : IBackendDiagnostics
         _fp32Sibling?.Pool.ResetPeak();
     }
 
+    public long InUseBytes => Pool.InUseBytes + (_fp32Sibling?.Pool.InUseBytes ?? 0);
+
     public long WeightBytes => Pool.WeightBytes + (_fp32Sibling?.Pool.WeightBytes ?? 0);
 
     public (long Free, long Total) MemoryInfo() => _device.MemoryInfo();

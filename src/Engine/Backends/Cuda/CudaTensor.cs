@@ -22,9 +22,5 @@ public sealed class CudaTensor : Tensor
 
     public long Bytes => (long)Count * DTypes.Size(DType);
 
-    public override void Dispose()
-    {
-        Interlocked.Exchange(ref _buffer, null)?.Release();
-        base.Dispose();
-    }
+    public override void Dispose() => Interlocked.Exchange(ref _buffer, null)?.Release();
 }

@@ -4,8 +4,8 @@ namespace LayerDiffusion.Native.Backends.Cuda;
 
 /// <summary>
 /// A pooled device block shared by the tensors that view it (a reshape shares its input's buffer). Each tensor holds
-/// one reference; the last release returns the block to the pool. A buffer whose tensors were never disposed is
-/// returned by its finalizer, so forgetting Dispose costs memory for a while, never correctness.
+/// one reference; the last release returns the block to the pool. There is no finalizer: memory comes back when the
+/// tensors are disposed (by their <see cref="Tensors.TensorScope"/> or their owner), at the same point of every run.
 /// </summary>
 internal sealed class DeviceBuffer
 {
@@ -29,16 +29,6 @@ internal sealed class DeviceBuffer
 
     public void Release()
     {
-        int r = Interlocked.Decrement(ref _refs);
-        if (r == 0)
-        {
-            _pool.Return(_block, _weight);
-            GC.SuppressFinalize(this);
-        }
-    }
-
-    ~DeviceBuffer()
-    {
-        if (Volatile.Read(ref _refs) > 0) _pool.Return(_block, _weight);
+        if (Interlocked.Decrement(ref _refs) == 0) _pool.Return(_block, _weight);
     }
 }

@@ -8,12 +8,16 @@ namespace LayerDiffusion.Native.Backends.Cuda;
 /// one stream: a block handed out again is only touched by work enqueued after the work that last used it.
 /// Tracks bytes in use and their peak (what the arena would need at least).
 /// </summary>
+/// <remarks>
+/// Deterministic: blocks come back only when tensors are disposed (no finalizers, no garbage collection), and each
+/// size class hands out its most recently returned block first, so the same sequence of requests gets the same
+/// blocks in the same order and reaches the same peak, to the byte. CUDA graph capture relies on this: a captured
+/// forward pass replays against the addresses it was captured with.
+/// </remarks>
 public sealed class DevicePool : IDisposable
 {
     private readonly CudaDevice _device;
     private readonly Dictionary<long, Stack<DeviceMemory>> _free = new();
-    // Blocks handed out stay referenced here, so a block is never finalized (freed) while a tensor's buffer,
-    // itself being finalized, is about to return it.
     private readonly HashSet<DeviceMemory> _rented = new(ReferenceEqualityComparer.Instance);
     private readonly object _lock = new();
     private long _inUse, _peak, _cached, _weights;
@@ -40,29 +44,26 @@ public sealed class DevicePool : IDisposable
         return (bytes + step - 1) / step * step;
     }
 
+    /// <summary>
+    /// A block of at least <paramref name="bytes"/>: a cached one of its size class, else a new one from the driver.
+    /// When the driver is out of memory, every cached block is given back and the allocation retried once; the
+    /// second failure is the out-of-memory error naming the bytes requested and free.
+    /// </summary>
     public DeviceMemory Rent(long bytes, bool weight)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         long size = RoundSize(bytes);
-        DeviceMemory? block = TakeCached(size);
+        var block = TakeCached(size);
         if (block is null)
         {
             try
             {
                 block = new DeviceMemory(_device, size);
             }
-            catch (LdException) when (!_disposed)
+            catch (LdException) when (CachedBytes > 0)
             {
-                // Tensors nobody disposed may still hold memory: let their finalizers return it, then retry from the
-                // cache, then give all cached blocks back to the driver and retry there. The last failure says
-                // how much was requested and how much is free.
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
-                block = TakeCached(size);
-                if (block is null)
-                {
-                    ReleaseCached();
-                    block = new DeviceMemory(_device, size);
-                }
+                ReleaseCached();
+                block = new DeviceMemory(_device, size);
             }
         }
         lock (_lock)
@@ -85,7 +86,7 @@ public sealed class DevicePool : IDisposable
         }
     }
 
-    /// <summary>Takes a block back (any thread, including the finalizer thread).</summary>
+    /// <summary>Takes a block back for reuse (freed to the driver once the pool is disposed).</summary>
     public void Return(DeviceMemory block, bool weight)
     {
         lock (_lock)
@@ -112,9 +113,16 @@ public sealed class DevicePool : IDisposable
         }
     }
 
+    /// <summary>Frees every block, cached or still handed out (the backend, and with it every tensor, is gone).</summary>
     public void Dispose()
     {
-        lock (_lock) _disposed = true;
+        lock (_lock)
+        {
+            _disposed = true;
+            foreach (var b in _rented) b.Dispose();
+            _rented.Clear();
+            _inUse = _weights = 0;
+        }
         ReleaseCached();
     }
 }

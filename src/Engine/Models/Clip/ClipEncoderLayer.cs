@@ -47,31 +47,19 @@ internal sealed class ClipEncoderLayer : IDisposable
     /// <summary>x [B, N, W] → [B, N, W]; the input is left untouched.</summary>
     public Tensor Forward(IBackend be, Tensor x)
     {
-        Tensor attnOut;
-        using (var h = be.LayerNorm(x, _ln1W, _ln1B, LayerNormEps))
-        {
-            var (q, k, v) = Project(be, h);
-            using (q) using (k) using (v)
-            using (var a = be.Attention(q, k, v, _heads, causal: true))
-                attnOut = be.Linear(a, _outW, _outB);
-        }
-        Tensor x1;
-        using (attnOut) x1 = be.Add(x, attnOut);
-        using (x1)
-        {
-            using var h = be.LayerNorm(x1, _ln2W, _ln2B, LayerNormEps);
-            using var f = be.Linear(h, _fc1W, _fc1B);
-            using var g = _layout == ClipLayout.HuggingFace ? be.QuickGelu(f) : be.Gelu(f);
-            using var m = be.Linear(g, _fc2W, _fc2B);
-            return be.Add(x1, m);
-        }
+        using var scope = TensorScope.Open();
+        var (q, k, v) = Project(be, be.LayerNorm(x, _ln1W, _ln1B, LayerNormEps));
+        var x1 = be.Add(x, be.Linear(be.Attention(q, k, v, _heads, causal: true), _outW, _outB));
+        var f = be.Linear(be.LayerNorm(x1, _ln2W, _ln2B, LayerNormEps), _fc1W, _fc1B);
+        var g = _layout == ClipLayout.HuggingFace ? be.QuickGelu(f) : be.Gelu(f);
+        return scope.MoveToOuter(be.Add(x1, be.Linear(g, _fc2W, _fc2B)));
     }
 
     private (Tensor Q, Tensor K, Tensor V) Project(IBackend be, Tensor h)
     {
         if (_layout == ClipLayout.HuggingFace)
             return (be.Linear(h, _qW!, _qB), be.Linear(h, _kW!, _kB), be.Linear(h, _vW!, _vB));
-        using var qkv = be.Linear(h, _inW!, _inB);
+        var qkv = be.Linear(h, _inW!, _inB);
         return (be.Slice(qkv, -1, 0, _width), be.Slice(qkv, -1, _width, _width), be.Slice(qkv, -1, 2 * _width, _width));
     }
 

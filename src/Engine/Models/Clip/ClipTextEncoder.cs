@@ -99,33 +99,25 @@ public sealed class ClipTextEncoder : IDisposable
         if (n == 0 || n > MaxPositions) throw new LdException($"a token window of {n} ids does not fit the text encoder's {MaxPositions} positions");
         int eos = ArgMax(ids);
 
-        Tensor x;
-        using (var emb = _be.FromHost(_tokens.Gather(ids), 1, n, Width))
-        using (var pos = n == MaxPositions ? null : _be.Slice(_positions, 0, 0, n))
-            x = _be.Add(emb, pos ?? _positions);
+        using var scope = TensorScope.Open();
+        var emb = _be.FromHost(_tokens.Gather(ids), 1, n, Width);
+        var x = _be.Add(emb, n == MaxPositions ? _positions : _be.Slice(_positions, 0, 0, n));
         for (int i = 0; i < Layers - 1; i++)
         {
             var next = _layers[i].Forward(_be, x);
             x.Dispose();
             x = next;
         }
-        using (x)
-        {
-            var penultimate = _be.ToHost(x);
-            return new ClipTextOutput(penultimate, pooled ? Pool(x, eos) : null, n, Width);
-        }
+        return new ClipTextOutput(_be.ToHost(x), pooled ? Pool(x, eos) : null, n, Width);
     }
 
     /// <summary>final_LN(last layer output)[eos] (@ P). LN is per token, so only the eos row goes through it.</summary>
     private float[] Pool(Tensor penultimate, int eos)
     {
-        using var last = _layers[^1].Forward(_be, penultimate);
-        using var row = _be.Slice(last, 1, eos, 1);
-        using var normed = _be.LayerNorm(row, _finalLnW!, _finalLnB!, ClipEncoderLayer.LayerNormEps);
+        var last = _layers[^1].Forward(_be, penultimate);
+        var normed = _be.LayerNorm(_be.Slice(last, 1, eos, 1), _finalLnW!, _finalLnB!, ClipEncoderLayer.LayerNormEps);
         if (_projection is null) return _be.ToHost(normed);
-        using var flat = _be.Reshape(normed, 1, Width);
-        using var projected = _be.MatMul(flat, _projection);
-        return _be.ToHost(projected);
+        return _be.ToHost(_be.MatMul(_be.Reshape(normed, 1, Width), _projection));
     }
 
     /// <summary>SGM/OpenCLIP find the end token as argmax(ids): the first end token, the largest id in the window.</summary>

@@ -44,15 +44,12 @@ internal sealed class ResBlock
     /// <param name="embSilu">SiLU(emb) [B, E], shared by every ResBlock of one forward pass.</param>
     public Tensor Forward(IBackend b, Tensor x, Tensor embSilu)
     {
-        using var n1 = b.GroupNorm(x, Groups, _norm1W, _norm1B, Eps, silu: true);
-        using var c1 = b.Conv2d(n1, _conv1W, _conv1B, 1, 1);
-        using var e = b.Linear(embSilu, _embW, _embB);
-        var eView = b.Reshape(e, e.Dim(0), OutChannels, 1, 1);
-        using var h = b.Add(c1, eView);
-        using var n2 = b.GroupNorm(h, Groups, _norm2W, _norm2B, Eps, silu: true);
-        using var c2 = b.Conv2d(n2, _conv2W, _conv2B, 1, 1);
-        if (_skipW is null) return b.Add(x, c2);
-        using var skip = b.Conv2d(x, _skipW, _skipB, 1, 0);
-        return b.Add(skip, c2);
+        using var scope = TensorScope.Open();
+        var h = b.Conv2d(b.GroupNorm(x, Groups, _norm1W, _norm1B, Eps, silu: true), _conv1W, _conv1B, 1, 1);
+        var e = b.Linear(embSilu, _embW, _embB);
+        // GN(h + emb[:, :, None, None]) in one kernel: the time-embedding add folded into the norm.
+        h = b.Conv2d(b.GroupNormAdd(h, e, Groups, _norm2W, _norm2B, Eps, silu: true), _conv2W, _conv2B, 1, 1);
+        var skip = _skipW is null ? x : b.Conv2d(x, _skipW, _skipB, 1, 0);
+        return scope.MoveToOuter(b.Add(skip, h));
     }
 }

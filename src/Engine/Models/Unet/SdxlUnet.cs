@@ -142,40 +142,46 @@ public sealed class SdxlUnet
         var b = _b;
         CheckInputs(x, timesteps, context, y);
         using var range = Profiling.Nvtx.Range("unet");
+        using var scope = TensorScope.Open();
+        var embSilu = b.Silu(Embedding(timesteps, y));
 
-        using var emb = Embedding(timesteps, y);
-        using var embSilu = b.Silu(emb);
-
+        // Each stage's output replaces h; the old h is freed at once unless it is still held as a skip.
         var skips = new Stack<Tensor>();
         var h = b.Conv2d(x, _convInW, _convInB, 1, 1);
+        void Replace(Tensor next)
+        {
+            if (!skips.Contains(h)) h.Dispose();
+            h = next;
+        }
         skips.Push(h);
         foreach (var s in _input)
         {
-            h = Run(s, h, embSilu, context, null, disposeInput: false);
+            h = Run(s, h, embSilu, context, null);
             skips.Push(h);
         }
-        foreach (var s in _middle)
-            h = Run(s, h, embSilu, context, null, disposeInput: !skips.Contains(h));
+        foreach (var s in _middle) Replace(Run(s, h, embSilu, context, null));
         foreach (var s in _output)
         {
-            using var skip = skips.Pop();
+            var skip = skips.Pop();
             var cat = b.Concat(1, h, skip);
-            if (!skips.Contains(h)) h.Dispose();
-            h = Run(s, cat, embSilu, context, skips.Count > 0 ? skips.Peek() : null, disposeInput: true);
+            Replace(cat);
+            skip.Dispose();
+            Replace(Run(s, cat, embSilu, context, skips.Count > 0 ? skips.Peek() : null));
         }
-        using (h)
-        using (var normed = b.GroupNorm(h, Groups, _outNormW, _outNormB, 1e-5f, silu: true))
-            return b.Conv2d(normed, _outConvW, _outConvB, 1, 1);
+        return scope.MoveToOuter(b.Conv2d(b.GroupNorm(h, Groups, _outNormW, _outNormB, 1e-5f, silu: true), _outConvW, _outConvB, 1, 1));
     }
 
-    /// <summary>Runs one block's parts in order. <paramref name="nextSkip"/> gives the size an upsample must reach.</summary>
-    private Tensor Run(Stage s, Tensor x, Tensor embSilu, Tensor context, Tensor? nextSkip, bool disposeInput)
+    /// <summary>
+    /// Runs one block's parts in order, freeing each part's output once the next has used it (never the input).
+    /// <paramref name="nextSkip"/> gives the size an upsample must reach.
+    /// </summary>
+    private Tensor Run(Stage s, Tensor x, Tensor embSilu, Tensor context, Tensor? nextSkip)
     {
         var b = _b;
         var h = x;
         void Replace(Tensor next)
         {
-            if (!ReferenceEquals(h, x) || disposeInput) h.Dispose();
+            if (!ReferenceEquals(h, x)) h.Dispose();
             h = next;
         }
         if (s.Res is not null) Replace(s.Res.Forward(b, h, embSilu));
@@ -196,35 +202,26 @@ public sealed class SdxlUnet
     private Tensor UpsampleTo(Tensor x, int th, int tw)
     {
         var b = _b;
+        using var scope = TensorScope.Open();
         var up = b.Upsample2x(x);
-        if (up.Dim(2) == th && up.Dim(3) == tw) return up;
+        if (up.Dim(2) == th && up.Dim(3) == tw) return scope.MoveToOuter(up);
         if (th > up.Dim(2) || tw > up.Dim(3) || th < up.Dim(2) - 1 || tw < up.Dim(3) - 1)
             throw new ArgumentException($"cannot upsample {Shape.Format(x.Shape)} to {th}×{tw}");
-        using (up)
-        using (var rows = b.Slice(up, 2, 0, th))
-            return b.Slice(rows, 3, 0, tw);
+        return scope.MoveToOuter(b.Slice(b.Slice(up, 2, 0, th), 3, 0, tw));
     }
 
     /// <summary>emb = time_embed(E(t)) + label_emb(y), each an MLP Linear · SiLU · Linear.</summary>
     private Tensor Embedding(float[] timesteps, Tensor? y)
     {
         var b = _b;
+        using var scope = TensorScope.Open();
         var sinusoid = SinusoidalEmbedding.Of(timesteps, Config.ModelChannels);
-        using var e = b.FromHost(sinusoid, timesteps.Length, Config.ModelChannels);
-        var emb = Mlp(e, _timeW0, _timeB0, _timeW2, _timeB2);
-        if (_labelW0 is null || y is null) return emb;
-        using (emb)
-        using (var label = Mlp(y, _labelW0, _labelB0!, _labelW2!, _labelB2!))
-            return b.Add(emb, label);
+        var emb = Mlp(b.FromHost(sinusoid, timesteps.Length, Config.ModelChannels), _timeW0, _timeB0, _timeW2, _timeB2);
+        if (_labelW0 is not null && y is not null) emb = b.Add(emb, Mlp(y, _labelW0, _labelB0!, _labelW2!, _labelB2!));
+        return scope.MoveToOuter(emb);
     }
 
-    private Tensor Mlp(Tensor x, Tensor w0, Tensor b0, Tensor w2, Tensor b2)
-    {
-        var b = _b;
-        using var h = b.Linear(x, w0, b0);
-        using var a = b.Silu(h);
-        return b.Linear(a, w2, b2);
-    }
+    private Tensor Mlp(Tensor x, Tensor w0, Tensor b0, Tensor w2, Tensor b2) => _b.Linear(_b.Silu(_b.Linear(x, w0, b0)), w2, b2);
 
     private void CheckInputs(Tensor x, float[] timesteps, Tensor context, Tensor? y)
     {

@@ -38,9 +38,9 @@ internal sealed class SpatialTransformer
     /// <param name="context">[B, N, ctx]</param>
     public Tensor Forward(IBackend b, Tensor x, Tensor context)
     {
+        using var scope = TensorScope.Open();
         int n = x.Dim(0), c = x.Dim(1), h = x.Dim(2), w = x.Dim(3);
-        using var normed = b.GroupNorm(x, Groups, _normW, _normB, Eps, silu: false);
-        using var nhwc = b.Permute(normed, 0, 2, 3, 1);
+        var nhwc = b.Permute(b.GroupNorm(x, Groups, _normW, _normB, Eps, silu: false), 0, 2, 3, 1);
         var tokens = b.Linear(b.Reshape(nhwc, n, h * w, c), _projInW, _projInB);
         foreach (var block in _blocks)
         {
@@ -48,10 +48,9 @@ internal sealed class SpatialTransformer
             tokens.Dispose();
             tokens = next;
         }
-        using var projected = b.Linear(tokens, _projOutW, _projOutB);
-        tokens.Dispose();
-        using var nchw = b.Permute(b.Reshape(projected, n, h, w, c), 0, 3, 1, 2);
-        return b.Add(nchw, x);
+        var projected = b.Linear(tokens, _projOutW, _projOutB);
+        var nchw = b.Permute(b.Reshape(projected, n, h, w, c), 0, 3, 1, 2);
+        return scope.MoveToOuter(b.Add(nchw, x));
     }
 }
 
@@ -87,26 +86,21 @@ internal sealed class TransformerBlock
     /// <param name="x">[B, N, C]</param>
     public Tensor Forward(IBackend b, Tensor x, Tensor context)
     {
-        Tensor h;
-        using (var n1 = b.LayerNorm(x, _ln1W, _ln1B, Eps))
-        using (var a1 = _selfAttn.Forward(b, n1, n1))
-            h = b.Add(x, a1);
-        using (var n2 = b.LayerNorm(h, _ln2W, _ln2B, Eps))
-        using (var a2 = _crossAttn.Forward(b, n2, context))
-        {
-            var h2 = b.Add(h, a2);
-            h.Dispose();
-            h = h2;
-        }
-        using (var n3 = b.LayerNorm(h, _ln3W, _ln3B, Eps))
-        using (var p = b.Linear(n3, _ff0W, _ff0B))
-        using (var g = b.Geglu(p))
-        using (var f = b.Linear(g, _ff2W, _ff2B))
-        {
-            var h3 = b.Add(h, f);
-            h.Dispose();
-            return h3;
-        }
+        var h1 = Residual(b, x, _ln1W, _ln1B, n => _selfAttn.Forward(b, n, n));
+        var h2 = Residual(b, h1, _ln2W, _ln2B, n => _crossAttn.Forward(b, n, context));
+        h1.Dispose();
+        using var scope = TensorScope.Open();
+        var g = b.Geglu(b.Linear(b.LayerNorm(h2, _ln3W, _ln3B, Eps), _ff0W, _ff0B));
+        var h3 = scope.MoveToOuter(b.LinearAdd(g, _ff2W, _ff2B, h2)); // h2 + ff.net.2(g), the add in the GEMM's epilogue
+        h2.Dispose();
+        return h3;
+    }
+
+    /// <summary>x + f(LN(x)); f's intermediates are freed before the next sublayer starts.</summary>
+    private static Tensor Residual(IBackend b, Tensor x, Tensor lnW, Tensor lnB, Func<Tensor, Tensor> f)
+    {
+        using var scope = TensorScope.Open();
+        return scope.MoveToOuter(b.Add(x, f(b.LayerNorm(x, lnW, lnB, Eps))));
     }
 }
 
@@ -133,10 +127,8 @@ internal sealed class Attention
     /// <param name="c">keys and values [B, M, kvDim]</param>
     public Tensor Forward(IBackend b, Tensor x, Tensor c)
     {
-        using var q = b.Linear(x, _q, null);
-        using var k = b.Linear(c, _k, null);
-        using var v = b.Linear(c, _v, null);
-        using var o = b.Attention(q, k, v, _heads, causal: false);
-        return b.Linear(o, _outW, _outB);
+        using var scope = TensorScope.Open();
+        var o = b.Attention(b.Linear(x, _q, null), b.Linear(c, _k, null), b.Linear(c, _v, null), _heads, causal: false);
+        return scope.MoveToOuter(b.Linear(o, _outW, _outB));
     }
 }

@@ -74,7 +74,7 @@ public sealed class WeightStore
     {
         var t = Find(name);
         if (Shape.Equal(t.Shape, [outFeatures, inFeatures])) return t;
-        if (Shape.Equal(t.Shape, [outFeatures, inFeatures, 1, 1])) return Backend.Reshape(t, outFeatures, inFeatures);
+        if (Shape.Equal(t.Shape, [outFeatures, inFeatures, 1, 1])) return TensorScope.Detach(Backend.Reshape(t, outFeatures, inFeatures));
         throw new ModelFormatException(Source, Prefix + name, $"has shape {Shape.Format(t.Shape)}, expected {Shape.Format([outFeatures, inFeatures])} (or a 1×1 convolution)");
     }
 

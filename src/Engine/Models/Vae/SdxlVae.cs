@@ -69,8 +69,8 @@ public sealed class SdxlVae
         var dec = _decoder ?? throw new LdException($"{Weights.Source}: the VAE has no decoder");
         if (z.Rank != 4 || z.Dim(1) != LatentChannels) throw new ArgumentException($"VAE latent {Shape.Format(z.Shape)}: expected [B, {LatentChannels}, h, w]");
         using var range = Profiling.Nvtx.Range("vae_decoder");
-        using var post = _b.Conv2d(z, _postQuantW!, _postQuantB, 1, 0);
-        return dec.Forward(_b, post);
+        using var scope = TensorScope.Open();
+        return scope.MoveToOuter(dec.Forward(_b, _b.Conv2d(z, _postQuantW!, _postQuantB, 1, 0)));
     }
 
     /// <summary>
@@ -83,12 +83,10 @@ public sealed class SdxlVae
         var enc = _encoder ?? throw new LdException($"{Weights.Source}: the VAE has no encoder");
         if (pixels.Rank != 4 || pixels.Dim(1) != 3) throw new ArgumentException($"VAE pixels {Shape.Format(pixels.Shape)}: expected [B, 3, H, W]");
         using var range = Profiling.Nvtx.Range("vae_encoder");
-        using var h = enc.Forward(_b, pixels);
-        using var moments = _b.Conv2d(h, _quantW!, _quantB, 1, 0);
+        using var scope = TensorScope.Open();
+        var moments = _b.Conv2d(enc.Forward(_b, pixels), _quantW!, _quantB, 1, 0);
         int z = LatentChannels;
-        var mean = _b.Slice(moments, 1, 0, z);
-        using var raw = _b.Slice(moments, 1, z, z);
-        return (mean, _b.Clamp(raw, -30f, 20f));
+        return scope.MoveToOuter((_b.Slice(moments, 1, 0, z), _b.Clamp(_b.Slice(moments, 1, z, z), -30f, 20f)));
     }
 
     /// <summary>One half of the autoencoder: conv_in, the sampling path with its mid block, and the output head.</summary>
@@ -152,6 +150,7 @@ public sealed class SdxlVae
 
         public Tensor Forward(IBackend b, Tensor x)
         {
+            using var scope = TensorScope.Open();
             var h = b.Conv2d(x, _convInW, _convInB, 1, 1);
             foreach (var step in _path)
             {
@@ -166,9 +165,7 @@ public sealed class SdxlVae
                 h.Dispose();
                 h = next;
             }
-            using (h)
-            using (var normed = b.GroupNorm(h, Groups, _normOutW, _normOutB, NormEps, silu: true))
-                return b.Conv2d(normed, _convOutW, _convOutB, 1, 1);
+            return scope.MoveToOuter(b.Conv2d(b.GroupNorm(h, Groups, _normOutW, _normOutB, NormEps, silu: true), _convOutW, _convOutB, 1, 1));
         }
 
         /// <summary>
@@ -177,18 +174,17 @@ public sealed class SdxlVae
         /// </summary>
         private static Tensor Downsample(IBackend b, Tensor x, Resample r)
         {
+            using var scope = TensorScope.Open();
             int n = x.Dim(0), c = x.Dim(1), h = x.Dim(2), w = x.Dim(3);
-            using var zerosCol = b.FromHost(new float[n * c * h], n, c, h, 1);
-            using var wider = b.Concat(3, x, zerosCol);
-            using var zerosRow = b.FromHost(new float[n * c * (w + 1)], n, c, 1, w + 1);
-            using var padded = b.Concat(2, wider, zerosRow);
-            return b.Conv2d(padded, r.W, r.B, 2, 0);
+            var wider = b.Concat(3, x, b.FromHost(new float[n * c * h], n, c, h, 1));
+            var padded = b.Concat(2, wider, b.FromHost(new float[n * c * (w + 1)], n, c, 1, w + 1));
+            return scope.MoveToOuter(b.Conv2d(padded, r.W, r.B, 2, 0));
         }
 
         private static Tensor Upsample(IBackend b, Tensor x, Resample r)
         {
-            using var up = b.Upsample2x(x);
-            return b.Conv2d(up, r.W, r.B, 1, 1);
+            using var scope = TensorScope.Open();
+            return scope.MoveToOuter(b.Conv2d(b.Upsample2x(x), r.W, r.B, 1, 1));
         }
     }
 }

@@ -36,13 +36,11 @@ internal sealed class VaeResnetBlock
 
     public Tensor Forward(IBackend b, Tensor x)
     {
-        using var n1 = b.GroupNorm(x, SdxlVae.Groups, _norm1W, _norm1B, SdxlVae.NormEps, silu: true);
-        using var c1 = b.Conv2d(n1, _conv1W, _conv1B, 1, 1);
-        using var n2 = b.GroupNorm(c1, SdxlVae.Groups, _norm2W, _norm2B, SdxlVae.NormEps, silu: true);
-        using var c2 = b.Conv2d(n2, _conv2W, _conv2B, 1, 1);
-        if (_shortW is null) return b.Add(x, c2);
-        using var s = b.Conv2d(x, _shortW, _shortB, 1, 0);
-        return b.Add(s, c2);
+        using var scope = TensorScope.Open();
+        var h = b.Conv2d(b.GroupNorm(x, SdxlVae.Groups, _norm1W, _norm1B, SdxlVae.NormEps, silu: true), _conv1W, _conv1B, 1, 1);
+        h = b.Conv2d(b.GroupNorm(h, SdxlVae.Groups, _norm2W, _norm2B, SdxlVae.NormEps, silu: true), _conv2W, _conv2B, 1, 1);
+        var skip = _shortW is null ? x : b.Conv2d(x, _shortW, _shortB, 1, 0);
+        return scope.MoveToOuter(b.Add(skip, h));
     }
 }
 
@@ -70,16 +68,12 @@ internal sealed class VaeAttnBlock
 
     public Tensor Forward(IBackend b, Tensor x)
     {
+        using var scope = TensorScope.Open();
         int n = x.Dim(0), c = x.Dim(1), h = x.Dim(2), wd = x.Dim(3);
-        using var normed = b.GroupNorm(x, SdxlVae.Groups, _normW, _normB, SdxlVae.NormEps, silu: false);
-        using var nhwc = b.Permute(normed, 0, 2, 3, 1);
+        var nhwc = b.Permute(b.GroupNorm(x, SdxlVae.Groups, _normW, _normB, SdxlVae.NormEps, silu: false), 0, 2, 3, 1);
         var tokens = b.Reshape(nhwc, n, h * wd, c);
-        using var q = b.Linear(tokens, _qW, _qB);
-        using var k = b.Linear(tokens, _kW, _kB);
-        using var v = b.Linear(tokens, _vW, _vB);
-        using var a = b.Attention(q, k, v, heads: 1, causal: false);
-        using var o = b.Linear(a, _outW, _outB);
-        using var back = b.Permute(b.Reshape(o, n, h, wd, c), 0, 3, 1, 2);
-        return b.Add(x, back);
+        var a = b.Attention(b.Linear(tokens, _qW, _qB), b.Linear(tokens, _kW, _kB), b.Linear(tokens, _vW, _vB), heads: 1, causal: false);
+        var back = b.Permute(b.Reshape(b.Linear(a, _outW, _outB), n, h, wd, c), 0, 3, 1, 2);
+        return scope.MoveToOuter(b.Add(x, back));
     }
 }
