@@ -22,6 +22,12 @@ public interface IBackend : IDisposable
     /// to no <see cref="TensorScope"/>: the loader disposes them.
     /// </summary>
     Tensor LoadWeight(SafeTensorsFile file, string name);
+    /// <summary>
+    /// A tensor of another backend as a new tensor of this one (the input is untouched): copied and converted device
+    /// to device when both backends share a device (UNet latents in fp16 to an fp32 VAE backend), through the host
+    /// only across devices.
+    /// </summary>
+    Tensor Import(Tensor x);
     /// <summary>Same data, new shape (element count must match). May share storage with the input.</summary>
     Tensor Reshape(Tensor x, params int[] shape);
 

@@ -23,6 +23,8 @@ public sealed partial class CpuBackend : IBackend
 
     public float[] ToHost(Tensor t) => (float[])C(t).Data.Clone();
 
+    public Tensor Import(Tensor x) => new CpuTensor(this, x.Backend.ToHost(x), (int[])x.Shape.Clone());
+
     public Tensor LoadWeight(SafeTensorsFile file, string name)
     {
         var info = file.Info(name);
