@@ -66,9 +66,10 @@ public sealed class LayerPipeline(ModelBundle models)
         var original = switchesBack ? models.Unet : null;
         Phase("patch");
 
-        // The GPU seed source runs on the GPU when there is one (laid out for its SM count, as torch does there).
+        // The GPU seed source runs where the backend computes it (a kernel laid out for the GPU's SM count, as torch
+        // does there; on the CPU the host computes an H100's layout).
         var noiseSource = new SeededNoiseSource(s.Seed, s.Batch, [channels, h, w], s.Rng == "cpu" ? RngSource.Cpu : RngSource.Gpu,
-            device: models.Backend as Random.IPhiloxNormalDevice);
+            device: models.Backend);
         var noise = noiseSource.Next();
         var schedule = DiscreteSchedule.Sdxl;
         var sigmas = Sampler.Sigmas(sampler, schedule);
