@@ -27,12 +27,9 @@ public sealed unsafe partial class CudaBackend
     public Tensor Geglu(Tensor x)
     {
         var xs = Own(x);
-        int f2 = x.Dim(-1), f = f2 / 2;
-        if (f2 % 2 != 0) throw new ArgumentException($"Geglu: last axis {f2} is odd");
-        long rows = x.Count / Math.Max(1, f2);
-        var shape = (int[])x.Shape.Clone();
-        shape[^1] = f;
-        var y = New(shape);
+        var y = New(ShapeRules.Geglu(x));
+        int f = y.Dim(-1);
+        long rows = x.Count / Math.Max(1, 2 * f);
         ulong px = xs.Ptr, py = y.Ptr;
         void** args = stackalloc void*[] { &rows, &f, &px, &py };
         Launch("ld_geglu_" + _sfx, Blocks(rows * f), 256, args);
@@ -90,14 +87,9 @@ internal static class BroadcastPlan
 
     public static (int[] OutShape, Collapsed Plan) Make(int[] a, int[] b)
     {
-        int rank = Math.Max(a.Length, b.Length);
-        int[] sa = Pad(a, rank), sb = Pad(b, rank), so = new int[rank];
-        for (int i = 0; i < rank; i++)
-        {
-            if (sa[i] != sb[i] && sa[i] != 1 && sb[i] != 1)
-                throw new ArgumentException($"cannot broadcast {Tensors.Shape.Format(a)} with {Tensors.Shape.Format(b)}");
-            so[i] = Math.Max(sa[i], sb[i]);
-        }
+        var so = ShapeRules.Broadcast(a, b);
+        int rank = so.Length;
+        int[] sa = Pad(a, rank), sb = Pad(b, rank);
         long[] ca = Strides(sa), cb = Strides(sb);
         var shape = new List<int>();
         var stA = new List<long>();

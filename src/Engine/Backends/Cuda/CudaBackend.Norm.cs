@@ -9,9 +9,8 @@ public sealed unsafe partial class CudaBackend
 
     public Tensor GroupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, bool silu)
     {
+        ShapeRules.GroupNorm(x, groups, gamma, beta);
         int n = x.Dim(0), c = x.Dim(1);
-        if (groups <= 0 || c % groups != 0) throw new ArgumentException($"GroupNorm: {c} channels not divisible by {groups} groups");
-        if (gamma.Count != c || beta.Count != c) throw new ArgumentException($"GroupNorm: gamma/beta of {gamma.Count}/{beta.Count} for {c} channels");
         long spatial = x.Count / ((long)n * c);
         int cpg = c / groups;
         long len = cpg * spatial;
@@ -35,8 +34,8 @@ public sealed unsafe partial class CudaBackend
 
     public Tensor LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps)
     {
+        ShapeRules.LayerNorm(x, gamma, beta);
         int n = x.Dim(-1);
-        if (gamma.Count != n || beta.Count != n) throw new ArgumentException($"LayerNorm: gamma/beta of {gamma.Count}/{beta.Count} for width {n}");
         long rows = x.Count / Math.Max(1, n);
         var y = New((int[])x.Shape.Clone());
         ulong px = Own(x).Ptr, py = y.Ptr, pg = Own(gamma).Ptr, pb = Own(beta).Ptr;
@@ -47,6 +46,7 @@ public sealed unsafe partial class CudaBackend
 
     public Tensor Softmax(Tensor x)
     {
+        ShapeRules.Softmax(x);
         int n = x.Dim(-1);
         long rows = x.Count / Math.Max(1, n);
         var y = New((int[])x.Shape.Clone());

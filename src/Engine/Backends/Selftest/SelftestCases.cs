@@ -20,6 +20,11 @@ public static class SelftestCases
     {
         var c = new List<SelftestCase>();
 
+        // ---- data movement (every case uploads and reads back; these name the ops and add odd sizes)
+        c.Add(Case("from_host", S([1]), [new[] { 1 }], (b, x) => x[0]));
+        c.Add(Case("to_host", S([3, 1001, 5]), [new[] { 3, 1001, 5 }], (b, x) => x[0]));
+        c.Add(Case("reshape", "[2,320,16,16] -> [2,320,-1]", [new[] { 2, 320, 16, 16 }], (b, x) => b.Reshape(x[0], 2, 320, -1)));
+
         // ---- activations
         foreach (var shape in new[] { new[] { 2, 320, 33, 17 }, new[] { 7 } })
         {
