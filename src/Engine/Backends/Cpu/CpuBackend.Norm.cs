@@ -9,9 +9,9 @@ public sealed partial class CpuBackend
 {
     public Tensor GroupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, bool silu)
     {
+        ShapeRules.GroupNorm(x, groups, gamma, beta);
         int n = x.Dim(0), c = x.Dim(1);
-        if (c % groups != 0) throw new ArgumentException($"GroupNorm: {c} channels not divisible by {groups} groups");
-        int spatial = x.Count / (n * c), cpg = c / groups, len = cpg * spatial;
+        int spatial = x.Count / Math.Max(1, n * c), cpg = c / groups, len = cpg * spatial;
         var y = New((int[])x.Shape.Clone());
         var xs = C(x).Data; var g = C(gamma).Data; var bt = C(beta).Data;
         CpuParallel.For(n * groups, 3L * len, (ngStart, ngEnd) =>
@@ -52,7 +52,8 @@ public sealed partial class CpuBackend
 
     public Tensor LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps)
     {
-        int n = x.Dim(-1), rows = x.Count / n;
+        ShapeRules.LayerNorm(x, gamma, beta);
+        int n = x.Dim(-1), rows = x.Count / Math.Max(1, n);
         var y = New((int[])x.Shape.Clone());
         var xs = C(x).Data; var g = C(gamma).Data; var bt = C(beta).Data;
         CpuParallel.For(rows, 3L * n, (rStart, rEnd) =>

@@ -54,10 +54,8 @@ public sealed unsafe partial class CudaBackend
     /// </summary>
     public Tensor Attention(Tensor q, Tensor k, Tensor v, int heads, bool causal)
     {
+        var y = New(ShapeRules.Attention(q, k, v, heads));
         int b = q.Dim(0), nq = q.Dim(1), width = q.Dim(2), nk = k.Dim(1);
-        if (heads <= 0 || width % heads != 0 || k.Dim(2) != width || v.Dim(2) != width || v.Dim(1) != nk || k.Dim(0) != b || v.Dim(0) != b)
-            throw new ArgumentException($"Attention: q {Tensors.Shape.Format(q.Shape)} k {Tensors.Shape.Format(k.Shape)} v {Tensors.Shape.Format(v.Shape)} heads {heads}");
-        var y = New([b, nq, width]);
         if (y.Count == 0 || nk == 0) return y;
         RunAttention(new AttentionCall(Own(q).Ptr, Own(k).Ptr, Own(v).Ptr, y.Ptr, b, nq, nk, heads, width / heads, width, width), causal);
         return y;

@@ -31,14 +31,9 @@ public sealed unsafe partial class CudaBackend
 
     public Tensor Slice(Tensor x, int axis, int start, int length)
     {
-        if (axis < 0) axis += x.Rank;
-        if (start < 0 || length < 0 || start + length > x.Shape[axis]) throw new ArgumentException($"Slice [{start}, {start + length}) of axis {axis} in {Tensors.Shape.Format(x.Shape)}");
-        var shape = (int[])x.Shape.Clone();
-        shape[axis] = length;
+        var (shape, ax, outer, inner) = ShapeRules.Slice(x, axis, start, length);
+        axis = ax;
         var y = New(shape);
-        long outer = 1, inner = 1;
-        for (int i = 0; i < axis; i++) outer *= shape[i];
-        for (int i = axis + 1; i < x.Rank; i++) inner *= shape[i];
         Copy2d(outer, length * inner, Own(x).Ptr + (ulong)(start * inner * ElementSize), (long)x.Shape[axis] * inner, y.Ptr, length * inner);
         return y;
     }
@@ -46,11 +41,7 @@ public sealed unsafe partial class CudaBackend
     public Tensor Permute(Tensor x, params int[] perm)
     {
         int rank = x.Rank;
-        if (perm.Length != rank || perm.Distinct().Count() != rank || perm.Any(p => p < 0 || p >= rank))
-            throw new ArgumentException($"Permute: [{string.Join(", ", perm)}] is not a permutation of {rank} axes");
-        if (rank > 8) throw new ArgumentException("Permute: more than 8 axes");
-        var shape = new int[rank];
-        for (int i = 0; i < rank; i++) shape[i] = x.Shape[perm[i]];
+        var shape = ShapeRules.Permute(x, perm);
         var y = New(shape);
         if (y.Count == 0) return y;
         var (cs, cp) = PermutePlan.Collapse(x.Shape, perm);
@@ -75,19 +66,18 @@ public sealed unsafe partial class CudaBackend
 
     public Tensor Upsample2x(Tensor x)
     {
-        int n = x.Dim(0), c = x.Dim(1), h = x.Dim(2), w = x.Dim(3);
-        var y = New([n, c, 2 * h, 2 * w]);
-        long planes = (long)n * c;
+        var y = New(ShapeRules.Upsample2x(x));
+        int h = x.Dim(2), w = x.Dim(3);
+        long planes = (long)x.Dim(0) * x.Dim(1);
         Launch(new LdUpsample2x(planes, h, w, Own(x).Ptr, y.Ptr), new Grid((uint)((w + 255) / 256), 256, (uint)Math.Clamp(h, 1, 65535), (uint)Math.Clamp(planes, 1, 65535)));
         return y;
     }
 
     public Tensor FlipRot(Tensor x, bool flipW, int k, bool inverse)
     {
+        var y = New(ShapeRules.FlipRot(x, k, inverse));
         k = ((k % 4) + 4) % 4;
         int h = x.Dim(2), w = x.Dim(3);
-        int rots = inverse ? (4 - k) % 4 : k;
-        var y = New(rots % 2 == 1 ? [x.Dim(0), x.Dim(1), w, h] : (int[])x.Shape.Clone());
         long planes = (long)x.Dim(0) * x.Dim(1);
         Launch(new LdFliprot(planes, h, w, flipW ? 1 : 0, k, inverse ? 1 : 0, Own(x).Ptr, y.Ptr), Stride(y.Count));
         return y;
@@ -95,13 +85,9 @@ public sealed unsafe partial class CudaBackend
 
     public Tensor Median8(Tensor[] xs)
     {
-        if (xs.Length != 8) throw new ArgumentException("Median8 takes exactly 8 tensors");
+        ShapeRules.Median8(xs);
         var p = new Ptr8();
-        for (int i = 0; i < 8; i++)
-        {
-            if (!Tensors.Shape.Equal(xs[i].Shape, xs[0].Shape)) throw new ArgumentException($"Median8: {Tensors.Shape.Format(xs[i].Shape)} vs {Tensors.Shape.Format(xs[0].Shape)}");
-            p.P[i] = Own(xs[i]).Ptr;
-        }
+        for (int i = 0; i < 8; i++) p.P[i] = Own(xs[i]).Ptr;
         var y = New((int[])xs[0].Shape.Clone());
         Launch(new LdMedian8(y.Count, p, y.Ptr), Stride(y.Count));
         return y;

@@ -60,13 +60,9 @@ public sealed unsafe partial class CudaBackend
 
     public Tensor Linear(Tensor x, Tensor w, Tensor? bias)
     {
+        var y = New(ShapeRules.Linear(x, w, bias));
         int k = x.Dim(-1), n = w.Dim(0);
-        if (w.Rank != 2 || w.Dim(1) != k) throw new ArgumentException($"Linear: x {Tensors.Shape.Format(x.Shape)} vs w {Tensors.Shape.Format(w.Shape)}");
-        if (bias is not null && bias.Count != n) throw new ArgumentException($"Linear: bias {Tensors.Shape.Format(bias.Shape)} for {n} outputs");
         long m = x.Count / Math.Max(1, k);
-        var shape = (int[])x.Shape.Clone();
-        shape[^1] = n;
-        var y = New(shape);
         // Row-major y[m, n] = x[m, k] · w[n, k]ᵀ  ⇔  column-major yᵀ (n × m) = w (k × n, transposed) · xᵀ (k × m).
         Gemm(true, false, n, m, k, Own(w).Ptr, k, Own(x).Ptr, k, y.Ptr, n, BlasType, bias: bias is null ? 0 : Own(bias).Ptr);
         return y;
@@ -75,10 +71,8 @@ public sealed unsafe partial class CudaBackend
     /// <summary>One cuBLASLt product with C = residual, D = the new output, beta = 1: the residual add is its epilogue.</summary>
     public Tensor LinearAdd(Tensor x, Tensor w, Tensor? bias, Tensor residual)
     {
+        var y = New(ShapeRules.LinearAdd(x, w, bias, residual));
         int k = x.Dim(-1), n = w.Dim(0);
-        if (w.Rank != 2 || w.Dim(1) != k) throw new ArgumentException($"LinearAdd: x {Tensors.Shape.Format(x.Shape)} vs w {Tensors.Shape.Format(w.Shape)}");
-        if (bias is not null && bias.Count != n) throw new ArgumentException($"LinearAdd: bias {Tensors.Shape.Format(bias.Shape)} for {n} outputs");
-        var y = New(ShapeRules.LinearAdd(x, w, residual));
         long m = x.Count / Math.Max(1, k);
         Gemm(true, false, n, m, k, Own(w).Ptr, k, Own(x).Ptr, k, y.Ptr, n, BlasType, bias: bias is null ? 0 : Own(bias).Ptr, beta: 1f, c: Own(residual).Ptr);
         return y;
@@ -86,10 +80,9 @@ public sealed unsafe partial class CudaBackend
 
     public Tensor MatMul(Tensor a, Tensor b)
     {
+        var y = New(ShapeRules.MatMul(a, b));
         int batch = a.Rank == 3 ? a.Dim(0) : 1;
         int m = a.Dim(-2), k = a.Dim(-1), n = b.Dim(-1);
-        if (b.Dim(-2) != k || (b.Rank == 3 && b.Dim(0) != batch)) throw new ArgumentException($"MatMul: {Tensors.Shape.Format(a.Shape)} x {Tensors.Shape.Format(b.Shape)}");
-        var y = New(a.Rank == 3 ? [batch, m, n] : [m, n]);
         ulong pa = Own(a).Ptr, pb = Own(b).Ptr;
         // Row-major y[m, n] = a[m, k] · b[k, n]  ⇔  column-major yᵀ (n × m) = bᵀ (n × k) · aᵀ (k × m).
         if (b.Rank == 3 || batch == 1)
@@ -106,13 +99,9 @@ public sealed unsafe partial class CudaBackend
     /// </summary>
     private CudaTensor Conv2dIm2col(Tensor x, Tensor w, Tensor? bias, int stride, int padding)
     {
+        var y = New(ShapeRules.Conv2d(x, w, bias, stride, padding));
         int n = x.Dim(0), ci = x.Dim(1), h = x.Dim(2), wd = x.Dim(3);
-        int co = w.Dim(0), kh = w.Dim(2), kw = w.Dim(3);
-        if (w.Rank != 4 || w.Dim(1) != ci) throw new ArgumentException($"Conv2d: input {Tensors.Shape.Format(x.Shape)} vs weight {Tensors.Shape.Format(w.Shape)}");
-        if (stride < 1 || padding < 0) throw new ArgumentException($"Conv2d: stride {stride}, padding {padding}");
-        int ho = (h + 2 * padding - kh) / stride + 1, wo = (wd + 2 * padding - kw) / stride + 1;
-        if (ho <= 0 || wo <= 0) throw new ArgumentException($"Conv2d: {kh}×{kw} kernel does not fit {h}×{wd} with padding {padding}");
-        var y = New([n, co, ho, wo]);
+        int co = w.Dim(0), kh = w.Dim(2), kw = w.Dim(3), ho = y.Dim(2), wo = y.Dim(3);
         long kdim = (long)ci * kh * kw, plane = (long)ho * wo;
         ulong px = Own(x).Ptr, pw = Own(w).Ptr;
         int es = ElementSize;
@@ -149,7 +138,6 @@ public sealed unsafe partial class CudaBackend
         }
         if (bias is not null)
         {
-            if (bias.Count != co) throw new ArgumentException($"Conv2d: bias {Tensors.Shape.Format(bias.Shape)} for {co} channels");
             ChannelBias(y, bias, co, plane);
         }
         return y;

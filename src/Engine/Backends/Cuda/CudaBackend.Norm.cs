@@ -23,9 +23,8 @@ public sealed unsafe partial class CudaBackend
     /// </summary>
     private Tensor GroupNormCore(Tensor x, Tensor? add, int groups, Tensor gamma, Tensor beta, float eps, bool silu)
     {
+        ShapeRules.GroupNorm(x, groups, gamma, beta);
         int n = x.Dim(0), c = x.Dim(1);
-        if (groups <= 0 || c % groups != 0) throw new ArgumentException($"GroupNorm: {c} channels not divisible by {groups} groups");
-        if (gamma.Count != c || beta.Count != c) throw new ArgumentException($"GroupNorm: gamma/beta of {gamma.Count}/{beta.Count} for {c} channels");
         long spatial = x.Count / ((long)n * c);
         int cpg = c / groups;
         long len = cpg * spatial;
@@ -51,8 +50,8 @@ public sealed unsafe partial class CudaBackend
 
     public Tensor LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps)
     {
+        ShapeRules.LayerNorm(x, gamma, beta);
         int n = x.Dim(-1);
-        if (gamma.Count != n || beta.Count != n) throw new ArgumentException($"LayerNorm: gamma/beta of {gamma.Count}/{beta.Count} for width {n}");
         long rows = x.Count / Math.Max(1, n);
         var y = New((int[])x.Shape.Clone());
         // Rows that are whole slots of 8 get a thread per slot (≤ 256, up to 4 slots a thread: held in registers).
@@ -63,6 +62,7 @@ public sealed unsafe partial class CudaBackend
 
     public Tensor Softmax(Tensor x)
     {
+        ShapeRules.Softmax(x);
         int n = x.Dim(-1);
         long rows = x.Count / Math.Max(1, n);
         var y = New((int[])x.Shape.Clone());

@@ -158,6 +158,9 @@ public sealed unsafe partial class CudaBackend : IBackend
 
     private CudaBackend? _fp32Sibling;
 
+    /// <summary>The fp32 sibling beside an fp16 backend (see <see cref="NetworkPrecision"/>), else this backend.</summary>
+    public IBackend VaeFamily => Precision == Precision.Fp16 ? Fp32Sibling() : this;
+
     /// <summary>
     /// An fp32 backend on the same device for networks that must not run in fp16 (see <see cref="NetworkPrecision"/>);
     /// created on first use, disposed with this one. Tensors move between the two through the host.

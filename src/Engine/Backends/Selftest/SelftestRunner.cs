@@ -95,8 +95,8 @@ public static class SelftestRunner
     }
 
     /// <summary>
-    /// Median of several timed runs of the op (inputs already on the device, one warm-up run first). On the GPU each
-    /// run is bracketed by events on the backend's stream; elsewhere by the wall clock.
+    /// Median of several timed runs of the op (inputs already on the device, one warm-up run first), timed by the
+    /// backend's own clock where it has one (CUDA events on the GPU), else the wall clock.
     /// </summary>
     private static double TimeOp(SelftestCase c, IBackend b, float[][] inputs)
     {
@@ -109,16 +109,8 @@ public static class SelftestRunner
             var times = new double[Runs];
             for (int r = 0; r < Runs; r++)
             {
-                if (b is CudaBackend cb)
-                {
-                    using var start = new Interop.CudaEvent(cb.Device);
-                    using var end = new Interop.CudaEvent(cb.Device);
-                    start.Record(cb.Stream);
-                    var y = c.Run!(b, ts);
-                    end.Record(cb.Stream);
-                    times[r] = start.ElapsedMs(end);
-                    y.Dispose();
-                }
+                if (b is IBackendDiagnostics d)
+                    times[r] = d.TimeMs(() => c.Run!(b, ts).Dispose()); // device time (CUDA events on the GPU)
                 else
                 {
                     var sw = System.Diagnostics.Stopwatch.StartNew();

@@ -41,13 +41,14 @@ public sealed class BrownianTreeCase : ICaseRunner
             || sampler.GetProperty("eta").GetDouble() != 1 || sampler.GetProperty("s_noise").GetDouble() != 1)
             return; // another sampler configuration: leave the run unemitted (SKIP)
 
-        using var inputs = SamplingCaseInputs.Read(ctx);
         var unet = SdxlUnet.Load(ctx.Backend, ctx.Checkpoint);
-        var model = new UnetEpsModel(unet, inputs.Context, inputs.Y, inputs.ImageShape).Guided(SamplingCaseInputs.Cfg(ctx));
+        var noise = ctx.InputF32("noise");
+        using var guided = new GuidedDenoiser(unet, SamplingCaseInputs.Conditioning(ctx), SamplingCaseInputs.Cfg(ctx), SamplingCaseInputs.NoiseShape(ctx)[1..]);
+        var model = guided.Model;
         var denoiser = new Denoiser(model, DiscreteSchedule.Sdxl, SamplingCaseInputs.Timesteps(s));
         float[]? denoised0 = null;
         var report = new StepReporter(sigmas.Length - 1, step => { if (step.Index == 0) denoised0 = (float[])step.Denoised.Clone(); }, default);
-        var x = inputs.Noise.Select(v => v * sigmas[0]).ToArray();
+        var x = noise.Select(v => v * sigmas[0]).ToArray();
         var fresh = BrownianStepNoise.ForSigmas(seeds, imageSize, sigmas, randn);
         var result = KDiffusionSdeSamplers.DpmPp2mSde(denoiser, x, sigmas, fresh, report);
         ctx.Emit("dpmpp_2m_sde_brownian_out", result);

@@ -31,9 +31,10 @@ public sealed class SamplersMoreCase : ICaseRunner
         EmitSchedules(ctx, s, schedule, steps);
 
         if (!SamplingCaseInputs.IsNoiseTimesSigma0(s)) return; // another x_T rule: leave the runs unemitted
-        using var inputs = SamplingCaseInputs.Read(ctx);
         var unet = SdxlUnet.Load(ctx.Backend, ctx.Checkpoint);
-        var model = new UnetEpsModel(unet, inputs.Context, inputs.Y, inputs.ImageShape).Guided(SamplingCaseInputs.Cfg(ctx));
+        var noise = ctx.InputF32("noise");
+        using var guided = new GuidedDenoiser(unet, SamplingCaseInputs.Conditioning(ctx), SamplingCaseInputs.Cfg(ctx), SamplingCaseInputs.NoiseShape(ctx)[1..]);
+        var model = guided.Model;
         var timesteps = SamplingCaseInputs.Timesteps(s);
 
         foreach (var entry in s.GetProperty("samplers").EnumerateObject())
@@ -50,7 +51,7 @@ public sealed class SamplersMoreCase : ICaseRunner
                 stepNoise = new RecordingStepNoise(new SequentialStepNoise(RecordedNoiseSource.FromStacked(ctx.InputF32(name), ctx.InputShape(name)[0])));
             }
             float[]? denoised0 = null;
-            var result = Sampler.Run(settings, schedule, model, inputs.Noise, stepNoise,
+            var result = Sampler.Run(settings, schedule, model, noise, stepNoise,
                 step => { if (step.Index == 0) denoised0 ??= (float[])step.Denoised.Clone(); });
             ctx.Emit(entry.Name + "_out", result);
             ctx.Emit(entry.Name + "_denoised_step0", denoised0!);
