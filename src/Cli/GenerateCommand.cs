@@ -2,6 +2,7 @@ using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.IO.Outputs;
 using LayerDiffusion.Native.Pipelines;
+using LayerDiffusion.Native.Pipelines.Memory;
 using LayerDiffusion.Native.Sampling;
 using LayerDiffusion.Native.Verify;
 
@@ -78,6 +79,9 @@ public static class GenerateCommand
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
         using var backend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
         if (demo) Console.Error.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
+        // Refuse a size the machine cannot hold before loading anything (a lower bound from the files' headers).
+        var memory = WorkingSetEstimate.For(paths, settings, backend, encodesImages: inputs.Init is not null || LayerMethods.ConcatCount(method) > 0);
+        MemoryCheck.Require(memory, settings, backend);
         using var models = new ModelBundle(backend, paths, tokenizer);
         var progress = new ProgressReporter(p.Flag("--quiet"));
         // Disposed without a commit (failure, Ctrl-C), the transaction removes whatever this run had put in place.
@@ -117,7 +121,7 @@ public static class GenerateCommand
         var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img), result);
         if (previews is not null) written.AddRange(previews.Written);
         if (p.Get("--save-latent") is { } latentPath) GenerationOutputs.StageLatent(writes, latentPath, result);
-        if (p.Get("--json") is { } jsonPath) GenerationOutputs.StageJson(writes, jsonPath, settings, result, written, backend);
+        if (p.Get("--json") is { } jsonPath) GenerationOutputs.StageJson(writes, jsonPath, settings, result, written, backend, memory);
         writes.Commit();
         foreach (var f in written) Console.WriteLine(f);
         if (!p.Flag("--quiet"))

@@ -33,16 +33,20 @@ public sealed partial class CudaEmulatorTests
     /// --time, through the fused and the unfused path, and NHWC is a shape of its own), with the heuristic and with the
     /// timed search; the fused calls are accepted (IMPLICIT_PRECOMP_GEMM with the identity activation).
     /// </summary>
+    /// <remarks>
+    /// The fake's model makes Winograd twice as fast as IMPLICIT_PRECOMP_GEMM on 3×3 stride-1 fp16: the timed search
+    /// then leaves the bias and residual of [2,64,16,16] unfused, while the heuristic (no times) fuses them.
+    /// </remarks>
     [EmulatorTheory]
-    [InlineData("heuristic", "search v7")]
-    [InlineData("find", "search find")]
-    public void AlgorithmSearchRunsOncePerShape(string search, string traced)
+    [InlineData("heuristic", "search v7", "fused bias/residual via IMPLICIT_PRECOMP_GEMM")]
+    [InlineData("find", "search find", "bias/residual unfused")]
+    public void AlgorithmSearchRunsOncePerShape(string search, string traced, string residualBlockPlan)
     {
         var env = EmulatorEnv;
         env["LDEMU_CUDNN_TRACE"] = "1";
         env["LD_CUDNN_LOG"] = "1";
         env["LD_CUDNN_SEARCH"] = search;
-        var (code, text) = Run("dotnet", [LdDll, "selftest", "--device", "cuda", "--precision", "bf16", "--time", "--filter", "[2, 64, 17, 19]|[2, 64, 16, 16]"],
+        var (code, text) = Run("dotnet", [LdDll, "selftest", "--device", "cuda", "--precision", "fp16", "--time", "--filter", "[2, 64, 17, 19]|[2, 64, 16, 16]"],
             env, TimeSpan.FromMinutes(10));
         output.WriteLine(text);
         Assert.Equal(0, code);
@@ -55,6 +59,7 @@ public sealed partial class CudaEmulatorTests
         int unfused = Regex.Matches(text, "^fake cudnn: forward algo ", RegexOptions.Multiline).Count;
         Assert.True(fused >= 9 && unfused >= 9, $"{fused} fused and {unfused} unfused calls");
         Assert.DoesNotContain("not supported, unfused from now on", text);
+        Assert.Matches(@"cudnn: conv \[2,64,16,16\]\*\[64,64,3,3\] s1 p1 fp16 NCHW: " + search + " best .*; " + Regex.Escape(residualBlockPlan), text);
     }
 
     /// <summary>A cuDNN failure reaches the user as an error naming the call, the shape and cuDNN's status and message.</summary>

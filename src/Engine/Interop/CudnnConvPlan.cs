@@ -32,8 +32,11 @@ public readonly record struct ConvAlgorithm(int Algo, int MathType, float Millis
         6 => "WINOGRAD", 7 => "WINOGRAD_NONFUSED", _ => $"algo {algo}",
     };
 
+    public static string MathName(int math) => math switch { 0 => "default math", 1 => "tensor ops", 2 => "tensor ops with conversion", 3 => "FMA", _ => $"math {math}" };
+
     public override string ToString() =>
-        $"{AlgoName(Algo)} ({(float.IsNaN(Milliseconds) ? "heuristic" : $"{Milliseconds:0.###} ms")}, workspace {WorkspaceBytes / 1048576.0:0.##} MiB, math {MathType})";
+        $"{AlgoName(Algo)} ({(float.IsNaN(Milliseconds) ? "heuristic" : $"{Milliseconds:0.###} ms")}, workspace "
+        + (WorkspaceBytes < 1 << 20 ? $"{WorkspaceBytes} B" : $"{WorkspaceBytes / 1048576.0:0.##} MiB") + $", {MathName(MathType)})";
 }
 
 /// <summary>

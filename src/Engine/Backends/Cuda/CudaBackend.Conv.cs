@@ -183,6 +183,7 @@ public sealed unsafe partial class CudaBackend
             var ws = best.WorkspaceBytes > 0 ? Scratch(best.WorkspaceBytes) : null;
             try { cudnn.Forward(plan, px, pw, y.Ptr, ws?.Ptr ?? 0, best.WorkspaceBytes); }
             finally { ws?.Release(); }
+            if (s_syncEachLaunch) _stream.Synchronize();
             ConvEpilogue(y, bias, residual, spec.K, spec.Nhwc ? 1 : (long)spec.OutH * spec.OutW);
             return y;
         }
@@ -210,17 +211,20 @@ public sealed unsafe partial class CudaBackend
 
     /// <summary>
     /// What the fused call would have added: bias per channel (channel stride <paramref name="plane"/>: H·W for NCHW,
-    /// 1 for NHWC) and the residual, each in fp32 and rounded once to the storage type.
+    /// 1 for NHWC, where each "plane" is one element, slow but only the unfused NHWC comparison path goes there) and
+    /// the residual, each in fp32 and rounded once to the storage type.
     /// </summary>
     private void ConvEpilogue(CudaTensor y, Tensor? bias, Tensor? residual, int channels, long plane)
     {
-        if (bias is not null)
-        {
-            // y viewed as [planes, plane]: plane p takes bias[p % channels] (NHWC: planes of one element).
-            long planes = y.Count / plane;
-            Launch(new LdChannelBias(planes, y.Ptr, Own(bias).Ptr, channels, checked((int)plane)),
-                new Grid((uint)((plane + 2047) / 2048), 256, (uint)Math.Clamp(planes, 1, 65535)));
-        }
+        if (bias is not null) ChannelBias(y, bias, channels, plane);
         if (residual is not null) Launch(new LdAxpy(y.Count, Own(residual).Ptr, y.Ptr, 1f), Stride(y.Count));
+    }
+
+    /// <summary>y[planes, plane] += bias[plane index % channels] (a convolution's bias after its GEMM).</summary>
+    private void ChannelBias(CudaTensor y, Tensor bias, int channels, long plane)
+    {
+        long planes = y.Count / plane;
+        Launch(new LdChannelBias(planes, y.Ptr, Own(bias).Ptr, channels, checked((int)plane)),
+            new Grid((uint)((plane + 2047) / 2048), 256, (uint)Math.Clamp(planes, 1, 65535)));
     }
 }

@@ -31,8 +31,8 @@ internal static class ConvCases
             foreach (var path in Paths)
             {
                 var inputs = bias ? new InputSpec[] { xs, ws, new[] { ws[0] } } : new InputSpec[] { xs, ws };
-                c.Add(new SelftestCase("conv2d" + Suffix(path), $"{Shapes(xs, ws)} s{st} p{pad}{(bias ? " +bias" : "")}", inputs,
-                    (b, x) => WithConv(b, path, () => b.Conv2d(x[0], x[1], bias ? x[2] : null, st, pad))) { Unavailable = NeedsCudnn(path) });
+                c.Add(Footprint(new SelftestCase("conv2d" + Suffix(path), $"{Shapes(xs, ws)} s{st} p{pad}{(bias ? " +bias" : "")}", inputs,
+                    (b, x) => WithConv(b, path, () => b.Conv2d(x[0], x[1], bias ? x[2] : null, st, pad))) { Unavailable = NeedsCudnn(path) }, path, bias, false));
             }
 
         // Conv2d + residual: a ResNet block's second convolution and skip add (bias fused with it on cuDNN; without a
@@ -50,8 +50,8 @@ internal static class ConvCases
             {
                 int[] ys = [xs[0], ws[0], (xs[2] + 2 * pad - ws[2]) / st + 1, (xs[3] + 2 * pad - ws[3]) / st + 1];
                 var inputs = new InputSpec[] { xs, ws, bias ? new[] { ws[0] } : new[] { 1 }, ys };
-                c.Add(new SelftestCase("conv2d_add" + Suffix(path), $"{Shapes(xs, ws)} s{st} p{pad}{(bias ? " +bias" : "")} +residual {Shapes(ys)}", inputs,
-                    (b, x) => WithConv(b, path, () => b.Conv2dAdd(x[0], x[1], bias ? x[2] : null, st, pad, x[3]))) { Unavailable = NeedsCudnn(path) });
+                c.Add(Footprint(new SelftestCase("conv2d_add" + Suffix(path), $"{Shapes(xs, ws)} s{st} p{pad}{(bias ? " +bias" : "")} +residual {Shapes(ys)}", inputs,
+                    (b, x) => WithConv(b, path, () => b.Conv2dAdd(x[0], x[1], bias ? x[2] : null, st, pad, x[3]))) { Unavailable = NeedsCudnn(path) }, path, bias, true));
             }
 
         // NHWC on cuDNN (the layout of a possible NHWC-throughout network), with and without bias and residual.
@@ -107,6 +107,14 @@ internal static class ConvCases
         c.Add(new SelftestCase("time_conv2d_tf32", $"{Shapes(vx, vw)} +bias", [vx, vw, new[] { 256 }],
             (b, x) => SelftestCases.WithTf32(b, () => b.Conv2d(x[0], x[1], x[2], 1, 1))) { TimingOnly = true });
     }
+
+    /// <summary>
+    /// cuDNN's unfused path: the convolution is one cuDNN call (no kernel of ours, no GEMM), then one launch each for
+    /// the bias and the residual, and nothing held beyond the output but the algorithm's workspace.
+    /// </summary>
+    private static SelftestCase Footprint(SelftestCase c, ConvImplementation path, bool bias, bool residual) =>
+        path != ConvImplementation.CudnnUnfused ? c
+        : c with { Launches = ((bias ? 1 : 0) + (residual ? 1 : 0), 0), MaxScratchBytes = Interop.Cudnn.MaxWorkspaceBytes };
 
     private static string Suffix(ConvImplementation path) => path switch
     {
