@@ -59,7 +59,7 @@ public static class GenerateCommand
         GenerationOptions.DeclareInputs(plan, p, paths, tokenizerPath);
         foreach (var option in new[] { "--fg", "--bg", "--blend" }) plan.Input(option, p.Get(option));
         plan.Input("--init", initPath);
-        var outputs = new GenerationOutputs(output, settings.Batch);
+        var outputs = new GenerationOutputs(output, settings.Batch * settings.BatchCount);
         bool vis = p.Flag("--vis") && LayerMethods.OutputsTransparent(method);
         outputs.Declare(plan, vis, previewEvery, settings.Steps, p.Get("--save-latent"), p.Get("--json"));
         plan.Check();
@@ -100,9 +100,10 @@ public static class GenerateCommand
         try
         {
             // Forge's Batch count: one run per batch; weights stay loaded until the last run.
-            result = BatchCount.Run(settings, (run, last) =>
+            result = BatchCount.Run(settings, (run, index) =>
             {
-                pipeline.ReleaseTextEncoders = pipeline.ReleaseUnetsAfterSampling = release && last;
+                pipeline.ReleaseTextEncoders = pipeline.ReleaseUnetsAfterSampling = release && index == settings.BatchCount - 1;
+                if (previews is not null) previews.FirstImage = index * settings.Batch;
                 return pipeline.Run(run, inputs, cancel.Token);
             });
         }

@@ -42,10 +42,12 @@ public sealed class SeedAndBatchCountTests
     {
         var (dir, output) = Temp();
         var (code, stdout, stderr) = CliRunner.Run(Demo(output, "--seed", "4294967295", "--batch", "2", "--batch-count", "2",
-            "--sampler", "DPM++ 2M SDE", "--rng", "CPU"));
+            "--sampler", "DPM++ 2M SDE", "--rng", "CPU", "--preview-every", "2"));
         Assert.True(code == 0, stderr);
         var files = Enumerable.Range(0, 4).Select(i => Path.Combine(dir, $"s-{i}.png")).ToArray();
         foreach (var f in files) Assert.Contains(f, stdout);
+        // Each run's previews are named for its images' places in the whole output.
+        foreach (int i in new[] { 0, 1, 2, 3 }) Assert.True(File.Exists(Path.Combine(dir, $"s-{i}_preview_step2.png")), $"preview of image {i}");
         // Forge: seed + i over all images, past 2^32 − 1 without wrapping.
         Assert.Equal(["4294967295", "4294967296", "4294967297", "4294967298"], files.Select(f => Parameters(f)["Seed"]));
         Assert.All(files, f => Assert.Equal("CPU", Parameters(f)["RNG"]));

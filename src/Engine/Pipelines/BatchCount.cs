@@ -16,14 +16,14 @@ public static class BatchCount
 
     /// <summary>
     /// Runs every batch and joins the results in order (noise, latents and images concatenated; phase times summed,
-    /// peaks the largest). <paramref name="runOne"/> is told whether its run is the last, so weights can stay loaded
-    /// until then.
+    /// peaks the largest). <paramref name="runOne"/> gets each run's settings and index (its first image is
+    /// index · Batch), and can tell the last run (index BatchCount − 1), so weights can stay loaded until then.
     /// </summary>
-    public static GenerationResult Run(GenerationSettings s, Func<GenerationSettings, bool, GenerationResult> runOne)
+    public static GenerationResult Run(GenerationSettings s, Func<GenerationSettings, int, GenerationResult> runOne)
     {
         var runs = Runs(s).ToList();
         var parts = new List<GenerationResult>(runs.Count);
-        for (int k = 0; k < runs.Count; k++) parts.Add(runOne(runs[k], k == runs.Count - 1));
+        for (int k = 0; k < runs.Count; k++) parts.Add(runOne(runs[k], k));
         return parts.Count == 1 ? parts[0] : Join(parts);
     }
 
