@@ -177,20 +177,28 @@ LD_FOR_TYPES(LD_MEDIAN8)
 // ---- im2col for one image and a band of output rows [r0, r0 + rows):
 // col[(c·kh + ky)·kw + kx, r·wo + ox] = x[c, oy·stride − pad + ky, ox·stride − pad + kx] (0 outside),
 // so the convolution of the band is W[co, kdim] · col[kdim, rows·wo], written straight into NCHW.
-// The band's buffer is bounded (256 MiB, see CudaBackend.Conv2d), so n < 2^31 and the index arithmetic is 32-bit.
+// grid = (⌈wo / 256⌉, min(kdim, 65535), min(rows, 65535)): a block owns one (c, ky, kx) and one output row, a thread
+// one output column, so no index needs a division (the transparent encoder's full-resolution convolutions write
+// over a billion col elements: per-element 64-bit divisions were most of their time).
 template <class U>
 LD_DEV void im2col_impl(const U* x, U* col, int ci, int h, int w, int kh, int kw, int stride, int pad, int r0, int rows, int wo)
 {
-    const int cols = rows * wo, n = ci * kh * kw * cols;
-    for (int i = (int)(ld_bid_x() * ld_ntid() + ld_tid()); i < n; i += (int)(ld_nbid_x() * ld_ntid()))
+    const int ox = ld_bid_x() * ld_ntid() + ld_tid();
+    if (ox >= wo) return;
+    const int kdim = ci * kh * kw;
+    const long long cols = (long long)rows * wo;
+    for (int kidx = ld_bid_y(); kidx < kdim; kidx += ld_nbid_y())
     {
-        int kidx = i / cols, p = i - kidx * cols;
-        int kyx = kidx % (kh * kw), c = kidx / (kh * kw), ky = kyx / kw, kx = kyx - ky * kw;
-        int r = p / wo, ox = p - r * wo;
-        int iy = (r0 + r) * stride - pad + ky, ix = ox * stride - pad + kx;
-        U v = 0;
-        if ((unsigned)iy < (unsigned)h && (unsigned)ix < (unsigned)w) v = x[((long long)c * h + iy) * w + ix];
-        col[i] = v;
+        const int c = kidx / (kh * kw), kyx = kidx - c * kh * kw, ky = kyx / kw, kx = kyx - ky * kw;
+        const int ix = ox * stride - pad + kx;
+        const U* xc = x + (long long)c * h * w;
+        for (int r = ld_bid_z(); r < rows; r += ld_nbid_z())
+        {
+            int iy = (r0 + r) * stride - pad + ky;
+            U v = 0;
+            if ((unsigned)iy < (unsigned)h && (unsigned)ix < (unsigned)w) v = xc[(long long)iy * w + ix];
+            col[kidx * cols + (long long)r * wo + ox] = v;
+        }
     }
 }
 

@@ -13,7 +13,7 @@ cxx=${CXX_EMU:-clang++-14}
 flags="-std=c++20 -O2 -fPIC -mf16c -Wall -Werror -DLD_HOST_EMU -I$root/kernels"
 objs=()
 pids=()
-for f in elementwise layout norm attention attention_mma attention_mma2 gemm random; do
+for f in $(cd "$root/kernels" && ls *.cu | sed 's/\.cu$//'); do
   $cxx -x c++ $flags -c "$root/kernels/$f.cu" -o "$out/$f.o" & pids+=($!)
   objs+=("$out/$f.o")
 done

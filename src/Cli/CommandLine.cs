@@ -49,6 +49,16 @@ public static class CommandLine
             Console.Error.WriteLine($"ld {cmd.Name}: {e.Message}");
             return ExitUsage;
         }
+        catch (OutOfMemoryException e)
+        {
+            // Past the up-front estimate (a lower bound) the machine still ran out. The run's tensors are unreachable
+            // now: collect them so an in-process caller (a batch) gets the memory back, and say what to change.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            Console.Error.WriteLine($"ld {cmd.Name}: out of memory: this run needed more RAM than the machine could give it ({e.Message}); " +
+                "it was stopped and nothing was written; try a smaller --width/--height or --batch");
+            return ExitUsage;
+        }
         catch (Exception e) when (!DebugOptions.ShowStackTraces)
         {
             // A bug of ours, not the user's input: still one line and a non-zero exit; LD_STACKTRACE=1 shows the stack (not LD_DEBUG: glibc reads that one).

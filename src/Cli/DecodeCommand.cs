@@ -6,6 +6,7 @@ using LayerDiffusion.Native.IO.Outputs;
 using LayerDiffusion.Native.LayerDiffusion;
 using LayerDiffusion.Native.Models.Vae;
 using LayerDiffusion.Native.Pipelines;
+using LayerDiffusion.Native.Pipelines.Memory;
 using LayerDiffusion.Native.Verify;
 
 namespace LayerDiffusion.Native.Cli;
@@ -56,6 +57,9 @@ public static class DecodeCommand
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
         using var mainBackend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
         var backend = NetworkPrecision.ForVae(mainBackend);
+        var memory = WorkingSetEstimate.ForDecode(decoderPath, rgbBytes is null ? modelPath : null, height, width, mainBackend);
+        MemoryCheck.Require(memory, "--latent", $"{latentPath} ({width}x{height})", "decode a smaller latent",
+            AvailableMemory.HostBytes(), AvailableMemory.DeviceBytes(mainBackend));
         using var decoderFile = SafeTensorsFile.Open(decoderPath);
         var decoder = TransparentDecoder.Load(backend, decoderFile);
         if (decoder.Config.LatentChannels != channels)

@@ -2,6 +2,7 @@ using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.IO.Outputs;
 using LayerDiffusion.Native.Pipelines;
+using LayerDiffusion.Native.Pipelines.Memory;
 using LayerDiffusion.Native.Sampling;
 using LayerDiffusion.Native.Verify;
 
@@ -78,6 +79,9 @@ public static class GenerateCommand
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
         using var backend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
         if (demo) Console.Error.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
+        // Refuse a size the machine cannot hold before loading anything (a lower bound from the files' headers).
+        var memory = WorkingSetEstimate.For(paths, settings, backend, encodesImages: inputs.Init is not null || LayerMethods.ConcatCount(method) > 0);
+        MemoryCheck.Require(memory, settings, backend);
         using var models = new ModelBundle(backend, paths, tokenizer);
         var progress = new ProgressReporter(p.Flag("--quiet"));
         // Disposed without a commit (failure, Ctrl-C), the transaction removes whatever this run had put in place.
@@ -86,9 +90,8 @@ public static class GenerateCommand
         var pipeline = new LayerPipeline(models)
         {
             StepCallback = previews is null ? progress.Step : step => { progress.Step(step); previews.Step(step); },
-            ReleaseTextEncoders = backend is not Backends.Cpu.CpuBackend,
-            ReleaseUnetsAfterSampling = backend is not Backends.Cpu.CpuBackend,
         };
+        bool release = backend is not Backends.Cpu.CpuBackend;
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
@@ -96,7 +99,12 @@ public static class GenerateCommand
         GenerationResult result;
         try
         {
-            result = pipeline.Run(settings, inputs, cancel.Token);
+            // Forge's Batch count: one run per batch; weights stay loaded until the last run.
+            result = BatchCount.Run(settings, (run, last) =>
+            {
+                pipeline.ReleaseTextEncoders = pipeline.ReleaseUnetsAfterSampling = release && last;
+                return pipeline.Run(run, inputs, cancel.Token);
+            });
         }
         catch (OperationCanceledException)
         {
@@ -112,7 +120,7 @@ public static class GenerateCommand
         var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img), result);
         if (previews is not null) written.AddRange(previews.Written);
         if (p.Get("--save-latent") is { } latentPath) GenerationOutputs.StageLatent(writes, latentPath, result);
-        if (p.Get("--json") is { } jsonPath) GenerationOutputs.StageJson(writes, jsonPath, settings, result, written, backend);
+        if (p.Get("--json") is { } jsonPath) GenerationOutputs.StageJson(writes, jsonPath, settings, result, written, backend, memory);
         writes.Commit();
         foreach (var f in written) Console.WriteLine(f);
         if (!p.Flag("--quiet"))
@@ -166,6 +174,8 @@ public static class GenerateCommand
             new("Version", "LayerDiffusion.Native " + BuildInfo.Commit[..Math.Min(10, BuildInfo.Commit.Length)]),
         };
         if (img2img) pars.Insert(pars.FindIndex(kv => kv.Key == "Model") + 1, new("Denoising strength", Infotext.Number(s.Denoise)));
+        int version = pars.FindIndex(kv => kv.Key == "Version");
+        pars.InsertRange(version < 0 ? pars.Count : version, SamplerDisplay.ScheduleParameters(choice));
         return Infotext.Format(s.Prompt, s.Negative, pars);
     }
 
@@ -178,7 +188,8 @@ public static class GenerateCommand
                 "(--layer-model FILE --transparent-decoder FILE --transparent-encoder FILE | --models-dir DIR) [options]",
             _ => "ld generate [--demo] [--method attn|conv] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE | --models-dir DIR) [options]",
         });
-        Console.WriteLine("options: --prompt --negative --steps --cfg --sampler --schedule --seed --rng cpu|gpu --width --height --batch");
+        Console.WriteLine("options: --prompt --negative --steps --cfg --sampler --schedule --seed (-1: random) --rng cpu|gpu --width --height");
+        Console.WriteLine("         --batch N (images per run) --batch-count N (runs; image i gets seed + i, as Forge)");
         Console.WriteLine("         --weight [-1,3] --stop-at [0,1] --device auto|cpu|cuda --precision auto|fp16|bf16|fp32 (auto: fp16 on a GPU, fp32 on the CPU) --out FILE.png --vis");
         Console.WriteLine("         --decoder-batch 0..8 (transparent-decoder passes per call; 0: by free memory)");
         Console.WriteLine("         --save-latent FILE.safetensors --json FILE --quiet --resize-mode crop|resize|fill");

@@ -4,6 +4,7 @@ using LayerDiffusion.Native.Imaging.Png;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.IO.Outputs;
 using LayerDiffusion.Native.Pipelines;
+using LayerDiffusion.Native.Pipelines.Memory;
 
 namespace LayerDiffusion.Native.Cli;
 
@@ -80,7 +81,8 @@ public sealed class GenerationOutputs
         tx.Stage(path, writer.Write);
     }
 
-    public static void StageJson(OutputTransaction tx, string path, GenerationSettings s, GenerationResult r, List<string> files, IBackend backend) =>
+    public static void StageJson(OutputTransaction tx, string path, GenerationSettings s, GenerationResult r, List<string> files, IBackend backend,
+        WorkingSetEstimate memory) =>
         tx.Stage(path, stream =>
         {
             using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
@@ -105,6 +107,13 @@ public sealed class GenerationOutputs
                 if (r.PeakOverWeights is { } ratio) w.WriteNumber("peak_over_weights", Math.Round(ratio, 4));
             }
             w.WriteNumber("managed_heap_bytes", GC.GetTotalMemory(false));
+            // The lower bound the run was admitted on (checked against free memory before anything was loaded).
+            w.WriteStartObject("memory_estimate");
+            w.WriteString("where", memory.Where);
+            w.WriteString("peak_phase", memory.Peak.Phase);
+            w.WriteNumber("tensor_bytes", memory.TensorBytes);
+            w.WriteNumber("host_bytes", memory.HostBytes);
+            w.WriteEndObject();
             w.WriteStartArray("files");
             foreach (var f in files) w.WriteStringValue(f);
             w.WriteEndArray();

@@ -15,4 +15,15 @@ public static class SamplerDisplay
     /// </summary>
     public static string ScheduleType(SamplerChoice c) =>
         c.Sampler.IsTimestepsSampler() || (c.Automatic && c.Sampler.ForgeScheduler() is null) ? "Automatic" : c.Schedule.ForgeLabel();
+
+    /// <summary>
+    /// The parameters Forge adds for the schedule (sd_samplers_kdiffusion.get_sigmas): "Beta schedule alpha" and
+    /// "Beta schedule beta" for the Beta schedule.
+    /// </summary>
+    public static IEnumerable<KeyValuePair<string, string>> ScheduleParameters(SamplerChoice c)
+    {
+        if (c.Sampler.IsTimestepsSampler() || c.Schedule != ScheduleKind.Beta) yield break;
+        yield return new("Beta schedule alpha", Pipelines.Infotext.Number(SigmaSchedules.BetaAlpha));
+        yield return new("Beta schedule beta", Pipelines.Infotext.Number(SigmaSchedules.BetaBeta));
+    }
 }

@@ -42,4 +42,21 @@ public sealed class GemmKernelTests
         GemmOuter.NT(a, b, twice, m, n, k, default, accumulate: true);
         for (int i = 0; i < once.Length; i++) Assert.Equal(2 * once[i], twice[i], 5);
     }
+
+    [Fact]
+    public void ARowsResultDoesNotDependOnHowManyRowsShareTheCall()
+    {
+        // Batched and one-at-a-time network passes must agree bit for bit (TransparentDecoderTests): few-row and
+        // many-row products take different tiles but the same summation order.
+        int n = 19, k = 300, many = 70;
+        var a = NaiveOps.Rand(many * k, 26); var b = NaiveOps.Rand(n * k, 27); var bias = NaiveOps.Rand(n, 28);
+        var all = new float[many * n];
+        Gemm.NT(a, b, all, many, n, k, bias);
+        foreach (int rows in new[] { 1, 3, 16, 17 })
+        {
+            var part = new float[rows * n];
+            Gemm.NT(a.AsSpan(0, rows * k), b, part, rows, n, k, bias);
+            Assert.Equal(all.AsSpan(0, rows * n).ToArray(), part);
+        }
+    }
 }

@@ -42,22 +42,24 @@ internal static class FuzzHarness
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         long baseline = GC.GetTotalMemory(forceFullCollection: true);
         long peak = baseline;
-        using var stop = new CancellationTokenSource();
-        var sampler = Task.Run(() =>
+        bool sampling = true;
+        // A thread of its own: the CPU backend keeps the thread pool busy, where a sampling task would starve.
+        var sampler = new Thread(() =>
         {
-            while (!stop.IsCancellationRequested)
+            while (Volatile.Read(ref sampling))
             {
                 long now = GC.GetTotalMemory(false);
                 if (now > Interlocked.Read(ref peak)) Interlocked.Exchange(ref peak, now);
                 Thread.Sleep(2);
             }
-        });
+        }) { IsBackground = true };
+        sampler.Start();
         var clock = Stopwatch.StartNew();
         var run = Task.Run(() => CliRunner.Run(args));
         bool finished = run.Wait(CaseTimeout);
         clock.Stop();
-        stop.Cancel();
-        sampler.Wait();
+        Volatile.Write(ref sampling, false);
+        sampler.Join();
         Assert.True(finished, $"{name}: no result after {CaseTimeout.TotalSeconds} s (hang?): ld {string.Join(' ', args)}");
         var (code, stdout, stderr) = run.Result;
         var outcome = new Outcome(code, stdout, stderr, Math.Max(0, peak - baseline), GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore, clock.Elapsed);

@@ -127,6 +127,32 @@ public sealed class BrownianNoiseTests
         Assert.Equal(direct, onGpu);
     }
 
+    [Fact]
+    public void ThePipelinesSdeNoiseIsForges()
+    {
+        // What LayerPipeline asks for (StepNoise.For over the seeded source and Sampler.Sigmas) is the golden
+        // brownian_tree noise: Forge's DPM++ 2M SDE Karras noise for the case's seed (the extension's sanity check uses
+        // seed 12345) with the CPU source.
+        var c = Verify.GoldenManifest.Load(TestPaths.GoldenDir).Find("brownian_tree")!;
+        using var file = IO.SafeTensorsFile.Open(c.FilePath);
+        var shape = file.Info("noise").Shape;
+        long seed = c.Settings.GetProperty("seed").GetInt64();
+        int steps = c.Settings.GetProperty("steps").GetInt32();
+        var settings = SamplerSettings.Parse("DPM++ 2M SDE", c.Settings.GetProperty("schedule").GetString(), steps);
+        var source = new SeededNoiseSource(seed, shape[0], shape[1..], RngSource.Cpu);
+        var sigmas = Sampler.Sigmas(settings, DiscreteSchedule.Sdxl);
+        Assert.Equal(file.ReadFloat32("sigmas"), sigmas);
+        var noise = StepNoise.For(settings, source, sigmas)!;
+        var want = file.ReadFloat32("brownian_noises");
+        double tolerance = c.Outputs.Single(o => o.Name == "brownian_noises").Tolerance.MaxAbs;
+        int size = want.Length / (steps - 1);
+        for (int i = 0; i < steps - 1; i++)
+        {
+            var got = noise.Between(sigmas[i], sigmas[i + 1]);
+            for (int j = 0; j < size; j++) Assert.True(Math.Abs(got[j] - want[i * size + j]) <= tolerance, $"step {i}, element {j}");
+        }
+    }
+
     [Theory]
     // numpy/random/tests/test_seed_sequence.py test_reference_data (the C++ seed_seq_fe reference).
     [InlineData(new uint[] { 3735928559, 195939070, 229505742, 305419896 }, new uint[] { 3914649087, 576849849, 3593928901, 2229911004 })]

@@ -60,6 +60,11 @@ public interface IBackend : IDisposable
     /// causal masks key j > query i. Returns [B, N, H·D].
     /// </summary>
     Tensor Attention(Tensor q, Tensor k, Tensor v, int heads, bool causal);
+    /// <summary>
+    /// Self-attention on a packed projection qkv [B, N, 3·H·D] (q | k | v along the last axis: one Linear on the
+    /// concatenated to_q/to_k/to_v weights); the same as Attention on the three slices. Returns [B, N, H·D].
+    /// </summary>
+    Tensor AttentionQkv(Tensor qkv, int heads, bool causal);
 
     // ---- activations
     Tensor Silu(Tensor x);

@@ -71,6 +71,14 @@ public static class ShapeRules
         if (!ok) throw new ArgumentException($"GroupNormAdd: add {Shape.Format(add.Shape)} is not one value per (batch, channel) of {Shape.Format(x.Shape)}");
     }
 
+    /// <summary>AttentionQkv's packed operand [B, N, 3·W] (q | k | v): (B, N, W), W split into the heads.</summary>
+    public static (int Batch, int Tokens, int Width) AttentionQkv(Tensor qkv, int heads)
+    {
+        if (qkv.Rank != 3 || qkv.Dim(2) % 3 != 0 || heads <= 0 || qkv.Dim(2) / 3 % heads != 0)
+            throw new ArgumentException($"AttentionQkv: {Shape.Format(qkv.Shape)} is not [B, N, 3·W] with W split into {heads} heads");
+        return (qkv.Dim(0), qkv.Dim(1), qkv.Dim(2) / 3);
+    }
+
     /// <summary>LinearAdd's residual: exactly the shape of Linear(x, w)'s output.</summary>
     public static int[] LinearAdd(Tensor x, Tensor w, Tensor residual)
     {

@@ -54,7 +54,7 @@ public sealed class ClipTokenizer : ITokenizer
     /// </summary>
     public static ClipTokenizer FromMergesFile(IEnumerable<string> lines, string source)
     {
-        var merges = ClipTokenizerFiles.ParseMerges(lines, source);
+        var merges = BpeMerges.Parse(lines, source);
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (char c in ByteUnicode.Symbols) vocab[c.ToString()] = vocab.Count;
         foreach (char c in ByteUnicode.Symbols) vocab[c + WordEnd] = vocab.Count;

@@ -147,7 +147,28 @@ std::map<std::string, std::vector<Param>> g_signatures;  // from every loaded PT
 std::map<std::string, std::unique_ptr<Kernel>> g_kernels;
 size_t g_allocated = 0;
 std::map<unsigned long long, size_t> g_sizes;
-const size_t kDeviceBytes = 8ull << 30;  // a pretend 8 GiB GPU: larger requests fail with out of memory
+const size_t kDefaultDeviceBytes = 8ull << 30;  // a pretend 8 GiB GPU: larger requests fail with out of memory
+
+// Failure injection for the tests (read once): LD_EMU_DEVICE_BYTES pretends a GPU of that size; LD_EMU_FAIL_ALLOC_AT=N
+// makes only the Nth cuMemAlloc fail with out of memory, LD_EMU_FAIL_ALLOC_FROM=N every call from the Nth on;
+// LD_EMU_LEAK_REPORT=1 prints the device bytes still allocated when the process exits.
+long env_long(const char* name, long fallback)
+{
+    const char* v = std::getenv(name);
+    return v && *v ? std::atol(v) : fallback;
+}
+const size_t kDeviceBytes = (size_t)env_long("LD_EMU_DEVICE_BYTES", (long)kDefaultDeviceBytes);
+const long kFailAllocAt = env_long("LD_EMU_FAIL_ALLOC_AT", 0), kFailAllocFrom = env_long("LD_EMU_FAIL_ALLOC_FROM", 0);
+long g_alloc_calls = 0;
+
+struct LeakReport
+{
+    ~LeakReport()
+    {
+        if (env_long("LD_EMU_LEAK_REPORT", 0))
+            std::fprintf(stderr, "emu: %zu device bytes in %zu allocations still held at exit\n", g_allocated, g_sizes.size());
+    }
+} g_leak_report;
 
 void parse_ptx(const char* text)
 {
@@ -259,6 +280,29 @@ void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, 
     for (int i = 0; i < 4; i++) c[i] = out[i];
 }
 
+// mma.sync.m16n8k8: A[r][k] is lane (r % 8)·4 + k / 2, register (r ≥ 8), half k % 2; B[k][n] lane n·4 + k / 2, half k % 2.
+void ld_emu_mma_m16n8k8(float* c, const unsigned* a, unsigned b, int bf16)
+{
+    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
+    g_mma_a[warp][lane][0] = a[0];
+    g_mma_a[warp][lane][1] = a[1];
+    g_mma_b[warp][lane][0] = b;
+    wait_at(2);
+    auto A = [&](int r, int k) { return half_of(g_mma_a[warp][(r % 8) * 4 + k / 2][r >= 8 ? 1 : 0], k % 2, bf16); };
+    auto B = [&](int k, int n) { return half_of(g_mma_b[warp][n * 4 + k / 2][0], k % 2, bf16); };
+    int g = (int)lane / 4, t = (int)lane % 4;
+    float out[4];
+    for (int i = 0; i < 4; i++)
+    {
+        int r = g + (i >= 2 ? 8 : 0), n = 2 * t + (i % 2);
+        float s = c[i];
+        for (int k = 0; k < 8; k++) s += A(r, k) * B(k, n);
+        out[i] = s;
+    }
+    wait_at(2);
+    for (int i = 0; i < 4; i++) c[i] = out[i];
+}
+
 // ldmatrix.x4: every lane deposits its row address; lane l then reads, from matrix j (the rows given by lanes
 // 8j..8j+7), row l / 4 columns 2(l % 4), +1, or with trans rows 2(l % 4), +1 of column l / 4.
 namespace {
@@ -331,6 +375,8 @@ CUresult cuEventElapsedTime_v2(float* ms, void*, void*) { *ms = 0.0f; return 0; 
 CUresult cuMemAlloc_v2(unsigned long long* p, size_t bytes)
 {
     std::lock_guard<std::mutex> lock(g_mutex);
+    long call = ++g_alloc_calls;
+    if (call == kFailAllocAt || (kFailAllocFrom > 0 && call >= kFailAllocFrom)) return 2;  // injected out of memory
     if (g_allocated + bytes > kDeviceBytes) return 2;  // CUDA_ERROR_OUT_OF_MEMORY
     void* m = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
     if (!m) return 2;

@@ -120,6 +120,16 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <summary>The reference: the three slices, then Attention.</summary>
+    public Tensor AttentionQkv(Tensor qkv, int heads, bool causal)
+    {
+        var (_, _, width) = ShapeRules.AttentionQkv(qkv, heads);
+        using var q = Slice(qkv, 2, 0, width);
+        using var k = Slice(qkv, 2, width, width);
+        using var v = Slice(qkv, 2, 2 * width, width);
+        return Attention(q, k, v, heads, causal);
+    }
+
     public Tensor Attention(Tensor q, Tensor k, Tensor v, int heads, bool causal)
     {
         int b = q.Dim(0), nq = q.Dim(1), width = q.Dim(2), nk = k.Dim(1);

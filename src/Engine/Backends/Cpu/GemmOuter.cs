@@ -1,11 +1,11 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace LayerDiffusion.Native.Backends.Cpu;
 
 /// <summary>
-/// The "NT" product C[i, j] = Σk A[i, k]·B[j, k] (+ bias[j]) as register-tiled outer products, for products with
-/// enough rows to fill a tile. A is copied once, transposed, into a k-major panel (Aᵀ[k][i], rows padded to the
+/// The "NT" product C[i, j] = Σk A[i, k]·B[j, k] (+ bias[j]) as register-tiled outer products. A is copied once, transposed, into a k-major panel (Aᵀ[k][i], rows padded to the
 /// tile and laid out tile by tile: [tile][k][rows of the tile]), so for each k the tile's rows of A are one
 /// contiguous vector and a tile's whole panel is read sequentially; B's rows are read in place and broadcast one
 /// element at a time (no copy of the weights). The tile is 8 columns × 32 rows (16 Vector512 accumulators) where
@@ -21,23 +21,48 @@ internal static unsafe class GemmOuter
 
     private readonly record struct TileShape(int Cols, int Rows, bool Wide)
     {
-        public static TileShape Best => Vector512.IsHardwareAccelerated ? new(8, 32, true) : new(4, 16, false);
+        public static readonly TileShape Narrow = new(4, 16, false);
+
+        /// <summary>The 8 × 32 tile where AVX-512 is there and the product has more rows than the narrow tile holds.</summary>
+        public static TileShape For(int rows) => Vector512.IsHardwareAccelerated && rows > Narrow.Rows ? new(8, 32, true) : Narrow;
     }
 
+    /// <summary>
+    /// C = A·Bᵀ (+ bias). Both tiles sum each output in the same order, so picking the tile by the row count keeps
+    /// every row's result independent of how many rows share the call.
+    /// </summary>
     public static void NT(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, ReadOnlySpan<float> bias, bool accumulate) =>
-        NT(a, b, c, m, n, k, bias, accumulate, TileShape.Best);
+        NT(a, b, c, m, n, k, bias, accumulate, TileShape.For(m));
 
     /// <summary>The 4 × 16 Vector256 tile even where AVX-512 is there (tests compare the two shapes bit for bit).</summary>
     internal static void NTNarrow(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, ReadOnlySpan<float> bias, bool accumulate) =>
-        NT(a, b, c, m, n, k, bias, accumulate, new TileShape(4, 16, false));
+        NT(a, b, c, m, n, k, bias, accumulate, TileShape.Narrow);
 
     private static void NT(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, ReadOnlySpan<float> bias, bool accumulate, TileShape tile)
     {
         if (m == 0 || n == 0) return;
         int rowsPad = (m + tile.Rows - 1) / tile.Rows * tile.Rows;
-        var at = new float[(long)k * rowsPad];
-        Transpose(a, at, m, k, tile.Rows);
-        var zeros = new float[k];   // stands in for B's rows past n in the last column tile
+        // Pooled scratch (thousands of small products per generation): the panels of Aᵀ, whose padding rows must be
+        // zero, and a zero row standing in for B's rows past n in the last column tile.
+        var at = ArrayPool<float>.Shared.Rent(k * rowsPad);
+        var zeros = ArrayPool<float>.Shared.Rent(k);
+        try
+        {
+            if (rowsPad != m) Array.Clear(at, (rowsPad - tile.Rows) * k, tile.Rows * k);
+            Array.Clear(zeros, 0, k);
+            Transpose(a, at, m, k, tile.Rows);
+            Tiles(at, zeros, b, c, m, n, k, bias, accumulate, tile, rowsPad);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(at);
+            ArrayPool<float>.Shared.Return(zeros);
+        }
+    }
+
+    private static void Tiles(float[] at, float[] zeros, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, ReadOnlySpan<float> bias, bool accumulate,
+        TileShape tile, int rowsPad)
+    {
         int colTiles = (n + tile.Cols - 1) / tile.Cols;
         int rowBlocks = (rowsPad + BlockRows - 1) / BlockRows;
         // Split rows when there are enough, else columns too, so both cores have work on small products.

@@ -127,7 +127,6 @@ public sealed unsafe partial class CudaBackend
         else
         {
             int bandRows = (int)Math.Clamp(Im2ColBudget / Math.Max(1, kdim * wo * es), 1, ho);
-            if (kdim * bandRows * wo > int.MaxValue) throw new ArgumentException($"Conv2d: one output row of {Tensors.Shape.Format(x.Shape)} * {Tensors.Shape.Format(w.Shape)} needs an im2col band past 2^31 elements");
             var col = Scratch(kdim * bandRows * wo * es);
             try
             {
@@ -138,7 +137,8 @@ public sealed unsafe partial class CudaBackend
                     {
                         int rows = Math.Min(bandRows, ho - r0);
                         long p = (long)rows * wo;
-                        Launch(new LdIm2col(xb, col.Ptr, ci, h, wd, kh, kw, stride, padding, r0, rows, wo), Stride(kdim * p));
+                        Launch(new LdIm2col(xb, col.Ptr, ci, h, wd, kh, kw, stride, padding, r0, rows, wo),
+                            new Grid((uint)((wo + 255) / 256), 256, (uint)Math.Min(kdim, 65535), (uint)Math.Min(rows, 65535)));
                         // Column-major: y band (p × co, ld plane) = col (p × kdim, ld p) · Wᵀ (kdim × co, ld kdim).
                         Gemm(false, false, p, co, kdim, col.Ptr, p, pw, kdim,
                             y.Ptr + (ulong)(((long)b * co * plane + (long)r0 * wo) * es), plane, BlasType);

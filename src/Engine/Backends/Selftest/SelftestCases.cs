@@ -116,6 +116,8 @@ public static class SelftestCases
         [
             (2, 1024, 1024, 2, 64, false, "self, d64"),
             (2, 1024, 77, 10, 64, false, "cross, 77 keys, d64"),
+            (2, 300, 80, 4, 64, false, "cross, 80 keys (one full tile), d64"),
+            (1, 70, 5, 2, 64, true, "causal, 5 keys, d64"),
             (2, 77, 77, 12, 64, true, "CLIP causal 77x77, d64"),
             (1, 33, 100, 3, 64, true, "causal, more keys than queries, d64"),
             (2, 256, 256, 8, 8, false, "transparent decoder, d8"),
@@ -129,12 +131,29 @@ public static class SelftestCases
             InputSpec[] inputs = [new[] { bn, nq, h * d }, new[] { bn, nk, h * d }, new[] { bn, nk, h * d }];
             string detail = $"b{bn} q{nq} k{nk} h{h} d{d}{(causal ? " causal" : "")} ({what})";
             c.Add(Case("attention", detail, inputs, (b, x) => b.Attention(x[0], x[1], x[2], h, causal)));
-            if (d == 64) c.Add(Case("attention_mma2", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma2, x, h, causal)));
+            if (d is 64 or 8) c.Add(Case("attention_mma2", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma2, x, h, causal)));
             if (d is 64 or 8)
             {
                 c.Add(Case("attention_simt", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Simt, x, h, causal)));
                 c.Add(Case("attention_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, x, h, causal)));
             }
+        }
+
+        // Packed q|k|v (self-attention after one fused projection): every kernel family reads it in place.
+        (int B, int N, int H, int D, bool Causal, string What)[] packed =
+        [
+            (2, 256, 4, 64, false, "d64"),
+            (1, 77, 12, 64, true, "CLIP causal, d64"),
+            (2, 256, 8, 8, false, "transparent decoder, d8"),
+            (1, 100, 3, 40, false, "general width 40"),
+        ];
+        foreach (var (bn, n, h, d, causal, what) in packed)
+        {
+            InputSpec[] inputs = [new[] { bn, n, 3 * h * d }];
+            string detail = $"b{bn} n{n} h{h} d{d}{(causal ? " causal" : "")} ({what})";
+            c.Add(Case("attention_qkv", detail, inputs, (b, x) => b.AttentionQkv(x[0], h, causal)));
+            if (d is 64 or 8) c.Add(Case("attention_qkv_mma2", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma2, () => b.AttentionQkv(x[0], h, causal))));
+            if (d is 64 or 8) c.Add(Case("attention_qkv_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, () => b.AttentionQkv(x[0], h, causal))));
         }
 
         // ---- timing only (ld selftest --time): SDXL 1024×1024 shapes, fast kernels against the general GEMM path
@@ -151,13 +170,18 @@ public static class SelftestCases
             InputSpec[] inputs = [new[] { bn, nq, h * d }, new[] { bn, nk, h * d }, new[] { bn, nk, h * d }];
             string detail = $"b{bn} q{nq} k{nk} h{h} d{d}";
             c.Add(Case("time_attention", detail, inputs, (b, x) => b.Attention(x[0], x[1], x[2], h, causal)) with { TimingOnly = true });
-            if (d == 64) c.Add(Case("time_attention_mma2", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma2, x, h, causal)) with { TimingOnly = true });
+            if (d is 64 or 8) c.Add(Case("time_attention_mma2", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma2, x, h, causal)) with { TimingOnly = true });
             if (d is 64 or 8)
             {
                 c.Add(Case("time_attention_simt", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Simt, x, h, causal)) with { TimingOnly = true });
                 c.Add(Case("time_attention_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, x, h, causal)) with { TimingOnly = true });
             }
         }
+        // Self-attention projections: three GEMMs against one on the concatenated weight (then packed attention).
+        c.Add(Case("time_qkv_separate", "x[2,4096,640] 3 x w[640,640] + attention", [new[] { 2, 4096, 640 }, new[] { 640, 640 }, new[] { 640, 640 }, new[] { 640, 640 }],
+            (b, x) => { using var q = b.Linear(x[0], x[1], null); using var k = b.Linear(x[0], x[2], null); using var v = b.Linear(x[0], x[3], null); return b.Attention(q, k, v, 10, false); }) with { TimingOnly = true });
+        c.Add(Case("time_qkv_fused", "x[2,4096,640] w[1920,640] + packed attention", [new[] { 2, 4096, 640 }, new[] { 1920, 640 }],
+            (b, x) => { using var qkv = b.Linear(x[0], x[1], null); return b.AttentionQkv(qkv, 10, false); }) with { TimingOnly = true });
         c.Add(Case("time_linear", "x[2,4096,640] w[5120,640] +bias", [new[] { 2, 4096, 640 }, new[] { 5120, 640 }, new[] { 5120 }], (b, x) => b.Linear(x[0], x[1], x[2])) with { TimingOnly = true });
         c.Add(Case("time_group_norm", "[2,640,64,64] g32 +silu", [new[] { 2, 640, 64, 64 }, new[] { 640 }, new[] { 640 }], (b, x) => b.GroupNorm(x[0], 32, x[1], x[2], 1e-5f, true)) with { TimingOnly = true });
         c.Add(Case("time_add", "[2,640,64,64] + [2,640,1,1]", [new[] { 2, 640, 64, 64 }, new[] { 2, 640, 1, 1 }], (b, x) => b.Add(x[0], x[1])) with { TimingOnly = true });
@@ -165,6 +189,7 @@ public static class SelftestCases
         c.Add(Case("time_group_norm_add", "[2,640,64,64] + [2,640] g32 +silu", [new[] { 2, 640, 64, 64 }, new[] { 2, 640 }, new[] { 640 }, new[] { 640 }],
             (b, x) => b.GroupNormAdd(x[0], x[1], 32, x[2], x[3], 1e-5f, true)) with { TimingOnly = true });
         c.Add(Case("time_layer_norm", "[2,4096,640]", [new[] { 2, 4096, 640 }, new[] { 640 }, new[] { 640 }], (b, x) => b.LayerNorm(x[0], x[1], x[2], 1e-5f)) with { TimingOnly = true });
+        c.Add(Case("time_permute", "[2,640,64,64] (0,2,3,1)", [new[] { 2, 640, 64, 64 }], (b, x) => b.Permute(x[0], 0, 2, 3, 1)) with { TimingOnly = true });
         c.Add(Case("time_geglu", "[2,4096,5120]", [new[] { 2, 4096, 5120 }], (b, x) => b.Geglu(x[0])) with { TimingOnly = true });
         c.Add(Case("time_linear_add", "x[2,4096,640] w[640,640] +bias +residual", [new[] { 2, 4096, 640 }, new[] { 640, 640 }, new[] { 640 }, new[] { 2, 4096, 640 }],
             (b, x) => b.LinearAdd(x[0], x[1], x[2], x[3])) with { TimingOnly = true });
@@ -248,12 +273,15 @@ public static class SelftestCases
     }
 
     /// <summary>Attention through one chosen CUDA implementation (the CPU reference ignores the choice).</summary>
-    private static Tensor WithKernel(IBackend b, AttentionKernel kernel, Tensor[] x, int heads, bool causal)
+    private static Tensor WithKernel(IBackend b, AttentionKernel kernel, Tensor[] x, int heads, bool causal) =>
+        WithKernel(b, kernel, () => b.Attention(x[0], x[1], x[2], heads, causal));
+
+    private static Tensor WithKernel(IBackend b, AttentionKernel kernel, Func<Tensor> op)
     {
-        if (b is not CudaBackend cb) return b.Attention(x[0], x[1], x[2], heads, causal);
+        if (b is not CudaBackend cb) return op();
         var before = cb.AttentionKernel;
         cb.AttentionKernel = kernel;
-        try { return cb.Attention(x[0], x[1], x[2], heads, causal); }
+        try { return op(); }
         finally { cb.AttentionKernel = before; }
     }
 }

@@ -56,7 +56,7 @@ internal readonly record struct LdMedian8(long N, Ptr8 Src, DevPtr Y) : IKernelA
     public static KernelName Kernel { get; } = new("ld_median8_{t}", KernelFamily.StorageTypes);
 }
 
-/// <summary>im2col of one image for output rows [r0, r0 + rows).</summary>
+/// <summary>im2col of one image for output rows [r0, r0 + rows); grid (⌈wo / 256⌉, min(kdim, 65535), min(rows, 65535)).</summary>
 internal readonly record struct LdIm2col(DevPtr X, DevPtr Col, int Ci, int H, int W, int Kh, int Kw, int Stride, int Pad, int R0, int Rows, int Wo) : IKernelArgs
 {
     public static KernelName Kernel { get; } = new("ld_im2col_{t}", KernelFamily.ElementSizes);
