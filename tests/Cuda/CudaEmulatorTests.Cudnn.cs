@@ -75,16 +75,21 @@ public sealed partial class CudaEmulatorTests
         Assert.Equal(1, code);
     }
 
-    /// <summary>Where cuDNN declines the fused call (not supported), the plan runs unfused from then on, still correct.</summary>
-    [EmulatorFact]
-    public void DeclinedFusedCallFallsBackToTheUnfusedPath()
+    /// <summary>
+    /// Where cuDNN declines a call its own search offered ("not supported"), the plan steps down and stays there: a
+    /// declined fused call runs unfused from then on, a declined convolution goes to im2col; the results stay right.
+    /// </summary>
+    [EmulatorTheory]
+    [InlineData("cudnnConvolutionBiasActivationForward:3000", "conv2d_add [2, 64, 16, 16]", "the fused call is not supported, unfused from now on")]
+    [InlineData("cudnnConvolutionForward:3000", "conv2d [2, 16, 8, 8]", "cuDNN unsupported (cudnnConvolutionForward declined IMPLICIT_GEMM")]
+    public void DeclinedCallsStepDownToAnotherPath(string failing, string filter, string says)
     {
         var env = EmulatorEnv;
-        env["LDEMU_CUDNN_FAIL"] = "cudnnConvolutionBiasActivationForward:3000";
+        env["LDEMU_CUDNN_FAIL"] = failing;
         env["LD_CUDNN_LOG"] = "1";
-        var (code, text) = Run("dotnet", [LdDll, "selftest", "--device", "cuda", "--precision", "fp16", "--filter", "conv2d_add [2, 64, 16, 16]"], env, TimeSpan.FromMinutes(5));
+        var (code, text) = Run("dotnet", [LdDll, "selftest", "--device", "cuda", "--precision", "fp16", "--filter", filter], env, TimeSpan.FromMinutes(5));
         output.WriteLine(text);
-        Assert.Contains("the fused call is not supported, unfused from now on", text);
+        Assert.Contains(says, text);
         Assert.Matches(@"selftest: 1 passed, 0 failed", text);
         Assert.Equal(0, code);
     }

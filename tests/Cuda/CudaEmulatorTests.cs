@@ -19,7 +19,9 @@ public sealed class CudaEmulatorFixture : IDisposable
     public CudaEmulatorFixture()
     {
         if (MissingPrerequisite is not null) return;
-        var dir = Path.Combine(Path.GetTempPath(), "ld-cuda-emu-" + Environment.ProcessId);
+        // One folder per fixture instance: every class using the fixture builds its own copy, at the same time, and
+        // deletes it when done (a folder per process had two classes building into and deleting the same files).
+        var dir = Path.Combine(Path.GetTempPath(), $"ld-cuda-emu-{Environment.ProcessId}-{Guid.NewGuid():N}");
         var (code, output) = CudaEmulatorTests.Run("bash", [Path.Combine(TestPaths.RepoRoot, "scripts", "build-cuda-emulator.sh"), dir], null, TimeSpan.FromMinutes(5));
         if (code != 0) throw new InvalidOperationException("building the CUDA emulator failed:\n" + output);
         Library = Path.Combine(dir, "libldemu.so");

@@ -126,14 +126,21 @@ public sealed unsafe class Cudnn : CudaHandle
         return (long)bytes;
     }
 
-    /// <summary>y = conv(x, w) with the plan's best algorithm (the workspace at least its WorkspaceBytes).</summary>
-    public void Forward(CudnnConvPlan plan, ulong x, ulong w, ulong y, ulong workspace, long workspaceBytes)
+    /// <summary>
+    /// y = conv(x, w) with the plan's best algorithm (the workspace at least its WorkspaceBytes). Returns false
+    /// (nothing queued) when cuDNN answers "not supported" after all (a heuristic's pick it cannot run), so the caller
+    /// can convolve another way; other failures throw.
+    /// </summary>
+    public bool TryForward(CudnnConvPlan plan, ulong x, ulong w, ulong y, ulong workspace, long workspaceBytes)
     {
         var algo = plan.Best ?? throw new InvalidOperationException($"conv {plan.Spec}: no cuDNN algorithm ({plan.Unsupported})");
         float alpha = 1, beta = 0;
         Device.MakeCurrent();
-        _api.Check(_api.cudnnConvolutionForward(handle, &alpha, plan.X.Raw, x, plan.Filter.Raw, w, plan.BestConv!.Raw, algo.Algo,
-            workspace, (nuint)workspaceBytes, &beta, plan.Y.Raw, y), $"cudnnConvolutionForward({plan.Spec}, {ConvAlgorithm.AlgoName(algo.Algo)})");
+        int rc = _api.cudnnConvolutionForward(handle, &alpha, plan.X.Raw, x, plan.Filter.Raw, w, plan.BestConv!.Raw, algo.Algo,
+            workspace, (nuint)workspaceBytes, &beta, plan.Y.Raw, y);
+        if (CudnnApi.IsNotSupported(rc)) return false;
+        _api.Check(rc, $"cudnnConvolutionForward({plan.Spec}, {ConvAlgorithm.AlgoName(algo.Algo)})");
+        return true;
     }
 
     /// <summary>

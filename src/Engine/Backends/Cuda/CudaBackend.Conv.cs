@@ -181,8 +181,19 @@ public sealed unsafe partial class CudaBackend
                 if (s_cudnnLog) Console.Error.WriteLine($"cudnn: conv {spec}: the fused call is not supported, unfused from now on");
             }
             var ws = best.WorkspaceBytes > 0 ? Scratch(best.WorkspaceBytes) : null;
-            try { cudnn.Forward(plan, px, pw, y.Ptr, ws?.Ptr ?? 0, best.WorkspaceBytes); }
+            bool ran;
+            try { ran = cudnn.TryForward(plan, px, pw, y.Ptr, ws?.Ptr ?? 0, best.WorkspaceBytes); }
             finally { ws?.Release(); }
+            if (!ran)
+            {
+                // The search's pick cannot run after all: no cuDNN for this shape from now on (im2col where NCHW).
+                plan.Unsupported = $"cudnnConvolutionForward declined {best}";
+                plan.Best = null;
+                plan.Fused = null;
+                if (s_cudnnLog) Console.Error.WriteLine("cudnn: " + plan.Describe());
+                y.Dispose();
+                return null;
+            }
             if (s_syncEachLaunch) _stream.Synchronize();
             ConvEpilogue(y, bias, residual, spec.K, spec.Nhwc ? 1 : (long)spec.OutH * spec.OutW);
             return y;
