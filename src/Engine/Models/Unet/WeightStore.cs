@@ -54,6 +54,9 @@ public sealed class WeightStore
 
     public int[] ShapeOf(string name) => Find(name).Shape;
 
+    /// <summary>A tensor's shape with rank-checked indexing: a file with the right names and wrong ranks is a clear error.</summary>
+    public TensorDims DimsOf(string name) => new(Source, Prefix + name, Find(name).Shape);
+
     /// <summary>The tensor <paramref name="name"/>; throws naming the full key if it is missing.</summary>
     public Tensor Get(string name) => Find(name);
 

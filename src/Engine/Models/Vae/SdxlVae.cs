@@ -43,7 +43,7 @@ public sealed class SdxlVae
         }
         if (w.Contains("decoder.conv_in.weight"))
         {
-            int z = w.ShapeOf("decoder.conv_in.weight")[1];
+            int z = w.DimsOf("decoder.conv_in.weight")[1];
             _postQuantW = w.Get("post_quant_conv.weight", z, z, 1, 1);
             _postQuantB = w.Get("post_quant_conv.bias", z);
             _decoder = Coder.Decoder(w, z);
@@ -56,7 +56,7 @@ public sealed class SdxlVae
     public WeightStore Weights { get; }
     public int LatentChannels { get; }
     /// <summary>Width of the decoder's full-resolution blocks (what bounds its activation memory).</summary>
-    public int DecoderBaseChannels => Weights.ShapeOf("decoder.norm_out.weight")[0];
+    public int DecoderBaseChannels => Weights.DimsOf("decoder.norm_out.weight")[0];
 
     public static SdxlVae Load(IBackend backend, SafeTensorsFile file, string prefix = CheckpointPrefix) =>
         new(WeightStore.Load(backend, file, prefix));
@@ -97,7 +97,7 @@ public sealed class SdxlVae
 
         private Coder(bool isEncoder, WeightStore w, string p, int inChannels)
         {
-            int ch = w.ShapeOf(p + "conv_in.weight")[0];
+            int ch = w.DimsOf(p + "conv_in.weight")[0];
             _convInW = w.Get(p + "conv_in.weight", ch, inChannels, 3, 3);
             _convInB = w.Get(p + "conv_in.bias", ch);
             int levels = 0;
@@ -123,7 +123,7 @@ public sealed class SdxlVae
             }
             if (isEncoder) ch = AddMid(w, p, ch);
 
-            int outCh = w.ShapeOf(p + "conv_out.weight")[0];
+            int outCh = w.DimsOf(p + "conv_out.weight")[0];
             _normOutW = w.Get(p + "norm_out.weight", ch);
             _normOutB = w.Get(p + "norm_out.bias", ch);
             _convOutW = w.Get(p + "conv_out.weight", outCh, ch, 3, 3);

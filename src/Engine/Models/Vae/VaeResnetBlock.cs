@@ -15,7 +15,7 @@ internal sealed class VaeResnetBlock
 
     public VaeResnetBlock(WeightStore w, string p, int inChannels)
     {
-        OutChannels = w.ShapeOf(p + "conv1.weight")[0];
+        OutChannels = w.DimsOf(p + "conv1.weight")[0];
         int o = OutChannels;
         _norm1W = w.Get(p + "norm1.weight", inChannels);
         _norm1B = w.Get(p + "norm1.bias", inChannels);
