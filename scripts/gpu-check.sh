@@ -2,7 +2,7 @@
 # The GPU check, run once on the GPU machine (CUDA toolkit, PyTorch, no .NET) from the repository root:
 #   scripts/gpu-check.sh OUT_DIR
 # Needs .gpu/ from scripts/publish-aot.sh (NativeAOT `ld`, golden files); carry `.gpu`. The whole run keeps to
-# LD_CHECK_BUDGET seconds (default 400: with the machine's start-up, inside 9 minutes of device time). Every stage
+# LD_CHECK_BUDGET seconds (default 440: with the machine's start-up, inside 9 minutes of device time). Every stage
 # has its own timeout (cut to what the budget has left), writes its log (and JSON where the tool has one) into
 # OUT_DIR as it goes, and appends a line to OUT_DIR/summary.txt, so a run cut short still says how far it got and
 # returns what it measured. OUT_DIR.tar.gz packs everything at the end.
@@ -18,17 +18,20 @@
 #   LinearAdd                   cuBLASLt epilogue with C != D, beta = 1                        selftest: linear_add, gemm_fallback linear_add
 #   GEMM candidate timing       CublasLt.Tuning (first product of each shape)                  every GEMM of every stage; LD_GEMM_TUNE=0 turns it off
 #   launcher parameter layouts  kernel params at the PTX's offsets (Backends/Cuda/Kernels)     every stage
+#   cuDNN 9 convolutions        Interop/Cudnn*.cs, CudaBackend.Conv.cs (the cudnn helper's)   default path in every stage; cudnn_selftest_* (forced), cudnn_timing_*
 #   earlier, still unchecked    Philox noise (randn_philox), device LoRA/diff merge (merge_*), TF32 sibling (gemm_tf32, verify fp16),
 #                               batched 8-way decode + fused unaugment/median (unaugment_median8, verify), per-phase peaks, tiled VAE
 # Stages, in order:
 #   env          nvidia-smi, the card's compute capability; the nvcc build (CMake, this card's SM only, ptxas -v)
 #                starts in the background and only feeds the ptxas report: every check runs the embedded clang
 #                PTX (the default run-time path, JIT-compiled by the driver)
-#   correctness  in parallel, each with its own timeout: selftest fp16 / bf16 / fp32, verify fp16 / fp32
-#   timing       ld selftest --time at SDXL sizes, fp16: new kernels beside the ones they replace (JSON)
+#   correctness  in parallel, each with its own timeout: selftest fp16 / bf16 / fp32, verify fp16 / fp32, and the
+#                conv2d cases with LD_CONV=cudnn at each precision
+#   timing       ld selftest --time at SDXL sizes, fp16: new kernels beside the ones they replace (JSON), cuDNN plans logged
 #   torch        perf/torch_reference.py at 1024x1024 (the components bench runs)
 #   bench_mma2   ld bench --synthetic with LD_ATTENTION=mma2 (attention, UNet step b2)
 #   bench        ld bench --synthetic (attention, UNet step b2, VAE decode, 8-way decode, encoder) with ratios
+#   cudnn        cuDNN's timed search (fp16) and the TF32 sibling's convolution shapes, as the budget allows
 set -u
 out=${1:?usage: scripts/gpu-check.sh OUT_DIR}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,7 +39,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 ld=${LD_BIN:-$root/.gpu/bin/ld}
 golden=${LD_GOLDEN:-$root/.gpu/golden}
-budget=${LD_CHECK_BUDGET:-400}
+budget=${LD_CHECK_BUDGET:-440}
 work=${LD_BENCH_WORK:-/tmp/ld-bench}
 t0=$(date +%s)
 summary=$out/summary.txt
@@ -69,13 +72,16 @@ stage() {
 # instead of the silent im2col fallback; LD_CUDNN_LOG=1 writes each plan (algorithms, times, fused or not) to the log.
 # The timings compare, per SDXL shape: cuDNN fused (time_conv2d), cuDNN unfused, im2col, NHWC data (time_conv2d_nhwc:
 # what NHWC throughout would run), the fused residual add, with the heuristic and with the timed search (find).
+# The selftests join the parallel correctness stages; the heuristic's timings are timing_fp16's time_conv2d* cases
+# (LD_CUDNN_LOG=1 there); these add the timed search and the TF32 sibling's shapes, last, as the budget allows.
+stage_cudnn_selftests() {
+  for p in fp16 bf16 fp32; do
+    stage "cudnn_selftest_$p" 130 env LD_CONV=cudnn LD_CUDNN_LOG=1 LD_CUDA_SYNC=1 "$ld" selftest --device cuda --precision "$p" --filter conv2d --json "$out/cudnn_selftest_$p.json" & pids+=($!)
+  done
+}
 stage_cudnn() {
-  stage cudnn_selftest_fp16 90 env LD_CONV=cudnn LD_CUDNN_LOG=1 LD_CUDA_SYNC=1 "$ld" selftest --device cuda --precision fp16 --filter conv2d --json "$out/cudnn_selftest_fp16.json"
-  stage cudnn_selftest_bf16 90 env LD_CONV=cudnn LD_CUDNN_LOG=1 LD_CUDA_SYNC=1 "$ld" selftest --device cuda --precision bf16 --filter conv2d --json "$out/cudnn_selftest_bf16.json"
-  stage cudnn_selftest_fp32 90 env LD_CONV=cudnn LD_CUDNN_LOG=1 LD_CUDA_SYNC=1 "$ld" selftest --device cuda --precision fp32 --filter conv2d --json "$out/cudnn_selftest_fp32.json"
-  stage cudnn_timing_fp16 120 env LD_CUDNN_LOG=1 "$ld" selftest --device cuda --precision fp16 --time --filter time_conv2d --json "$out/cudnn_timing_fp16.json"
-  stage cudnn_timing_fp16_find 120 env LD_CUDNN_LOG=1 LD_CUDNN_SEARCH=find "$ld" selftest --device cuda --precision fp16 --time --filter time_conv2d --json "$out/cudnn_timing_fp16_find.json"
-  stage cudnn_timing_fp32 90 env LD_CUDNN_LOG=1 "$ld" selftest --device cuda --precision fp32 --time --filter "time_conv2d_tf32|time_conv2d [1, 256|time_conv2d_im2col [1, 256" --json "$out/cudnn_timing_fp32.json"
+  stage cudnn_timing_fp16_find 60 env LD_CUDNN_LOG=1 LD_CUDNN_SEARCH=find "$ld" selftest --device cuda --precision fp16 --time --filter time_conv2d --json "$out/cudnn_timing_fp16_find.json"
+  stage cudnn_timing_fp32 45 env LD_CUDNN_LOG=1 "$ld" selftest --device cuda --precision fp32 --time --filter "time_conv2d_tf32|time_conv2d [1, 256|time_conv2d_im2col [1, 256" --json "$out/cudnn_timing_fp32.json"
 }
 # ==== end of stage_cudnn =============================================================================================
 
@@ -107,30 +113,32 @@ if [ -f "$golden/manifest.json" ]; then
 else
   note "verify: SKIPPED (no $golden/manifest.json)"
 fi
+stage_cudnn_selftests
 for p in "${pids[@]}"; do wait "$p"; done
 unset LD_CUDA_SYNC
 note "never-run paths (cases that failed; none listed = all passed):"
-grep -h "^FAIL" "$out"/selftest_*.log "$out"/verify_*.log 2>/dev/null | cut -c1-160 | head -n 30 | sed 's/^/    /' | tee -a "$summary"
-
-# ---- convolutions forced onto cuDNN 9 (the default path already ran them wherever libcudnn.so.9 loaded)
-stage_cudnn
+grep -h "^FAIL" "$out"/*selftest_*.log "$out"/verify_*.log 2>/dev/null | cut -c1-160 | head -n 30 | sed 's/^/    /' | tee -a "$summary"
 
 # ---- timing at SDXL sizes (new kernels beside the ones they replace: time_attention vs time_attention_mma2 for
 # self 4096², cross 77 and d8; time_group_norm_add vs time_group_norm + time_add; time_linear_add vs time_linear
 # then add; time_qkv_fused vs time_qkv_separate; time_layer_norm, time_geglu, time_permute)
-stage timing_fp16 70 "$ld" selftest --device cuda --precision fp16 --time --filter time_ --json "$out/timing_fp16.json"
+stage timing_fp16 70 env LD_CUDNN_LOG=1 "$ld" selftest --device cuda --precision fp16 --time --filter time_ --json "$out/timing_fp16.json"
 
 # ---- PyTorch reference (same shapes and record names as ld bench), then our bench with ratios to it
 size=1024x1024
 if command -v python3 > /dev/null && [ -f perf/torch_reference.py ]; then
-  stage torch_reference 80 python3 perf/torch_reference.py --size "$size" --batch 2 --warmup 2 --runs 5 \
+  stage torch_reference 70 python3 perf/torch_reference.py --size "$size" --batch 2 --warmup 2 --runs 5 \
     --components attention,unet_step,vae_decode,tdec_8way_batched,tenc --out "$out/torch_reference.json"
 fi
 ref() { [ -s "$out/torch_reference.json" ] && echo "--reference $out/torch_reference.json --ratios $out/ratios_$1.json"; }
-stage bench_mma2 60 env LD_ATTENTION=mma2 "$ld" bench --device cuda --synthetic --components attention,unet_step --batch 2 \
+stage bench_mma2 50 env LD_ATTENTION=mma2 "$ld" bench --device cuda --synthetic --components attention,unet_step --batch 2 \
   --size "$size" --warmup 2 --runs 5 --work-dir "$work" --json "$out/bench_mma2.json" --markdown "$out/bench_mma2.md" $(ref mma2)
-stage bench 110 "$ld" bench --device cuda --synthetic --components attention,unet_step,vae_decode,tdec_8way,tenc --batch 2 \
+stage bench 100 "$ld" bench --device cuda --synthetic --components attention,unet_step,vae_decode,tdec_8way,tenc --batch 2 \
   --size "$size" --warmup 1 --runs 3 --work-dir "$work" --json "$out/bench.json" --markdown "$out/bench.md" $(ref default)
+
+# ---- convolutions forced onto cuDNN's timed search and the TF32 shapes (the default path already ran cuDNN
+# wherever libcudnn.so.9 loaded)
+stage_cudnn
 
 # ---- the ptxas report, if the background build finished in time
 if [ -n "$nvcc_pid" ]; then
