@@ -19,7 +19,9 @@ public sealed class CudaEmulatorFixture : IDisposable
     public CudaEmulatorFixture()
     {
         if (MissingPrerequisite is not null) return;
-        var dir = Path.Combine(Path.GetTempPath(), "ld-cuda-emu-" + Environment.ProcessId);
+        // One folder per fixture instance: every test class that uses the emulator gets its own fixture, and classes
+        // run in parallel, so a shared folder would be built twice at once and deleted under the other class's feet.
+        var dir = Path.Combine(Path.GetTempPath(), $"ld-cuda-emu-{Environment.ProcessId}-{Guid.NewGuid():N}");
         var (code, output) = CudaEmulatorTests.Run("bash", [Path.Combine(TestPaths.RepoRoot, "scripts", "build-cuda-emulator.sh"), dir], null, TimeSpan.FromMinutes(5));
         if (code != 0) throw new InvalidOperationException("building the CUDA emulator failed:\n" + output);
         Library = Path.Combine(dir, "libldemu.so");
