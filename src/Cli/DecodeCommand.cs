@@ -65,8 +65,9 @@ public static class DecodeCommand
         if (decoder.Config.LatentChannels != channels)
             throw new ModelFormatException(latentPath, LatentTensor, $"has {channels} channels, but the transparent decoder {decoderPath} takes {decoder.Config.LatentChannels}");
 
-        byte[] rgb = rgbBytes ?? VaeDecode(backend, modelPath!, latent, channels, latentH, latentW);
-        var (rgba, preview) = TransparentOutput.Decode(backend, decoder, rgb, latent, height, width);
+        using var z = backend.FromHost(latent, 1, channels, latentH, latentW);
+        byte[] rgb = rgbBytes ?? VaeDecode(backend, modelPath!, z);
+        var (rgba, preview) = TransparentOutput.Decode(backend, decoder, rgb, z, height, width);
 
         var text = parameters is not null ? new[] { new KeyValuePair<string, string>("parameters", parameters) } : null;
         using (var writes = plan.BeginWrites())
@@ -135,12 +136,11 @@ public static class DecodeCommand
         throw new InvalidOptionException("--transparent-decoder", $"is required ({LayerMethods.DecoderFileName}), or --models-dir");
     }
 
-    private static byte[] VaeDecode(IBackend b, string checkpoint, float[] latent, int channels, int h, int w)
+    private static byte[] VaeDecode(IBackend b, string checkpoint, Tensors.Tensor z)
     {
         using var file = SafeTensorsFile.Open(checkpoint);
         var vae = SdxlVae.Load(b, file);
-        using var z = b.FromHost(latent, 1, channels, h, w);
         using var pixels = vae.Decode(z);
-        return ImageBytes.VaePixelsToRgb(b.ToHost(pixels), h * 8, w * 8);
+        return ImageBytes.VaePixelsToRgb(b.ToHost(pixels), z.Dim(2) * 8, z.Dim(3) * 8);
     }
 }

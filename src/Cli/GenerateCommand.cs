@@ -59,7 +59,7 @@ public static class GenerateCommand
         GenerationOptions.DeclareInputs(plan, p, paths, tokenizerPath);
         foreach (var option in new[] { "--fg", "--bg", "--blend" }) plan.Input(option, p.Get(option));
         plan.Input("--init", initPath);
-        var outputs = new GenerationOutputs(output, settings.Batch);
+        var outputs = new GenerationOutputs(output, settings.Batch * settings.BatchCount);
         bool vis = p.Flag("--vis") && LayerMethods.OutputsTransparent(method);
         outputs.Declare(plan, vis, previewEvery, settings.Steps, p.Get("--save-latent"), p.Get("--json"));
         plan.Check();
@@ -94,14 +94,19 @@ public static class GenerateCommand
         var pipeline = new LayerPipeline(models)
         {
             StepCallback = previews is null ? progress.Step : step => { progress.Step(step); previews.Step(step); },
-            ReleaseTextEncoders = backend is not Backends.Cpu.CpuBackend,
-            ReleaseUnetsAfterSampling = backend is not Backends.Cpu.CpuBackend,
         };
+        bool release = backend is not Backends.Cpu.CpuBackend;
 
         GenerationResult result;
         try
         {
-            result = pipeline.Run(settings, inputs, cancel.Token);
+            // Forge's Batch count: one run per batch; weights stay loaded until the last run.
+            result = BatchCount.Run(settings, (run, index) =>
+            {
+                pipeline.ReleaseTextEncoders = pipeline.ReleaseUnetsAfterSampling = release && index == settings.BatchCount - 1;
+                if (previews is not null) previews.FirstImage = index * settings.Batch;
+                return pipeline.Run(run, inputs, cancel.Token);
+            });
         }
         catch (OperationCanceledException)
         {
@@ -148,12 +153,13 @@ public static class GenerateCommand
     /// <param name="img2img">Adds A1111's "Denoising strength" (img2img runs only).</param>
     public static string InfotextFor(GenerationSettings s, string modelName, long seed, bool img2img = false)
     {
-        var choice = SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
+        SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
+        var choice = SamplerChoice.Parse(s.Sampler, s.Schedule);
         var pars = new List<KeyValuePair<string, string>>
         {
             new("Steps", s.Steps.ToString()),
             new("Sampler", SamplerDisplay.Name(choice.Sampler)),
-            new("Schedule type", SamplerDisplay.Name(choice.Schedule)),
+            new("Schedule type", SamplerDisplay.ScheduleType(choice)),
             new("CFG scale", Infotext.Number(s.Cfg)),
             new("Seed", seed.ToString()),
             new("Size", $"{s.Width}x{s.Height}"),
@@ -166,6 +172,8 @@ public static class GenerateCommand
             new("Version", "LayerDiffusion.Native " + BuildInfo.Commit[..Math.Min(10, BuildInfo.Commit.Length)]),
         };
         if (img2img) pars.Insert(pars.FindIndex(kv => kv.Key == "Model") + 1, new("Denoising strength", Infotext.Number(s.Denoise)));
+        int version = pars.FindIndex(kv => kv.Key == "Version");
+        pars.InsertRange(version < 0 ? pars.Count : version, SamplerDisplay.ScheduleParameters(choice));
         return Infotext.Format(s.Prompt, s.Negative, pars);
     }
 
@@ -178,7 +186,8 @@ public static class GenerateCommand
                 "(--layer-model FILE --transparent-decoder FILE --transparent-encoder FILE | --models-dir DIR) [options]",
             _ => "ld generate [--demo] [--method attn|conv] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE | --models-dir DIR) [options]",
         });
-        Console.WriteLine("options: --prompt --negative --steps --cfg --sampler --schedule --seed --rng cpu|gpu --width --height --batch");
+        Console.WriteLine("options: --prompt --negative --steps --cfg --sampler --schedule --seed (-1: random) --rng cpu|gpu --width --height");
+        Console.WriteLine("         --batch N (images per run) --batch-count N (runs; image i gets seed + i, as Forge)");
         Console.WriteLine("         --weight [-1,3] --stop-at [0,1] --device auto|cpu|cuda --precision auto|fp16|bf16|fp32 (auto: fp16 on a GPU, fp32 on the CPU) --out FILE.png --vis");
         Console.WriteLine("         --decoder-batch 0..8 (transparent-decoder passes per call; 0: by free memory)");
         Console.WriteLine("         --save-latent FILE.safetensors --json FILE --quiet --resize-mode crop|resize|fill");

@@ -16,19 +16,24 @@ public sealed class PreviewWriter(GenerationOutputs names, OutputTransaction tx,
 
     public IReadOnlyList<string> Written => _written;
 
+    /// <summary>The output index of the current run's first image (Forge's Batch count runs one batch after another).</summary>
+    public int FirstImage { get; set; }
+
     public void Step(SamplerStep step)
     {
         int k = step.Index + 1;
         if (k % every != 0) return;
         int per = LatentPreview.LatentChannels * latentHeight * latentWidth;
         // Only SDXL's 4-channel latent has a fitted approximation; anything else gets no preview rather than a wrong one.
-        if (step.Denoised.Length != names.Batch * per) return;
-        for (int i = 0; i < names.Batch; i++)
+        int images = step.Denoised.Length / per;
+        if (images * per != step.Denoised.Length || FirstImage + images > names.Batch) return;
+        for (int i = 0; i < images; i++)
         {
             var rgb = LatentPreview.ToRgb(step.Denoised.AsSpan(i * per, per), latentHeight, latentWidth);
             var bytes = Imaging.Png.PngWriter.Encode(rgb, latentWidth, latentHeight, 3);
-            tx.WriteNow(names.Preview(i, k), s => s.Write(bytes));
-            _written.Add(names.Preview(i, k));
+            string name = names.Preview(FirstImage + i, k);
+            tx.WriteNow(name, s => s.Write(bytes));
+            _written.Add(name);
         }
     }
 }

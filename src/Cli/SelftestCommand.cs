@@ -59,8 +59,9 @@ public static class SelftestCommand
             sw.Restart();
         }
         var results = SelftestRunner.Run(backend, precision, filter, Console.Out, seed, timing, exclude);
-        int failed = results.Count(r => !r.Passed), timed = results.Count(r => r.TimingOnly && r.Passed), passed = results.Count - failed - timed;
-        Console.WriteLine($"selftest: {passed} passed, {failed} failed{(timed > 0 ? $", {timed} timed" : "")} ({sw.Elapsed.TotalSeconds:F1} s)");
+        int failed = results.Count(r => !r.Passed), skipped = results.Count(r => r.Skipped is not null);
+        int timed = results.Count(r => r.TimingOnly && r.Passed && r.Skipped is null), passed = results.Count - failed - timed - skipped;
+        Console.WriteLine($"selftest: {passed} passed, {failed} failed{(timed > 0 ? $", {timed} timed" : "")}{(skipped > 0 ? $", {skipped} skipped" : "")} ({sw.Elapsed.TotalSeconds:F1} s)");
         if (backend is CudaBackend cb)
             Console.WriteLine($"device memory: peak {cb.Pool.PeakBytes / 1048576.0:F1} MiB in use, {cb.Pool.CachedBytes / 1048576.0:F1} MiB cached");
         if (jsonPath is not null)
@@ -78,7 +79,8 @@ public static class SelftestCommand
         w.WriteStartObject();
         w.WriteString("device", device);
         w.WriteString("precision", precision.ToString().ToLowerInvariant());
-        w.WriteNumber("passed", results.Count(r => r.Passed));
+        w.WriteNumber("passed", results.Count(r => r.Passed && r.Skipped is null));
+        w.WriteNumber("skipped", results.Count(r => r.Skipped is not null));
         w.WriteNumber("failed", results.Count(r => !r.Passed));
         w.WriteStartArray("cases");
         foreach (var r in results)
@@ -92,6 +94,7 @@ public static class SelftestCommand
             if (r.Milliseconds is { } ms) w.WriteNumber("ms", ms);
             if (r.TimingOnly) w.WriteBoolean("timing_only", true);
             if (r.Error is not null) w.WriteString("error", r.Error);
+            if (r.Skipped is not null) w.WriteString("skipped", r.Skipped);
             w.WriteEndObject();
         }
         w.WriteEndArray();

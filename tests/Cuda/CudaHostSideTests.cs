@@ -26,7 +26,15 @@ public sealed class CudaHostSideTests
     [Fact]
     public void ExplicitCudaWithoutGpuIsAnErrorNamingTheReason()
     {
-        if (GpuAvailability.SkipReason is null) return; // a GPU is present: covered by the GPU tests
+        if (GpuAvailability.SkipReason is null)
+        {
+            // A GPU is present: the same request gives the CUDA backend and says which device it got.
+            var log = new StringWriter();
+            using var b = DeviceSelection.Create("cuda", Precision.Fp16, log);
+            Assert.IsType<CudaBackend>(b);
+            Assert.Contains("device: cuda", log.ToString());
+            return;
+        }
         var e = Assert.Throws<LdException>(() => DeviceSelection.Create("cuda", Precision.Fp16, TextWriter.Null));
         Assert.Contains("--device cuda", e.Message);
         Assert.Contains("libcuda", e.Message);

@@ -24,7 +24,7 @@ public static class LegacyBenchJson
             string Str(string f) => Field(path, i, e, f, JsonValueKind.String).GetString()!;
             double Num(string f) => Field(path, i, e, f, JsonValueKind.Number).GetDouble();
             string? OptStr(string f) => e.TryGetProperty(f, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } s ? s : null;
-            long? OptNum(string f) => e.TryGetProperty(f, out var v) && v.ValueKind == JsonValueKind.Number && v.GetInt64() is > 0 and var n ? n : null;
+            long? OptNum(string f) => e.TryGetProperty(f, out var v) && v.ValueKind == JsonValueKind.Number && v.GetDouble() is > 0 and var n ? (long)n : null;
 
             string shape = Str("shape");
             var parsed = BenchParams.ParseShapeText(shape);

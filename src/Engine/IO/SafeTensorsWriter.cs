@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using LayerDiffusion.Native.Tensors;
 
@@ -93,6 +92,4 @@ public sealed class SafeTensorsWriter
         }
         return w;
     }
-
-    internal static string Utf8(ReadOnlySpan<byte> b) => Encoding.UTF8.GetString(b);
 }

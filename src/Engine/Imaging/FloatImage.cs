@@ -28,15 +28,6 @@ public sealed class FloatImage
         set => Data[(y * Width + x) * Channels + c] = value;
     }
 
-    /// <summary>Bytes / 255 (numpy's astype(float32) / 255.0).</summary>
-    public static FloatImage FromBytes(ReadOnlySpan<byte> hwc, int width, int height, int channels)
-    {
-        var img = new FloatImage(width, height, channels);
-        if (hwc.Length != img.Data.Length) throw new ArgumentException($"{hwc.Length} bytes for a {width}x{height} image of {channels} channels");
-        for (int i = 0; i < hwc.Length; i++) img.Data[i] = hwc[i] / 255f;
-        return img;
-    }
-
     /// <summary>Planar [C, H, W] copy (the layout tensors use).</summary>
     public float[] ToPlanar()
     {

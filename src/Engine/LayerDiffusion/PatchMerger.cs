@@ -1,6 +1,5 @@
-using LayerDiffusion.Native.Backends.Cpu;
+using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
-using LayerDiffusion.Native.Backends.Cuda;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Tensors;
 
@@ -23,82 +22,37 @@ public static class PatchMerger
     public static WeightStore Apply(WeightStore store, PatchFile patch, float strength, bool releaseOriginals = false)
     {
         patch.Validate(store);
-        var backend = store.Backend;
         var replacements = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var e in patch.Entries)
         {
             var original = store.Get(e.Target);
             // Merged weights outlive any scope the caller has open: the store's owner frees them.
-            replacements[e.Target] = TensorScope.Detach(backend is CudaBackend cuda ? MergeOnDevice(cuda, patch, e, original, strength) : MergeOnHost(patch, e, original, strength));
+            replacements[e.Target] = TensorScope.Detach(Merge(store.Backend, patch, e, original, strength));
             if (releaseOriginals) original.Dispose();
         }
         return store.With(replacements);
     }
 
-    private static Tensor MergeOnHost(PatchFile patch, PatchEntry e, Tensor original, float strength)
-    {
-        var backend = original.Backend;
-        var w = backend.ToHost(original);
-        var (merged, shape) = e.Kind == PatchKind.Diff
-            ? MergeDiff(patch, e, w, original.Shape, strength)
-            : (MergeLora(patch, e, w, strength), original.Shape);
-        return backend.FromHost(merged, shape);
-    }
-
     /// <summary>
-    /// The same merge on the GPU: the patch tensors go to the device in the backend's storage dtype (the released
-    /// files are fp16, so nothing is lost on an fp16 backend), the product and the sum are accumulated in fp32 and
-    /// rounded once. Only the merged weight stays resident; the patch tensors are freed entry by entry.
+    /// One entry: the patch tensors are loaded on the backend (in its storage dtype: the released files are fp16, so
+    /// nothing is lost on an fp16 GPU backend) and merged by <see cref="IBackend.MergeDiff"/> /
+    /// <see cref="IBackend.MergeLora"/>; only the merged weight stays, the patch tensors are freed entry by entry.
     /// </summary>
-    private static Tensor MergeOnDevice(CudaBackend cuda, PatchFile patch, PatchEntry e, Tensor original, float s)
+    private static Tensor Merge(IBackend b, PatchFile patch, PatchEntry e, Tensor original, float strength)
     {
+        using var scope = TensorScope.Open();
         if (e.Kind == PatchKind.Diff)
         {
-            using var delta = cuda.LoadWeight(patch.File, e.Slots[0]!);
-            return cuda.MergeDiff(original, delta, s);
+            using var delta = b.LoadWeight(patch.File, e.Slots[0]!);
+            return scope.MoveToOuter(b.MergeDiff(original, delta, strength));
         }
-        using var stored = cuda.LoadWeight(patch.File, e.Slots[0]!);
-        using var up = cuda.Reshape(stored, stored.Dim(0), stored.Dim(1)); // [out, rank] or [out, rank, 1, 1]
-        using var down = cuda.LoadWeight(patch.File, e.Slots[1]!);
-        return cuda.MergeLora(original, up, down, s * LoraScale(patch, e, down.Dim(0)));
+        using var stored = b.LoadWeight(patch.File, e.Slots[0]!);
+        using var down = b.LoadWeight(patch.File, e.Slots[1]!);
+        var up = b.Reshape(stored, stored.Dim(0), stored.Dim(1)); // [out, rank] or [out, rank, 1, 1]
+        return scope.MoveToOuter(b.MergeLora(original, up, down, strength * LoraScale(patch, e, down.Dim(0))));
     }
 
     /// <summary>alpha / rank when the file stores an alpha, else 1.</summary>
     private static float LoraScale(PatchFile patch, PatchEntry e, int rank) =>
         e.Slots[2] is { } alphaKey ? patch.File.ReadFinite(alphaKey)[0] / rank : 1f;
-
-    private static (float[] Merged, int[] Shape) MergeDiff(PatchFile patch, PatchEntry e, float[] w, int[] wShape, float s)
-    {
-        var delta = patch.File.ReadFinite(e.Slots[0]!);
-        var dShape = patch.File.Info(e.Slots[0]!).Shape;
-        if (Shape.Equal(dShape, wShape))
-        {
-            for (int i = 0; i < w.Length; i++) w[i] += s * delta[i];
-            return (w, (int[])wShape.Clone());
-        }
-        // Input-conv growth [O, Cw, k, k] → [O, Cd, k, k]: the old channels keep W, the new ones start at zero.
-        int outCh = wShape[0], cw = wShape[1], cd = dShape[1], kk = wShape[2] * wShape[3];
-        var grown = new float[delta.Length];
-        for (int o = 0; o < outCh; o++)
-            w.AsSpan(o * cw * kk, cw * kk).CopyTo(grown.AsSpan(o * cd * kk, cw * kk));
-        for (int i = 0; i < grown.Length; i++) grown[i] += s * delta[i];
-        return (grown, (int[])dShape.Clone());
-    }
-
-    private static float[] MergeLora(PatchFile patch, PatchEntry e, float[] w, float s)
-    {
-        var up = patch.File.ReadFinite(e.Slots[0]!);
-        var down = patch.File.ReadFinite(e.Slots[1]!);
-        int rank = patch.File.Info(e.Slots[1]!).Shape[0];
-        int outF = up.Length / rank, inF = down.Length / rank;
-        float factor = s * LoraScale(patch, e, rank);
-        // up·down with the CPU backend's blocked GEMM in fp32 (as Forge merges on the GPU): the released attention
-        // LoRA is rank 256 over 560 projections, ~2.4e11 multiply-adds that a scalar loop would take minutes over.
-        var downT = new float[inF * rank];
-        Gemm.Transpose(down, downT, rank, inF);
-        var delta = new float[outF * inF];
-        Gemm.NT(up, downT, delta, outF, inF, rank);
-        for (int i = 0; i < w.Length; i++) w[i] += factor * delta[i];
-        return w;
-    }
 }

@@ -1,5 +1,4 @@
 using LayerDiffusion.Native.Backends;
-using LayerDiffusion.Native.Backends.Cuda;
 using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.LayerDiffusion;
@@ -26,7 +25,7 @@ public sealed partial class TransparentDecoder
     /// are stacked along the batch axis, <see cref="PassesPerCall"/> at a time: the network treats batch items
     /// independently, so this changes speed, not results (the released code's batched variant is 4.5× faster than
     /// its loop on an H200). The clip is applied once, after the median: clipping is monotone, so the median of the
-    /// clipped passes is exactly the clipped median. On the GPU the inverse transforms and the median are one kernel.
+    /// clipped passes is exactly the clipped median. The inverse transforms and the median are <see cref="IBackend.UnaugmentMedian8"/> (one kernel on the GPU).
     /// </remarks>
     public Tensor DecodeAugmented(Tensor pixel, Tensor latent)
     {
@@ -39,7 +38,7 @@ public sealed partial class TransparentDecoder
         int group = PassesPerCall > 0 ? Math.Min(PassesPerCall, Passes) : AutoPassesPerCall(b, p.Dim(0), p.Dim(2), p.Dim(3));
         foreach (var indices in PassGroups(p.Dim(2) == p.Dim(3), group))
             RunPasses(p, l, indices, passes);
-        var median = CombinePasses(b, passes);
+        var median = b.UnaugmentMedian8(passes);
         return scope.MoveToOuter(b.Clamp(pad.IsNone ? median : CropFromNetwork(median, pad), 0f, 1f));
     }
 
@@ -91,13 +90,5 @@ public sealed partial class TransparentDecoder
         var y = Network(b.Concat(0, pixels), b.Concat(0, latents));
         int n = p.Dim(0);
         for (int j = 0; j < indices.Length; j++) passes[indices[j]] = scope.MoveToOuter(b.Slice(y, 0, j * n, n));
-    }
-
-    /// <summary>Each pass transformed back, then the element-wise lower median (fused in one kernel on the GPU).</summary>
-    private static Tensor CombinePasses(IBackend b, Tensor[] passes)
-    {
-        if (b is CudaBackend cuda) return cuda.UnaugmentMedian8(passes);
-        using var scope = TensorScope.Open();
-        return scope.MoveToOuter(b.Median8(passes.Select((t, i) => b.FlipRot(t, i >= 4, i & 3, inverse: true)).ToArray()));
     }
 }

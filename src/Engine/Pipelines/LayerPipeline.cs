@@ -76,23 +76,25 @@ public sealed class LayerPipeline(ModelBundle models)
         var original = switchesBack ? models.Unet : null;
         Phase("patch");
 
-        // The GPU seed source runs on the GPU when there is one (laid out for its SM count, as torch does there).
+        // The GPU seed source runs where the backend computes it (a kernel laid out for the GPU's SM count, as torch
+        // does there; on the CPU the host computes an H100's layout).
         var noiseSource = new SeededNoiseSource(s.Seed, s.Batch, [channels, h, w], s.Rng == "cpu" ? RngSource.Cpu : RngSource.Gpu,
-            device: models.Backend as Random.IPhiloxNormalDevice);
+            device: models.Backend);
         var noise = noiseSource.Next();
         var schedule = DiscreteSchedule.Sdxl;
-        var patchedModel = ClassifierFreeGuidance.Wrap(
-            new GuidedUnet(patched, negative, positive, yNeg, yPos, s.Batch, channels, h, w, concat).Model, s.Cfg);
-        EpsModel originalModel = original is null
-            ? (_, _, _) => throw new InvalidOperationException("Stop At 1 never switches to the unpatched UNet")
-            : ClassifierFreeGuidance.Wrap(new GuidedUnet(original, negative, positive, yNeg, yPos, s.Batch, channels, h, w, null).Model, s.Cfg);
-        var stopAt = new StopAtSwitch(patchedModel, originalModel, s.StopAt, schedule);
         var sigmas = Sampler.Sigmas(sampler, schedule);
         var stepNoise = StepNoise.For(sampler, noiseSource, sigmas);
-        var latent = init is null
-            ? Sampler.Run(sampler, schedule, stopAt.Model, noise, stepNoise, NonFiniteGuard.Steps(StepCallback), cancel)
-            : Sampler.Run(sampler, schedule, stopAt.Model, noise, Repeat(init, s.Batch), TransparentImg2Img.StartIndex(s.Steps, s.Denoise),
-                stepNoise, NonFiniteGuard.Steps(StepCallback), cancel);
+        float[] latent;
+        IReadOnlyList<bool> patchedCalls;
+        using (var denoiser = new GuidedDenoiser(patched, CfgConditioning.FromPrompts(models.Backend, negative, positive, yNeg, yPos, s.Batch),
+            s.Cfg, [channels, h, w], concat, original is null ? null : new StopAt(original, s.StopAt, schedule)))
+        {
+            latent = init is null
+                ? Sampler.Run(sampler, schedule, denoiser.Model, noise, stepNoise, NonFiniteGuard.Steps(StepCallback), cancel)
+                : Sampler.Run(sampler, schedule, denoiser.Model, noise, Repeat(init, s.Batch), TransparentImg2Img.StartIndex(s.Steps, s.Denoise),
+                    stepNoise, NonFiniteGuard.Steps(StepCallback), cancel);
+            patchedCalls = denoiser.PatchedCalls.ToArray();
+        }
         NonFiniteGuard.Check(latent, "the sampler", "in the final latent");
         if (ReleaseUnetsAfterSampling) models.ReleaseUnets();
         Phase("sample");
@@ -103,32 +105,28 @@ public sealed class LayerPipeline(ModelBundle models)
         return new GenerationResult
         {
             Width = s.Width, Height = s.Height, Noise = noise, Positive = positive, Negative = negative,
-            Latent = latent, Images = images, PatchedCalls = stopAt.PatchedCalls, PhaseMs = phases, PhasePeakBytes = peaks,
+            Latent = latent, Images = images, PatchedCalls = patchedCalls, PhaseMs = phases, PhasePeakBytes = peaks,
             WeightBytes = diag?.WeightBytes ?? 0,
         };
     }
 
     /// <summary>
-    /// The layer methods' condition latents, [1, 4k, h, w]: each RGBA image composited on 50% grey, fitted to the
-    /// generation size, VAE-encoded (posterior mean) and scaled by 0.13025, in the method's channel order.
+    /// The layer methods' condition latents, each [1, 4, h, w] on the UNet's backend: each RGBA image composited on 50%
+    /// grey, fitted to the generation size, VAE-encoded (posterior mean) and scaled by 0.13025, in the method's
+    /// channel order. They cross from the VAE's backend to the UNet's on the device (<see cref="IBackend.Import"/>).
     /// </summary>
-    private float[]? ConditionLatents(GenerationSettings s, GenerationInputs inputs, int h, int w)
+    private Tensor[] ConditionLatents(GenerationSettings s, GenerationInputs inputs, int h, int w)
     {
-        var images = ConditionImages(s.Method, inputs);
-        if (images.Length == 0) return null;
-        var b = models.VaeBackend;
-        var result = new List<float>();
-        foreach (var img in images)
+        var vb = models.VaeBackend;
+        return ConditionImages(s.Method, inputs).Select(img =>
         {
             using var scope = TensorScope.Open();
             var fitted = ConditionImage.Prepare(img.Pixels, img.Width, img.Height, s.Width, s.Height, inputs.ResizeMode);
-            var (mean, _) = models.Vae.EncodeMoments(b.FromHost(ConditionImage.ToVaeInput(fitted), 1, 3, s.Height, s.Width));
-            var z = b.ToHost(mean);
-            NonFiniteGuard.Check(z, "the VAE encoder", "encoding a condition image");
-            if (z.Length != 4 * h * w) throw new LdException($"condition latent has {z.Length} values, expected {4 * h * w}");
-            foreach (var v in z) result.Add(v * SdxlVae.ScalingFactor);
-        }
-        return result.ToArray();
+            var (mean, _) = models.Vae.EncodeMoments(vb.FromHost(ConditionImage.ToVaeInput(fitted), 1, 3, s.Height, s.Width));
+            if (!Shape.Equal(mean.Shape, [1, 4, h, w])) throw new LdException($"condition latent is {Shape.Format(mean.Shape)}, expected [1, 4, {h}, {w}]");
+            NonFiniteGuard.Check(vb.ToHost(mean), "the VAE encoder", "encoding a condition image");
+            return TensorScope.Detach(models.Backend.Import(vb.Affine(mean, SdxlVae.ScalingFactor, 0f)));
+        }).ToArray();
     }
 
     /// <summary>Transparent img2img's start latent [1, 4, h, w] (sampler scale), or null for text-to-image.</summary>
@@ -149,16 +147,15 @@ public sealed class LayerPipeline(ModelBundle models)
     }
 
     /// <summary>Pixels [3, H, W] of one unscaled latent: whole, or in tiles when asked (--vae-tile) or when device memory is short.</summary>
-    private float[] DecodeVae(GenerationSettings s, IBackend b, float[] unscaled, int channels, int h, int w)
+    private float[] DecodeVae(GenerationSettings s, IBackend b, Tensor z, float[] unscaled, int channels, int h, int w)
     {
         var vae = models.Vae;
         int tile = s.VaeTile > 0 ? s.VaeTile
             : TiledVaeDecode.ShouldTile(b, vae.DecoderBaseChannels, 8 * h, 8 * w) ? DefaultVaeTile : 0;
         if (tile > 0 && (tile < h || tile < w))
             return TiledVaeDecode.Decode(vae, b, unscaled, channels, h, w, tile, DefaultVaeTileOverlap);
-        using var z = b.FromHost(unscaled, 1, channels, h, w);
-        using var pixels = vae.Decode(z);
-        return b.ToHost(pixels);
+        using var scope = TensorScope.Open();
+        return b.ToHost(vae.Decode(z));
     }
 
     /// <summary>Automatic tiling: 512-pixel tiles with 64 pixels of overlap.</summary>
@@ -187,34 +184,43 @@ public sealed class LayerPipeline(ModelBundle models)
     {
         var b = models.VaeBackend;
         int per = channels * h * w;
-        var rgbs = new List<(byte[] Rgb, float[] Unscaled)>();
-        for (int i = 0; i < s.Batch; i++)
+        // Each image's unscaled latent is uploaded once, for the VAE and the transparent decoder.
+        var decoded = new List<(byte[] Rgb, Tensor Latent)>();
+        try
         {
-            cancel.ThrowIfCancellationRequested();
-            var unscaled = new float[per];
-            for (int j = 0; j < per; j++) unscaled[j] = latent[i * per + j] / SdxlVae.ScalingFactor;
-            var pixels = DecodeVae(s, b, unscaled, channels, h, w);
-            NonFiniteGuard.Check(pixels, "the VAE decoder", $"decoding image {i + 1} of {s.Batch}");
-            rgbs.Add((ImageBytes.VaePixelsToRgb(pixels, s.Height, s.Width), unscaled));
-        }
-        phase("vae_decode");
-        var images = new List<GeneratedImage>();
-        for (int i = 0; i < s.Batch; i++)
-        {
-            var (rgb, unscaled) = rgbs[i];
-            if (!LayerMethods.OutputsTransparent(s.Method))
+            for (int i = 0; i < s.Batch; i++)
             {
-                images.Add(new GeneratedImage(seeds[i], rgb, null, null));
-                continue;
+                cancel.ThrowIfCancellationRequested();
+                var unscaled = new float[per];
+                for (int j = 0; j < per; j++) unscaled[j] = latent[i * per + j] / SdxlVae.ScalingFactor;
+                var z = TensorScope.Detach(b.FromHost(unscaled, 1, channels, h, w));
+                var pixels = DecodeVae(s, b, z, unscaled, channels, h, w);
+                NonFiniteGuard.Check(pixels, "the VAE decoder", $"decoding image {i + 1} of {s.Batch}");
+                decoded.Add((ImageBytes.VaePixelsToRgb(pixels, s.Height, s.Width), z));
             }
-            cancel.ThrowIfCancellationRequested();
-            var decoder = models.Decoder;
-            // Automatic: as many passes per call as fit without raising the run's peak device memory.
-            decoder.PassesPerCall = s.DecoderBatch > 0 ? s.DecoderBatch : decoder.AutoPassesPerCall(b, 1, s.Height, s.Width, decoderBudget());
-            var (rgba, preview) = TransparentOutput.Decode(b, decoder, rgb, unscaled, s.Height, s.Width);
-            images.Add(new GeneratedImage(seeds[i], rgb, rgba, preview));
+            phase("vae_decode");
+            var images = new List<GeneratedImage>();
+            for (int i = 0; i < s.Batch; i++)
+            {
+                var (rgb, z) = decoded[i];
+                if (!LayerMethods.OutputsTransparent(s.Method))
+                {
+                    images.Add(new GeneratedImage(seeds[i], rgb, null, null));
+                    continue;
+                }
+                cancel.ThrowIfCancellationRequested();
+                var decoder = models.Decoder;
+                // Automatic: as many passes per call as fit without raising the run's peak device memory.
+                decoder.PassesPerCall = s.DecoderBatch > 0 ? s.DecoderBatch : decoder.AutoPassesPerCall(b, 1, s.Height, s.Width, decoderBudget());
+                var (rgba, preview) = TransparentOutput.Decode(b, decoder, rgb, z, s.Height, s.Width);
+                images.Add(new GeneratedImage(seeds[i], rgb, rgba, preview));
+            }
+            phase("transparent_decode");
+            return images;
         }
-        phase("transparent_decode");
-        return images;
+        finally
+        {
+            foreach (var (_, z) in decoded) z.Dispose();
+        }
     }
 }

@@ -23,9 +23,7 @@ public static class TransparentImg2Img
     {
         if (s.Method is not (LayerMethod.Attn or LayerMethod.Conv))
             throw new InvalidOptionException("--method", $"img2img runs the transparent models (attn or conv), not {LayerMethods.Name(s.Method)}");
-        int start = StartIndex(s.Steps, s.Denoise);
-        if (SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps).Sampler == SamplerKind.UniPc && s.Steps - 1 - start < 1)
-            throw new InvalidOptionException("--denoise", $"{s.Denoise} of {s.Steps} steps leaves UniPC no step (it runs int(denoise · steps) of them); raise --denoise or --steps");
+        Sampler.ValidateImg2Img(SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps), StartIndex(s.Steps, s.Denoise));
     }
 
     /// <summary>

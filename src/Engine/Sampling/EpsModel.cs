@@ -10,8 +10,3 @@ namespace LayerDiffusion.Native.Sampling;
 /// <returns>ε of the same size, classifier-free guidance already applied.</returns>
 public delegate float[] EpsModel(float[] xIn, float timestep, float sigma);
 
-/// <summary>
-/// The UNet over a CFG batch: <paramref name="xIn"/> is the latent batch twice, [negative rows…, positive rows…],
-/// and the result is ε for those 2B rows in the same order.
-/// </summary>
-public delegate float[] CfgBatchEpsModel(float[] xIn, float timestep, float sigma);

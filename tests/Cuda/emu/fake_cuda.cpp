@@ -280,6 +280,29 @@ void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, 
     for (int i = 0; i < 4; i++) c[i] = out[i];
 }
 
+// mma.sync.m16n8k8: A[r][k] is lane (r % 8)·4 + k / 2, register (r ≥ 8), half k % 2; B[k][n] lane n·4 + k / 2, half k % 2.
+void ld_emu_mma_m16n8k8(float* c, const unsigned* a, unsigned b, int bf16)
+{
+    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
+    g_mma_a[warp][lane][0] = a[0];
+    g_mma_a[warp][lane][1] = a[1];
+    g_mma_b[warp][lane][0] = b;
+    wait_at(2);
+    auto A = [&](int r, int k) { return half_of(g_mma_a[warp][(r % 8) * 4 + k / 2][r >= 8 ? 1 : 0], k % 2, bf16); };
+    auto B = [&](int k, int n) { return half_of(g_mma_b[warp][n * 4 + k / 2][0], k % 2, bf16); };
+    int g = (int)lane / 4, t = (int)lane % 4;
+    float out[4];
+    for (int i = 0; i < 4; i++)
+    {
+        int r = g + (i >= 2 ? 8 : 0), n = 2 * t + (i % 2);
+        float s = c[i];
+        for (int k = 0; k < 8; k++) s += A(r, k) * B(k, n);
+        out[i] = s;
+    }
+    wait_at(2);
+    for (int i = 0; i < 4; i++) c[i] = out[i];
+}
+
 // ldmatrix.x4: every lane deposits its row address; lane l then reads, from matrix j (the rows given by lanes
 // 8j..8j+7), row l / 4 columns 2(l % 4), +1, or with trans rows 2(l % 4), +1 of column l / 4.
 namespace {
@@ -300,6 +323,17 @@ void ld_emu_ldmatrix_x4(unsigned* r, const unsigned short* row, int trans)
         r[j] = (unsigned)lo | ((unsigned)hi << 16);
     }
     wait_at(2);
+}
+
+// For the fake cuDNN (fake_cudnn.cpp): whether [p, p + bytes) lies inside one live device allocation, so a
+// descriptor that describes more memory than the backend allocated fails there instead of reading past the end.
+bool ld_emu_device_range(unsigned long long p, size_t bytes)
+{
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = g_sizes.upper_bound(p);
+    if (it == g_sizes.begin()) return false;
+    --it;
+    return p >= it->first && p + bytes <= it->first + it->second;
 }
 
 extern "C" {
@@ -409,9 +443,14 @@ CUresult cuModuleGetFunction(void** f, void*, const char* name)
         else if (prm.kind == 2) k->types.push_back(&ffi_type_float);
         else
         {
-            // Structs of 8-byte words (all of ours are): passed in memory by the SysV ABI, as their size says.
-            auto& elems = k->struct_elems.emplace_back(prm.size / 8 + 1, &ffi_type_uint64);
-            elems.back() = nullptr;
+            // Structs of integers (all of ours are: kernel parameter blocks hold no floats in structs), described to
+            // libffi as 8-byte words plus a 4-byte and single-byte tail, so its SysV classification (registers up to
+            // 16 bytes, memory beyond) and copy size match the C type's.
+            auto& elems = k->struct_elems.emplace_back(prm.size / 8, &ffi_type_uint64);
+            size_t rest = prm.size % 8;
+            if (rest >= 4) { elems.push_back(&ffi_type_uint32); rest -= 4; }
+            for (; rest > 0; rest--) elems.push_back(&ffi_type_uint8);
+            elems.push_back(nullptr);
             auto st = std::make_unique<ffi_type>();
             st->size = 0; st->alignment = 0; st->type = FFI_TYPE_STRUCT; st->elements = elems.data();
             k->types.push_back(st.get());

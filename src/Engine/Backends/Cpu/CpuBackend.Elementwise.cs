@@ -56,16 +56,10 @@ public sealed partial class CpuBackend
     // Hot loops are compiled fully optimised at once: a short-lived process (the test suite, one generation)
     // would otherwise spend much of its time in unoptimised tier-0 code.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GeluSpan(ReadOnlySpan<float> x, Span<float> y)
-    {
-        for (int i = 0; i < x.Length; i++) y[i] = GeluExact(x[i]);
-    }
+    private static void GeluSpan(ReadOnlySpan<float> x, Span<float> y) => GeluKernel.Apply(x, default, y);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GegluRow(ReadOnlySpan<float> value, ReadOnlySpan<float> gate, Span<float> y)
-    {
-        for (int i = 0; i < y.Length; i++) y[i] = value[i] * GeluExact(gate[i]);
-    }
+    private static void GegluRow(ReadOnlySpan<float> value, ReadOnlySpan<float> gate, Span<float> y) => GeluKernel.Apply(gate, value, y);
     public Tensor QuickGelu(Tensor x) => Map(x, v => v / (1f + MathF.Exp(-1.702f * v)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -75,10 +69,8 @@ public sealed partial class CpuBackend
 
     public Tensor Geglu(Tensor x)
     {
-        int f2 = x.Dim(-1), f = f2 / 2, rows = x.Count / f2;
-        var shape = (int[])x.Shape.Clone();
-        shape[^1] = f;
-        var y = New(shape);
+        var y = New(ShapeRules.Geglu(x));
+        int f = y.Dim(-1), f2 = 2 * f, rows = x.Count / Math.Max(1, f2);
         var xs = C(x).Data;
         CpuParallel.For(rows, 8L * f, (rStart, rEnd) =>
         {
@@ -113,14 +105,9 @@ public sealed partial class CpuBackend
     /// </summary>
     private CpuTensor Broadcast(Tensor a, Tensor b, int op)
     {
-        int rank = Math.Max(a.Rank, b.Rank);
-        int[] sa = Pad(a.Shape, rank), sb = Pad(b.Shape, rank), so = new int[rank];
-        for (int i = 0; i < rank; i++)
-        {
-            if (sa[i] != sb[i] && sa[i] != 1 && sb[i] != 1)
-                throw new ArgumentException($"cannot broadcast {Shape.Format(a.Shape)} with {Shape.Format(b.Shape)}");
-            so[i] = Math.Max(sa[i], sb[i]);
-        }
+        var so = ShapeRules.Broadcast(a.Shape, b.Shape);
+        int rank = so.Length;
+        int[] sa = Pad(a.Shape, rank), sb = Pad(b.Shape, rank);
         var y = New(so);
         var xa = C(a).Data; var xb = C(b).Data;
         if (sa.AsSpan().SequenceEqual(sb)) { Apply(op, xa, xb, y.Data); return y; }

@@ -23,14 +23,10 @@ public sealed partial class CpuBackend
 
     public Tensor Slice(Tensor x, int axis, int start, int length)
     {
-        if (axis < 0) axis += x.Rank;
-        if (start < 0 || length < 0 || start + length > x.Shape[axis]) throw new ArgumentException($"Slice [{start}, {start + length}) of axis {axis} in {Shape.Format(x.Shape)}");
-        var shape = (int[])x.Shape.Clone();
-        shape[axis] = length;
+        var (shape, ax, outer64, inner64) = ShapeRules.Slice(x, axis, start, length);
+        axis = ax;
         var y = New(shape);
-        int outer = 1, inner = 1;
-        for (int i = 0; i < axis; i++) outer *= shape[i];
-        for (int i = axis + 1; i < x.Rank; i++) inner *= shape[i];
+        int outer = (int)outer64, inner = (int)inner64;
         var src = C(x).Data;
         for (int o = 0; o < outer; o++)
             src.AsSpan((o * x.Shape[axis] + start) * inner, length * inner).CopyTo(y.Data.AsSpan(o * length * inner, length * inner));
@@ -40,8 +36,7 @@ public sealed partial class CpuBackend
     public Tensor Permute(Tensor x, params int[] perm)
     {
         int rank = x.Rank;
-        var shape = new int[rank];
-        for (int i = 0; i < rank; i++) shape[i] = x.Shape[perm[i]];
+        var shape = ShapeRules.Permute(x, perm);
         var y = New(shape);
         var inStrides = Strides(x.Shape);
         var st = new int[rank];
@@ -63,8 +58,8 @@ public sealed partial class CpuBackend
 
     public Tensor Upsample2x(Tensor x)
     {
+        var y = New(ShapeRules.Upsample2x(x));
         int n = x.Dim(0), c = x.Dim(1), h = x.Dim(2), w = x.Dim(3);
-        var y = New([n, c, 2 * h, 2 * w]);
         var src = C(x).Data;
         CpuParallel.For(n * c, 4L * h * w, (pStart, pEnd) =>
         {
@@ -83,6 +78,7 @@ public sealed partial class CpuBackend
 
     public Tensor FlipRot(Tensor x, bool flipW, int k, bool inverse)
     {
+        ShapeRules.FlipRot(x, k, inverse);
         k = ((k % 4) + 4) % 4;
         var t = x;
         if (!inverse)
@@ -123,7 +119,7 @@ public sealed partial class CpuBackend
 
     public Tensor Median8(Tensor[] xs)
     {
-        if (xs.Length != 8) throw new ArgumentException("Median8 takes exactly 8 tensors");
+        ShapeRules.Median8(xs);
         var y = New((int[])xs[0].Shape.Clone());
         var srcs = xs.Select(C).Select(t => t.Data).ToArray();
         const int Block = 4096;

@@ -7,22 +7,25 @@ public sealed partial class CpuBackend
 {
     public Tensor Linear(Tensor x, Tensor w, Tensor? bias)
     {
-        int k = x.Dim(-1), n = w.Dim(0);
-        if (w.Rank != 2 || w.Dim(1) != k) throw new ArgumentException($"Linear: x {Shape.Format(x.Shape)} vs w {Shape.Format(w.Shape)}");
-        int m = x.Count / k;
-        var shape = (int[])x.Shape.Clone();
-        shape[^1] = n;
-        var y = New(shape);
+        var y = New(ShapeRules.Linear(x, w, bias));
+        int k = x.Dim(-1), n = w.Dim(0), m = x.Count / Math.Max(1, k);
         Gemm.NT(C(x).Data, C(w).Data, y.Data, m, n, k, bias is null ? default : C(bias).Data);
+        return y;
+    }
+
+    public Tensor LinearAdd(Tensor x, Tensor w, Tensor? bias, Tensor residual)
+    {
+        ShapeRules.LinearAdd(x, w, bias, residual);
+        var y = (CpuTensor)Linear(x, w, bias);
+        System.Numerics.Tensors.TensorPrimitives.Add(y.Data, C(residual).Data, y.Data);
         return y;
     }
 
     public Tensor MatMul(Tensor a, Tensor b)
     {
+        var y = New(ShapeRules.MatMul(a, b));
         int batch = a.Rank == 3 ? a.Dim(0) : 1;
         int m = a.Dim(-2), k = a.Dim(-1), n = b.Dim(-1);
-        if (b.Dim(-2) != k || (b.Rank == 3 && b.Dim(0) != batch)) throw new ArgumentException($"MatMul: {Shape.Format(a.Shape)} x {Shape.Format(b.Shape)}");
-        var y = New(a.Rank == 3 ? [batch, m, n] : [m, n]);
         var bt = new float[k * n];
         for (int i = 0; i < batch; i++)
         {
@@ -39,12 +42,10 @@ public sealed partial class CpuBackend
     /// </summary>
     public Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, int stride, int padding)
     {
+        var y = New(ShapeRules.Conv2d(x, w, bias, stride, padding));
         int n = x.Dim(0), ci = x.Dim(1), h = x.Dim(2), wd = x.Dim(3);
-        int co = w.Dim(0), kh = w.Dim(2), kw = w.Dim(3);
-        if (w.Dim(1) != ci) throw new ArgumentException($"Conv2d: input {Shape.Format(x.Shape)} vs weight {Shape.Format(w.Shape)}");
-        int ho = (h + 2 * padding - kh) / stride + 1, wo = (wd + 2 * padding - kw) / stride + 1;
+        int co = w.Dim(0), kh = w.Dim(2), kw = w.Dim(3), ho = y.Dim(2), wo = y.Dim(3);
         int kdim = ci * kh * kw;
-        var y = New([n, co, ho, wo]);
         var xs = C(x).Data; var ws = C(w).Data;
         float[]? bs = bias is null ? null : C(bias).Data;
         // Direct convolution wastes the padding columns of each row: worth it from about 8×8 outputs up.
@@ -71,6 +72,17 @@ public sealed partial class CpuBackend
                 }
             }
         }
+        return y;
+    }
+
+    /// <summary>The reference of the fused op: the convolution, then the residual added in fp32.</summary>
+    public Tensor Conv2dAdd(Tensor x, Tensor w, Tensor? bias, int stride, int padding, Tensor residual)
+    {
+        ShapeRules.Conv2d(x, w, bias, stride, padding, residual);
+        var y = (CpuTensor)Conv2d(x, w, bias, stride, padding);
+        var r = C(residual).Data;
+        var d = y.Data;
+        for (int i = 0; i < d.Length; i++) d[i] += r[i];
         return y;
     }
 
@@ -101,14 +113,22 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <summary>The reference: the three slices, then Attention.</summary>
+    public Tensor AttentionQkv(Tensor qkv, int heads, bool causal)
+    {
+        var (_, _, width) = ShapeRules.AttentionQkv(qkv, heads);
+        using var q = Slice(qkv, 2, 0, width);
+        using var k = Slice(qkv, 2, width, width);
+        using var v = Slice(qkv, 2, 2 * width, width);
+        return Attention(q, k, v, heads, causal);
+    }
+
     public Tensor Attention(Tensor q, Tensor k, Tensor v, int heads, bool causal)
     {
+        var y = New(ShapeRules.Attention(q, k, v, heads));
         int b = q.Dim(0), nq = q.Dim(1), width = q.Dim(2), nk = k.Dim(1);
-        if (width % heads != 0 || k.Dim(2) != width || v.Dim(2) != width || v.Dim(1) != nk)
-            throw new ArgumentException($"Attention: q {Shape.Format(q.Shape)} k {Shape.Format(k.Shape)} v {Shape.Format(v.Shape)} heads {heads}");
         int d = width / heads;
         float scale = 1f / MathF.Sqrt(d);
-        var y = New([b, nq, width]);
         var qs = C(q).Data; var ks = C(k).Data; var vs = C(v).Data;
         const int QChunk = 1024;
         var qh = new float[Math.Min(nq, QChunk) * d];
@@ -154,7 +174,8 @@ public sealed partial class CpuBackend
 
     public Tensor Softmax(Tensor x)
     {
-        int n = x.Dim(-1), rows = x.Count / n;
+        ShapeRules.Softmax(x);
+        int n = x.Dim(-1), rows = x.Count / Math.Max(1, n);
         var y = New((int[])x.Shape.Clone());
         C(x).Data.CopyTo(y.Data, 0);
         CpuParallel.For(rows, 4L * n, (r0, r1) => { for (int r = r0; r < r1; r++) SoftmaxRow(y.Data.AsSpan(r * n, n), 1f, n); });

@@ -9,9 +9,9 @@ public sealed partial class CpuBackend
 {
     public Tensor GroupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, bool silu)
     {
+        ShapeRules.GroupNorm(x, groups, gamma, beta);
         int n = x.Dim(0), c = x.Dim(1);
-        if (c % groups != 0) throw new ArgumentException($"GroupNorm: {c} channels not divisible by {groups} groups");
-        int spatial = x.Count / (n * c), cpg = c / groups, len = cpg * spatial;
+        int spatial = x.Count / Math.Max(1, n * c), cpg = c / groups, len = cpg * spatial;
         var y = New((int[])x.Shape.Clone());
         var xs = C(x).Data; var g = C(gamma).Data; var bt = C(beta).Data;
         CpuParallel.For(n * groups, 3L * len, (ngStart, ngEnd) =>
@@ -37,9 +37,23 @@ public sealed partial class CpuBackend
         return y;
     }
 
+    /// <summary>The reference: the sum in fp32, then GroupNorm.</summary>
+    public Tensor GroupNormAdd(Tensor x, Tensor add, int groups, Tensor gamma, Tensor beta, float eps, bool silu)
+    {
+        ShapeRules.GroupNormAdd(x, add);
+        var bshape = new int[x.Rank];
+        Array.Fill(bshape, 1);
+        bshape[0] = x.Dim(0);
+        bshape[1] = x.Dim(1);
+        using var a = Reshape(add, bshape);
+        using var sum = Add(x, a);
+        return GroupNorm(sum, groups, gamma, beta, eps, silu);
+    }
+
     public Tensor LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps)
     {
-        int n = x.Dim(-1), rows = x.Count / n;
+        ShapeRules.LayerNorm(x, gamma, beta);
+        int n = x.Dim(-1), rows = x.Count / Math.Max(1, n);
         var y = New((int[])x.Shape.Clone());
         var xs = C(x).Data; var g = C(gamma).Data; var bt = C(beta).Data;
         CpuParallel.For(rows, 3L * n, (rStart, rEnd) =>

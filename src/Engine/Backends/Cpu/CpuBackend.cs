@@ -17,11 +17,12 @@ public sealed partial class CpuBackend : IBackend
         t as CpuTensor ?? throw new ArgumentException($"tensor {t} does not belong to the CPU backend");
 
     internal CpuTensor New(int[] shape) => new(this, new float[Shape.Size(shape)], shape);
-    internal CpuTensor Wrap(float[] data, params int[] shape) => new(this, data, shape);
 
     public Tensor FromHost(ReadOnlySpan<float> data, params int[] shape) => new CpuTensor(this, data.ToArray(), (int[])shape.Clone());
 
     public float[] ToHost(Tensor t) => (float[])C(t).Data.Clone();
+
+    public Tensor Import(Tensor x) => new CpuTensor(this, x.Backend.ToHost(x), (int[])x.Shape.Clone());
 
     public Tensor LoadWeight(SafeTensorsFile file, string name)
     {

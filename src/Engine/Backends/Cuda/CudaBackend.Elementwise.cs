@@ -24,13 +24,10 @@ public sealed unsafe partial class CudaBackend
     public Tensor Geglu(Tensor x)
     {
         var xs = Own(x);
-        int f2 = x.Dim(-1), f = f2 / 2;
-        if (f2 % 2 != 0) throw new ArgumentException($"Geglu: last axis {f2} is odd");
-        long rows = x.Count / Math.Max(1, f2);
-        var shape = (int[])x.Shape.Clone();
-        shape[^1] = f;
-        var y = New(shape);
-        Launch(new LdGeglu(rows, f, xs.Ptr, y.Ptr), Stride(rows * f));
+        var y = New(ShapeRules.Geglu(x));
+        int f = y.Dim(-1);
+        long rows = x.Count / Math.Max(1, 2 * f);
+        Launch(new LdGeglu(rows, f, xs.Ptr, y.Ptr), new Grid((uint)((f + 2047) / 2048), 256, (uint)Math.Clamp(rows, 1, 65535)));
         return y;
     }
 
@@ -50,14 +47,15 @@ public sealed unsafe partial class CudaBackend
             Launch(new LdBinarySame(n, ta.Ptr, tb.Ptr, y.Ptr, op), Stride(n));
             return y;
         }
+        if (n > int.MaxValue) throw new ArgumentException($"broadcast of {Tensors.Shape.Format(a.Shape)} with {Tensors.Shape.Format(b.Shape)}: {n} elements, the kernel indexes fewer than 2^31");
         var s = new BroadcastShape { Rank = collapsed.Rank };
         for (int i = 0; i < collapsed.Rank; i++)
         {
-            s.Shape[i] = collapsed.Shape[i];
+            s.Shape[i] = FastDivmod.For(collapsed.Shape[i]);
             s.StrideA[i] = collapsed.StrideA[i];
             s.StrideB[i] = collapsed.StrideB[i];
         }
-        Launch(new LdBinary(n, ta.Ptr, tb.Ptr, y.Ptr, op, s), Stride(n));
+        Launch(new LdBinary((int)n, ta.Ptr, tb.Ptr, y.Ptr, op, s), Stride(n));
         return y;
     }
 }
@@ -72,14 +70,9 @@ internal static class BroadcastPlan
 
     public static (int[] OutShape, Collapsed Plan) Make(int[] a, int[] b)
     {
-        int rank = Math.Max(a.Length, b.Length);
-        int[] sa = Pad(a, rank), sb = Pad(b, rank), so = new int[rank];
-        for (int i = 0; i < rank; i++)
-        {
-            if (sa[i] != sb[i] && sa[i] != 1 && sb[i] != 1)
-                throw new ArgumentException($"cannot broadcast {Tensors.Shape.Format(a)} with {Tensors.Shape.Format(b)}");
-            so[i] = Math.Max(sa[i], sb[i]);
-        }
+        var so = ShapeRules.Broadcast(a, b);
+        int rank = so.Length;
+        int[] sa = Pad(a, rank), sb = Pad(b, rank);
         long[] ca = Strides(sa), cb = Strides(sb);
         var shape = new List<int>();
         var stA = new List<long>();

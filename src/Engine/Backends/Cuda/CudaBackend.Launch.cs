@@ -9,6 +9,10 @@ public sealed unsafe partial class CudaBackend
     /// <summary>LD_CUDA_SYNC=1: wait after every launch, so an asynchronous fault is reported with the kernel's name.</summary>
     private static readonly bool s_syncEachLaunch = Environment.GetEnvironmentVariable("LD_CUDA_SYNC") == "1";
 
+    /// <summary>Kernels launched and GEMMs issued so far (selftest cases assert per-op counts from them).</summary>
+    public long KernelLaunches { get; private set; }
+    public long GemmCalls { get; private set; }
+
     /// <summary>Launches <typeparamref name="T"/>'s kernel for this backend's storage type (or its only kernel).</summary>
     internal void Launch<T>(in T args, Grid grid) where T : unmanaged, IKernelArgs => Launch(T.Kernel.For(StorageType), args, grid);
 
@@ -34,6 +38,7 @@ public sealed unsafe partial class CudaBackend
         int count = layout.Offsets.Length;
         void** slots = stackalloc void*[Math.Max(1, count)];
         for (int i = 0; i < count; i++) slots[i] = basePtr + layout.Offsets[i];
+        KernelLaunches++;
         _drv.Check(_drv.cuLaunchKernel(f, grid.X, grid.Y, grid.Z, grid.Block, 1, 1, grid.SharedBytes, _stream.Raw, slots, null), $"cuLaunchKernel({kernel})");
         if (s_syncEachLaunch) _drv.Check(_drv.cuStreamSynchronize(_stream.Raw), $"{kernel} (LD_CUDA_SYNC)");
     }

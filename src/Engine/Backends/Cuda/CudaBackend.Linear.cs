@@ -15,17 +15,24 @@ public sealed unsafe partial class CudaBackend
     /// </summary>
     internal void Gemm(bool transA, bool transB, long m, long n, long k,
         ulong a, long lda, ulong b, long ldb, ulong d, long ldd, CudaDataType typeD,
-        int batch = 1, long strideA = 0, long strideB = 0, long strideD = 0, ulong bias = 0, float alpha = 1, float beta = 0)
+        int batch = 1, long strideA = 0, long strideB = 0, long strideD = 0, ulong bias = 0, float alpha = 1, float beta = 0, ulong c = 0)
     {
         if (m == 0 || n == 0) return;
+        GemmCalls++;
         _device.MakeCurrent();
         int esize = ElementSize, dsize = typeD == CudaDataType.R32F ? 4 : 2;
         int Align(ulong p, long stride, int size) =>
             batch > 1 ? Math.Min(CublasLt.Alignment(p), CublasLt.Alignment((ulong)(stride * size))) : CublasLt.Alignment(p);
         var spec = new GemmSpec(transA, transB, m, n, k, BlasType, typeD, lda, ldb, ldd, batch, strideA, strideB, strideD,
-            bias != 0, Align(a, strideA, esize), Align(b, strideB, esize), Align(d, strideD, dsize), Tf32: UseTf32 && BlasType == CudaDataType.R32F);
-        if (ForceGemmFallback || !_blas.TryMatmul(spec, a, b, d, bias, alpha, beta, _stream))
+            bias != 0, Align(a, strideA, esize), Align(b, strideB, esize), Math.Min(Align(d, strideD, dsize), c == 0 ? 256 : Align(c, strideD, dsize)),
+            Tf32: UseTf32 && BlasType == CudaDataType.R32F);
+        if (ForceGemmFallback || !_blas.TryMatmul(spec, a, b, c == 0 ? d : c, d, bias, alpha, beta, _stream))
+        {
+            // The plain kernel reads C from D: start D as a copy of C (same layout: the caller's contract).
+            if (c != 0 && c != d && beta != 0)
+                _drv.Check(_drv.cuMemcpyDtoDAsync(d, c, (nuint)(((batch - 1) * strideD + (n - 1) * ldd + m) * dsize), _stream.Raw), "cuMemcpyDtoDAsync");
             FallbackGemm(transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, d, ldd, strideD, batch, bias, alpha, beta, typeD);
+        }
         else if (s_syncEachLaunch) _stream.Synchronize();
     }
 
@@ -53,24 +60,29 @@ public sealed unsafe partial class CudaBackend
 
     public Tensor Linear(Tensor x, Tensor w, Tensor? bias)
     {
+        var y = New(ShapeRules.Linear(x, w, bias));
         int k = x.Dim(-1), n = w.Dim(0);
-        if (w.Rank != 2 || w.Dim(1) != k) throw new ArgumentException($"Linear: x {Tensors.Shape.Format(x.Shape)} vs w {Tensors.Shape.Format(w.Shape)}");
-        if (bias is not null && bias.Count != n) throw new ArgumentException($"Linear: bias {Tensors.Shape.Format(bias.Shape)} for {n} outputs");
         long m = x.Count / Math.Max(1, k);
-        var shape = (int[])x.Shape.Clone();
-        shape[^1] = n;
-        var y = New(shape);
         // Row-major y[m, n] = x[m, k] · w[n, k]ᵀ  ⇔  column-major yᵀ (n × m) = w (k × n, transposed) · xᵀ (k × m).
         Gemm(true, false, n, m, k, Own(w).Ptr, k, Own(x).Ptr, k, y.Ptr, n, BlasType, bias: bias is null ? 0 : Own(bias).Ptr);
         return y;
     }
 
+    /// <summary>One cuBLASLt product with C = residual, D = the new output, beta = 1: the residual add is its epilogue.</summary>
+    public Tensor LinearAdd(Tensor x, Tensor w, Tensor? bias, Tensor residual)
+    {
+        var y = New(ShapeRules.LinearAdd(x, w, bias, residual));
+        int k = x.Dim(-1), n = w.Dim(0);
+        long m = x.Count / Math.Max(1, k);
+        Gemm(true, false, n, m, k, Own(w).Ptr, k, Own(x).Ptr, k, y.Ptr, n, BlasType, bias: bias is null ? 0 : Own(bias).Ptr, beta: 1f, c: Own(residual).Ptr);
+        return y;
+    }
+
     public Tensor MatMul(Tensor a, Tensor b)
     {
+        var y = New(ShapeRules.MatMul(a, b));
         int batch = a.Rank == 3 ? a.Dim(0) : 1;
         int m = a.Dim(-2), k = a.Dim(-1), n = b.Dim(-1);
-        if (b.Dim(-2) != k || (b.Rank == 3 && b.Dim(0) != batch)) throw new ArgumentException($"MatMul: {Tensors.Shape.Format(a.Shape)} x {Tensors.Shape.Format(b.Shape)}");
-        var y = New(a.Rank == 3 ? [batch, m, n] : [m, n]);
         ulong pa = Own(a).Ptr, pb = Own(b).Ptr;
         // Row-major y[m, n] = a[m, k] · b[k, n]  ⇔  column-major yᵀ (n × m) = bᵀ (n × k) · aᵀ (k × m).
         if (b.Rank == 3 || batch == 1)
@@ -83,17 +95,13 @@ public sealed unsafe partial class CudaBackend
     /// <summary>
     /// Convolution as GEMM per image: y[o, p] = W[o, kdim] · col[kdim, p], with col built by im2col for a band of
     /// output rows at a time (bounded buffer) and the band's product written straight into NCHW. A 1×1, stride-1,
-    /// unpadded convolution multiplies the input directly.
+    /// unpadded convolution multiplies the input directly. The fallback of <see cref="Conv2d"/> where cuDNN is missing.
     /// </summary>
-    public Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, int stride, int padding)
+    private CudaTensor Conv2dIm2col(Tensor x, Tensor w, Tensor? bias, int stride, int padding)
     {
+        var y = New(ShapeRules.Conv2d(x, w, bias, stride, padding));
         int n = x.Dim(0), ci = x.Dim(1), h = x.Dim(2), wd = x.Dim(3);
-        int co = w.Dim(0), kh = w.Dim(2), kw = w.Dim(3);
-        if (w.Rank != 4 || w.Dim(1) != ci) throw new ArgumentException($"Conv2d: input {Tensors.Shape.Format(x.Shape)} vs weight {Tensors.Shape.Format(w.Shape)}");
-        if (stride < 1 || padding < 0) throw new ArgumentException($"Conv2d: stride {stride}, padding {padding}");
-        int ho = (h + 2 * padding - kh) / stride + 1, wo = (wd + 2 * padding - kw) / stride + 1;
-        if (ho <= 0 || wo <= 0) throw new ArgumentException($"Conv2d: {kh}×{kw} kernel does not fit {h}×{wd} with padding {padding}");
-        var y = New([n, co, ho, wo]);
+        int co = w.Dim(0), kh = w.Dim(2), kw = w.Dim(3), ho = y.Dim(2), wo = y.Dim(3);
         long kdim = (long)ci * kh * kw, plane = (long)ho * wo;
         ulong px = Own(x).Ptr, pw = Own(w).Ptr;
         int es = ElementSize;
@@ -118,7 +126,8 @@ public sealed unsafe partial class CudaBackend
                     {
                         int rows = Math.Min(bandRows, ho - r0);
                         long p = (long)rows * wo;
-                        Launch(new LdIm2col(xb, col.Ptr, ci, h, wd, kh, kw, stride, padding, r0, rows, wo), Stride(kdim * p));
+                        Launch(new LdIm2col(xb, col.Ptr, ci, h, wd, kh, kw, stride, padding, r0, rows, wo),
+                            new Grid((uint)((wo + 255) / 256), 256, (uint)Math.Min(kdim, 65535), (uint)Math.Min(rows, 65535)));
                         // Column-major: y band (p × co, ld plane) = col (p × kdim, ld p) · Wᵀ (kdim × co, ld kdim).
                         Gemm(false, false, p, co, kdim, col.Ptr, p, pw, kdim,
                             y.Ptr + (ulong)(((long)b * co * plane + (long)r0 * wo) * es), plane, BlasType);
@@ -129,8 +138,7 @@ public sealed unsafe partial class CudaBackend
         }
         if (bias is not null)
         {
-            if (bias.Count != co) throw new ArgumentException($"Conv2d: bias {Tensors.Shape.Format(bias.Shape)} for {co} channels");
-            Launch(new LdChannelBias(y.Count, y.Ptr, Own(bias).Ptr, co, plane), Stride(y.Count));
+            ChannelBias(y, bias, co, plane);
         }
         return y;
     }

@@ -9,8 +9,7 @@ namespace LayerDiffusion.Native.Backends.Cuda;
 /// The GPU backend: every op of <see cref="IBackend"/> as kernels from kernels/*.cu and cuBLASLt products, all ordered
 /// on one stream. One storage dtype per backend (fp32, fp16 or bf16), weights included; every reduction and every
 /// product accumulates in fp32. Activations come from a caching pool with peak tracking (<see cref="Pool"/>).
-/// Convolutions are im2col + cuBLASLt GEMM (1×1 convolutions skip im2col) rather than cuDNN: one fewer library to
-/// find and version, the same fp32-accumulating GEMM path as Linear, and the band-wise im2col keeps its buffer bounded.
+/// Convolutions run on cuDNN 9 where libcudnn.so.9 loads (CudaBackend.Conv.cs), else as im2col + cuBLASLt GEMM.
 /// </summary>
 public sealed unsafe partial class CudaBackend : IBackend
 {
@@ -31,7 +30,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         _stream = new CudaStream(device);
         _kernels = new KernelLibrary(device);
         Pool = new DevicePool(device);
-        Name = $"cuda ({device.Describe()}, {precision.ToString().ToLowerInvariant()}, kernels: {_kernels.Origin}, {Path.GetFileName(blas.LibraryPath)})";
+        Name = $"cuda ({device.Describe()}, {precision.ToString().ToLowerInvariant()}, kernels: {_kernels.Origin}, {Path.GetFileName(blas.LibraryPath)}, {ConvolutionSummary()})";
     }
 
     public string Name { get; }
@@ -159,6 +158,9 @@ public sealed unsafe partial class CudaBackend : IBackend
 
     private CudaBackend? _fp32Sibling;
 
+    /// <summary>The fp32 sibling beside an fp16 backend (see <see cref="NetworkPrecision"/>), else this backend.</summary>
+    public IBackend VaeFamily => Precision == Precision.Fp16 ? Fp32Sibling() : this;
+
     /// <summary>
     /// An fp32 backend on the same device for networks that must not run in fp16 (see <see cref="NetworkPrecision"/>);
     /// created on first use, disposed with this one. Tensors move between the two through the host.
@@ -186,6 +188,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         foreach (var h in (IEnumerable<IDisposable>?)_stagingFree ?? []) h.Dispose();
         _kernels.Dispose();
         _blas.Dispose();
+        _cudnn?.Dispose();
         _stream.Dispose();
         Pool.Dispose();
     }

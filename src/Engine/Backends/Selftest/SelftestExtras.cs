@@ -49,7 +49,7 @@ internal static class WeightLoading
     }
 }
 
-/// <summary>CudaBackend.MergeLora against W + scale · up · down accumulated in double on the host.</summary>
+/// <summary>IBackend.MergeLora against W + scale · up · down accumulated in double on the host.</summary>
 internal static class LoraMerge
 {
     public static SelftestCase Case(int[] weight, int[] up, int[] down, string what)
@@ -59,12 +59,8 @@ internal static class LoraMerge
         {
             HostRun = (b, x) =>
             {
-                if (b is not CudaBackend cb) throw new InvalidOperationException("merge_lora runs on the CUDA backend only");
-                using var w = cb.FromHost(x[0], weight);
-                using var u = cb.FromHost(x[1], up);
-                using var d = cb.FromHost(x[2], down);
-                using var m = cb.MergeLora(w, u, d, Scale);
-                return cb.ToHost(m);
+                using var scope = TensorScope.Open();
+                return b.ToHost(b.MergeLora(b.FromHost(x[0], weight), b.FromHost(x[1], up), b.FromHost(x[2], down), Scale));
             },
             Reference = x =>
             {
@@ -87,7 +83,7 @@ internal static class LoraMerge
     }
 }
 
-/// <summary>CudaBackend.MergeDiff against W (grown with zero input channels) + scale · ΔW in double on the host.</summary>
+/// <summary>IBackend.MergeDiff against W (grown with zero input channels) + scale · ΔW in double on the host.</summary>
 internal static class DiffMerge
 {
     public static SelftestCase Case(int[] weight, int[] delta, string what)
@@ -97,11 +93,8 @@ internal static class DiffMerge
         {
             HostRun = (b, x) =>
             {
-                if (b is not CudaBackend cb) throw new InvalidOperationException("merge_diff runs on the CUDA backend only");
-                using var w = cb.FromHost(x[0], weight);
-                using var d = cb.FromHost(x[1], delta);
-                using var m = cb.MergeDiff(w, d, Scale);
-                return cb.ToHost(m);
+                using var scope = TensorScope.Open();
+                return b.ToHost(b.MergeDiff(b.FromHost(x[0], weight), b.FromHost(x[1], delta), Scale));
             },
             Reference = x =>
             {
@@ -137,15 +130,10 @@ internal static class PhiloxNoise
         {
             HostRun = (b, _) =>
             {
-                ulong s = unchecked((ulong)seed);
-                if (b is IPhiloxNormalDevice d)
-                {
-                    var gen = new TorchCudaGenerator(seed, d);
-                    return [.. d.PhiloxNormal(s, 3, threads, n), .. gen.Randn(1000), .. gen.Randn(1000)];
-                }
-                // The CPU reference: two draws of 1000 are laid out the same on every SM count (n ≤ 2048 ≤ T).
-                var cpu = new TorchCudaGenerator(seed, smCount: 1);
-                return [.. TorchCudaGenerator.PhiloxNormal(s, 3, threads, n), .. cpu.Randn(1000), .. cpu.Randn(1000)];
+                // Every backend computes the draws (the CPU on the host); two draws of 1000 are laid out the same
+                // on every SM count (n ≤ 2048 ≤ T), so the GPU's own layout matches the CPU's.
+                var gen = new TorchCudaGenerator(seed, b);
+                return [.. b.PhiloxNormal(unchecked((ulong)seed), 3, threads, n), .. gen.Randn(1000), .. gen.Randn(1000)];
             },
             MaxAbsBound = 5e-6, // issue 9's rng_torch_cuda bound, for every element
         };

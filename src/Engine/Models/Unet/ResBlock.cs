@@ -47,8 +47,8 @@ internal sealed class ResBlock
         using var scope = TensorScope.Open();
         var h = b.Conv2d(b.GroupNorm(x, Groups, _norm1W, _norm1B, Eps, silu: true), _conv1W, _conv1B, 1, 1);
         var e = b.Linear(embSilu, _embW, _embB);
-        h = b.Add(h, b.Reshape(e, e.Dim(0), OutChannels, 1, 1));
-        h = b.Conv2d(b.GroupNorm(h, Groups, _norm2W, _norm2B, Eps, silu: true), _conv2W, _conv2B, 1, 1);
+        // GN(h + emb[:, :, None, None]) in one kernel: the time-embedding add folded into the norm.
+        h = b.Conv2d(b.GroupNormAdd(h, e, Groups, _norm2W, _norm2B, Eps, silu: true), _conv2W, _conv2B, 1, 1);
         var skip = _skipW is null ? x : b.Conv2d(x, _skipW, _skipB, 1, 0);
         return scope.MoveToOuter(b.Add(skip, h));
     }

@@ -89,7 +89,9 @@ internal sealed class TransformerBlock
         var h1 = Residual(b, x, _ln1W, _ln1B, n => _selfAttn.Forward(b, n, n));
         var h2 = Residual(b, h1, _ln2W, _ln2B, n => _crossAttn.Forward(b, n, context));
         h1.Dispose();
-        var h3 = Residual(b, h2, _ln3W, _ln3B, n => b.Linear(b.Geglu(b.Linear(n, _ff0W, _ff0B)), _ff2W, _ff2B));
+        using var scope = TensorScope.Open();
+        var g = b.Geglu(b.Linear(b.LayerNorm(h2, _ln3W, _ln3B, Eps), _ff0W, _ff0B));
+        var h3 = scope.MoveToOuter(b.LinearAdd(g, _ff2W, _ff2B, h2)); // h2 + ff.net.2(g), the add in the GEMM's epilogue
         h2.Dispose();
         return h3;
     }

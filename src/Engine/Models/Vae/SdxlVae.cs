@@ -57,8 +57,6 @@ public sealed class SdxlVae
     public int LatentChannels { get; }
     /// <summary>Width of the decoder's full-resolution blocks (what bounds its activation memory).</summary>
     public int DecoderBaseChannels => Weights.DimsOf("decoder.norm_out.weight")[0];
-    public bool CanEncode => _encoder is not null;
-    public bool CanDecode => _decoder is not null;
 
     public static SdxlVae Load(IBackend backend, SafeTensorsFile file, string prefix = CheckpointPrefix) =>
         new(WeightStore.Load(backend, file, prefix));

@@ -1,7 +1,6 @@
 using LayerDiffusion.Native.LayerDiffusion;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Sampling;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Verify.Cases;
 
@@ -35,31 +34,23 @@ public sealed class SamplerLayerCase : ICaseRunner
         float cfg = SamplingCaseInputs.Cfg(ctx);
 
         var b = ctx.Backend;
-        using var inputs = SamplingCaseInputs.Read(ctx);
         var original = SdxlUnet.Load(b, ctx.Checkpoint);
         var patch = PatchFile.Read(ctx.Weights(s.GetProperty("patch").GetString()!));
         var patched = new SdxlUnet(original.Config, PatchMerger.Apply(original.Weights, patch, s.GetProperty("strength").GetSingle()));
 
         // The widened input conv says how many concat latents the layer model takes: inputs c1, c2, … in order.
-        int latentChannels = inputs.ImageShape[0];
+        var noiseShape = SamplingCaseInputs.NoiseShape(ctx);
+        int latentChannels = noiseShape[1];
         int concatCount = (patched.InChannels - latentChannels) / latentChannels;
-        var concat = new List<Tensor>();
-        for (int i = 1; i <= concatCount; i++) concat.Add(ctx.InputTensor($"c{i}", b));
-        try
+        var noise = ctx.InputF32("noise");
+        foreach (var (name, stopAt) in runs)
         {
-            var patchedModel = new UnetEpsModel(patched, inputs.Context, inputs.Y, inputs.ImageShape, concat).Guided(cfg);
-            var originalModel = new UnetEpsModel(original, inputs.Context, inputs.Y, inputs.ImageShape).Guided(cfg);
-            foreach (var (name, stopAt) in runs)
-            {
-                var stop = new StopAtSwitch(patchedModel, originalModel, stopAt, schedule);
-                ctx.Emit(name, Sampler.Run(settings, schedule, stop.Model, inputs.Noise));
-                if (ctx.Wants(name + "_patched_steps"))
-                    ctx.Emit(name + "_patched_steps", stop.PatchedCalls.Select(p => p ? 1L : 0L).ToArray());
-            }
-        }
-        finally
-        {
-            foreach (var c in concat) c.Dispose();
+            var concat = Enumerable.Range(1, concatCount).Select(i => ctx.InputTensor($"c{i}", b)).ToArray();
+            using var denoiser = new GuidedDenoiser(patched, SamplingCaseInputs.Conditioning(ctx), cfg, noiseShape[1..], concat,
+                new StopAt(original, stopAt, schedule));
+            ctx.Emit(name, Sampler.Run(settings, schedule, denoiser.Model, noise));
+            if (ctx.Wants(name + "_patched_steps"))
+                ctx.Emit(name + "_patched_steps", denoiser.PatchedCalls.Select(p => p ? 1L : 0L).ToArray());
         }
     }
 }

@@ -25,15 +25,14 @@ public sealed class SamplerUnipcCase : ICaseRunner
         bool lowerOrderFinal = s.GetProperty("lower_order_final").GetBoolean();
         int steps = SamplingCaseInputs.Steps(ctx);
 
-        using var inputs = SamplingCaseInputs.Read(ctx);
         var unet = SdxlUnet.Load(ctx.Backend, ctx.Checkpoint);
-        var guided = new UnetEpsModel(unet, inputs.Context, inputs.Y, inputs.ImageShape).Guided(SamplingCaseInputs.Cfg(ctx));
+        using var denoiser = new GuidedDenoiser(unet, SamplingCaseInputs.Conditioning(ctx), SamplingCaseInputs.Cfg(ctx), SamplingCaseInputs.NoiseShape(ctx)[1..]);
         var unetTimesteps = new List<float>();
-        EpsModel model = (x, t, sigma) => { unetTimesteps.Add(t); return guided(x, t, sigma); };
+        EpsModel model = (x, t, sigma) => { unetTimesteps.Add(t); return denoiser.Model(x, t, sigma); };
 
         float[]? x0AfterStep1 = null;
         var report = new StepReporter(steps, step => { if (step.Index == 0) x0AfterStep1 = (float[])step.Denoised.Clone(); }, default);
-        var result = new UniPcSampler(model, vp).Sample(inputs.Noise, steps, report, order, lowerOrderFinal);
+        var result = new UniPcSampler(model, vp).Sample(ctx.InputF32("noise"), steps, report, order, lowerOrderFinal);
 
         ctx.Emit("out", result);
         ctx.Emit("unet_timesteps", unetTimesteps.ToArray());

@@ -24,9 +24,9 @@ public sealed class SamplersCase : ICaseRunner
         }
 
         if (!SamplingCaseInputs.IsNoiseTimesSigma0(ctx.Settings)) return; // another x_T rule: leave the runs unemitted
-        using var inputs = SamplingCaseInputs.Read(ctx);
         var unet = SdxlUnet.Load(ctx.Backend, ctx.Checkpoint);
-        var model = new UnetEpsModel(unet, inputs.Context, inputs.Y, inputs.ImageShape).Guided(SamplingCaseInputs.Cfg(ctx));
+        var noise = ctx.InputF32("noise");
+        using var denoiser = new GuidedDenoiser(unet, SamplingCaseInputs.Conditioning(ctx), SamplingCaseInputs.Cfg(ctx), SamplingCaseInputs.NoiseShape(ctx)[1..]);
         var timesteps = SamplingCaseInputs.Timesteps(ctx.Settings);
 
         foreach (var entry in ctx.Settings.GetProperty("samplers").EnumerateObject())
@@ -46,7 +46,7 @@ public sealed class SamplersCase : ICaseRunner
 
             float[]? denoised0 = null;
             var settings = new SamplerSettings(choice.Sampler, choice.Schedule, steps, timesteps);
-            var result = Sampler.Run(settings, schedule, model, inputs.Noise, stepNoise,
+            var result = Sampler.Run(settings, schedule, denoiser.Model, noise, stepNoise,
                 step => { if (step.Index == 0) denoised0 = (float[])step.Denoised.Clone(); });
             ctx.Emit(entry.Name + "_out", result);
             ctx.Emit(entry.Name + "_denoised_step0", denoised0!);

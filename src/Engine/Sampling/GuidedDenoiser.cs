@@ -1,0 +1,122 @@
+using LayerDiffusion.Native.LayerDiffusion;
+using LayerDiffusion.Native.Models.Unet;
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.Sampling;
+
+/// <summary>LayerDiffusion's "Stop At" (Forge's ending_step): the UNet that runs once σ drops below percent_to_sigma(p).</summary>
+/// <param name="Original">The unpatched UNet, run without the concat latents.</param>
+/// <param name="Percent">p in [0, 1]: p ≥ 1 never switches, p ≤ 0 never runs the patched UNet.</param>
+public sealed record StopAt(SdxlUnet Original, double Percent, DiscreteSchedule Schedule);
+
+/// <summary>
+/// The UNet as the samplers see it (<see cref="Model"/>), one class for `ld generate` and the golden sampler cases.
+/// It owns the uploaded conditioning and the layer models' concat latents, and applies classifier-free guidance as
+/// Forge does: ε = ε_u + (ε_c − ε_u)·cfg, the two halves in one doubled-batch UNet call when their contexts have the
+/// same length (two calls otherwise), and at cfg = 1 only the positive half runs, so ε = ε_c exactly. With
+/// <see cref="StopAt"/> the patched UNet (with the concat latents cat([x, c1(, c2)]) along channels, neither scaled
+/// by c_in nor noised, the same for both halves) runs while σ ≥ percent_to_sigma(p), the original one without them
+/// afterwards. Sampling stays on the host; each call uploads x, runs the UNet in a scope and reads ε back.
+/// </summary>
+public sealed class GuidedDenoiser : IDisposable
+{
+    private readonly SdxlUnet _unet;
+    private readonly CfgConditioning _cond;
+    private readonly float _cfg;
+    private readonly int[] _imageShape;
+    private readonly Tensor[] _concat;
+    private readonly SdxlUnet? _original;
+    private readonly double _sigmaEnd;
+    private readonly List<bool> _patchedCalls = [];
+    // Both halves' context and y along the batch, for the one-call CFG batch (null when the context lengths differ).
+    private readonly Tensor? _bothContext, _bothY;
+
+    /// <param name="unet">The UNet (the patched one under Stop At); it takes the latent's channels plus the concat latents'.</param>
+    /// <param name="conditioning">Owned from now on: disposed with this denoiser.</param>
+    /// <param name="imageShape">[C, H, W] of one latent.</param>
+    /// <param name="concat">Condition latents [1 or B, C', H, W] on the UNet's backend; owned from now on.</param>
+    /// <param name="stopAt">Where to switch to the original UNet; null never switches.</param>
+    public GuidedDenoiser(SdxlUnet unet, CfgConditioning conditioning, float cfg, int[] imageShape, IReadOnlyList<Tensor>? concat = null, StopAt? stopAt = null)
+    {
+        if (!float.IsFinite(cfg)) throw new InvalidOptionException("cfg", $"must be a finite number (got {cfg})");
+        if (imageShape.Length != 3) throw new ArgumentException("imageShape is [C, H, W]", nameof(imageShape));
+        if (stopAt is not null && !double.IsFinite(stopAt.Percent)) throw new InvalidOptionException("stop_at", $"must be a finite number (got {stopAt.Percent})");
+        _unet = unet;
+        _cond = conditioning;
+        _cfg = cfg;
+        _imageShape = imageShape;
+        _concat = concat?.Select(TensorScope.Detach).ToArray() ?? [];
+        _original = stopAt?.Original;
+        _sigmaEnd = stopAt is null ? 0.0 : stopAt.Schedule.PercentToSigma(stopAt.Percent);
+        int channels = imageShape[0] + _concat.Sum(c => c.Dim(1));
+        if (unet.InChannels != channels)
+            throw new LdException(_concat.Length == 0
+                ? $"the UNet takes {unet.InChannels} input channels; this workflow gives it {imageShape[0]} (a layer model needs its condition images)"
+                : $"the UNet takes {unet.InChannels} input channels but the latent and condition latents give {channels}");
+        if (_original is not null && _original.InChannels != imageShape[0])
+            throw new LdException($"the unpatched UNet takes {_original.InChannels} input channels, not the latent's {imageShape[0]}");
+        if (cfg != 1f && conditioning.NegativeContext.Dim(1) == conditioning.PositiveContext.Dim(1))
+        {
+            var b = unet.Weights.Backend;
+            _bothContext = TensorScope.Detach(b.Concat(0, conditioning.NegativeContext, conditioning.PositiveContext));
+            _bothY = conditioning.NegativeY is null ? null : TensorScope.Detach(b.Concat(0, conditioning.NegativeY, conditioning.PositiveY!));
+        }
+        Model = Eps;
+    }
+
+    /// <summary>The guided ε model to sample with.</summary>
+    public EpsModel Model { get; }
+    /// <summary>Per model call, in order: whether the patched UNet ran (always, without Stop At).</summary>
+    public IReadOnlyList<bool> PatchedCalls => _patchedCalls;
+    /// <summary>The Stop At switch point, Forge's percent_to_sigma(p) (0 without Stop At: never reached).</summary>
+    public double SigmaEnd => _sigmaEnd;
+
+    private float[] Eps(float[] x, float timestep, float sigma)
+    {
+        int batch = _cond.Batch, image = _imageShape[0] * _imageShape[1] * _imageShape[2];
+        if (x.Length != batch * image)
+            throw new ArgumentException($"latent batch of {x.Length} values does not fit {batch} rows of [{string.Join(", ", _imageShape)}]");
+        // Forge compares the float32 sigma tensor with the Python float, which torch casts to float32 first.
+        bool patched = !(sigma < (float)_sigmaEnd);
+        _patchedCalls.Add(patched);
+        var unet = patched ? _unet : _original ?? throw new InvalidOperationException("Stop At switched without an unpatched UNet");
+        var concat = patched ? _concat : [];
+
+        if (_cfg == 1f) return Run(unet, concat, x, 1, timestep, _cond.PositiveContext, _cond.PositiveY);
+        float[] uncond, cond;
+        if (_bothContext is not null)
+        {
+            var eps = Run(unet, concat, x, 2, timestep, _bothContext, _bothY);
+            (uncond, cond) = (eps[..x.Length], eps[x.Length..]);
+        }
+        else
+        {
+            uncond = Run(unet, concat, x, 1, timestep, _cond.NegativeContext, _cond.NegativeY);
+            cond = Run(unet, concat, x, 1, timestep, _cond.PositiveContext, _cond.PositiveY);
+        }
+        var result = new float[x.Length];
+        for (int i = 0; i < result.Length; i++) result[i] = uncond[i] + (cond[i] - uncond[i]) * _cfg;
+        return result;
+    }
+
+    /// <summary>ε of the UNet for x repeated <paramref name="copies"/> times along the batch (one copy per CFG half).</summary>
+    private float[] Run(SdxlUnet unet, Tensor[] concat, float[] xHost, int copies, float timestep, Tensor context, Tensor? y)
+    {
+        var b = unet.Weights.Backend;
+        using var scope = TensorScope.Open();
+        var x = b.FromHost(xHost, [_cond.Batch, .. _imageShape]);
+        if (copies == 2) x = b.Concat(0, x, x);
+        var input = concat.Length == 0 ? x : ConcatInput.Build(b, x, concat);
+        var timesteps = new float[x.Dim(0)];
+        Array.Fill(timesteps, timestep);
+        return b.ToHost(unet.Forward(input, timesteps, context, y));
+    }
+
+    public void Dispose()
+    {
+        _cond.Dispose();
+        _bothContext?.Dispose();
+        _bothY?.Dispose();
+        foreach (var c in _concat) c.Dispose();
+    }
+}
