@@ -66,7 +66,7 @@ public static class GenerateCommand
         if (demo) Console.Error.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
         using var models = new ModelBundle(backend, paths, tokenizer);
         var progress = new ProgressReporter(p.Flag("--quiet"));
-        var previews = previewEvery > 0 ? new PreviewWriter(output, previewEvery, settings.Batch, settings.Height / 8, settings.Width / 8) : null;
+        var previews = previewEvery > 0 ? new PreviewWriter(models.Family.Preview, output, previewEvery, settings.Batch, settings.Height / 8, settings.Width / 8) : null;
         var pipeline = new LayerPipeline(models)
         {
             StepCallback = previews is null ? progress.Step : step => { progress.Step(step); previews.Step(step); },
@@ -189,10 +189,10 @@ public static class GenerateCommand
         return Infotext.Format(s.Prompt, s.Negative, pars);
     }
 
-    /// <summary>`--save-latent`: tensor `latent` [B, 4, h/8, w/8], the unscaled VAE latent (sampler latent / 0.13025).</summary>
+    /// <summary>`--save-latent`: tensor `latent` [B, 4, h/8, w/8], the unscaled VAE latent (sampler latent / the family's scale).</summary>
     internal static void SaveLatent(string path, GenerationResult r)
     {
-        var unscaled = r.Latent.Select(v => v / Models.Vae.SdxlVae.ScalingFactor).ToArray();
+        var unscaled = r.Latent.Select(v => v / r.Family.LatentScale).ToArray();
         int per = unscaled.Length / r.Images.Count;
         new SafeTensorsWriter().Add("latent", [r.Images.Count, per / (r.Height / 8 * (r.Width / 8)), r.Height / 8, r.Width / 8], unscaled).Write(path);
     }
