@@ -90,7 +90,7 @@ public static class GenerateCommand
         using var signals = CancelSignals.Route(cancel);
         // Disposed without a commit (failure, Ctrl-C), the transaction removes whatever this run had put in place.
         using var writes = plan.BeginWrites();
-        var previews = previewEvery > 0 ? new PreviewWriter(outputs, writes, previewEvery, settings.Height / 8, settings.Width / 8) : null;
+        var previews = previewEvery > 0 ? new PreviewWriter(models.Family.Preview, outputs, writes, previewEvery, settings.Height / 8, settings.Width / 8) : null;
         var pipeline = new LayerPipeline(models)
         {
             StepCallback = previews is null ? progress.Step : step => { progress.Step(step); previews.Step(step); },

@@ -30,7 +30,7 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
     private SafeTensorsFile? _checkpoint;
     private SdxlUnet? _unet;
     private SdxlVae? _vae;
-    private SdxlTextConditioner? _text;
+    private TextConditioner? _text;
     private (TransparentDecoder Net, WeightStore Weights)? _decoder;
     private (TransparentEncoder Net, WeightStore Weights)? _encoder;
     private ulong _inputSeed = 1;
@@ -65,7 +65,7 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
     public string VaeDType => VaeBackend is Backends.Cuda.CudaBackend cuda ? cuda.Precision.ToString().ToLowerInvariant() : settings.DType;
 
     public SdxlVae Vae => _vae ??= SdxlVae.Load(VaeBackend, Checkpoint);
-    public SdxlTextConditioner Text => _text ??= SdxlTextConditioner.Load(backend, Checkpoint,
+    public TextConditioner Text => _text ??= TextConditioner.Load(backend, Checkpoint, Models.ModelFamily.Detect(Checkpoint),
         files.Tokenizer ?? throw new LdException("no tokenizer (pass --tokenizer)"));
 
     public TransparentDecoder Decoder => (_decoder ??= LoadDecoder()).Net;

@@ -35,7 +35,8 @@ public sealed record WorkingSetEstimate(string Where, IReadOnlyList<PhaseNeed> P
     public static WorkingSetEstimate For(ModelPaths paths, GenerationSettings s, IBackend backend, bool encodesImages)
     {
         using var checkpoint = SafeTensorsFile.Open(paths.Checkpoint);
-        var unet = UnetConfig.Infer(checkpoint, SdxlUnet.CheckpointPrefix);
+        var family = Models.ModelFamily.Detect(checkpoint);
+        var unet = UnetConfig.Infer(checkpoint, family.UnetPrefix, family.UnetHeads);
         var vae = NetworkPrecision.ForVae(backend);
         int e = ElementBytes(backend), eVae = ElementBytes(vae);
         bool onCpu = backend is not CudaBackend;
