@@ -174,6 +174,7 @@ public sealed unsafe partial class CudaBackend
                 finally { fws?.Release(); }
                 if (done)
                 {
+                    LibraryCalls++;
                     if (s_syncEachLaunch) _stream.Synchronize();
                     return y;
                 }
@@ -183,6 +184,7 @@ public sealed unsafe partial class CudaBackend
             var ws = best.WorkspaceBytes > 0 ? Scratch(best.WorkspaceBytes) : null;
             try { cudnn.Forward(plan, px, pw, y.Ptr, ws?.Ptr ?? 0, best.WorkspaceBytes); }
             finally { ws?.Release(); }
+            LibraryCalls++;
             if (s_syncEachLaunch) _stream.Synchronize();
             ConvEpilogue(y, bias, residual, spec.K, spec.Nhwc ? 1 : (long)spec.OutH * spec.OutW);
             return y;
