@@ -18,6 +18,7 @@
 #   LinearAdd                   cuBLASLt epilogue with C != D, beta = 1                        selftest: linear_add, gemm_fallback linear_add
 #   GEMM candidate timing       CublasLt.Tuning (first product of each shape)                  every GEMM of every stage; LD_GEMM_TUNE=0 turns it off
 #   launcher parameter layouts  kernel params at the PTX's offsets (Backends/Cuda/Kernels)     every stage
+#   cost ledger (ld profile)    per-op CUDA events, launch counts, the peak table (Backends/Ledger) stage_ledger
 #   earlier, still unchecked    Philox noise (randn_philox), device LoRA/diff merge (merge_*), TF32 sibling (gemm_tf32, verify fp16),
 #                               batched 8-way decode + fused unaugment/median (unaugment_median8, verify), per-phase peaks, tiled VAE
 # Stages, in order:
@@ -27,6 +28,7 @@
 #   correctness  in parallel, each with its own timeout: selftest fp16 / bf16 / fp32, verify fp16 / fp32
 #   timing       ld selftest --time at SDXL sizes, fp16: new kernels beside the ones they replace (JSON)
 #   torch        perf/torch_reference.py at 1024x1024 (the components bench runs)
+#   ledger       ld profile --synthetic: the cost ledger of a UNet step b2, VAE decode, 8-way decode, encoder
 #   bench_mma2   ld bench --synthetic with LD_ATTENTION=mma2 (attention, UNet step b2)
 #   bench        ld bench --synthetic (attention, UNet step b2, VAE decode, 8-way decode, encoder) with ratios
 set -u
@@ -79,6 +81,20 @@ stage_cudnn() {
 }
 # ==== end of stage_cudnn =============================================================================================
 
+# ==== stage_ledger: the cost ledger on the card (issue 16 item 1) ===================================================
+# `ld profile` at 1024x1024 on the synthetic released-shape weights (written once under $work, shared with the bench
+# stages): per op class of a UNet step (b2), the VAE decode, the 8-way transparent decode and the encoder: launches,
+# FLOPs, bytes, CUDA-event time, achieved TFLOP/s and GB/s against the card's peak (perf/README.md, "Reading the cost
+# ledger"). First GPU run of the per-op event clock and of DevicePeaks' entry for this card. Ops, FLOPs and bytes must
+# equal the emulated GPU's at the same shapes; launches may differ where this card takes other kernels (cuDNN's
+# fused call or not, the attention kernel for its architecture).
+stage_ledger() {
+  stage ledger 90 "$ld" profile --device cuda --synthetic --width 1024 --height 1024 --batch 2 --warmup 1 --runs 3 \
+    --work-dir "$work" --json "$out/ledger.json" --markdown "$out/ledger.md"
+  [ -f "$out/ledger.md" ] && grep -E "^(### Cost ledger|Peak|\| \*\*all)" "$out/ledger.md" | sed 's/^/    /' | tee -a "$summary"
+}
+# ==== end of stage_ledger ============================================================================================
+
 if [ ! -d "$golden" ] && [ -f "$root/.gpu/golden.tar.xz" ]; then tar -C "$root/.gpu" -xJf "$root/.gpu/golden.tar.xz"; fi
 if [ ! -x "$ld" ]; then note "no ld at $ld: run scripts/publish-aot.sh first and carry .gpu"; exit 2; fi
 
@@ -127,6 +143,7 @@ if command -v python3 > /dev/null && [ -f perf/torch_reference.py ]; then
     --components attention,unet_step,vae_decode,tdec_8way_batched,tenc --out "$out/torch_reference.json"
 fi
 ref() { [ -s "$out/torch_reference.json" ] && echo "--reference $out/torch_reference.json --ratios $out/ratios_$1.json"; }
+stage_ledger
 stage bench_mma2 60 env LD_ATTENTION=mma2 "$ld" bench --device cuda --synthetic --components attention,unet_step --batch 2 \
   --size "$size" --warmup 2 --runs 5 --work-dir "$work" --json "$out/bench_mma2.json" --markdown "$out/bench_mma2.md" $(ref mma2)
 stage bench 110 "$ld" bench --device cuda --synthetic --components attention,unet_step,vae_decode,tdec_8way,tenc --batch 2 \
