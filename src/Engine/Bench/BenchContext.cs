@@ -1,5 +1,6 @@
 using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Backends.Cpu;
+using LayerDiffusion.Native.Backends.Ledger;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.LayerDiffusion;
 using LayerDiffusion.Native.Models.Clip;
@@ -62,7 +63,7 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
     public IBackend VaeBackend => NetworkPrecision.ForVae(backend);
 
     /// <summary>The dtype the VAE-family networks compute in, as reported.</summary>
-    public string VaeDType => VaeBackend is Backends.Cuda.CudaBackend cuda ? cuda.Precision.ToString().ToLowerInvariant() : settings.DType;
+    public string VaeDType => RecordingBackend.Unwrap(VaeBackend) is Backends.Cuda.CudaBackend cuda ? cuda.Precision.ToString().ToLowerInvariant() : settings.DType;
 
     public SdxlVae Vae => _vae ??= SdxlVae.Load(VaeBackend, Checkpoint);
     public TextConditioner Text => _text ??= TextConditioner.Load(backend, Checkpoint, Models.ModelFamily.Detect(Checkpoint),
@@ -89,7 +90,7 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
     /// </summary>
     public void Sync()
     {
-        if (backend is IBackendDiagnostics or CpuBackend) return;
+        if (RecordingBackend.Unwrap(backend) is IBackendDiagnostics or CpuBackend) return;
         using var one = backend.FromHost([0f], 1);
         backend.ToHost(one);
     }

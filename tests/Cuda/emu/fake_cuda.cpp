@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <cstdint>
+#include <chrono>
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -366,11 +367,15 @@ CUresult cuCtxSynchronize() { return 0; }
 CUresult cuStreamCreate(void** s, unsigned) { *s = (void*)0x2; return 0; }
 CUresult cuStreamDestroy_v2(void*) { return 0; }
 CUresult cuStreamSynchronize(void*) { return 0; }
-CUresult cuEventCreate(void** e, unsigned) { *e = new int(0); return 0; }
-CUresult cuEventDestroy_v2(void* e) { delete (int*)e; return 0; }
-CUresult cuEventRecord(void*, void*) { return 0; }
+// Events hold the host time they were recorded at: every emulated launch runs to completion inside its call, so
+// the interval between two events is the emulated work between them (host speed, not a GPU's: for the ledger's
+// per-op times and bench runs to have a non-zero shape, never for performance figures).
+static double host_ms() { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+CUresult cuEventCreate(void** e, unsigned) { *e = new double(0); return 0; }
+CUresult cuEventDestroy_v2(void* e) { delete (double*)e; return 0; }
+CUresult cuEventRecord(void* e, void*) { *(double*)e = host_ms(); return 0; }
 CUresult cuEventSynchronize(void*) { return 0; }
-CUresult cuEventElapsedTime_v2(float* ms, void*, void*) { *ms = 0.0f; return 0; }
+CUresult cuEventElapsedTime_v2(float* ms, void* start, void* end) { *ms = (float)(*(double*)end - *(double*)start); return 0; }
 
 CUresult cuMemAlloc_v2(unsigned long long* p, size_t bytes)
 {

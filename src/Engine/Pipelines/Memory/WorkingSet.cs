@@ -147,7 +147,7 @@ public sealed record WorkingSetEstimate(string Where, IReadOnlyList<PhaseNeed> P
         return skips + 2L * c.ModelChannels * c.ChannelMult[0] * latentPixels;
     }
 
-    private static int ElementBytes(IBackend b) => b is CudaBackend cuda ? DTypes.Size(cuda.StorageType) : sizeof(float);
+    private static int ElementBytes(IBackend b) => Backends.Ledger.RecordingBackend.Unwrap(b) is CudaBackend cuda ? DTypes.Size(cuda.StorageType) : sizeof(float);
 
     private static long Weights(SafeTensorsFile f, Func<string, bool> include, int elementBytes) =>
         f.Tensors.Values.Where(t => DTypes.IsFloat(t.DType) && include(t.Name)).Sum(t => t.ElementCount) * elementBytes;
