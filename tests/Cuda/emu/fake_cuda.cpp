@@ -17,6 +17,7 @@
 #include <dlfcn.h>
 #include <immintrin.h>
 #include <ffi.h>
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -138,6 +139,8 @@ struct Kernel
     void* fn = nullptr;
     std::vector<Param> params;
     ffi_cif cif;
+    long launches = 0, threads = 0;  // LD_EMU_PROFILE's counts
+    double seconds = 0;
     std::vector<ffi_type*> types;
     std::vector<std::unique_ptr<ffi_type>> structs;
     std::vector<std::vector<ffi_type*>> struct_elems;
@@ -170,6 +173,21 @@ struct LeakReport
             std::fprintf(stderr, "emu: %zu device bytes in %zu allocations still held at exit\n", g_allocated, g_sizes.size());
     }
 } g_leak_report;
+
+// LD_EMU_PROFILE=1 prints, at exit, each kernel's launches, CUDA threads run and host seconds, slowest first: where
+// an emulated test spends its time (every thread is a coroutine, so thread count, not work, is the usual cost).
+std::vector<Kernel*> g_profiled;
+struct KernelProfile
+{
+    ~KernelProfile()
+    {
+        if (g_profiled.empty()) return;
+        std::sort(g_profiled.begin(), g_profiled.end(), [](Kernel* a, Kernel* b) { return a->seconds > b->seconds; });
+        std::fprintf(stderr, "emu profile: %-40s %9s %12s %9s\n", "kernel", "launches", "threads", "seconds");
+        for (Kernel* k : g_profiled)
+            std::fprintf(stderr, "emu profile: %-40s %9ld %12ld %9.3f\n", k->name.c_str(), k->launches, k->threads, k->seconds);
+    }
+} g_kernel_profile;
 
 void parse_ptx(const char* text)
 {
@@ -476,6 +494,18 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
     auto* k = (Kernel*)f;
     if (by != 1 || bz != 1 || bx == 0 || bx > 1024 || bx % 32 != 0) return 1;  // the backend launches 1-D blocks of whole warps
     std::lock_guard<std::mutex> lock(g_mutex);
+    static const bool profile = env_long("LD_EMU_PROFILE", 0) != 0;
+    auto started = std::chrono::steady_clock::now();
+    struct Timed
+    {
+        Kernel* k; bool on; std::chrono::steady_clock::time_point t0;
+        ~Timed() { if (on) k->seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
+    } timed{k, profile, started};
+    if (profile)
+    {
+        if (k->launches++ == 0) g_profiled.push_back(k);
+        k->threads += (long)gx * gy * gz * bx;
+    }
     g_fn = k->fn; g_cif = &k->cif; g_args = args;
     g_nthreads = bx;
     g_coros.resize(bx);
