@@ -45,12 +45,15 @@ public static class GenerateCommand
         if (demo && method != LayerMethod.Attn) throw new InvalidOptionException("--demo", "the demo model has only the attention LoRA (method attn)");
         if (demo && img2img) throw new InvalidOptionException("--demo", "the demo model has no transparent encoder, which img2img needs; pass real model files");
         var settings = GenerationOptions.Settings(p, method, demo);
-        if (img2img) settings = settings with { Denoise = p.Double("--denoise", DefaultDenoise, 0, 1, minExclusive: true) };
+        var limits = ImageOptions.Limits(p);
+        string? initPath = img2img ? p.Get("--init") ?? throw new InvalidOptionException("--init", "is required: the image to start from (RGBA for a transparent start)") : null;
+        // The init image's header is read first: without --width/--height it sets the size.
+        var init = initPath is null ? null : InputImage.Open("--init", initPath, limits);
+        if (init is not null) settings = Img2ImgSize(p, settings, init) with { Denoise = p.Double("--denoise", DefaultDenoise, 0, 1, minExclusive: true) };
         settings.Validate();
         SamplerSettings.Parse(settings.Sampler, settings.Schedule, settings.Steps);
         if (img2img) TransparentImg2Img.Validate(settings);
         int previewEvery = p.Int("--preview-every", 0, 1, 10000);
-        string? initPath = img2img ? p.Get("--init") ?? throw new InvalidOptionException("--init", "is required: the RGBA PNG to start from") : null;
         string output = CheckOutput(p.Get("--out", demo ? "demo.png" : "out.png"));
         var (paths, tokenizerPath) = GenerationOptions.ModelFiles(p, method, demo);
 
@@ -64,13 +67,12 @@ public static class GenerateCommand
         outputs.Declare(plan, vis, previewEvery, settings.Steps, p.Get("--save-latent"), p.Get("--json"));
         plan.Check();
 
-        var limits = ImageOptions.Limits(p);
         var inputs = new GenerationInputs
         {
             Foreground = LoadImage(p, "--fg", limits),
             Background = LoadImage(p, "--bg", limits),
             Blend = LoadImage(p, "--blend", limits),
-            Init = initPath is null ? null : LoadInit(initPath, limits),
+            Init = init is null ? null : RgbaImage.FromPng(init.Decode()), // RGB, grey or palette: opaque (alpha 255), as Forge composites it
             ResizeMode = p.Get("--resize-mode") is { } rm ? Imaging.ResizeModes.Parse(rm) : Imaging.ResizeMode.CropAndResize,
         };
         LayerPipeline.ConditionImages(method, inputs); // a missing condition image fails here, before any model loads
@@ -144,13 +146,19 @@ public static class GenerateCommand
     private static RgbaImage? LoadImage(ArgParser p, string option, ImageLimits limits) =>
         p.Get(option) is { } path ? RgbaImage.FromPng(InputImage.Read(option, path, limits)) : null;
 
-    /// <summary>img2img's init image: an RGBA (or grey + alpha) PNG, since its alpha is what gets encoded.</summary>
-    private static RgbaImage LoadInit(string path, ImageLimits limits)
+    /// <summary>
+    /// img2img's size: --width and --height where given, else the init image's (as seen, after its EXIF orientation),
+    /// each side rounded down to a multiple of 8 as Forge's img2img "Resize by" 1 does.
+    /// </summary>
+    private static GenerationSettings Img2ImgSize(ArgParser p, GenerationSettings s, InputImage init)
     {
-        var png = InputImage.Read("--init", path, limits);
-        if (!png.HasAlpha)
-            throw new InvalidOptionException("--init", $"{path}: has no alpha channel ({png.Channels} channels); transparent img2img needs an RGBA PNG");
-        return RgbaImage.FromPng(png);
+        if (p.Has("--width") && p.Has("--height")) return s;
+        var (w, h) = TransparentImg2Img.SizeFromInit(init.Width, init.Height);
+        s = s with { Width = p.Has("--width") ? s.Width : w, Height = p.Has("--height") ? s.Height : h };
+        if (Math.Min(s.Width, s.Height) < GenerationSettings.MinSide || Math.Max(s.Width, s.Height) > GenerationSettings.MaxSide)
+            throw new InvalidOptionException("--init", $"{init.Path}: is {init.Width}x{init.Height}, which gives a {s.Width}x{s.Height} generation, outside " +
+                $"[{GenerationSettings.MinSide}, {GenerationSettings.MaxSide}] per side; pass --width and --height (the image is fitted with --resize-mode)");
+        return s;
     }
 
     /// <param name="img2img">Adds A1111's "Denoising strength" (img2img runs only).</param>
@@ -184,8 +192,8 @@ public static class GenerateCommand
     {
         Console.WriteLine(command switch
         {
-            "layer" => "ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg --fg/--bg/--blend IMAGE.png --model CKPT --tokenizer TOK --layer-model FILE|--models-dir DIR [options]",
-            "img2img" => "ld img2img --init RGBA.png [--denoise (0,1], default 0.75] [--method attn|conv] --model CKPT --tokenizer TOK " +
+            "layer" => "ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg --fg/--bg/--blend IMAGE --model CKPT --tokenizer TOK --layer-model FILE|--models-dir DIR [options]",
+            "img2img" => "ld img2img --init IMAGE [--denoise (0,1], default 0.75] [--method attn|conv] --model CKPT --tokenizer TOK " +
                 "(--layer-model FILE --transparent-decoder FILE --transparent-encoder FILE | --models-dir DIR) [options]",
             _ => "ld generate [--demo] [--method attn|conv] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE | --models-dir DIR) [options]",
         });
