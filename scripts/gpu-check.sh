@@ -19,6 +19,7 @@
 #   GEMM candidate timing       CublasLt.Tuning (first product of each shape)                  every GEMM of every stage; LD_GEMM_TUNE=0 turns it off
 #   launcher parameter layouts  kernel params at the PTX's offsets (Backends/Cuda/Kernels)     every stage
 #   cuDNN 9 convolutions        Interop/Cudnn*.cs, CudaBackend.Conv.cs (the cudnn helper's)   default path in every stage; cudnn_selftest_* (forced), cudnn_timing_*
+#   cost ledger (ld profile)    per-op CUDA events, launch counts, the peak table (Backends/Ledger) stage_ledger
 #   earlier, still unchecked    Philox noise (randn_philox), device LoRA/diff merge (merge_*), TF32 sibling (gemm_tf32, verify fp16),
 #                               batched 8-way decode + fused unaugment/median (unaugment_median8, verify), per-phase peaks, tiled VAE
 # Stages, in order:
@@ -31,6 +32,7 @@
 #   torch        perf/torch_reference.py at 1024x1024 (the components bench runs)
 #   bench_mma2   ld bench --synthetic with LD_ATTENTION=mma2 (attention, UNet step b2)
 #   bench        ld bench --synthetic (attention, UNet step b2, VAE decode, 8-way decode, encoder) with ratios
+#   ledger       ld profile --synthetic: the cost ledger of a UNet step b2, VAE decode, 8-way decode, encoder
 #   cudnn        cuDNN's timed search (fp16) and the TF32 sibling's convolution shapes, as the budget allows
 set -u
 out=${1:?usage: scripts/gpu-check.sh OUT_DIR}
@@ -85,6 +87,20 @@ stage_cudnn() {
 }
 # ==== end of stage_cudnn =============================================================================================
 
+# ==== stage_ledger: the cost ledger on the card (issue 16 item 1) ===================================================
+# `ld profile` at 1024x1024 on the synthetic released-shape weights (written once under $work, shared with the bench
+# stages): per op class of a UNet step (b2), the VAE decode, the 8-way transparent decode and the encoder: launches,
+# FLOPs, bytes, CUDA-event time, achieved TFLOP/s and GB/s against the card's peak (perf/README.md, "Reading the cost
+# ledger"). First GPU run of the per-op event clock and of DevicePeaks' entry for this card. Ops, FLOPs and bytes must
+# equal the emulated GPU's at the same shapes; launches may differ where this card takes other kernels (cuDNN's
+# fused call or not, the attention kernel for its architecture).
+stage_ledger() {
+  stage ledger 70 "$ld" profile --device cuda --synthetic --width 1024 --height 1024 --batch 2 --warmup 1 --runs 3 \
+    --work-dir "$work" --json "$out/ledger.json" --markdown "$out/ledger.md"
+  [ -f "$out/ledger.md" ] && grep -E "^(### Cost ledger|Peak|\| \*\*all)" "$out/ledger.md" | sed 's/^/    /' | tee -a "$summary"
+}
+# ==== end of stage_ledger ============================================================================================
+
 if [ ! -d "$golden" ] && [ -f "$root/.gpu/golden.tar.xz" ]; then tar -C "$root/.gpu" -xJf "$root/.gpu/golden.tar.xz"; fi
 if [ ! -x "$ld" ]; then note "no ld at $ld: run scripts/publish-aot.sh first and carry .gpu"; exit 2; fi
 
@@ -135,6 +151,9 @@ stage bench_mma2 50 env LD_ATTENTION=mma2 "$ld" bench --device cuda --synthetic 
   --size "$size" --warmup 2 --runs 5 --work-dir "$work" --json "$out/bench_mma2.json" --markdown "$out/bench_mma2.md" $(ref mma2)
 stage bench 100 "$ld" bench --device cuda --synthetic --components attention,unet_step,vae_decode,tdec_8way,tenc --batch 2 \
   --size "$size" --warmup 1 --runs 3 --work-dir "$work" --json "$out/bench.json" --markdown "$out/bench.md" $(ref default)
+
+# ---- the cost ledger, after the bench: the ratios to PyTorch come first when the budget runs short
+stage_ledger
 
 # ---- convolutions forced onto cuDNN's timed search and the TF32 shapes (the default path already ran cuDNN
 # wherever libcudnn.so.9 loaded)

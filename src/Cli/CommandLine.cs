@@ -14,6 +14,7 @@ public static class CommandLine
         ("verify", "check the engine against a golden data folder", VerifyCommand.Run),
         ("info", "describe a checkpoint, patch file or safetensors file", InfoCommand.Run),
         ("bench", "per-component timings and peak memory (JSON + Markdown; --reference for PyTorch ratios)", BenchCommand.Run),
+        ("profile", "cost ledger: launches, FLOPs, bytes and time per op class of a UNet step, VAE and transparent decode/encode", ProfileCommand.Run),
         ("selftest", "check every GPU op against the CPU reference on random inputs", SelftestCommand.Run),
     ];
 

@@ -86,18 +86,19 @@ public static class GenerateCommand
         MemoryCheck.Require(memory, settings, backend);
         using var models = new ModelBundle(backend, paths, tokenizer);
         var progress = new ProgressReporter(p.Flag("--quiet"));
+        // Ctrl-C and SIGTERM stop the run at the next step; the signal stays handled until the outputs have landed
+        // or been taken back, so it cannot end the process half-way through the writes.
+        using var cancel = new CancellationTokenSource();
+        using var signals = CancelSignals.Route(cancel);
         // Disposed without a commit (failure, Ctrl-C), the transaction removes whatever this run had put in place.
         using var writes = plan.BeginWrites();
-        var previews = previewEvery > 0 ? new PreviewWriter(outputs, writes, previewEvery, settings.Height / 8, settings.Width / 8) : null;
+        var previews = previewEvery > 0 ? new PreviewWriter(models.Family.Preview, outputs, writes, previewEvery, settings.Height / 8, settings.Width / 8) : null;
         var pipeline = new LayerPipeline(models)
         {
             StepCallback = previews is null ? progress.Step : step => { progress.Step(step); previews.Step(step); },
         };
         bool release = backend is not Backends.Cpu.CpuBackend;
 
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += onCancel;
         GenerationResult result;
         try
         {
@@ -113,10 +114,6 @@ public static class GenerateCommand
         {
             Console.Error.WriteLine($"ld {command}: cancelled; nothing was written");
             return 130;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
         }
 
         // Stage everything, then land it all at once: a failure at any write keeps none of this run's outputs.

@@ -72,10 +72,10 @@ public sealed class GenerationOutputs
         tx.Stage(path, s => s.Write(bytes));
     }
 
-    /// <summary>`--save-latent`: tensor `latent` [B, 4, h/8, w/8], the unscaled VAE latent (sampler latent / 0.13025).</summary>
+    /// <summary>`--save-latent`: tensor `latent` [B, 4, h/8, w/8], the unscaled VAE latent (sampler latent / the family's scale).</summary>
     public static void StageLatent(OutputTransaction tx, string path, GenerationResult r)
     {
-        var unscaled = r.Latent.Select(v => v / Models.Vae.SdxlVae.ScalingFactor).ToArray();
+        var unscaled = r.Latent.Select(v => v / r.Family.LatentScale).ToArray();
         int per = unscaled.Length / r.Images.Count;
         var writer = new SafeTensorsWriter().Add("latent", [r.Images.Count, per / (r.Height / 8 * (r.Width / 8)), r.Height / 8, r.Width / 8], unscaled);
         tx.Stage(path, writer.Write);

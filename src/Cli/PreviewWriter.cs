@@ -5,12 +5,12 @@ using LayerDiffusion.Native.Sampling;
 namespace LayerDiffusion.Native.Cli;
 
 /// <summary>
-/// `--preview-every N`: after every N-th sampler step, each image's x0 prediction through the cheap SDXL latent → RGB
-/// approximation (<see cref="LatentPreview"/>), one pixel per latent cell, as OUT_preview_stepK.png beside the output
-/// (OUT-i_preview_stepK.png for image i of a batch, matching the outputs' names). K counts from 1. Each preview lands
-/// at once (it is progress), through the run's transaction: a run that fails or is cancelled takes them back.
+/// `--preview-every N`: after every N-th sampler step, each image's x0 prediction through the family's cheap latent →
+/// RGB approximation (<see cref="LatentPreview"/>), one pixel per latent cell, as OUT_preview_stepK.png beside the
+/// output (OUT-i_preview_stepK.png for image i of a batch, matching the outputs' names). K counts from 1. Each preview
+/// lands at once (it is progress), through the run's transaction: a run that fails or is cancelled takes them back.
 /// </summary>
-public sealed class PreviewWriter(GenerationOutputs names, OutputTransaction tx, int every, int latentHeight, int latentWidth)
+public sealed class PreviewWriter(LatentPreview preview, GenerationOutputs names, OutputTransaction tx, int every, int latentHeight, int latentWidth)
 {
     private readonly List<string> _written = [];
 
@@ -23,13 +23,13 @@ public sealed class PreviewWriter(GenerationOutputs names, OutputTransaction tx,
     {
         int k = step.Index + 1;
         if (k % every != 0) return;
-        int per = LatentPreview.LatentChannels * latentHeight * latentWidth;
-        // Only SDXL's 4-channel latent has a fitted approximation; anything else gets no preview rather than a wrong one.
+        int per = preview.LatentChannels * latentHeight * latentWidth;
+        // A latent of another width has no fitted approximation: no preview rather than a wrong one.
         int images = step.Denoised.Length / per;
         if (images * per != step.Denoised.Length || FirstImage + images > names.Batch) return;
         for (int i = 0; i < images; i++)
         {
-            var rgb = LatentPreview.ToRgb(step.Denoised.AsSpan(i * per, per), latentHeight, latentWidth);
+            var rgb = preview.ToRgb(step.Denoised.AsSpan(i * per, per), latentHeight, latentWidth);
             var bytes = Imaging.Png.PngWriter.Encode(rgb, latentWidth, latentHeight, 3);
             string name = names.Preview(FirstImage + i, k);
             tx.WriteNow(name, s => s.Write(bytes));

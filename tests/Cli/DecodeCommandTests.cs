@@ -30,7 +30,7 @@ public sealed class DecodeCommandTests
             RgbPath = Path.Combine(Dir, "rgb.png");
             PngWriter.Write(RgbPath, Image.Rgb, 64, 64, 3, [new("parameters", "an apple\nSteps: 2, Seed: 12345, Size: 64x64")]);
             LatentPath = Path.Combine(Dir, "latent.safetensors");
-            new SafeTensorsWriter().Add("latent", [1, 4, 8, 8], r.Latent.Select(v => v / SdxlVae.ScalingFactor).ToArray()).Write(LatentPath);
+            new SafeTensorsWriter().Add("latent", [1, 4, 8, 8], r.Latent.Select(v => v / r.Family.LatentScale).ToArray()).Write(LatentPath);
         }
     }
 

@@ -13,14 +13,14 @@ public sealed class PreviewAndInfotextTests
         // One latent cell per test: zero (bias alone), then a unit value in each channel.
         var latent = new float[4 * 5];
         for (int k = 0; k < 4; k++) latent[k * 5 + k + 1] = 1f;
-        var rgb = LatentPreview.ToRgb(latent, 1, 5);
+        var rgb = LatentPreview.Sdxl.ToRgb(latent, 1, 5);
         // ((0.1084 + 1) / 2) · 255 = 141.3, ((−0.0175 + 1) / 2) · 255 = 125.3, ((−0.0011 + 1) / 2) · 255 = 127.4
         Assert.Equal(new byte[] { 141, 125, 127 }, rgb[0..3]);
         // channel 0: (0.3651 + 0.1084, 0.4232 − 0.0175, 0.4341 − 0.0011) → 187, 179, 182
         Assert.Equal(new byte[] { 187, 179, 182 }, rgb[3..6]);
         // channel 3: (−0.3165 + 0.1084, −0.2492 − 0.0175, −0.2188 − 0.0011) → 100, 93, 99
         Assert.Equal(new byte[] { 100, 93, 99 }, rgb[12..15]);
-        Assert.Throws<ArgumentException>(() => LatentPreview.ToRgb(new float[3 * 5], 1, 5));
+        Assert.Throws<ArgumentException>(() => LatentPreview.Sdxl.ToRgb(new float[3 * 5], 1, 5));
     }
 
     [Fact]

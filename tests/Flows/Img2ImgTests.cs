@@ -52,7 +52,7 @@ public sealed class Img2ImgTests
 
         // Every step moves x by about Δσ·ε, so starting from σ ≈ 0.3 the latent moves a small fraction of what a run
         // from σ_max does (the random tiny UNet's ε is not small, so the move is compared, not bounded).
-        var init = TransparentImg2Img.Latent(CpuBackend.Instance, models.Vae, models.Encoder, inputs.Init!);
+        var init = TransparentImg2Img.Latent(CpuBackend.Instance, models.Vae, models.Encoder, inputs.Init!, models.Family.LatentScale);
         double lowMove = FlowFixture.MaxAbsDiff(init, low.Latent), highMove = FlowFixture.MaxAbsDiff(init, high.Latent);
         Assert.True(lowMove < 0.15 * highMove, $"denoise 0.2 moved the latent {lowMove}, denoise 1 {highMove}");
     }
@@ -94,10 +94,10 @@ public sealed class Img2ImgTests
         using var models = FlowFixture.Models(LayerMethod.Attn);
         var b = CpuBackend.Instance;
         var img = FlowFixture.Image(3, transparent: true);
-        var z = TransparentImg2Img.Latent(b, models.Vae, models.Encoder, img);
+        var z = TransparentImg2Img.Latent(b, models.Vae, models.Encoder, img, models.Family.LatentScale);
         var flattened = AlphaFlatten.ToSignedPlanar(AlphaFlatten.OverColor(img.Pixels, 64, 64), 64, 64);
         var (mean, _) = models.Vae.EncodeMoments(b.FromHost(flattened, 1, 3, 64, 64));
-        var scaledMean = b.ToHost(mean).Select(v => v * Models.Vae.SdxlVae.ScalingFactor).ToArray();
+        var scaledMean = b.ToHost(mean).Select(v => v * models.Family.LatentScale).ToArray();
         Assert.Equal(4 * 8 * 8, z.Length);
         double d = FlowFixture.MaxAbsDiff(z, scaledMean);
         Assert.True(d > 1e-6 && d < 0.5 * z.Max(v => Math.Abs(v)), $"offset moved the latent by {d}");

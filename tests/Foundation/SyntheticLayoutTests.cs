@@ -13,7 +13,7 @@ public sealed class SyntheticLayoutTests
     public void TinyConfigRegeneratesTheGoldenCheckpointKeysAndShapes()
     {
         using var f = SafeTensorsFile.Open(TestPaths.Golden("tiny_sdxl.safetensors"));
-        var unet = UnetConfig.Infer(f, CheckpointInspector.UnetPrefix);
+        var unet = UnetConfig.Infer(f, CheckpointInspector.UnetPrefix, ModelFamily.Sdxl.UnetHeads);
         int Dim(string k, int i) => f.Info(k).Shape[i];
         int Count(string prefix, string suffix) { int n = 0; while (f.Contains($"{prefix}{n}{suffix}")) n++; return n; }
         string vp = CheckpointInspector.VaePrefix;
@@ -39,7 +39,7 @@ public sealed class SyntheticLayoutTests
     public void SyntheticFileLoadsAndIsDeterministic()
     {
         var dir = TestPaths.TempDir();
-        var cfg = new UnetConfig(4, 4, 32, [1, 2], 1, [0, 1], [1, 1, 0, 0], 1, 64, 0, 128);
+        var cfg = new UnetConfig(4, 4, 32, [1, 2], 1, [0, 1], [1, 1, 0, 0], 1, 64, 0, 128, ModelFamily.Sdxl.UnetHeads);
         var layout = new TensorLayout();
         SdxlLayout.Unet(layout, cfg, CheckpointInspector.UnetPrefix);
         string a = Path.Combine(dir, "a.safetensors"), b = Path.Combine(dir, "b.safetensors");
@@ -47,7 +47,7 @@ public sealed class SyntheticLayoutTests
         SyntheticWeights.Write(layout, b, 7);
         Assert.Equal(File.ReadAllBytes(a), File.ReadAllBytes(b));
         using var f = SafeTensorsFile.Open(a);
-        var back = UnetConfig.Infer(f, CheckpointInspector.UnetPrefix);
+        var back = UnetConfig.Infer(f, CheckpointInspector.UnetPrefix, ModelFamily.Sdxl.UnetHeads);
         Assert.Equal(cfg.InputDepths, back.InputDepths);
         Assert.Equal(cfg.OutputDepths, back.OutputDepths);
         Assert.Equal(cfg.ChannelMult, back.ChannelMult);
@@ -75,7 +75,7 @@ public sealed class SyntheticDecoderLayoutTests
     {
         using var ckpt = SafeTensorsFile.Open(TestPaths.Golden("tiny_sdxl.safetensors"));
         using var patch = SafeTensorsFile.Open(TestPaths.Golden("patch_attn_lora.safetensors"));
-        var unet = UnetConfig.Infer(ckpt, CheckpointInspector.UnetPrefix);
+        var unet = UnetConfig.Infer(ckpt, CheckpointInspector.UnetPrefix, ModelFamily.Sdxl.UnetHeads);
         int rank = patch.Info(patch.Names.First(k => k.EndsWith("::lora::1", StringComparison.Ordinal))).Shape[0];
         var layout = LayerDiffusionLayout.AttentionLora(unet, rank);
         Assert.Equal(patch.Names.OrderBy(x => x, StringComparer.Ordinal), layout.Tensors.Select(t => t.Name).OrderBy(x => x, StringComparer.Ordinal));

@@ -34,7 +34,8 @@ public static class AttentionBench
     public static List<AttentionShape> Shapes(BenchContext ctx)
     {
         var list = new List<AttentionShape>();
-        var cfg = UnetConfig.Infer(ctx.Checkpoint, SdxlUnet.CheckpointPrefix);
+        var family = Models.ModelFamily.Detect(ctx.Checkpoint);
+        var cfg = UnetConfig.Infer(ctx.Checkpoint, family.UnetPrefix, family.UnetHeads);
         foreach (var (w, h) in ctx.Settings.Sizes)
             foreach (int batch in ctx.Settings.Batches)
                 list.AddRange(UnetShapes(cfg, w, h, batch));
@@ -55,9 +56,9 @@ public static class AttentionBench
             if (depths[level] == 0) continue;
             int channels = cfg.ChannelMult[level] * cfg.ModelChannels;
             int tokens = (height / 8 >> level) * (width / 8 >> level);
-            int heads = channels / UnetConfig.HeadWidth;
-            yield return new(batch, heads, tokens, tokens, UnetConfig.HeadWidth);
-            yield return new(batch, heads, tokens, 77, UnetConfig.HeadWidth);
+            int heads = cfg.Heads.For(channels) ?? throw new ArgumentException($"{channels} channels do not split into {cfg.Heads}");
+            yield return new(batch, heads, tokens, tokens, channels / heads);
+            yield return new(batch, heads, tokens, 77, channels / heads);
         }
     }
 

@@ -1,5 +1,6 @@
 using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Backends.Cpu;
+using LayerDiffusion.Native.Backends.Ledger;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.LayerDiffusion;
 using LayerDiffusion.Native.Models.Clip;
@@ -30,7 +31,7 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
     private SafeTensorsFile? _checkpoint;
     private SdxlUnet? _unet;
     private SdxlVae? _vae;
-    private SdxlTextConditioner? _text;
+    private TextConditioner? _text;
     private (TransparentDecoder Net, WeightStore Weights)? _decoder;
     private (TransparentEncoder Net, WeightStore Weights)? _encoder;
     private ulong _inputSeed = 1;
@@ -62,10 +63,10 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
     public IBackend VaeBackend => NetworkPrecision.ForVae(backend);
 
     /// <summary>The dtype the VAE-family networks compute in, as reported.</summary>
-    public string VaeDType => VaeBackend is Backends.Cuda.CudaBackend cuda ? cuda.Precision.ToString().ToLowerInvariant() : settings.DType;
+    public string VaeDType => RecordingBackend.Unwrap(VaeBackend) is Backends.Cuda.CudaBackend cuda ? cuda.Precision.ToString().ToLowerInvariant() : settings.DType;
 
     public SdxlVae Vae => _vae ??= SdxlVae.Load(VaeBackend, Checkpoint);
-    public SdxlTextConditioner Text => _text ??= SdxlTextConditioner.Load(backend, Checkpoint,
+    public TextConditioner Text => _text ??= TextConditioner.Load(backend, Checkpoint, Models.ModelFamily.Detect(Checkpoint),
         files.Tokenizer ?? throw new LdException("no tokenizer (pass --tokenizer)"));
 
     public TransparentDecoder Decoder => (_decoder ??= LoadDecoder()).Net;
@@ -89,7 +90,7 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
     /// </summary>
     public void Sync()
     {
-        if (backend is IBackendDiagnostics or CpuBackend) return;
+        if (RecordingBackend.Unwrap(backend) is IBackendDiagnostics or CpuBackend) return;
         using var one = backend.FromHost([0f], 1);
         backend.ToHost(one);
     }

@@ -27,6 +27,11 @@ public sealed record BenchOptions
     public string? WorkDir { get; init; }
     public int Steps { get; init; } = 20;
     public LayerMethod Method { get; init; } = LayerMethod.Attn;
+    /// <summary>
+    /// Keep a cost ledger (`ld profile`): every op of each measured run recorded by class with its launches, FLOPs,
+    /// bytes and time, and a record per op class after each component's (Backends/Ledger).
+    /// </summary>
+    public bool Ledger { get; init; }
     /// <summary>The command as typed, for the file's context (null when not run from the command line).</summary>
     public string? CommandLine { get; init; }
 

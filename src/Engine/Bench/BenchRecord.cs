@@ -33,6 +33,8 @@ public sealed record BenchRecord
     /// <summary>Phase name → time and peak, for work with phases of its own (a whole generation); else null.</summary>
     public IReadOnlyDictionary<string, BenchPhase>? Phases { get; init; }
     public BenchCounts? Counts { get; init; }
+    /// <summary>Achieved rates of a cost-ledger record (its counts over its median time) and their share of the card's peak; else null.</summary>
+    public BenchRates? Rates { get; init; }
     public string? Note { get; init; }
     /// <summary>The build that measured it (the reference's own for a PyTorch file).</summary>
     public required string Commit { get; init; }
@@ -111,5 +113,17 @@ public sealed record BenchPeak(string Source, long Bytes)
 /// <summary>One phase of a measured run (the last timed one): its time and, where the backend has an allocator, its peak.</summary>
 public sealed record BenchPhase(double Ms, long? PeakBytes);
 
-/// <summary>Work counts of a per-op-class record (a cost ledger); each null where not counted.</summary>
-public sealed record BenchCounts(long? Launches, long? Flops, long? Bytes);
+/// <summary>
+/// Work counts of a cost-ledger record (one run of the component, or of one op class in it): backend op calls,
+/// launches (kernels plus library calls; null on the CPU, which launches nothing), FLOPs and bytes moved
+/// (Backends/Ledger/OpCosts.cs: analytic, the same on every backend). Null where not counted.
+/// </summary>
+public sealed record BenchCounts(long? Ops, long? Launches, long? Flops, long? Bytes);
+
+/// <summary>
+/// Achieved rates of a cost-ledger record: FLOPs and bytes over the median time, and on a GPU the card's peak for the
+/// precision the work ran in (Backends/Ledger/DevicePeaks.cs: a datasheet entry or derived figures, named in
+/// <see cref="PeakSource"/>) and the shares of it. Shares and peaks are null on the CPU and where the card's figures
+/// are unknown; rates are null when the median time is 0.
+/// </summary>
+public sealed record BenchRates(double? TflopS, double? GbS, double? PeakTflopS, double? PeakGbS, string? PeakSource, double? FlopShare, double? BandwidthShare);

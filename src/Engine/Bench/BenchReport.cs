@@ -6,7 +6,8 @@ namespace LayerDiffusion.Native.Bench;
 /// <summary>
 /// The Markdown table of a bench file (for perf/RESULTS.md), rendered from the same records and context the JSON
 /// holds: a header with device, driver, runtime, commit and date, one row per record, and footnotes for the peaks'
-/// sources and for records whose run count is too small for their percentiles.
+/// sources and for records whose run count is too small for their percentiles; then the cost ledger's tables, if
+/// the run kept one (<see cref="LedgerReport"/>).
 /// </summary>
 public static class BenchReport
 {
@@ -21,7 +22,7 @@ public static class BenchReport
         sb.AppendLine("| component | shape | dtype | runs | median ms | p10 | p90 | min | max | peak MiB | note |");
         sb.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
         bool rss = false, fewRuns = false;
-        foreach (var r in records)
+        foreach (var r in records.Where(r => !LedgerReport.IsOpClass(r)))
         {
             var (peak, mark) = TablePeak(r);
             rss |= mark == "*";
@@ -35,6 +36,7 @@ public static class BenchReport
         if (fewRuns)
             sb.AppendLine().AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"† fewer than {BenchStats.RunsForPercentiles} timed runs: p10 and p90 interpolate between the lowest and highest samples (the JSON record's warning)."));
+        sb.Append(LedgerReport.Markdown(records));
         return sb.ToString();
     }
 

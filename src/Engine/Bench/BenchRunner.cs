@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.Backends.Ledger;
 using LayerDiffusion.Native.Profiling;
 
 namespace LayerDiffusion.Native.Bench;
@@ -11,7 +12,9 @@ namespace LayerDiffusion.Native.Bench;
 /// (<see cref="BenchContext.Finish"/> does that). Each measurement is wrapped in an NVTX range when libnvToolsExt
 /// is there, so Nsight Systems shows the phases by name.
 /// </summary>
-public sealed class BenchRunner(IBackend backend, int warmup, int runs, TextWriter? log = null)
+/// With a cost ledger (<paramref name="ledger"/>: the backend is a <see cref="RecordingBackend"/> feeding it), every run
+/// is also one ledger round, and each measurement adds a record per op class after its own (<see cref="LedgerRecords"/>).
+public sealed class BenchRunner(IBackend backend, int warmup, int runs, TextWriter? log = null, OpLedger? ledger = null)
 {
     private readonly IBackendDiagnostics? _diag = backend as IBackendDiagnostics;
     public List<BenchRecord> Records { get; } = new();
@@ -31,18 +34,34 @@ public sealed class BenchRunner(IBackend backend, int warmup, int runs, TextWrit
         int n = Math.Max(1, maxRuns is { } cap ? Math.Min(runs, cap) : runs);
         int w = Math.Max(warmup, minWarmup);
         using var range = Nvtx.Range($"{name} {parameters.ToShapeText()}");
-        double Time()
+        double TimeOnce()
         {
             if (clock is not null) return clock.TimeMs(work);
             var sw = Stopwatch.StartNew();
             work();
             return sw.Elapsed.TotalMilliseconds;
         }
+        var warmRounds = new List<LedgerRound>();
+        var rounds = new List<LedgerRound>();
+        double Time(List<LedgerRound> into)
+        {
+            if (ledger is null) return TimeOnce();
+            ledger.Begin();
+            double ms;
+            try { ms = TimeOnce(); }
+            catch
+            {
+                ledger.Abort();
+                throw;
+            }
+            into.Add(ledger.End());
+            return ms;
+        }
         var warm = new double[w];
-        for (int i = 0; i < w; i++) warm[i] = BenchStats.R(Time());
+        for (int i = 0; i < w; i++) warm[i] = BenchStats.R(Time(warmRounds));
         _diag?.ResetPeak();
         var times = new double[n];
-        for (int i = 0; i < n; i++) times[i] = BenchStats.R(Time());
+        for (int i = 0; i < n; i++) times[i] = BenchStats.R(Time(rounds));
         var peaks = new List<BenchPeak>();
         if (_diag is not null)
         {
@@ -56,12 +75,22 @@ public sealed class BenchRunner(IBackend backend, int warmup, int runs, TextWrit
             Name = name, Params = parameters, DType = dtype, Device = DeviceName, SamplesMs = times, WarmupSamplesMs = warm,
             Stats = BenchStats.Of(times), Warning = BenchStats.WarningFor(n), Peaks = peaks, Note = note, Commit = BuildInfo.Commit,
         };
-        Records.Add(r);
         log?.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{name,-24} {r.Shape,-28} median {r.MedianMs,10:F3} ms  p10 {r.Stats.P10Ms,10:F3}  p90 {r.Stats.P90Ms,10:F3}  peak {peaks[0].Bytes / 1048576.0,9:F1} MiB"));
-        return r;
+        _lastMeasured = Records.Count;
+        if (ledger is null)
+        {
+            Records.Add(r);
+            return r;
+        }
+        var ledgerRecords = LedgerRecords.For(r, warmRounds, rounds, DevicePeaks.For(timedOn ?? backend));
+        Records.AddRange(ledgerRecords);
+        if (log is not null) LedgerReport.Log(log, ledgerRecords);
+        return ledgerRecords[0];
     }
 
-    /// <summary>Changes the latest record (for what is only known after the runs: a note, the phases).</summary>
-    public void UpdateLast(Func<BenchRecord, BenchRecord> update) => Records[^1] = update(Records[^1]);
+    /// <summary>Changes the latest measurement's record (for what is only known after the runs: a note, the phases); not its op-class records.</summary>
+    public void UpdateLast(Func<BenchRecord, BenchRecord> update) => Records[_lastMeasured] = update(Records[_lastMeasured]);
+
+    private int _lastMeasured = -1;
 }

@@ -1,5 +1,6 @@
 using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Backends.Cpu;
+using LayerDiffusion.Native.Backends.Ledger;
 using LayerDiffusion.Native.Pipelines;
 using LayerDiffusion.Native.Text;
 using LayerDiffusion.Native.Verify;
@@ -34,6 +35,10 @@ public static class BenchSession
         if (o.Models is not null && (o.Synthetic || o.Tiny)) throw new InvalidOptionException(o.Synthetic ? "--synthetic" : "--tiny", "cannot be combined with model files");
         var precision = o.Precision ?? DeviceSelection.DefaultPrecision(o.Device);
         using var backend = DeviceSelection.Create(o.Device, precision, log);
+        // With a ledger every component runs through a recorder over the backend (models loaded through it too).
+        var ledger = o.Ledger ? new OpLedger() : null;
+        using var recorder = ledger is null ? null : RecordingBackend.Wrap(backend, ledger);
+        IBackend measured = (IBackend?)recorder ?? backend;
         bool cpu = backend is CpuBackend;
         string dtype = cpu ? "fp32" : precision.ToString().ToLowerInvariant();
         bool nvtx = Profiling.Nvtx.Enabled;
@@ -47,19 +52,20 @@ public static class BenchSession
         bool tiny = o.Models is null && profile == BenchProfile.Tiny;
         var settings = new BenchSettings
         {
-            Sizes = o.Sizes ?? (tiny ? TinySizes : RealSizes),
+            // A ledger (`ld profile`) is taken at one size: the first default one unless sizes are given.
+            Sizes = o.Sizes ?? (tiny ? TinySizes : RealSizes).Take(o.Ledger ? 1 : int.MaxValue).ToList(),
             Batches = o.Batches ?? [1, 2],
             Steps = o.Steps,
             Method = o.Method,
             DType = dtype,
         };
-        var runner = new BenchRunner(backend, o.Warmup ?? (cpu ? 1 : 3), o.Runs ?? (cpu ? 5 : 10), log);
+        var runner = new BenchRunner(measured, o.Warmup ?? (cpu ? 1 : 3), o.Runs ?? (cpu ? 5 : 10), log, ledger);
         log.WriteLine($"bench: {runner.DeviceName}, {dtype}, warm-up {runner.Warmup}, runs {runner.Runs}; models: {files.Description}");
         var context = BenchEnvironment.Capture(backend, o.CommandLine, runner.Warmup, runner.Runs, runner.DeviceName, files.Description);
         BenchFile Snapshot() => new() { SchemaVersion = BenchFile.CurrentVersion, Context = context, Records = runner.Records.ToList() };
 
         var failed = new List<(string, string)>();
-        using var ctx = new BenchContext(backend, runner, files, settings, log);
+        using var ctx = new BenchContext(measured, runner, files, settings, log);
         for (int i = 0; i < components.Count; i++)
         {
             var keep = components.Skip(i).Aggregate(BenchNeeds.None, (acc, c) => acc | c.Needs);

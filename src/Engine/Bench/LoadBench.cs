@@ -21,7 +21,7 @@ public static class LoadBench
         if (ctx.Files.Tokenizer is { } tok)
             Measure(ctx, "load.text", Params(ckpt, CheckpointInspector.ClipLPrefix) + Params(ckpt, CheckpointInspector.ClipGPrefix), () =>
             {
-                using var t = SdxlTextConditioner.Load(b, ckpt, tok);
+                using var t = TextConditioner.Load(b, ckpt, ModelFamily.Detect(ckpt), tok);
                 ctx.Sync();
             });
         Measure(ctx, "load.unet", Params(ckpt, SdxlUnet.CheckpointPrefix), () =>

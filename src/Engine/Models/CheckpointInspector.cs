@@ -27,11 +27,12 @@ public static class CheckpointInspector
         if (f.Contains(UnetPrefix + "input_blocks.0.0.weight"))
         {
             any = true;
-            var c = UnetConfig.Infer(f, UnetPrefix);
+            var family = ModelFamily.Detect(f);
+            var c = UnetConfig.Infer(f, UnetPrefix, family.UnetHeads);
             sb.AppendLine($"SDXL UNet: {Params(f, UnetPrefix):N0} parameters ({DTypeSummary(f, UnetPrefix)})");
             sb.AppendLine($"  in/out channels {c.InChannels}/{c.OutChannels}, model channels {c.ModelChannels}, multipliers {string.Join(",", c.ChannelMult)}, res blocks per level {c.NumResBlocks}");
             sb.AppendLine($"  transformer depth per level {string.Join(",", c.LevelDepths)} (mid {c.MiddleDepth}); per input block {string.Join(",", c.InputDepths)}; per output block {string.Join(",", c.OutputDepths)}");
-            sb.AppendLine($"  context width {c.ContextDim}, adm width {c.AdmInChannels}, time embedding {c.TimeEmbedDim}, head width {UnetConfig.HeadWidth} (assumed, as SDXL; heads = width / 64)");
+            sb.AppendLine($"  context width {c.ContextDim}, adm width {c.AdmInChannels}, time embedding {c.TimeEmbedDim}, {family.UnetHeads} ({family.Name})");
         }
         if (f.Contains(ClipLPrefix + "embeddings.token_embedding.weight"))
         {

@@ -38,6 +38,7 @@ public static class BatchCount
         }
         return new GenerationResult
         {
+            Family = parts[0].Family,
             Width = parts[0].Width,
             Height = parts[0].Height,
             Noise = [.. parts.SelectMany(p => p.Noise)],

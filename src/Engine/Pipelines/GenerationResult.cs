@@ -14,8 +14,10 @@ public sealed record GenerationResult
     public required float[] Noise { get; init; }
     public required PromptEmbedding Positive { get; init; }
     public required PromptEmbedding Negative { get; init; }
-    /// <summary>The sampler's final latent (VAE scale, i.e. before dividing by 0.13025), [B, C, H/8, W/8].</summary>
+    /// <summary>The sampler's final latent (VAE scale, i.e. before dividing by the family's latent scale), [B, C, H/8, W/8].</summary>
     public required float[] Latent { get; init; }
+    /// <summary>The model family that made it (its latent scale turns <see cref="Latent"/> into the VAE's latent).</summary>
+    public required Models.ModelFamily Family { get; init; }
     public required IReadOnlyList<GeneratedImage> Images { get; init; }
     /// <summary>Per UNet call: whether the patched model ran (Stop At).</summary>
     public required IReadOnlyList<bool> PatchedCalls { get; init; }

@@ -3,27 +3,26 @@ using LayerDiffusion.Native.Imaging;
 namespace LayerDiffusion.Native.Pipelines;
 
 /// <summary>
-/// Step previews without a VAE: each latent cell mapped to RGB by a linear fit of the SDXL latent space, one pixel per
-/// 8×8 block. The factors and bias are ComfyUI's for SDXL (comfy/latent_formats.py, class SDXL,
-/// latent_rgb_factors / latent_rgb_factors_bias), applied as its latent_preview.py Latent2RGBPreviewer does: to the
-/// sampler's x0 prediction in sampler space (the 0.13025-scaled latent), then ((v + 1) / 2) clamped, × 255, truncated.
+/// Step previews without a VAE: each latent cell mapped to RGB by a linear fit of a family's latent space, one pixel
+/// per 8×8 block, applied as ComfyUI's latent_preview.py Latent2RGBPreviewer does: to the sampler's x0 prediction in
+/// sampler space (the scaled latent), then ((v + 1) / 2) clamped, × 255, truncated.
 /// </summary>
-public static class LatentPreview
+/// <param name="Factors">Rows: latent channels; columns: R, G, B.</param>
+public sealed record LatentPreview(float[,] Factors, float[] Bias)
 {
-    /// <summary>Rows: latent channels 0..3; columns: R, G, B.</summary>
-    private static readonly float[,] Factors =
+    /// <summary>ComfyUI's SDXL fit (comfy/latent_formats.py, class SDXL, latent_rgb_factors / latent_rgb_factors_bias).</summary>
+    public static LatentPreview Sdxl { get; } = new(new float[,]
     {
         { 0.3651f, 0.4232f, 0.4341f },
         { -0.2533f, -0.0042f, 0.1068f },
         { 0.1076f, 0.1111f, -0.0362f },
         { -0.3165f, -0.2492f, -0.2188f },
-    };
-    private static readonly float[] Bias = [0.1084f, -0.0175f, -0.0011f];
+    }, [0.1084f, -0.0175f, -0.0011f]);
 
-    public const int LatentChannels = 4;
+    public int LatentChannels => Factors.GetLength(0);
 
-    /// <summary>One image's sampler-space latent [4, h, w] → RGB bytes [h, w, 3].</summary>
-    public static byte[] ToRgb(ReadOnlySpan<float> latent, int height, int width)
+    /// <summary>One image's sampler-space latent [C, h, w] → RGB bytes [h, w, 3].</summary>
+    public byte[] ToRgb(ReadOnlySpan<float> latent, int height, int width)
     {
         int plane = height * width;
         if (height <= 0 || width <= 0 || latent.Length != LatentChannels * plane)

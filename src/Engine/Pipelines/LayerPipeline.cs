@@ -59,9 +59,9 @@ public sealed class LayerPipeline(ModelBundle models)
             NonFiniteGuard.Check(e.Pooled, "the text encoders", "encoding the prompts");
         }
         if (ReleaseTextEncoders) models.ReleaseText();
-        var sizeConds = VectorConditioning.SizeConds(s.Width, s.Height);
-        var yPos = VectorConditioning.Build(positive.Pooled, sizeConds);
-        var yNeg = VectorConditioning.Build(negative.Pooled, sizeConds);
+        var family = models.Family;
+        var yPos = family.VectorConditioning?.Invoke(positive.Pooled, s.Width, s.Height);
+        var yNeg = family.VectorConditioning?.Invoke(negative.Pooled, s.Width, s.Height);
         Phase("text");
         cancel.ThrowIfCancellationRequested();
 
@@ -81,7 +81,7 @@ public sealed class LayerPipeline(ModelBundle models)
         var noiseSource = new SeededNoiseSource(s.Seed, s.Batch, [channels, h, w], s.Rng == "cpu" ? RngSource.Cpu : RngSource.Gpu,
             device: models.Backend);
         var noise = noiseSource.Next();
-        var schedule = DiscreteSchedule.Sdxl;
+        var schedule = family.Schedule;
         var sigmas = Sampler.Sigmas(sampler, schedule);
         var stepNoise = StepNoise.For(sampler, noiseSource, sigmas);
         float[] latent;
@@ -105,14 +105,14 @@ public sealed class LayerPipeline(ModelBundle models)
         return new GenerationResult
         {
             Width = s.Width, Height = s.Height, Noise = noise, Positive = positive, Negative = negative,
-            Latent = latent, Images = images, PatchedCalls = patchedCalls, PhaseMs = phases, PhasePeakBytes = peaks,
+            Latent = latent, Family = family, Images = images, PatchedCalls = patchedCalls, PhaseMs = phases, PhasePeakBytes = peaks,
             WeightBytes = diag?.WeightBytes ?? 0,
         };
     }
 
     /// <summary>
     /// The layer methods' condition latents, each [1, 4, h, w] on the UNet's backend: each RGBA image composited on 50%
-    /// grey, fitted to the generation size, VAE-encoded (posterior mean) and scaled by 0.13025, in the method's
+    /// grey, fitted to the generation size, VAE-encoded (posterior mean) and scaled by the family's latent scale, in the method's
     /// channel order. They cross from the VAE's backend to the UNet's on the device (<see cref="IBackend.Import"/>).
     /// </summary>
     private Tensor[] ConditionLatents(GenerationSettings s, GenerationInputs inputs, int h, int w)
@@ -125,7 +125,7 @@ public sealed class LayerPipeline(ModelBundle models)
             var (mean, _) = models.Vae.EncodeMoments(vb.FromHost(ConditionImage.ToVaeInput(fitted), 1, 3, s.Height, s.Width));
             if (!Shape.Equal(mean.Shape, [1, 4, h, w])) throw new LdException($"condition latent is {Shape.Format(mean.Shape)}, expected [1, 4, {h}, {w}]");
             NonFiniteGuard.Check(vb.ToHost(mean), "the VAE encoder", "encoding a condition image");
-            return TensorScope.Detach(models.Backend.Import(vb.Affine(mean, SdxlVae.ScalingFactor, 0f)));
+            return TensorScope.Detach(models.Backend.Import(vb.Affine(mean, models.Family.LatentScale, 0f)));
         }).ToArray();
     }
 
@@ -134,7 +134,7 @@ public sealed class LayerPipeline(ModelBundle models)
     {
         if (inputs.Init is null) return null;
         var fitted = TransparentImg2Img.Fit(inputs.Init, s.Width, s.Height, inputs.ResizeMode);
-        var latent = TransparentImg2Img.Latent(models.VaeBackend, models.Vae, models.Encoder, fitted);
+        var latent = TransparentImg2Img.Latent(models.VaeBackend, models.Vae, models.Encoder, fitted, models.Family.LatentScale);
         NonFiniteGuard.Check(latent, "the transparent encoder and VAE encoder", "encoding the init image");
         return latent;
     }
@@ -192,7 +192,7 @@ public sealed class LayerPipeline(ModelBundle models)
             {
                 cancel.ThrowIfCancellationRequested();
                 var unscaled = new float[per];
-                for (int j = 0; j < per; j++) unscaled[j] = latent[i * per + j] / SdxlVae.ScalingFactor;
+                for (int j = 0; j < per; j++) unscaled[j] = latent[i * per + j] / models.Family.LatentScale;
                 var z = TensorScope.Detach(b.FromHost(unscaled, 1, channels, h, w));
                 var pixels = DecodeVae(s, b, z, unscaled, channels, h, w);
                 NonFiniteGuard.Check(pixels, "the VAE decoder", $"decoding image {i + 1} of {s.Batch}");

@@ -1,6 +1,7 @@
 using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.LayerDiffusion;
+using LayerDiffusion.Native.Models;
 using LayerDiffusion.Native.Models.Clip;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Models.Vae;
@@ -46,7 +47,7 @@ public sealed class ModelBundle : IDisposable
     private readonly List<SafeTensorsFile> _files = new();
     private readonly SafeTensorsFile _checkpoint;
     private readonly ITokenizer? _tokenizer;
-    private SdxlTextConditioner? _text;
+    private TextConditioner? _text;
     private SdxlUnet? _unet, _patched;
     private (string Path, float Weight)? _patchedKey;
     /// <summary>Set while the original UNet is incomplete: the names it gave up to the patch, and its key prefix.</summary>
@@ -60,10 +61,13 @@ public sealed class ModelBundle : IDisposable
         Backend = backend;
         Paths = paths;
         _checkpoint = Open(paths.Checkpoint);
+        Family = ModelFamily.Detect(_checkpoint);
         _tokenizer = tokenizer;
     }
 
     public IBackend Backend { get; }
+    /// <summary>The checkpoint's model family (SDXL), detected from its keys.</summary>
+    public ModelFamily Family { get; }
     /// <summary>Where the VAE, transparent decoder and encoder run (fp32 beside an fp16 GPU backend; see NetworkPrecision).</summary>
     public IBackend VaeBackend => NetworkPrecision.ForVae(Backend);
     public ModelPaths Paths { get; }
@@ -76,7 +80,7 @@ public sealed class ModelBundle : IDisposable
         return f;
     }
 
-    public SdxlTextConditioner Text => _text ??= SdxlTextConditioner.Load(Backend, _checkpoint,
+    public TextConditioner Text => _text ??= TextConditioner.Load(Backend, _checkpoint, Family,
         _tokenizer ?? throw new LdException("no tokenizer: point --tokenizer at a diffusers tokenizer folder, vocab.json + merges.txt, or bpe_simple_vocab_16e6.txt.gz"));
 
     /// <summary>Frees the text encoders' weights (they are reloaded if needed again).</summary>
@@ -87,8 +91,8 @@ public sealed class ModelBundle : IDisposable
     }
 
     /// <summary>The unpatched UNet (rebuilt around the patched one's shared tensors if its own copies were freed).</summary>
-    public SdxlUnet Unet => _unet ??= RebuildOriginal() ?? SdxlUnet.Load(Backend, _checkpoint);
-    public SdxlVae Vae => _vae ??= SdxlVae.Load(VaeBackend, _checkpoint);
+    public SdxlUnet Unet => _unet ??= RebuildOriginal() ?? SdxlUnet.Load(Backend, _checkpoint, Family);
+    public SdxlVae Vae => _vae ??= SdxlVae.Load(VaeBackend, _checkpoint, Family.VaePrefix);
 
     public TransparentDecoder Decoder => _decoder ??= TransparentDecoder.Load(VaeBackend,
         Open(Paths.TransparentDecoder ?? throw new InvalidOptionException("--transparent-decoder", $"this workflow needs the transparent decoder ({LayerMethods.DecoderFileName}); pass --transparent-decoder or --models-dir")));

@@ -10,7 +10,7 @@ namespace LayerDiffusion.Native.Pipelines;
 /// Where transparent img2img starts (research/layerdiffusion.md §5.3; sd-forge-layerdiffuse
 /// before_process_init_images): the RGBA init image fitted to the generation size, its latent
 /// z = mean + std · offset (the VAE posterior of the image flattened over grey 127, and the transparent encoder's
-/// offset of [alpha, pad_rgb]) scaled by 0.13025, and the step the sampler starts from.
+/// offset of [alpha, pad_rgb]) times the family's latent scale (SDXL: 0.13025), and the step the sampler starts from.
 /// </summary>
 public static class TransparentImg2Img
 {
@@ -76,10 +76,10 @@ public static class TransparentImg2Img
     private static byte ToByte(float v) => (byte)MathF.Round(Math.Clamp(v, 0f, 1f) * 255f);
 
     /// <summary>
-    /// The sampler-space start latent of one RGBA image, [1, C, H/8, W/8] flattened: (mean + std · offset) · 0.13025,
+    /// The sampler-space start latent of one RGBA image, [1, C, H/8, W/8] flattened: (mean + std · offset) · latent scale,
     /// computed exactly as the transparent_encoder golden case checks it.
     /// </summary>
-    public static float[] Latent(IBackend b, SdxlVae vae, TransparentEncoder encoder, RgbaImage rgba)
+    public static float[] Latent(IBackend b, SdxlVae vae, TransparentEncoder encoder, RgbaImage rgba, float latentScale)
     {
         int w = rgba.Width, h = rgba.Height;
         if (encoder.Downscale != 8 || encoder.LatentChannels != vae.LatentChannels)
@@ -101,7 +101,7 @@ public static class TransparentImg2Img
         using (var off = encoder.Forward(input))
             offset = b.ToHost(off);
         var z = TransparentLatentOffset.Regulate(mean, std, offset);
-        for (int i = 0; i < z.Length; i++) z[i] *= SdxlVae.ScalingFactor;
+        for (int i = 0; i < z.Length; i++) z[i] *= latentScale;
         return z;
     }
 }

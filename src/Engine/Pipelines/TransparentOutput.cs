@@ -14,7 +14,7 @@ namespace LayerDiffusion.Native.Pipelines;
 public static class TransparentOutput
 {
     /// <param name="rgb">One image's RGB bytes [H, W, 3], as the VAE decoded them.</param>
-    /// <param name="latent">Its VAE latent [1, C, H/8, W/8] (sampler latent / 0.13025) on <paramref name="b"/>.</param>
+    /// <param name="latent">Its VAE latent [1, C, H/8, W/8] (sampler latent / the family's latent scale) on <paramref name="b"/>.</param>
     public static (byte[] Rgba, byte[] Preview) Decode(IBackend b, TransparentDecoder decoder, byte[] rgb, Tensor latent, int height, int width)
     {
         if (height % 8 != 0 || width % 8 != 0 || latent.Rank != 4 || latent.Dim(0) != 1 || latent.Dim(2) != height / 8 || latent.Dim(3) != width / 8)

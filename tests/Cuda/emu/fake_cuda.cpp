@@ -10,12 +10,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <cstdint>
+#include <chrono>
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
 #include <immintrin.h>
 #include <ffi.h>
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -137,6 +139,8 @@ struct Kernel
     void* fn = nullptr;
     std::vector<Param> params;
     ffi_cif cif;
+    long launches = 0, threads = 0;  // LD_EMU_PROFILE's counts
+    double seconds = 0;
     std::vector<ffi_type*> types;
     std::vector<std::unique_ptr<ffi_type>> structs;
     std::vector<std::vector<ffi_type*>> struct_elems;
@@ -169,6 +173,21 @@ struct LeakReport
             std::fprintf(stderr, "emu: %zu device bytes in %zu allocations still held at exit\n", g_allocated, g_sizes.size());
     }
 } g_leak_report;
+
+// LD_EMU_PROFILE=1 prints, at exit, each kernel's launches, CUDA threads run and host seconds, slowest first: where
+// an emulated test spends its time (every thread is a coroutine, so thread count, not work, is the usual cost).
+std::vector<Kernel*> g_profiled;
+struct KernelProfile
+{
+    ~KernelProfile()
+    {
+        if (g_profiled.empty()) return;
+        std::sort(g_profiled.begin(), g_profiled.end(), [](Kernel* a, Kernel* b) { return a->seconds > b->seconds; });
+        std::fprintf(stderr, "emu profile: %-40s %9s %12s %9s\n", "kernel", "launches", "threads", "seconds");
+        for (Kernel* k : g_profiled)
+            std::fprintf(stderr, "emu profile: %-40s %9ld %12ld %9.3f\n", k->name.c_str(), k->launches, k->threads, k->seconds);
+    }
+} g_kernel_profile;
 
 void parse_ptx(const char* text)
 {
@@ -366,11 +385,15 @@ CUresult cuCtxSynchronize() { return 0; }
 CUresult cuStreamCreate(void** s, unsigned) { *s = (void*)0x2; return 0; }
 CUresult cuStreamDestroy_v2(void*) { return 0; }
 CUresult cuStreamSynchronize(void*) { return 0; }
-CUresult cuEventCreate(void** e, unsigned) { *e = new int(0); return 0; }
-CUresult cuEventDestroy_v2(void* e) { delete (int*)e; return 0; }
-CUresult cuEventRecord(void*, void*) { return 0; }
+// Events hold the host time they were recorded at: every emulated launch runs to completion inside its call, so
+// the interval between two events is the emulated work between them (host speed, not a GPU's: for the ledger's
+// per-op times and bench runs to have a non-zero shape, never for performance figures).
+static double host_ms() { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+CUresult cuEventCreate(void** e, unsigned) { *e = new double(0); return 0; }
+CUresult cuEventDestroy_v2(void* e) { delete (double*)e; return 0; }
+CUresult cuEventRecord(void* e, void*) { *(double*)e = host_ms(); return 0; }
 CUresult cuEventSynchronize(void*) { return 0; }
-CUresult cuEventElapsedTime_v2(float* ms, void*, void*) { *ms = 0.0f; return 0; }
+CUresult cuEventElapsedTime_v2(float* ms, void* start, void* end) { *ms = (float)(*(double*)end - *(double*)start); return 0; }
 
 CUresult cuMemAlloc_v2(unsigned long long* p, size_t bytes)
 {
@@ -471,6 +494,18 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
     auto* k = (Kernel*)f;
     if (by != 1 || bz != 1 || bx == 0 || bx > 1024 || bx % 32 != 0) return 1;  // the backend launches 1-D blocks of whole warps
     std::lock_guard<std::mutex> lock(g_mutex);
+    static const bool profile = env_long("LD_EMU_PROFILE", 0) != 0;
+    auto started = std::chrono::steady_clock::now();
+    struct Timed
+    {
+        Kernel* k; bool on; std::chrono::steady_clock::time_point t0;
+        ~Timed() { if (on) k->seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
+    } timed{k, profile, started};
+    if (profile)
+    {
+        if (k->launches++ == 0) g_profiled.push_back(k);
+        k->threads += (long)gx * gy * gz * bx;
+    }
     g_fn = k->fn; g_cif = &k->cif; g_args = args;
     g_nthreads = bx;
     g_coros.resize(bx);

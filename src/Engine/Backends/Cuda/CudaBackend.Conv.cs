@@ -174,6 +174,7 @@ public sealed unsafe partial class CudaBackend
                 finally { fws?.Release(); }
                 if (done)
                 {
+                    LibraryCalls++;
                     if (s_syncEachLaunch) _stream.Synchronize();
                     return y;
                 }
@@ -194,6 +195,7 @@ public sealed unsafe partial class CudaBackend
                 y.Dispose();
                 return null;
             }
+            LibraryCalls++;
             if (s_syncEachLaunch) _stream.Synchronize();
             ConvEpilogue(y, bias, residual, spec.K, spec.Nhwc ? 1 : (long)spec.OutH * spec.OutW);
             return y;

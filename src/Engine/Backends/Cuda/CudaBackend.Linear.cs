@@ -33,7 +33,11 @@ public sealed unsafe partial class CudaBackend
                 _drv.Check(_drv.cuMemcpyDtoDAsync(d, c, (nuint)(((batch - 1) * strideD + (n - 1) * ldd + m) * dsize), _stream.Raw), "cuMemcpyDtoDAsync");
             FallbackGemm(transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, d, ldd, strideD, batch, bias, alpha, beta, typeD);
         }
-        else if (s_syncEachLaunch) _stream.Synchronize();
+        else
+        {
+            LibraryCalls++;
+            if (s_syncEachLaunch) _stream.Synchronize();
+        }
     }
 
     /// <summary>

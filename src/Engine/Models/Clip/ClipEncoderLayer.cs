@@ -17,11 +17,11 @@ internal sealed class ClipEncoderLayer : IDisposable
     private readonly Tensor? _qW, _qB, _kW, _kB, _vW, _vB; // Hugging Face
     private readonly Tensor? _inW, _inB;                   // OpenCLIP
 
-    public ClipEncoderLayer(ClipTensorReader r, ClipLayout layout, string prefix, int width, int mlpWidth)
+    public ClipEncoderLayer(ClipTensorReader r, ClipLayout layout, string prefix, int width, int mlpWidth, int heads)
     {
         _layout = layout;
         _width = width;
-        _heads = width / ClipTextEncoder.HeadWidth;
+        _heads = heads;
         if (layout == ClipLayout.HuggingFace)
         {
             _ln1W = r.Load(prefix + "layer_norm1.weight", width); _ln1B = r.Load(prefix + "layer_norm1.bias", width);

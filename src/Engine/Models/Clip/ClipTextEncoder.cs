@@ -4,30 +4,30 @@ using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Clip;
 
-/// <summary>What one encoder pass gives: the penultimate hidden states [tokens, width] and, when asked, the pooled vector.</summary>
-public sealed record ClipTextOutput(float[] Penultimate, float[]? Pooled, int Tokens, int Width);
+/// <summary>What one encoder pass gives: the crossattn features [tokens, width] and, when asked, the pooled vector.</summary>
+public sealed record ClipTextOutput(float[] Hidden, float[]? Pooled, int Tokens, int Width);
 
 /// <summary>
-/// A CLIP text transformer as SDXL uses it (sdxl.md 4.1, 4.2): x = tok_emb[ids] + pos_emb; pre-LN layers with
-/// causal attention; the crossattn output is the hidden state entering the last layer (no final LN); the pooled
-/// output is final_LN(last layer)[argmax(ids)] (@ text_projection for OpenCLIP). Width, depth, MLP width, vocabulary
-/// and context length come from tensor shapes; heads are 64 wide, as in both SDXL encoders.
+/// A CLIP text transformer (sdxl.md 4.1, 4.2): x = tok_emb[ids] + pos_emb; pre-LN layers with causal attention. Which
+/// hidden state is the crossattn output, whether the final LN applies to it and whether the encoder gives the pooled
+/// output (final_LN(last layer)[argmax(ids)], @ text_projection in the OpenCLIP layout) is the family's
+/// <see cref="TextEncoderSpec"/>; width, depth, MLP width, vocabulary and context length come from tensor shapes, and
+/// the key layout (Hugging Face or OpenCLIP) from the keys.
 /// </summary>
 public sealed class ClipTextEncoder : IDisposable
 {
-    public const int HeadWidth = 64;
-
     private readonly IBackend _be;
     private readonly TokenEmbeddingTable _tokens;
     private readonly Tensor _positions;
     private readonly ClipEncoderLayer[] _layers;
     private readonly Tensor? _finalLnW, _finalLnB, _projection;
 
-    private ClipTextEncoder(IBackend be, SafeTensorsFile file, string prefix, ClipLayout layout, bool withPooled)
+    private ClipTextEncoder(IBackend be, SafeTensorsFile file, TextEncoderSpec spec)
     {
         _be = be;
-        Layout = layout;
-        var r = new ClipTensorReader(be, file, prefix);
+        Spec = spec;
+        var r = new ClipTensorReader(be, file, spec.Prefix);
+        var layout = Layout = r.Has("embeddings.token_embedding.weight") ? ClipLayout.HuggingFace : ClipLayout.OpenClip;
         bool hf = layout == ClipLayout.HuggingFace;
         string tokKey = hf ? "embeddings.token_embedding.weight" : "token_embedding.weight";
         string posKey = hf ? "embeddings.position_embedding.weight" : "positional_embedding";
@@ -38,46 +38,38 @@ public sealed class ClipTextEncoder : IDisposable
         _tokens = new TokenEmbeddingTable(file, r.Key(tokKey));
         Width = _tokens.Width;
         VocabSize = _tokens.VocabSize;
-        if (Width % HeadWidth != 0)
-            throw new ModelFormatException(file.Path, r.Key(tokKey), $"width {Width} is not a multiple of the {HeadWidth}-wide attention heads");
-        Heads = Width / HeadWidth;
+        Heads = spec.Heads.For(Width)
+            ?? throw new ModelFormatException(file.Path, r.Key(tokKey), $"width {Width} does not split into {spec.Name}'s attention heads ({spec.Heads})");
         MaxPositions = r.ShapeOf(posKey, 2)[0];
         _positions = r.Load(posKey, MaxPositions, Width);
         Layers = r.CountIndexed(layerGroup, ln1);
-        if (Layers == 0) throw new ModelFormatException(file.Path, r.Key(layerGroup + "0" + ln1), "missing: the text encoder has no layers");
+        if (Layers <= spec.SkipLast) throw new ModelFormatException(file.Path, r.Key(layerGroup + "0" + ln1), $"missing: {spec.Name} has {Layers} layers, it needs more than {spec.SkipLast}");
         MlpWidth = r.ShapeOf(layerGroup + "0" + fc1, 2)[0];
-        HasPooled = withPooled;
 
-        // The crossattn output never needs the last layer; load it only for the pooled output.
-        int loaded = withPooled ? Layers : Layers - 1;
+        // Layers past the crossattn output are needed only for the pooled output.
+        int loaded = spec.Pooled ? Layers : Layers - spec.SkipLast;
         _layers = new ClipEncoderLayer[loaded];
-        for (int i = 0; i < loaded; i++) _layers[i] = new ClipEncoderLayer(r, layout, $"{layerGroup}{i}.", Width, MlpWidth);
+        for (int i = 0; i < loaded; i++) _layers[i] = new ClipEncoderLayer(r, layout, $"{layerGroup}{i}.", Width, MlpWidth, Heads);
 
-        if (withPooled)
+        if (spec.FinalNorm || spec.Pooled)
         {
             string ln = hf ? "final_layer_norm." : "ln_final.";
             _finalLnW = r.Load(ln + "weight", Width);
             _finalLnB = r.Load(ln + "bias", Width);
-            if (!hf)
-            {
-                ProjectionWidth = r.ShapeOf("text_projection", 2)[1];
-                _projection = r.Load("text_projection", Width, ProjectionWidth);
-            }
-            else ProjectionWidth = Width;
+        }
+        // OpenCLIP projects the pooled output (x @ P); the Hugging Face CLIPTextModel has no projection.
+        ProjectionWidth = spec.Pooled ? Width : 0;
+        if (spec.Pooled && !hf)
+        {
+            ProjectionWidth = r.ShapeOf("text_projection", 2)[1];
+            _projection = r.Load("text_projection", Width, ProjectionWidth);
         }
     }
 
-    /// <summary>CLIP ViT-L in the Hugging Face layout (SDXL: conditioner.embedders.0.transformer.text_model.), penultimate only.</summary>
-    public static ClipTextEncoder LoadClipL(IBackend be, SafeTensorsFile file, string prefix = CheckpointInspector.ClipLPrefix) =>
-        new(be, file, prefix, ClipLayout.HuggingFace, withPooled: false);
+    /// <summary>Loads the encoder a family's spec describes (its key layout read from the keys).</summary>
+    public static ClipTextEncoder Load(IBackend be, SafeTensorsFile file, TextEncoderSpec spec) => new(be, file, spec);
 
-    /// <summary>OpenCLIP ViT-bigG in the open_clip layout (SDXL: conditioner.embedders.1.model.), with the pooled output.</summary>
-    public static ClipTextEncoder LoadOpenClipG(IBackend be, SafeTensorsFile file, string prefix = CheckpointInspector.ClipGPrefix) =>
-        new(be, file, prefix, ClipLayout.OpenClip, withPooled: true);
-
-    public static ClipTextEncoder Load(IBackend be, SafeTensorsFile file, string prefix, ClipLayout layout, bool withPooled) =>
-        new(be, file, prefix, layout, withPooled);
-
+    public TextEncoderSpec Spec { get; }
     public ClipLayout Layout { get; }
     public int Width { get; }
     public int Heads { get; }
@@ -86,14 +78,14 @@ public sealed class ClipTextEncoder : IDisposable
     public int VocabSize { get; }
     /// <summary>Longest token window the position embedding covers (77 for SDXL).</summary>
     public int MaxPositions { get; }
-    public bool HasPooled { get; }
+    public bool HasPooled => Spec.Pooled;
     /// <summary>Width of the pooled output (the projection's output width), 0 without pooled output.</summary>
     public int ProjectionWidth { get; }
 
     /// <summary>Encodes one token window (start, tokens, end, padding: positions restart at 0).</summary>
     public ClipTextOutput Encode(ReadOnlySpan<int> ids, bool pooled)
     {
-        if (pooled && !HasPooled) throw new InvalidOperationException("this encoder was loaded without its pooled output");
+        if (pooled && !HasPooled) throw new InvalidOperationException($"{Spec.Name} gives no pooled output");
         using var range = Profiling.Nvtx.Range("text_encoder");
         int n = ids.Length;
         if (n == 0 || n > MaxPositions) throw new LdException($"a token window of {n} ids does not fit the text encoder's {MaxPositions} positions");
@@ -102,20 +94,25 @@ public sealed class ClipTextEncoder : IDisposable
         using var scope = TensorScope.Open();
         var emb = _be.FromHost(_tokens.Gather(ids), 1, n, Width);
         var x = _be.Add(emb, n == MaxPositions ? _positions : _be.Slice(_positions, 0, 0, n));
-        for (int i = 0; i < Layers - 1; i++)
+        int hiddenLayers = Layers - Spec.SkipLast;
+        for (int i = 0; i < hiddenLayers; i++)
         {
             var next = _layers[i].Forward(_be, x);
             x.Dispose();
             x = next;
         }
-        return new ClipTextOutput(_be.ToHost(x), pooled ? Pool(x, eos) : null, n, Width);
+        var hidden = Spec.FinalNorm ? _be.LayerNorm(x, _finalLnW!, _finalLnB!, ClipEncoderLayer.LayerNormEps) : x;
+        return new ClipTextOutput(_be.ToHost(hidden), pooled ? Pool(x, hiddenLayers, eos) : null, n, Width);
     }
 
-    /// <summary>final_LN(last layer output)[eos] (@ P). LN is per token, so only the eos row goes through it.</summary>
-    private float[] Pool(Tensor penultimate, int eos)
+    /// <summary>
+    /// final_LN(last layer output)[eos] (@ P), continuing from the crossattn layer's input. LN is per token, so only
+    /// the eos row goes through it.
+    /// </summary>
+    private float[] Pool(Tensor x, int fromLayer, int eos)
     {
-        var last = _layers[^1].Forward(_be, penultimate);
-        var normed = _be.LayerNorm(_be.Slice(last, 1, eos, 1), _finalLnW!, _finalLnB!, ClipEncoderLayer.LayerNormEps);
+        for (int i = fromLayer; i < Layers; i++) x = _layers[i].Forward(_be, x);
+        var normed = _be.LayerNorm(_be.Slice(x, 1, eos, 1), _finalLnW!, _finalLnB!, ClipEncoderLayer.LayerNormEps);
         if (_projection is null) return _be.ToHost(normed);
         return _be.ToHost(_be.MatMul(_be.Reshape(normed, 1, Width), _projection));
     }

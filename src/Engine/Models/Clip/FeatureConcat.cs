@@ -1,20 +1,21 @@
 namespace LayerDiffusion.Native.Models.Clip;
 
-/// <summary>SDXL's crossattn context: per token, CLIP-L's features then OpenCLIP-G's (torch.cat(dim=-1)).</summary>
+/// <summary>A family's crossattn context: per token, each text encoder's features in order (torch.cat(dim=-1)).</summary>
 public static class FeatureConcat
 {
-    /// <summary>[tokens, widthA] ‖ [tokens, widthB] → [tokens, widthA + widthB].</summary>
-    public static float[] Concat(ReadOnlySpan<float> a, int widthA, ReadOnlySpan<float> b, int widthB)
+    /// <summary>[tokens, width₀] ‖ [tokens, width₁] ‖ … → [tokens, Σ widths].</summary>
+    public static float[] Concat(IReadOnlyList<(float[] Data, int Width)> parts)
     {
-        int tokens = a.Length / widthA;
-        if (a.Length != tokens * widthA || b.Length != tokens * widthB)
-            throw new ArgumentException($"cannot concatenate {a.Length} values of width {widthA} with {b.Length} of width {widthB}");
-        int w = widthA + widthB;
+        int tokens = parts[0].Data.Length / parts[0].Width, w = parts.Sum(p => p.Width);
+        foreach (var (data, width) in parts)
+            if (data.Length != tokens * width)
+                throw new ArgumentException($"cannot concatenate {data.Length} values of width {width} with {tokens} tokens");
         var result = new float[tokens * w];
-        for (int t = 0; t < tokens; t++)
+        int offset = 0;
+        foreach (var (data, width) in parts)
         {
-            a.Slice(t * widthA, widthA).CopyTo(result.AsSpan(t * w, widthA));
-            b.Slice(t * widthB, widthB).CopyTo(result.AsSpan(t * w + widthA, widthB));
+            for (int t = 0; t < tokens; t++) data.AsSpan(t * width, width).CopyTo(result.AsSpan(t * w + offset, width));
+            offset += width;
         }
         return result;
     }

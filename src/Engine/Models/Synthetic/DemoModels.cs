@@ -14,7 +14,7 @@ public static class DemoModels
     public const ulong Seed = 20240227;
 
     public static UnetConfig Unet { get; } = new(4, 4, 32, [1, 2, 4], 2, [0, 0, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 0, 0, 0], 1, 128,
-        32 + 6 * VectorConditioning.SizeEmbeddingWidth, 128);
+        32 + 6 * VectorConditioning.SizeEmbeddingWidth, 128, ModelFamily.Sdxl.UnetHeads);
 
     public static SdxlSizes Sizes { get; } = new(64, 2, 64, 2, 32, [32, 32, 64, 64], 1, Vocab: VocabSize);
 

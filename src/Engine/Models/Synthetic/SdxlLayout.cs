@@ -29,7 +29,7 @@ public static class SdxlLayout
     }
 
     /// <summary>SDXL 1.0 base's UNet configuration.</summary>
-    public static UnetConfig RealUnet { get; } = new(4, 4, 320, [1, 2, 4], 2, [0, 0, 2, 2, 10, 10], [10, 10, 10, 2, 2, 2, 0, 0, 0], 10, 2048, 2816, 1280);
+    public static UnetConfig RealUnet { get; } = new(4, 4, 320, [1, 2, 4], 2, [0, 0, 2, 2, 10, 10], [10, 10, 10, 2, 2, 2, 0, 0, 0], 10, 2048, 2816, 1280, ModelFamily.Sdxl.UnetHeads);
 
     public static void Unet(TensorLayout l, UnetConfig c, string p)
     {

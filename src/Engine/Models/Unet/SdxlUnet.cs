@@ -71,7 +71,7 @@ public sealed class SdxlUnet
                 int outCh = mc * config.ChannelMult[level];
                 string p = $"input_blocks.{block}.";
                 var rb = new ResBlock(w, p + "0.", ch, outCh, temb);
-                _input.Add(new Stage(rb, Transformer(w, p + "1.", outCh, config.InputDepths[res]), null, null));
+                _input.Add(new Stage(rb, Transformer(w, p + "1.", outCh, config.InputDepths[res], config.Heads), null, null));
                 ch = outCh;
                 skips.Push(ch);
             }
@@ -89,7 +89,7 @@ public sealed class SdxlUnet
             string p = $"middle_block.{i}.";
             _middle.Add(w.Contains(p + "in_layers.0.weight")
                 ? new Stage(new ResBlock(w, p, ch, ch, temb), null, null, null)
-                : new Stage(null, Transformer(w, p, ch, config.MiddleDepth), null, null));
+                : new Stage(null, Transformer(w, p, ch, config.MiddleDepth, config.Heads), null, null));
         }
 
         int perLevel = config.NumResBlocks + 1;
@@ -99,7 +99,7 @@ public sealed class SdxlUnet
             int outCh = mc * config.ChannelMult[level];
             string p = $"output_blocks.{i}.";
             var rb = new ResBlock(w, p + "0.", ch + skips.Pop(), outCh, temb);
-            var st = Transformer(w, p + "1.", outCh, config.OutputDepths[i]);
+            var st = Transformer(w, p + "1.", outCh, config.OutputDepths[i], config.Heads);
             (Tensor, Tensor)? up = null;
             if (level > 0 && i % perLevel == perLevel - 1)
             {
@@ -121,12 +121,18 @@ public sealed class SdxlUnet
     /// <summary>Channels of the input conv: the config's, or more after a concat-conditioned layer patch.</summary>
     public int InChannels { get; }
 
-    /// <summary>Reads the configuration from the checkpoint's shapes and loads the UNet's weights.</summary>
-    public static SdxlUnet Load(IBackend backend, SafeTensorsFile file, string prefix = CheckpointPrefix) =>
-        new(UnetConfig.Infer(file, prefix), WeightStore.Load(backend, file, prefix));
+    /// <summary>
+    /// Reads the configuration from the checkpoint's shapes (heads from its family, detected from its keys when not
+    /// given) and loads the UNet's weights.
+    /// </summary>
+    public static SdxlUnet Load(IBackend backend, SafeTensorsFile file, ModelFamily? family = null)
+    {
+        family ??= ModelFamily.Detect(file);
+        return new(UnetConfig.Infer(file, family.UnetPrefix, family.UnetHeads), WeightStore.Load(backend, file, family.UnetPrefix));
+    }
 
-    private static SpatialTransformer? Transformer(WeightStore w, string p, int channels, int depth) =>
-        depth > 0 ? new SpatialTransformer(w, p, channels, depth, ContextDimOf(w, p)) : null;
+    private static SpatialTransformer? Transformer(WeightStore w, string p, int channels, int depth, AttentionHeads heads) =>
+        depth > 0 ? new SpatialTransformer(w, p, channels, depth, ContextDimOf(w, p), heads) : null;
 
     private static int ContextDimOf(WeightStore w, string p) =>
         w.ShapeOf(p + "transformer_blocks.0.attn2.to_k.weight") is [_, int c] ? c

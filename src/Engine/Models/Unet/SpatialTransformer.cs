@@ -16,10 +16,10 @@ internal sealed class SpatialTransformer
     private readonly Tensor _normW, _normB, _projInW, _projInB, _projOutW, _projOutB;
     private readonly TransformerBlock[] _blocks;
 
-    public SpatialTransformer(WeightStore w, string p, int channels, int depth, int contextDim)
+    public SpatialTransformer(WeightStore w, string p, int channels, int depth, int contextDim, AttentionHeads headRule)
     {
-        if (channels % UnetConfig.HeadWidth != 0)
-            throw new ModelFormatException(w.Source, w.Prefix + p + "proj_in.weight", $"width {channels} is not a multiple of the {UnetConfig.HeadWidth}-wide attention heads");
+        int heads = headRule.For(channels)
+            ?? throw new ModelFormatException(w.Source, w.Prefix + p + "proj_in.weight", $"width {channels} does not split into the family's attention heads ({headRule})");
         Channels = channels;
         _normW = w.Get(p + "norm.weight", channels);
         _normB = w.Get(p + "norm.bias", channels);
@@ -29,7 +29,7 @@ internal sealed class SpatialTransformer
         _projOutB = w.Get(p + "proj_out.bias", channels);
         _blocks = new TransformerBlock[depth];
         for (int i = 0; i < depth; i++)
-            _blocks[i] = new TransformerBlock(w, $"{p}transformer_blocks.{i}.", channels, contextDim);
+            _blocks[i] = new TransformerBlock(w, $"{p}transformer_blocks.{i}.", channels, contextDim, heads);
     }
 
     public int Channels { get; }
@@ -65,7 +65,7 @@ internal sealed class TransformerBlock
     private readonly Tensor _ln1W, _ln1B, _ln2W, _ln2B, _ln3W, _ln3B, _ff0W, _ff0B, _ff2W, _ff2B;
     private readonly Attention _selfAttn, _crossAttn;
 
-    public TransformerBlock(WeightStore w, string p, int channels, int contextDim)
+    public TransformerBlock(WeightStore w, string p, int channels, int contextDim, int heads)
     {
         _ln1W = w.Get(p + "norm1.weight", channels);
         _ln1B = w.Get(p + "norm1.bias", channels);
@@ -73,8 +73,8 @@ internal sealed class TransformerBlock
         _ln2B = w.Get(p + "norm2.bias", channels);
         _ln3W = w.Get(p + "norm3.weight", channels);
         _ln3B = w.Get(p + "norm3.bias", channels);
-        _selfAttn = new Attention(w, p + "attn1.", channels, channels);
-        _crossAttn = new Attention(w, p + "attn2.", channels, contextDim);
+        _selfAttn = new Attention(w, p + "attn1.", channels, channels, heads);
+        _crossAttn = new Attention(w, p + "attn2.", channels, contextDim, heads);
         // The feed-forward width is read from the checkpoint (4·C in SDXL); GEGLU's projection is twice that.
         int ffWidth = w.ShapeOf(p + "ff.net.2.weight") is [_, int f] ? f : throw new ModelFormatException(w.Source, w.Prefix + p + "ff.net.2.weight", "is not a linear weight");
         _ff0W = w.Get(p + "ff.net.0.proj.weight", 2 * ffWidth, channels);
@@ -105,7 +105,7 @@ internal sealed class TransformerBlock
 }
 
 /// <summary>
-/// sgm CrossAttention: q = x·Wq, k = c·Wk, v = c·Wv (no biases), heads of 64, softmax(q·kᵀ/8)·v, then to_out.0
+/// sgm CrossAttention: q = x·Wq, k = c·Wk, v = c·Wv (no biases), the family's heads, softmax(q·kᵀ/√d)·v, then to_out.0
 /// (Linear with bias). Self-attention passes c = x.
 /// </summary>
 internal sealed class Attention
@@ -113,14 +113,14 @@ internal sealed class Attention
     private readonly Tensor _q, _k, _v, _outW, _outB;
     private readonly int _heads;
 
-    public Attention(WeightStore w, string p, int channels, int kvDim)
+    public Attention(WeightStore w, string p, int channels, int kvDim, int heads)
     {
         _q = w.Get(p + "to_q.weight", channels, channels);
         _k = w.Get(p + "to_k.weight", channels, kvDim);
         _v = w.Get(p + "to_v.weight", channels, kvDim);
         _outW = w.Get(p + "to_out.0.weight", channels, channels);
         _outB = w.Get(p + "to_out.0.bias", channels);
-        _heads = channels / UnetConfig.HeadWidth;
+        _heads = heads;
     }
 
     /// <param name="x">queries [B, N, C]</param>

@@ -3,9 +3,9 @@ using LayerDiffusion.Native.IO;
 namespace LayerDiffusion.Native.Models.Unet;
 
 /// <summary>
-/// The SDXL-topology UNet's configuration, read from tensor shapes as ComfyUI's detect_unet_config does:
-/// nothing is assumed but the 64-wide attention heads. Depths are per input ResBlock and per output ResBlock,
-/// so SSD-1B-style models and the tiny test models load through the same code.
+/// The SDXL-topology UNet's configuration, read from tensor shapes as ComfyUI's detect_unet_config does; the one
+/// thing shapes do not show, how attention splits into heads, comes from the model family. Depths are per input
+/// ResBlock and per output ResBlock, so SSD-1B-style models and the tiny test models load through the same code.
 /// </summary>
 public sealed record UnetConfig(
     int InChannels,
@@ -18,14 +18,13 @@ public sealed record UnetConfig(
     int MiddleDepth,
     int ContextDim,
     int AdmInChannels,
-    int TimeEmbedDim)
+    int TimeEmbedDim,
+    AttentionHeads Heads)
 {
-    public const int HeadWidth = 64;
-
     /// <summary>Transformer depth per level (the depth of that level's first input ResBlock).</summary>
     public int[] LevelDepths => Enumerable.Range(0, ChannelMult.Length).Select(l => InputDepths[l * NumResBlocks]).ToArray();
 
-    public static UnetConfig Infer(SafeTensorsFile f, string prefix)
+    public static UnetConfig Infer(SafeTensorsFile f, string prefix, AttentionHeads heads)
     {
         string K(string s) => prefix + s;
         TensorDims S(string s) => f.Dims(K(s));
@@ -67,7 +66,7 @@ public sealed record UnetConfig(
         if (mid > 0 && contextDim == 0) contextDim = S("middle_block.1.transformer_blocks.0.attn2.to_k.weight")[1];
         if (outDepths.Count != mult.Count * (numRes + 1))
             throw new ModelFormatException(f.Path, K($"output_blocks.{outDepths.Count}"), $"expected {mult.Count * (numRes + 1)} output blocks for {mult.Count} levels of {numRes} ResBlocks, found {outDepths.Count}");
-        return new UnetConfig(inCh, outCh, mc, mult.ToArray(), numRes, inDepths.ToArray(), outDepths.ToArray(), mid, contextDim, adm, temb);
+        return new UnetConfig(inCh, outCh, mc, mult.ToArray(), numRes, inDepths.ToArray(), outDepths.ToArray(), mid, contextDim, adm, temb, heads);
     }
 
     private static int CountBlocks(SafeTensorsFile f, string blockPrefix)

@@ -88,7 +88,7 @@ public sealed class WeightStore
         foreach (var (name, t) in replacements)
         {
             if (!copy.ContainsKey(name)) throw new ArgumentException($"cannot replace '{Prefix + name}': not in {Source}");
-            if (!ReferenceEquals(t.Backend, Backend)) throw new ArgumentException($"replacement for '{Prefix + name}' belongs to another backend");
+            if (!ReferenceEquals(t.Backend, Backends.Ledger.RecordingBackend.Unwrap(Backend))) throw new ArgumentException($"replacement for '{Prefix + name}' belongs to another backend");
             copy[name] = t;
         }
         return new WeightStore(Backend, Source, Prefix, copy);

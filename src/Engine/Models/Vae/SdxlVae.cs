@@ -18,8 +18,6 @@ namespace LayerDiffusion.Native.Models.Vae;
 public sealed class SdxlVae
 {
     public const string CheckpointPrefix = "first_stage_model.";
-    /// <summary>SDXL's latent scale: sampler latent = VAE latent · 0.13025 (no shift).</summary>
-    public const float ScalingFactor = 0.13025f;
     internal const int Groups = 32;
     internal const float NormEps = 1e-6f;
 
@@ -61,7 +59,7 @@ public sealed class SdxlVae
     public static SdxlVae Load(IBackend backend, SafeTensorsFile file, string prefix = CheckpointPrefix) =>
         new(WeightStore.Load(backend, file, prefix));
 
-    /// <summary>Pixels [B, 3, 8h, 8w] from an unscaled latent z [B, 4, h, w] (divide the sampler latent by <see cref="ScalingFactor"/> first). Not clamped.</summary>
+    /// <summary>Pixels [B, 3, 8h, 8w] from an unscaled latent z [B, 4, h, w] (divide the sampler latent by the family's <see cref="ModelFamily.LatentScale"/> first). Not clamped.</summary>
     public Tensor Decode(Tensor z)
     {
         var dec = _decoder ?? throw new LdException($"{Weights.Source}: the VAE has no decoder");
@@ -74,7 +72,7 @@ public sealed class SdxlVae
     /// <summary>
     /// The posterior of pixels [B, 3, H, W] in [-1, 1] (H, W multiples of 8): mean and logvar [B, 4, H/8, W/8],
     /// logvar clamped to [-30, 20] as DiagonalGaussianDistribution does. Unscaled (multiply by
-    /// <see cref="ScalingFactor"/> for the sampler).
+    /// the family's <see cref="ModelFamily.LatentScale"/> for the sampler).
     /// </summary>
     public (Tensor Mean, Tensor LogVar) EncodeMoments(Tensor pixels)
     {

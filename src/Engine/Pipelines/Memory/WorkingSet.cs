@@ -35,7 +35,8 @@ public sealed record WorkingSetEstimate(string Where, IReadOnlyList<PhaseNeed> P
     public static WorkingSetEstimate For(ModelPaths paths, GenerationSettings s, IBackend backend, bool encodesImages)
     {
         using var checkpoint = SafeTensorsFile.Open(paths.Checkpoint);
-        var unet = UnetConfig.Infer(checkpoint, SdxlUnet.CheckpointPrefix);
+        var family = Models.ModelFamily.Detect(checkpoint);
+        var unet = UnetConfig.Infer(checkpoint, family.UnetPrefix, family.UnetHeads);
         var vae = NetworkPrecision.ForVae(backend);
         int e = ElementBytes(backend), eVae = ElementBytes(vae);
         bool onCpu = backend is not CudaBackend;
@@ -146,7 +147,7 @@ public sealed record WorkingSetEstimate(string Where, IReadOnlyList<PhaseNeed> P
         return skips + 2L * c.ModelChannels * c.ChannelMult[0] * latentPixels;
     }
 
-    private static int ElementBytes(IBackend b) => b is CudaBackend cuda ? DTypes.Size(cuda.StorageType) : sizeof(float);
+    private static int ElementBytes(IBackend b) => Backends.Ledger.RecordingBackend.Unwrap(b) is CudaBackend cuda ? DTypes.Size(cuda.StorageType) : sizeof(float);
 
     private static long Weights(SafeTensorsFile f, Func<string, bool> include, int elementBytes) =>
         f.Tensors.Values.Where(t => DTypes.IsFloat(t.DType) && include(t.Name)).Sum(t => t.ElementCount) * elementBytes;

@@ -22,14 +22,15 @@ public sealed class PromptConditioningCase : ICaseRunner
             s.GetProperty("comma_backtrack").GetInt32(),
             EmphasisModes.Parse(s.GetProperty("emphasis").GetString() ?? ""));
         var file = ctx.Weights(weights);
-        using var conditioner = SdxlTextConditioner.Load(ctx.Backend, file, chunker);
+        var family = Models.ModelFamily.Detect(file);
+        using var conditioner = TextConditioner.Load(ctx.Backend, file, family, chunker);
         int i = 0;
         foreach (var prompt in s.GetProperty("prompts").EnumerateArray())
         {
             string p = $"p{i++}";
             var chunks = chunker.Split(prompt.GetString() ?? "");
             ctx.Emit(p + "_tokens_l", chunks.Chunks.SelectMany(c => c.Tokens).Select(t => (long)t).ToArray());
-            ctx.Emit(p + "_tokens_g", chunks.Chunks.SelectMany(c => c.PaddedAfterEnd(chunker.Tokenizer.EndToken, SdxlTextConditioner.OpenClipPadToken)).Select(t => (long)t).ToArray());
+            ctx.Emit(p + "_tokens_g", chunks.Chunks.SelectMany(c => conditioner.TokensFor(family.TextEncoders[1], c)).Select(t => (long)t).ToArray());
             ctx.Emit(p + "_multipliers", chunks.Chunks.SelectMany(c => c.Multipliers).ToArray());
             ctx.Emit(p + "_token_count", [(long)chunks.TokenCount]);
             var embedding = conditioner.Encode(chunks);

@@ -16,7 +16,7 @@ public sealed class SamplerLayerCase : ICaseRunner
     public void Run(CaseContext ctx)
     {
         var s = ctx.Settings;
-        var schedule = DiscreteSchedule.Sdxl;
+        var schedule = Models.ModelFamily.Detect(ctx.Checkpoint).Schedule;
         var runs = s.GetProperty("outputs").EnumerateObject().Select(o => (Name: o.Name, StopAt: o.Value.GetProperty("stop_at").GetDouble())).ToArray();
 
         // The switch points need no model.

@@ -14,7 +14,7 @@ public sealed class SamplerUnipcCase : ICaseRunner
     public void Run(CaseContext ctx)
     {
         var s = ctx.Settings;
-        var vp = new NoiseScheduleVp(DiscreteSchedule.Sdxl);
+        var vp = new NoiseScheduleVp(Models.ModelFamily.Detect(ctx.Checkpoint).Schedule);
         if (ctx.Wants("alphas_cumprod_vp")) ctx.Emit("alphas_cumprod_vp", vp.AlphasCumprod);
 
         // Only the configuration this engine implements is reproduced; anything else stays unemitted (SKIP).

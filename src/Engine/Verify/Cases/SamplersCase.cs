@@ -13,7 +13,7 @@ public sealed class SamplersCase : ICaseRunner
 
     public void Run(CaseContext ctx)
     {
-        var schedule = DiscreteSchedule.Sdxl;
+        var schedule = Models.ModelFamily.Detect(ctx.Checkpoint).Schedule;
         int steps = SamplingCaseInputs.Steps(ctx);
         if (ctx.Wants("alphas_cumprod")) ctx.Emit("alphas_cumprod", schedule.AlphasCumprod);
         foreach (var output in ctx.Case.Outputs)

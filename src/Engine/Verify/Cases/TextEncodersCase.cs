@@ -16,8 +16,9 @@ public sealed class TextEncodersCase : ICaseRunner
         string weights = ctx.Case.Uses.FirstOrDefault(u => ctx.Manifest.Find(u)?.Kind == "weights")
                          ?? throw new NotSupportedException("the case declares no weights file");
         var file = ctx.Weights(weights);
-        using var clipL = ClipTextEncoder.LoadClipL(ctx.Backend, file);
-        using var clipG = ClipTextEncoder.LoadOpenClipG(ctx.Backend, file);
+        var encoders = Models.ModelFamily.Detect(file).TextEncoders;
+        using var clipL = ClipTextEncoder.Load(ctx.Backend, file, encoders[0]);
+        using var clipG = ClipTextEncoder.Load(ctx.Backend, file, encoders[1]);
         foreach (var input in ctx.Case.Inputs.Where(n => n.EndsWith("_tokens_l", StringComparison.Ordinal)))
         {
             string p = input[..^"_tokens_l".Length];
@@ -26,7 +27,7 @@ public sealed class TextEncodersCase : ICaseRunner
             ctx.Emit(p + "_l_penultimate", l);
             ctx.Emit(p + "_g_penultimate", g);
             ctx.Emit(p + "_g_pooled", pooled!);
-            ctx.Emit(p + "_context", FeatureConcat.Concat(l, clipL.Width, g, clipG.Width));
+            ctx.Emit(p + "_context", FeatureConcat.Concat([(l, clipL.Width), (g, clipG.Width)]));
         }
     }
 
@@ -40,7 +41,7 @@ public sealed class TextEncodersCase : ICaseRunner
         {
             var o = enc.Encode(ids.AsSpan(w * n, n), pooled && w == 0);
             first ??= o.Pooled;
-            o.Penultimate.CopyTo(hidden, w * n * enc.Width);
+            o.Hidden.CopyTo(hidden, w * n * enc.Width);
         }
         return (hidden, first);
     }

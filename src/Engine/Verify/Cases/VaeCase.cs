@@ -13,7 +13,7 @@ public sealed class VaeCase : ICaseRunner
         var b = NetworkPrecision.ForVae(ctx.Backend);
         var vae = SdxlVae.Load(b, ctx.WeightsHolding(SdxlVae.CheckpointPrefix + "encoder.conv_in.weight"));
         using (var z = ctx.InputTensor("z", b))
-        using (var unscaled = b.Affine(z, 1f / SdxlVae.ScalingFactor, 0f))
+        using (var unscaled = b.Affine(z, 1f / Models.ModelFamily.Sdxl.LatentScale, 0f))
         using (var decoded = vae.Decode(unscaled))
             ctx.Emit("decoded", b.ToHost(decoded));
 

@@ -1,18 +1,19 @@
 using LayerDiffusion.Native.Backends.Cpu;
 using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Models;
 using LayerDiffusion.Native.Models.Clip;
 using LayerDiffusion.Native.Text;
 using Xunit;
 
 namespace LayerDiffusion.Native.Tests.Text;
 
-public sealed class SdxlTextConditionerTests
+public sealed class TextConditionerTests
 {
     private const string LPrefix = "conditioner.embedders.0.transformer.text_model.";
     private const string GPrefix = "conditioner.embedders.1.model.";
 
-    private static SdxlTextConditioner TinyConditioner(SafeTensorsFile file) =>
-        SdxlTextConditioner.Load(CpuBackend.Instance, file, ClipTokenizer.Load(TestPaths.VocabPath));
+    private static TextConditioner TinyConditioner(SafeTensorsFile file) =>
+        TextConditioner.Load(CpuBackend.Instance, file, ModelFamily.Sdxl, ClipTokenizer.Load(TestPaths.VocabPath));
 
     [Fact]
     public void EmptyNegativePromptIsZeroShapedLikeTheEmptyPrompt()
@@ -121,8 +122,8 @@ public sealed class SdxlTextConditionerTests
     {
         using var file = SafeTensorsFile.Open(TestPaths.Golden("tiny_sdxl.safetensors"));
         int vocab = file.Info(LPrefix + "embeddings.token_embedding.weight").Shape[0];
-        Assert.Throws<LdException>(() => SdxlTextConditioner.Load(CpuBackend.Instance, file, new ByteLevelTokenizer(vocab + 1)));
-        using var demo = SdxlTextConditioner.Load(CpuBackend.Instance, file, new ByteLevelTokenizer(vocab));
+        Assert.Throws<LdException>(() => TextConditioner.Load(CpuBackend.Instance, file, ModelFamily.Sdxl, new ByteLevelTokenizer(vocab + 1)));
+        using var demo = TextConditioner.Load(CpuBackend.Instance, file, ModelFamily.Sdxl, new ByteLevelTokenizer(vocab));
         Assert.Equal(demo.Encode("hello").Context, demo.Encode("hello").Context);
     }
 }
