@@ -1,4 +1,5 @@
 using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.IO.Outputs;
 using LayerDiffusion.Native.Pipelines;
@@ -116,8 +117,10 @@ public static class GenerateCommand
             return 130;
         }
 
+        // Forge's "Model hash": hashed once per checkpoint version, then read from the hash cache.
+        string modelHash = new FileHashes().ShortHash(paths.Checkpoint);
         // Stage everything, then land it all at once: a failure at any write keeps none of this run's outputs.
-        var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img), result);
+        var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img, inputs, modelHash), result);
         if (previews is not null) written.AddRange(previews.Written);
         if (p.Get("--save-latent") is { } latentPath) GenerationOutputs.StageLatent(writes, latentPath, result);
         if (p.Get("--json") is { } jsonPath) GenerationOutputs.StageJson(writes, jsonPath, settings, result, written, backend, memory);
@@ -159,7 +162,10 @@ public static class GenerateCommand
     }
 
     /// <param name="img2img">Adds A1111's "Denoising strength" (img2img runs only).</param>
-    public static string InfotextFor(GenerationSettings s, string modelName, long seed, bool img2img = false)
+    /// <param name="inputs">The condition images and resize mode, for the extension's layerdiffusion_* keys.</param>
+    /// <param name="modelHash">A1111's "Model hash" (the checkpoint's short SHA-256), written before "Model" when known.</param>
+    public static string InfotextFor(GenerationSettings s, string modelName, long seed, bool img2img = false,
+        GenerationInputs? inputs = null, string? modelHash = null)
     {
         SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
         var choice = SamplerChoice.Parse(s.Sampler, s.Schedule);
@@ -173,12 +179,10 @@ public static class GenerateCommand
             new("Size", $"{s.Width}x{s.Height}"),
             new("Model", modelName),
             new("RNG", s.Rng == "cpu" ? "CPU" : "GPU"),
-            new("layerdiffusion_enabled", "True"),
-            new("layerdiffusion_method", LayerMethods.DisplayName(s.Method)),
-            new("layerdiffusion_weight", Infotext.Number(s.Weight)),
-            new("layerdiffusion_ending_step", Infotext.Number(s.StopAt)),
             new("Version", "LayerDiffusion.Native " + BuildInfo.Commit[..Math.Min(10, BuildInfo.Commit.Length)]),
         };
+        pars.InsertRange(pars.FindIndex(kv => kv.Key == "Version"), LayerInfotext.Parameters(s, inputs ?? new GenerationInputs()));
+        if (modelHash is not null) pars.Insert(pars.FindIndex(kv => kv.Key == "Model"), new("Model hash", modelHash));
         if (img2img) pars.Insert(pars.FindIndex(kv => kv.Key == "Model") + 1, new("Denoising strength", Infotext.Number(s.Denoise)));
         int version = pars.FindIndex(kv => kv.Key == "Version");
         pars.InsertRange(version < 0 ? pars.Count : version, SamplerDisplay.ScheduleParameters(choice));
