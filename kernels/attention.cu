@@ -1,5 +1,6 @@
 // Fused attention forward (flash-style: keys streamed through shared memory in tiles, online softmax, the
-// [queries, keys] score matrix never stored). q [B, N, H·D], k and v [B, M, H·D], o [B, N, H·D].
+// [queries, keys] score matrix never stored). q [B, N, H·D] with rows sq elements apart, k and v [B, M, H·D] with
+// rows skv apart (sq = skv = H·D for separate tensors, 3·H·D for a packed q|k|v projection), o [B, N, H·D].
 // One thread owns one query row: its scaled q and its output accumulator live in registers, and every thread of a
 // warp reads the same K/V element of the tile, which shared memory broadcasts. Fast paths:
 //   D = 64 (SDXL UNet and CLIP heads; 77-key cross-attention and 77×77 causal text attention included),
@@ -11,7 +12,7 @@
 struct __attribute__((aligned(16))) ld_f4 { float x, y, z, w; };
 
 template <class T, int D, int BQ, int KT, int SUB>
-LD_DEV void flash_impl(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, int causal)
+LD_DEV void flash_impl(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, int causal, int sq, int skv)
 {
     __shared__ __attribute__((aligned(16))) float ks[KT * D];
     __shared__ __attribute__((aligned(16))) float vs[KT * D];
@@ -21,14 +22,14 @@ LD_DEV void flash_impl(const T* q, const T* k, const T* v, T* o, int nq, int nk,
 
     // Scores are kept in the log2 domain: s·scale·log2(e), so the exponentials are single ex2 instructions.
     float qr[D], acc[D];
-    const T* qp = q + ((long long)b * nq + (active ? i : 0)) * width + (long long)h * D;
+    const T* qp = q + ((long long)b * nq + (active ? i : 0)) * sq + (long long)h * D;
     const float qscale = scale * LD_LOG2E;
 #pragma unroll
     for (int t = 0; t < D; t++) { qr[t] = active ? ld_load(qp + t) * qscale : 0.0f; acc[t] = 0.0f; }
     float m = LD_NEG_BIG, l = 0.0f;
 
-    const T* kb = k + (long long)b * nk * width + (long long)h * D;
-    const T* vb = v + (long long)b * nk * width + (long long)h * D;
+    const T* kb = k + (long long)b * nk * skv + (long long)h * D;
+    const T* vb = v + (long long)b * nk * skv + (long long)h * D;
     // With a causal mask no query of this block looks past key q0 + BQ − 1.
     const int kend = causal ? (nk < q0 + BQ ? nk : q0 + BQ) : nk;
     for (int j0 = 0; j0 < kend; j0 += KT)
@@ -38,7 +39,7 @@ LD_DEV void flash_impl(const T* q, const T* k, const T* v, T* o, int nq, int nk,
         {
             int jj = e / D, t = e - jj * D, j = j0 + jj;
             float kv = 0.0f, vv = 0.0f;
-            if (j < nk) { kv = ld_load(kb + (long long)j * width + t); vv = ld_load(vb + (long long)j * width + t); }
+            if (j < nk) { kv = ld_load(kb + (long long)j * skv + t); vv = ld_load(vb + (long long)j * skv + t); }
             ks[e] = kv;
             vs[e] = vv;
         }
@@ -100,8 +101,10 @@ LD_DEV void flash_impl(const T* q, const T* k, const T* v, T* o, int nq, int nk,
 
 // grid = (ceil(N / BQ), heads, B), block = BQ threads. BQ is 64 for D = 64 and 128 for D = 8 (see CudaAttention).
 #define LD_FLASH(T, S) \
-    extern "C" __global__ void __launch_bounds__(64) ld_flash_d64_##S(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, int causal) \
-    { flash_impl<T, 64, 64, 32, 16>(q, k, v, o, nq, nk, heads, scale, causal); } \
-    extern "C" __global__ void __launch_bounds__(128) ld_flash_d8_##S(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, int causal) \
-    { flash_impl<T, 8, 128, 64, 16>(q, k, v, o, nq, nk, heads, scale, causal); }
+    extern "C" __global__ void __launch_bounds__(64) ld_flash_d64_##S(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, \
+        int causal, int sq, int skv) \
+    { flash_impl<T, 64, 64, 32, 16>(q, k, v, o, nq, nk, heads, scale, causal, sq, skv); } \
+    extern "C" __global__ void __launch_bounds__(128) ld_flash_d8_##S(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, \
+        int causal, int sq, int skv) \
+    { flash_impl<T, 8, 128, 64, 16>(q, k, v, o, nq, nk, heads, scale, causal, sq, skv); }
 LD_FOR_TYPES(LD_FLASH)

@@ -1,5 +1,5 @@
 // Tensor-core attention (mma.sync), in its own module so that a JIT problem with it cannot take the SIMT kernels
-// of attention.cu down with it. Same contract as attention.cu's flash kernels.
+// of attention.cu down with it. Same contract as attention.cu's flash kernels (row strides sq, skv included).
 #include "ld_cuda.h"
 
 // ---- tensor-core path for fp16 / bf16, head width 64 (FlashAttention-2 layout on mma.sync.m16n8k16).
@@ -15,7 +15,7 @@
 #define LD_MMA_LD 72
 
 template <class T>
-LD_DEV void flash_mma_impl(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, int causal)
+LD_DEV void flash_mma_impl(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, int causal, int sq, int skv)
 {
     __shared__ __attribute__((aligned(16))) unsigned short ks[LD_MMA_BK * LD_MMA_LD];
     __shared__ __attribute__((aligned(16))) unsigned short vt[LD_MMA_D * LD_MMA_LD];
@@ -26,15 +26,15 @@ LD_DEV void flash_mma_impl(const T* q, const T* k, const T* v, T* o, int nq, int
     const T tag = T();
 
     unsigned qa[4][4];
-    ld_flash_load_q(qa, q + (long long)b * nq * width + (long long)h * LD_MMA_D, width, r0, r1, nq, t);
+    ld_flash_load_q(qa, q + (long long)b * nq * sq + (long long)h * LD_MMA_D, sq, r0, r1, nq, t);
     float acc[8][4];
 #pragma unroll
     for (int n = 0; n < 8; n++) { acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.0f; }
     float m0 = LD_NEG_BIG, m1 = LD_NEG_BIG, l0 = 0.0f, l1 = 0.0f;
     const float sl2 = scale * LD_LOG2E;
 
-    const T* kb = k + (long long)b * nk * width + (long long)h * LD_MMA_D;
-    const T* vb = v + (long long)b * nk * width + (long long)h * LD_MMA_D;
+    const T* kb = k + (long long)b * nk * skv + (long long)h * LD_MMA_D;
+    const T* vb = v + (long long)b * nk * skv + (long long)h * LD_MMA_D;
     const int kend = causal ? (nk < q0 + LD_MMA_BQ ? nk : q0 + LD_MMA_BQ) : nk;
     for (int j0 = 0; j0 < kend; j0 += LD_MMA_BK)
     {
@@ -46,8 +46,8 @@ LD_DEV void flash_mma_impl(const T* q, const T* k, const T* v, T* o, int nq, int
             unsigned kw = 0u, vw = 0u;
             if (j < nk)
             {
-                kw = *(const unsigned*)(kb + (long long)j * width + dp);
-                vw = *(const unsigned*)(vb + (long long)j * width + dp);
+                kw = *(const unsigned*)(kb + (long long)j * skv + dp);
+                vw = *(const unsigned*)(vb + (long long)j * skv + dp);
             }
             *(unsigned*)(ks + key * LD_MMA_LD + dp) = kw;
             vt[dp * LD_MMA_LD + key] = (unsigned short)(vw & 0xffffu);
@@ -89,7 +89,9 @@ LD_DEV void flash_mma_impl(const T* q, const T* k, const T* v, T* o, int nq, int
 }
 
 // grid = (ceil(N / 64), heads, B), block = 128 threads.
-extern "C" __global__ void __launch_bounds__(128) ld_flash_mma_d64_f16(const ld_half* q, const ld_half* k, const ld_half* v, ld_half* o, int nq, int nk, int heads, float scale, int causal)
-{ flash_mma_impl<ld_half>(q, k, v, o, nq, nk, heads, scale, causal); }
-extern "C" __global__ void __launch_bounds__(128) ld_flash_mma_d64_bf16(const ld_bf16* q, const ld_bf16* k, const ld_bf16* v, ld_bf16* o, int nq, int nk, int heads, float scale, int causal)
-{ flash_mma_impl<ld_bf16>(q, k, v, o, nq, nk, heads, scale, causal); }
+extern "C" __global__ void __launch_bounds__(128) ld_flash_mma_d64_f16(const ld_half* q, const ld_half* k, const ld_half* v, ld_half* o, int nq, int nk, int heads,
+    float scale, int causal, int sq, int skv)
+{ flash_mma_impl<ld_half>(q, k, v, o, nq, nk, heads, scale, causal, sq, skv); }
+extern "C" __global__ void __launch_bounds__(128) ld_flash_mma_d64_bf16(const ld_bf16* q, const ld_bf16* k, const ld_bf16* v, ld_bf16* o, int nq, int nk, int heads,
+    float scale, int causal, int sq, int skv)
+{ flash_mma_impl<ld_bf16>(q, k, v, o, nq, nk, heads, scale, causal, sq, skv); }

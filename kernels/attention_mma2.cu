@@ -18,7 +18,7 @@
 
 /// One K tile and one V tile (keys j0.. j0 + 63) into shared memory: 64 rows × 8 chunks of 16 bytes each.
 template <class T, int THREADS>
-LD_DEV void m2_load_tile(unsigned short* ks, unsigned short* vs, const T* kb, const T* vb, long long width, int j0, int nk, int tid)
+LD_DEV void m2_load_tile(unsigned short* ks, unsigned short* vs, const T* kb, const T* vb, long long skv, int j0, int nk, int tid)
 {
     static_assert(LD_M2_BK * 8 % THREADS == 0, "whole chunks per thread");
 #pragma unroll
@@ -26,14 +26,14 @@ LD_DEV void m2_load_tile(unsigned short* ks, unsigned short* vs, const T* kb, co
     {
         int c = tid + i * THREADS, row = c >> 3, col = (c & 7) * 8, j = j0 + row;
         bool ok = j < nk;
-        long long off = (long long)(ok ? j : 0) * width + col;  // a valid address even when nothing is read
+        long long off = (long long)(ok ? j : 0) * skv + col;  // a valid address even when nothing is read
         ld_cp_async16(ks + row * LD_M2_LD + col, kb + off, ok);
         ld_cp_async16(vs + row * LD_M2_LD + col, vb + off, ok);
     }
 }
 
 template <class T, int WARPS>
-LD_DEV void flash_mma2_impl(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, int causal)
+LD_DEV void flash_mma2_impl(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, int causal, int sq, int skv)
 {
     constexpr int BQ = WARPS * 16, THREADS = WARPS * 32;
     __shared__ __attribute__((aligned(128))) unsigned short ks[2][LD_M2_BK * LD_M2_LD];
@@ -44,17 +44,17 @@ LD_DEV void flash_mma2_impl(const T* q, const T* k, const T* v, T* o, int nq, in
     const int r0 = q0 + warp * 16 + g, r1 = r0 + 8;  // this thread's two query rows
     const T tag = T();
 
-    const T* kb = k + (long long)b * nk * width + (long long)h * LD_M2_D;
-    const T* vb = v + (long long)b * nk * width + (long long)h * LD_M2_D;
+    const T* kb = k + (long long)b * nk * skv + (long long)h * LD_M2_D;
+    const T* vb = v + (long long)b * nk * skv + (long long)h * LD_M2_D;
     const int kend = causal ? (nk < q0 + BQ ? nk : q0 + BQ) : nk;
     const int tiles = (kend + LD_M2_BK - 1) / LD_M2_BK;
 
     // Prologue: the first tile is on its way while Q's fragments are read.
-    m2_load_tile<T, THREADS>(ks[0], vs[0], kb, vb, width, 0, nk, tid);
+    m2_load_tile<T, THREADS>(ks[0], vs[0], kb, vb, skv, 0, nk, tid);
     ld_cp_async_commit();
 
     unsigned qa[4][4];
-    ld_flash_load_q(qa, q + (long long)b * nq * width + (long long)h * LD_M2_D, width, r0, r1, nq, t);
+    ld_flash_load_q(qa, q + (long long)b * nq * sq + (long long)h * LD_M2_D, sq, r0, r1, nq, t);
     float acc[8][4];
 #pragma unroll
     for (int n = 0; n < 8; n++) { acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.0f; }
@@ -64,47 +64,12 @@ LD_DEV void flash_mma2_impl(const T* q, const T* k, const T* v, T* o, int nq, in
     for (int it = 0; it < tiles; it++)
     {
         const int stage = it & 1, j0 = it * LD_M2_BK;
-        // Issue the next tile into the other stage (free: the previous iteration ended with a barrier), then wait
-        // for this one. A group is committed every iteration, possibly empty, so "all but the newest" is this tile.
-        if (it + 1 < tiles) m2_load_tile<T, THREADS>(ks[stage ^ 1], vs[stage ^ 1], kb, vb, width, j0 + LD_M2_BK, nk, tid);
-        ld_cp_async_commit();
-        ld_cp_async_wait<1>();
-        ld_sync();
-        const unsigned short* kt = ks[stage];
-        const unsigned short* vt = vs[stage];
-
-        // S = Q·Kᵀ: per n-tile of 8 keys, one ldmatrix.x4 gives the B fragments of two k-steps (matrix j = dims
-        // p·32 + 8j .. +8 of keys n·8 .. +8; lane 8j + i addresses key row i).
+        ld_pipeline_next(it, tiles, [&](int st, int tile) { m2_load_tile<T, THREADS>(ks[st], vs[st], kb, vb, skv, tile * LD_M2_BK, nk, tid); });
         float s[8][4];
-#pragma unroll
-        for (int n = 0; n < 8; n++)
-        {
-            s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
-#pragma unroll
-            for (int p = 0; p < 2; p++)
-            {
-                unsigned r[4];
-                ld_ldmatrix_x4(r, kt + (n * 8 + (lane & 7)) * LD_M2_LD + p * 32 + (lane >> 3) * 8);
-                ld_mma(s[n], qa[2 * p], r[0], r[1], tag);
-                ld_mma(s[n], qa[2 * p + 1], r[2], r[3], tag);
-            }
-        }
+        ld_flash_qk64<LD_M2_LD>(s, qa, ks[stage], lane, tag);  // S = Q·Kᵀ
         unsigned pa[4][4];
         ld_flash_softmax<T>(s, acc, pa, m0, m1, l0, l1, j0, r0, r1, t, nk, causal, sl2);
-        // O += P·V: per k-step of 16 keys and pair of 8-dim n-tiles, one ldmatrix.x4.trans (matrix j = keys
-        // st·16 + 8(j & 1) .. +8, dims np·16 + 8(j >> 1) .. +8) gives both n-tiles' B fragments.
-#pragma unroll
-        for (int st = 0; st < 4; st++)
-        {
-#pragma unroll
-            for (int np = 0; np < 4; np++)
-            {
-                unsigned r[4];
-                ld_ldmatrix_x4_trans(r, vt + (st * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LD_M2_LD + np * 16 + (lane >> 4) * 8);
-                ld_mma(acc[2 * np], pa[st], r[0], r[1], tag);
-                ld_mma(acc[2 * np + 1], pa[st], r[2], r[3], tag);
-            }
-        }
+        ld_flash_pv64<LD_M2_LD>(acc, pa, vs[stage], lane, tag);  // O += P·V
         ld_sync();  // every warp is done with this stage before the next iteration refills it
     }
     ld_flash_store(o + (long long)b * nq * width + (long long)h * LD_M2_D, width, acc, l0, l1, r0, r1, nq, t);
@@ -113,9 +78,11 @@ LD_DEV void flash_mma2_impl(const T* q, const T* k, const T* v, T* o, int nq, in
 // grid = (ceil(N / (16 · WARPS)), heads, B), block = 32 · WARPS threads; every pointer 16-byte aligned.
 // The second launch bound keeps registers at ≤ 128 a thread, so two 8-warp blocks (or four 4-warp ones) share an SM.
 #define LD_FLASH_MMA2(T, S) \
-    extern "C" __global__ void __launch_bounds__(256, 2) ld_flash_mma2_d64_w8_##S(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, int causal) \
-    { flash_mma2_impl<T, 8>(q, k, v, o, nq, nk, heads, scale, causal); } \
-    extern "C" __global__ void __launch_bounds__(128, 4) ld_flash_mma2_d64_w4_##S(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, float scale, int causal) \
-    { flash_mma2_impl<T, 4>(q, k, v, o, nq, nk, heads, scale, causal); }
+    extern "C" __global__ void __launch_bounds__(256, 2) ld_flash_mma2_d64_w8_##S(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, \
+        float scale, int causal, int sq, int skv) \
+    { flash_mma2_impl<T, 8>(q, k, v, o, nq, nk, heads, scale, causal, sq, skv); } \
+    extern "C" __global__ void __launch_bounds__(128, 4) ld_flash_mma2_d64_w4_##S(const T* q, const T* k, const T* v, T* o, int nq, int nk, int heads, \
+        float scale, int causal, int sq, int skv) \
+    { flash_mma2_impl<T, 4>(q, k, v, o, nq, nk, heads, scale, causal, sq, skv); }
 LD_FLASH_MMA2(ld_half, f16)
 LD_FLASH_MMA2(ld_bf16, bf16)

@@ -1,12 +1,40 @@
-// Elementwise kernels: dtype casts, activations, GEGLU, broadcast binary ops, per-channel bias, axpy.
-// Every kernel is a grid-stride loop, so any grid size is correct; the host picks one that fills the GPU.
+// Elementwise kernels: dtype casts, activations, GEGLU, broadcast binary ops, per-channel bias, axpy. All are bound
+// by memory bandwidth: 16-byte accesses, and no 64-bit division in the index arithmetic. Grid-stride loops accept
+// any grid size; the host picks one that fills the GPU.
 #include "ld_cuda.h"
+
+// Slots of 8 elements: a thread moves 8 consecutive elements at a time, with 16-byte accesses when its pointers are
+// aligned (always, for pool allocations) and scalar ones otherwise; the last slot may be partial.
+#define LD_SLOT_LOOP(slot, n) LD_GRID_LOOP(slot, ((n) + 7) / 8)
+
+/// Loads slot `slot` of x (count = how many of its 8 elements exist) through the vector path when it can.
+template <class T>
+LD_DEV int ld_slot_load(const T* x, long long slot, long long n, bool vec, float (&v)[8])
+{
+    long long i = slot * 8;
+    int count = n - i < 8 ? (int)(n - i) : 8;
+    if (vec && count == 8) ld_load8(x + i, v); else ld_load_n(x + i, v, count);
+    return count;
+}
+
+template <class T>
+LD_DEV void ld_slot_store(T* y, long long slot, bool vec, int count, const float (&v)[8])
+{
+    long long i = slot * 8;
+    if (vec && count == 8) ld_store8(y + i, v); else ld_store_n(y + i, v, count);
+}
 
 // ---- casts between storage types (weight upload, fp16 <-> fp32 at the host boundary)
 template <class S, class D>
 LD_DEV void cast_impl(long long n, const S* x, D* y)
 {
-    LD_GRID_LOOP(i, n) ld_store(y + i, ld_load(x + i));
+    const bool vec = ld_aligned16(x) && ld_aligned16(y);
+    LD_SLOT_LOOP(slot, n)
+    {
+        float v[8];
+        int count = ld_slot_load(x, slot, n, vec, v);
+        ld_slot_store(y, slot, vec, count, v);
+    }
 }
 
 #define LD_CAST(S, SS, D, DS) \
@@ -30,23 +58,39 @@ LD_DEV float unary_op(int op, float v, float a, float b)
 template <class T>
 LD_DEV void unary_impl(long long n, const T* x, T* y, int op, float a, float b)
 {
-    LD_GRID_LOOP(i, n) ld_store(y + i, unary_op(op, ld_load(x + i), a, b));
+    const bool vec = ld_aligned16(x) && ld_aligned16(y);
+    LD_SLOT_LOOP(slot, n)
+    {
+        float v[8];
+        int count = ld_slot_load(x, slot, n, vec, v);
+#pragma unroll
+        for (int k = 0; k < 8; k++) v[k] = unary_op(op, v[k], a, b);
+        ld_slot_store(y, slot, vec, count, v);
+    }
 }
 
 #define LD_UNARY(T, S) \
     extern "C" __global__ void ld_unary_##S(long long n, const T* x, T* y, int op, float a, float b) { unary_impl<T>(n, x, y, op, a, b); }
 LD_FOR_TYPES(LD_UNARY)
 
-// ---- GEGLU: x[rows, 2f] -> x[:, :f] · gelu(x[:, f:])
+// ---- GEGLU: x[rows, 2f] -> x[:, :f] · gelu(x[:, f:]). grid = (⌈f / 8 / 256⌉, min(rows, 65535)), block = 256: a
+// thread owns 8 columns of a row (no index division), rows stride by gridDim.y.
 template <class T>
 LD_DEV void geglu_impl(long long rows, int f, const T* x, T* y)
 {
-    long long n = rows * f;
-    LD_GRID_LOOP(i, n)
+    const int c = (int)(ld_bid_x() * ld_ntid() + ld_tid()) * 8;
+    if (c >= f) return;
+    const int count = f - c < 8 ? f - c : 8;
+    const bool vec = count == 8 && (f & 7) == 0 && ld_aligned16(x) && ld_aligned16(y);
+    for (long long r = ld_bid_y(); r < rows; r += ld_nbid_y())
     {
-        long long r = i / f, c = i - r * f;
         const T* row = x + r * 2 * f;
-        ld_store(y + i, ld_load(row + c) * ld_gelu(ld_load(row + f + c)));
+        float a[8], g[8];
+        if (vec) { ld_load8(row + c, a); ld_load8(row + f + c, g); }
+        else { ld_load_n(row + c, a, count); ld_load_n(row + f + c, g, count); }
+#pragma unroll
+        for (int k = 0; k < 8; k++) a[k] *= ld_gelu(g[k]);
+        if (vec) ld_store8(y + r * f + c, a); else ld_store_n(y + r * f + c, a, count);
     }
 }
 
@@ -55,13 +99,14 @@ LD_DEV void geglu_impl(long long rows, int f, const T* x, T* y)
 LD_FOR_TYPES(LD_GEGLU)
 
 // ---- binary ops with numpy broadcasting. The host collapses the shapes first (adjacent axes merged where both
-// operands allow it), so the common cases arrive as rank 1 (same shape), 2 (rows + a row) or 3 (NCHW + per-channel).
-// A broadcast axis has stride 0. op: 0 add, 1 sub, 2 mul.
+// operands allow it), so the common cases arrive as rank 1 (same shape: the vector kernel below), 2 (rows + a row)
+// or 3 (NCHW + per-channel). A broadcast axis has stride 0. op: 0 add, 1 sub, 2 mul. Output indices are below 2^31
+// (the host checks), so the per-axis division is a multiply-high by the host's constants.
 #define LD_MAX_RANK 8
 struct BroadcastShape
 {
     int rank;
-    int shape[LD_MAX_RANK];
+    FastDivmod shape[LD_MAX_RANK];
     long long stride_a[LD_MAX_RANK];
     long long stride_b[LD_MAX_RANK];
 };
@@ -69,15 +114,16 @@ struct BroadcastShape
 LD_DEV float binary_op(int op, float a, float b) { return op == 0 ? a + b : (op == 1 ? a - b : a * b); }
 
 template <class T>
-LD_DEV void binary_impl(long long n, const T* a, const T* b, T* y, int op, const BroadcastShape& s)
+LD_DEV void binary_impl(int n, const T* a, const T* b, T* y, int op, const BroadcastShape& s)
 {
-    LD_GRID_LOOP(i, n)
+    for (int i = (int)(ld_bid_x() * ld_ntid() + ld_tid()); i < n; i += (int)(ld_nbid_x() * ld_ntid()))
     {
-        long long rem = i, oa = 0, ob = 0;
+        int rem = i;
+        long long oa = 0, ob = 0;
         for (int d = s.rank - 1; d >= 0; d--)
         {
-            long long idx = rem % s.shape[d];
-            rem /= s.shape[d];
+            int q = ld_div(rem, s.shape[d]), idx = rem - q * s.shape[d].d;
+            rem = q;
             oa += idx * s.stride_a[d];
             ob += idx * s.stride_b[d];
         }
@@ -88,34 +134,61 @@ LD_DEV void binary_impl(long long n, const T* a, const T* b, T* y, int op, const
 template <class T>
 LD_DEV void binary_same_impl(long long n, const T* a, const T* b, T* y, int op)
 {
-    LD_GRID_LOOP(i, n) ld_store(y + i, binary_op(op, ld_load(a + i), ld_load(b + i)));
+    const bool vec = ld_aligned16(a) && ld_aligned16(b) && ld_aligned16(y);
+    LD_SLOT_LOOP(slot, n)
+    {
+        float va[8], vb[8];
+        int count = ld_slot_load(a, slot, n, vec, va);
+        ld_slot_load(b, slot, n, vec, vb);
+#pragma unroll
+        for (int k = 0; k < 8; k++) va[k] = binary_op(op, va[k], vb[k]);
+        ld_slot_store(y, slot, vec, count, va);
+    }
 }
 
 #define LD_BINARY(T, S) \
-    extern "C" __global__ void ld_binary_##S(long long n, const T* a, const T* b, T* y, int op, BroadcastShape s) { binary_impl<T>(n, a, b, y, op, s); } \
+    extern "C" __global__ void ld_binary_##S(int n, const T* a, const T* b, T* y, int op, BroadcastShape s) { binary_impl<T>(n, a, b, y, op, s); } \
     extern "C" __global__ void ld_binary_same_##S(long long n, const T* a, const T* b, T* y, int op) { binary_same_impl<T>(n, a, b, y, op); }
 LD_FOR_TYPES(LD_BINARY)
 
-// ---- y[n, c, hw] += bias[c] (convolution bias after the GEMM)
+// ---- y[planes, hw] += bias[plane % c] (convolution bias after the GEMM). grid = (⌈hw / 8 / 256⌉, min(planes, 65535)),
+// block = 256: a thread owns 8 positions of a plane, planes stride by gridDim.y.
 template <class T>
-LD_DEV void channel_bias_impl(long long n, T* y, const T* bias, int c, long long hw)
+LD_DEV void channel_bias_impl(long long planes, T* y, const T* bias, int c, int hw)
 {
-    LD_GRID_LOOP(i, n)
+    const int p = (int)(ld_bid_x() * ld_ntid() + ld_tid()) * 8;
+    if (p >= hw) return;
+    const int count = hw - p < 8 ? hw - p : 8;
+    const bool vec = count == 8 && (hw & 7) == 0 && ld_aligned16(y);
+    for (long long pl = ld_bid_y(); pl < planes; pl += ld_nbid_y())
     {
-        int ch = (int)((i / hw) % c);
-        ld_store(y + i, ld_load(y + i) + ld_load(bias + ch));
+        float bv = ld_load(bias + (int)pl % c), v[8];  // planes < 2^31
+        T* row = y + pl * hw + p;
+        if (vec) ld_load8(row, v); else ld_load_n(row, v, count);
+#pragma unroll
+        for (int k = 0; k < 8; k++) v[k] += bv;
+        if (vec) ld_store8(row, v); else ld_store_n(row, v, count);
     }
 }
 
 #define LD_CHANNEL_BIAS(T, S) \
-    extern "C" __global__ void ld_channel_bias_##S(long long n, T* y, const T* bias, int c, long long hw) { channel_bias_impl<T>(n, y, bias, c, hw); }
+    extern "C" __global__ void ld_channel_bias_##S(long long planes, T* y, const T* bias, int c, int hw) { channel_bias_impl<T>(planes, y, bias, c, hw); }
 LD_FOR_TYPES(LD_CHANNEL_BIAS)
 
 // ---- y += a·x in fp32, one rounding to the storage type (a weight difference merged into a weight)
 template <class T>
 LD_DEV void axpy_impl(long long n, const T* x, T* y, float a)
 {
-    LD_GRID_LOOP(i, n) ld_store(y + i, ld_fma(a, ld_load(x + i), ld_load(y + i)));
+    const bool vec = ld_aligned16(x) && ld_aligned16(y);
+    LD_SLOT_LOOP(slot, n)
+    {
+        float vx[8], vy[8];
+        int count = ld_slot_load(x, slot, n, vec, vx);
+        ld_slot_load(y, slot, n, vec, vy);
+#pragma unroll
+        for (int k = 0; k < 8; k++) vy[k] = ld_fma(a, vx[k], vy[k]);
+        ld_slot_store(y, slot, vec, count, vy);
+    }
 }
 
 #define LD_AXPY(T, S) \

@@ -1,4 +1,4 @@
-// Layout kernels: strided 2-D copies (concat, slice), permute, nearest 2x upsample, the decoder's flip/rot90
+// Layout kernels: strided 2-D copies (concat, slice), permute and tiled transpose, nearest 2x upsample, the decoder's flip/rot90
 // augmentation, the lower median of 8, im2col for convolutions, LoRA input-channel growth and the RGBA byte output.
 // Pure data movement is written per element size (u16 covers fp16 and bf16, u32 covers fp32), since the bits are
 // copied unchanged.
@@ -6,15 +6,22 @@
 
 #define LD_FOR_SIZES(M) M(unsigned short, u16) M(unsigned int, u32)
 
-// ---- dst[r, c] = src[r, c] with independent row strides (in elements)
+// ---- dst[r, c] = src[r, c] with independent row strides (in elements). grid = (⌈cols / (P·256)⌉, min(rows, 65535)),
+// block = 256: a thread owns one 16-byte slot (P elements) of a row, rows stride by gridDim.y; no index division.
 template <class U>
 LD_DEV void copy2d_impl(long long rows, long long cols, const U* src, long long src_stride, U* dst, long long dst_stride)
 {
-    long long n = rows * cols;
-    LD_GRID_LOOP(i, n)
+    constexpr int P = 16 / (int)sizeof(U);
+    const long long c = ((long long)ld_bid_x() * ld_ntid() + ld_tid()) * P;
+    if (c >= cols) return;
+    const int count = cols - c < P ? (int)(cols - c) : P;
+    const bool vec = count == P && cols % P == 0 && src_stride % P == 0 && dst_stride % P == 0 && ld_aligned16(src) && ld_aligned16(dst);
+    for (long long r = ld_bid_y(); r < rows; r += ld_nbid_y())
     {
-        long long r = i / cols, c = i - r * cols;
-        dst[r * dst_stride + c] = src[r * src_stride + c];
+        const U* s = src + r * src_stride + c;
+        U* d = dst + r * dst_stride + c;
+        if (vec) *(ld_u4*)d = *(const ld_u4*)s;
+        else for (int k = 0; k < count; k++) d[k] = s[k];
     }
 }
 
@@ -23,46 +30,82 @@ LD_DEV void copy2d_impl(long long rows, long long cols, const U* src, long long 
     { copy2d_impl<U>(rows, cols, src, src_stride, dst, dst_stride); }
 LD_FOR_SIZES(LD_COPY2D)
 
-// ---- permute: output element i (row-major over out_shape) reads x at Σ idx[d]·in_stride[d]
+// ---- permute: output element i (row-major over out_shape) reads x at Σ idx[d]·in_stride[d]. The host has merged
+// axes that stay adjacent and sends batched transposes to the tiled kernel below; n < 2^31, so the per-axis
+// division is a multiply-high.
 #define LD_MAX_RANK 8
 struct PermuteShape
 {
     int rank;
-    int out_shape[LD_MAX_RANK];
+    FastDivmod out_shape[LD_MAX_RANK];
     long long in_stride[LD_MAX_RANK];
 };
 
 template <class U>
-LD_DEV void permute_impl(long long n, const U* x, U* y, const PermuteShape& s)
+LD_DEV void permute_impl(int n, const U* x, U* y, const PermuteShape& s)
 {
-    LD_GRID_LOOP(i, n)
+    for (int i = (int)(ld_bid_x() * ld_ntid() + ld_tid()); i < n; i += (int)(ld_nbid_x() * ld_ntid()))
     {
-        long long rem = i, off = 0;
+        int rem = i;
+        long long off = 0;
         for (int d = s.rank - 1; d >= 0; d--)
         {
-            long long idx = rem % s.out_shape[d];
-            rem /= s.out_shape[d];
-            off += idx * s.in_stride[d];
+            int q = ld_div(rem, s.out_shape[d]);
+            off += (rem - q * s.out_shape[d].d) * s.in_stride[d];
+            rem = q;
         }
         y[i] = x[off];
     }
 }
 
 #define LD_PERMUTE(U, S) \
-    extern "C" __global__ void ld_permute_##S(long long n, const U* x, U* y, PermuteShape s) { permute_impl<U>(n, x, y, s); }
+    extern "C" __global__ void ld_permute_##S(int n, const U* x, U* y, PermuteShape s) { permute_impl<U>(n, x, y, s); }
 LD_FOR_SIZES(LD_PERMUTE)
 
-// ---- nearest-neighbour 2x upsampling of [planes, h, w] into [planes, 2h, 2w]
+// ---- batched transpose x [batch, rows, cols] -> y [batch, cols, rows] through a 32×33 shared tile, so both the
+// reads and the writes are coalesced (NCHW <-> NHWC around every transformer block). grid = (⌈cols / 32⌉,
+// ⌈rows / 32⌉, batch), block = 256 (8 rows of 32).
+template <class U>
+LD_DEV void transpose_impl(int rows, int cols, const U* x, U* y)
+{
+    __shared__ U tile[32][33];
+    const int tx = ld_tid() & 31, ty = ld_tid() >> 5;
+    const int c0 = ld_bid_x() * 32, r0 = ld_bid_y() * 32;
+    const long long plane = (long long)rows * cols;
+    const U* xb = x + ld_bid_z() * plane;
+    U* yb = y + ld_bid_z() * plane;
+    for (int k = ty; k < 32; k += 8)
+    {
+        int r = r0 + k, c = c0 + tx;
+        if (r < rows && c < cols) tile[k][tx] = xb[(long long)r * cols + c];
+    }
+    ld_sync();
+    for (int k = ty; k < 32; k += 8)
+    {
+        int c = c0 + k, r = r0 + tx;
+        if (r < rows && c < cols) yb[(long long)c * rows + r] = tile[tx][k];
+    }
+}
+
+#define LD_TRANSPOSE(U, S) \
+    extern "C" __global__ void __launch_bounds__(256) ld_transpose_##S(int rows, int cols, const U* x, U* y) { transpose_impl<U>(rows, cols, x, y); }
+LD_FOR_SIZES(LD_TRANSPOSE)
+
+// ---- nearest-neighbour 2x upsampling of [planes, h, w] into [planes, 2h, 2w]. grid = (⌈w / 256⌉, min(h, 65535),
+// min(planes, 65535)): a thread reads one input element and writes its 2×2 block; no index division.
 template <class U>
 LD_DEV void upsample2x_impl(long long planes, int h, int w, const U* x, U* y)
 {
-    long long wo = 2LL * w, ho = 2LL * h, n = planes * ho * wo;
-    LD_GRID_LOOP(i, n)
-    {
-        long long p = i / (ho * wo), rem = i - p * ho * wo;
-        long long oy = rem / wo, ox = rem - oy * wo;
-        y[i] = x[(p * h + oy / 2) * w + ox / 2];
-    }
+    const int c = ld_bid_x() * ld_ntid() + ld_tid();
+    if (c >= w) return;
+    const long long wo = 2LL * w;
+    for (long long p = ld_bid_z(); p < planes; p += ld_nbid_z())
+        for (int r = ld_bid_y(); r < h; r += ld_nbid_y())
+        {
+            U v = x[(p * h + r) * w + c];
+            U* o = y + (p * 2 * h + 2 * r) * wo + 2 * c;
+            o[0] = v; o[1] = v; o[wo] = v; o[wo + 1] = v;
+        }
 }
 
 #define LD_UPSAMPLE(U, S) \
@@ -134,19 +177,28 @@ LD_FOR_TYPES(LD_MEDIAN8)
 // ---- im2col for one image and a band of output rows [r0, r0 + rows):
 // col[(c·kh + ky)·kw + kx, r·wo + ox] = x[c, oy·stride − pad + ky, ox·stride − pad + kx] (0 outside),
 // so the convolution of the band is W[co, kdim] · col[kdim, rows·wo], written straight into NCHW.
+// grid = (⌈wo / 256⌉, min(kdim, 65535), min(rows, 65535)): a block owns one (c, ky, kx) and one output row, a thread
+// one output column, so no index needs a division (the transparent encoder's full-resolution convolutions write
+// over a billion col elements: per-element 64-bit divisions were most of their time).
 template <class U>
 LD_DEV void im2col_impl(const U* x, U* col, int ci, int h, int w, int kh, int kw, int stride, int pad, int r0, int rows, int wo)
 {
-    long long cols = (long long)rows * wo, n = (long long)ci * kh * kw * cols;
-    LD_GRID_LOOP(i, n)
+    const int ox = ld_bid_x() * ld_ntid() + ld_tid();
+    if (ox >= wo) return;
+    const int kdim = ci * kh * kw;
+    const long long cols = (long long)rows * wo;
+    for (int kidx = ld_bid_y(); kidx < kdim; kidx += ld_nbid_y())
     {
-        long long kidx = i / cols, p = i - kidx * cols;
-        int kx = (int)(kidx % kw), ky = (int)((kidx / kw) % kh), c = (int)(kidx / ((long long)kw * kh));
-        int r = (int)(p / wo), ox = (int)(p - (long long)r * wo);
-        int iy = (r0 + r) * stride - pad + ky, ix = ox * stride - pad + kx;
-        U v = 0;
-        if ((unsigned)iy < (unsigned)h && (unsigned)ix < (unsigned)w) v = x[((long long)c * h + iy) * w + ix];
-        col[i] = v;
+        const int c = kidx / (kh * kw), kyx = kidx - c * kh * kw, ky = kyx / kw, kx = kyx - ky * kw;
+        const int ix = ox * stride - pad + kx;
+        const U* xc = x + (long long)c * h * w;
+        for (int r = ld_bid_z(); r < rows; r += ld_nbid_z())
+        {
+            int iy = (r0 + r) * stride - pad + ky;
+            U v = 0;
+            if ((unsigned)iy < (unsigned)h && (unsigned)ix < (unsigned)w) v = xc[(long long)iy * w + ix];
+            col[kidx * cols + (long long)r * wo + ox] = v;
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //   - nvcc (the CUDA toolkit, on the GPU machine): CUDA's own keywords and built-in variables exist already.
 //   - clang-14 without any CUDA headers (`-x cuda --cuda-device-only -nocudainc -nocudalib`, on machines with no
 //     toolkit): we define the keywords and read the special registers through clang's NVVM builtins.
-//   - a host C++ compiler with LD_HOST_EMU defined (tests/Cuda/emu): the kernels run on CPU threads behind a fake
+//   - a host C++ compiler with LD_HOST_EMU defined (tests/Cuda/emu): the kernels run on the CPU behind a fake
 //     libcuda, so the backend and the kernels' index arithmetic can be tested end to end without a GPU.
 // Neither GPU path includes cuda_fp16.h or libdevice: half and bfloat16 are 16-bit storage structs converted with PTX
 // cvt instructions, and exp/erf/rsqrt are written here with PTX approximations or plain arithmetic, so both
@@ -12,8 +12,8 @@
 #pragma once
 
 #if defined(LD_HOST_EMU)
-// Host emulation (tests/Cuda/emu): the kernels compile as plain C++ and run on CPU threads, one std::thread per CUDA
-// thread of a block, so the index arithmetic, reductions and synchronisation can be tested without a GPU.
+// Host emulation (tests/Cuda/emu): the kernels compile as plain C++; each CUDA thread of a block is a coroutine on
+// the launching CPU thread, and barriers, shuffles and the warp-collective instructions below switch between them.
 #include <cmath>
 #include <cstring>
 #include <immintrin.h>
@@ -25,8 +25,9 @@
 extern thread_local unsigned ld_emu_tid, ld_emu_ntid, ld_emu_bid[3], ld_emu_nbid[3];
 void ld_emu_sync();
 float ld_emu_shfl_xor(float v, int lane_mask);
-// mma.sync.m16n8k16 (row.col, fp32 accumulate) for one lane of a warp, by the PTX ISA's fragment layout.
+// mma.sync.m16n8k16 and m16n8k8 (row.col, fp32 accumulate) for one lane of a warp, by the PTX ISA's fragment layouts.
 void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, int bf16);
+void ld_emu_mma_m16n8k8(float* c, const unsigned* a, unsigned b, int bf16);
 // ldmatrix.sync.m8n8.x4(.trans).b16 for one lane: lanes 8j..8j+7 give the row addresses of matrix j.
 void ld_emu_ldmatrix_x4(unsigned* r, const unsigned short* row, int trans);
 // cp.async with its asynchrony: copies land only when a wait_group requires them.
@@ -52,6 +53,8 @@ LD_DEV unsigned ld_bid_x() { return ld_emu_bid[0]; }
 LD_DEV unsigned ld_bid_y() { return ld_emu_bid[1]; }
 LD_DEV unsigned ld_bid_z() { return ld_emu_bid[2]; }
 LD_DEV unsigned ld_nbid_x() { return ld_emu_nbid[0]; }
+LD_DEV unsigned ld_nbid_y() { return ld_emu_nbid[1]; }
+LD_DEV unsigned ld_nbid_z() { return ld_emu_nbid[2]; }
 LD_DEV void ld_sync() { ld_emu_sync(); }
 LD_DEV float ld_shfl_xor(float v, int lane) { return ld_emu_shfl_xor(v, lane); }
 #elif defined(LD_CLANG_NOCUDA)
@@ -61,6 +64,8 @@ LD_DEV unsigned ld_bid_x() { return __nvvm_read_ptx_sreg_ctaid_x(); }
 LD_DEV unsigned ld_bid_y() { return __nvvm_read_ptx_sreg_ctaid_y(); }
 LD_DEV unsigned ld_bid_z() { return __nvvm_read_ptx_sreg_ctaid_z(); }
 LD_DEV unsigned ld_nbid_x() { return __nvvm_read_ptx_sreg_nctaid_x(); }
+LD_DEV unsigned ld_nbid_y() { return __nvvm_read_ptx_sreg_nctaid_y(); }
+LD_DEV unsigned ld_nbid_z() { return __nvvm_read_ptx_sreg_nctaid_z(); }
 LD_DEV void ld_sync() { __syncthreads(); }
 LD_DEV float ld_shfl_xor(float v, int lane) { return __nvvm_shfl_sync_bfly_f32(0xffffffffu, v, lane, 31); }
 #else
@@ -70,6 +75,8 @@ LD_DEV unsigned ld_bid_x() { return blockIdx.x; }
 LD_DEV unsigned ld_bid_y() { return blockIdx.y; }
 LD_DEV unsigned ld_bid_z() { return blockIdx.z; }
 LD_DEV unsigned ld_nbid_x() { return gridDim.x; }
+LD_DEV unsigned ld_nbid_y() { return gridDim.y; }
+LD_DEV unsigned ld_nbid_z() { return gridDim.z; }
 LD_DEV void ld_sync() { __syncthreads(); }
 LD_DEV float ld_shfl_xor(float v, int lane) { return __shfl_xor_sync(0xffffffffu, v, lane, 32); }
 #endif
@@ -124,6 +131,82 @@ LD_DEV void ld_store(ld_bf16* p, float v)
     u += 0x7fffu + ((u >> 16) & 1u);
     p->bits = (unsigned short)(u >> 16);
 }
+
+// ---- 16-byte vectors. Memory-bound kernels move 8 elements a thread at a time (one 16-byte access for fp16 / bf16,
+// two for fp32), so a warp's loads are full 512-byte transactions. A vector type the compilers load in one
+// instruction: nvcc's uint4, clang's ext_vector_type (a plain struct would be split into 4-byte loads).
+#if defined(__NVCC__) || defined(__CUDACC_RTC__)
+typedef uint4 ld_u4;
+#else
+typedef unsigned ld_u4 __attribute__((ext_vector_type(4)));
+#endif
+
+LD_DEV unsigned ld_pack2(unsigned short lo, unsigned short hi) { return (unsigned)lo | ((unsigned)hi << 16); }
+LD_DEV unsigned short ld_bits(float v, ld_half) { ld_half h; ld_store(&h, v); return h.bits; }
+LD_DEV unsigned short ld_bits(float v, ld_bf16) { ld_bf16 h; ld_store(&h, v); return h.bits; }
+LD_DEV float ld_from_bits(unsigned short h, ld_half) { return ld_half_to_float(h); }
+LD_DEV float ld_from_bits(unsigned short h, ld_bf16) { return ld_bits_to_float((unsigned)h << 16); }
+
+/// Whether p is 16-byte aligned (the vector paths need it; pool allocations are 256-byte aligned).
+LD_DEV bool ld_aligned16(const void* p) { return ((unsigned long long)p & 15u) == 0; }
+
+/// Eight elements from a 16-byte-aligned address into fp32.
+template <class T>
+LD_DEV void ld_load8(const T* p, float (&v)[8])
+{
+    ld_u4 u = *(const ld_u4*)p;
+    const unsigned w[4] = { u.x, u.y, u.z, u.w };
+#pragma unroll
+    for (int k = 0; k < 4; k++) { v[2 * k] = ld_from_bits((unsigned short)(w[k] & 0xffffu), T()); v[2 * k + 1] = ld_from_bits((unsigned short)(w[k] >> 16), T()); }
+}
+LD_DEV void ld_load8(const float* p, float (&v)[8])
+{
+    ld_u4 a = ((const ld_u4*)p)[0], b = ((const ld_u4*)p)[1];
+    v[0] = ld_bits_to_float(a.x); v[1] = ld_bits_to_float(a.y); v[2] = ld_bits_to_float(a.z); v[3] = ld_bits_to_float(a.w);
+    v[4] = ld_bits_to_float(b.x); v[5] = ld_bits_to_float(b.y); v[6] = ld_bits_to_float(b.z); v[7] = ld_bits_to_float(b.w);
+}
+
+/// Eight fp32 values rounded to T and stored at a 16-byte-aligned address.
+template <class T>
+LD_DEV void ld_store8(T* p, const float (&v)[8])
+{
+    ld_u4 u;
+    u.x = ld_pack2(ld_bits(v[0], T()), ld_bits(v[1], T()));
+    u.y = ld_pack2(ld_bits(v[2], T()), ld_bits(v[3], T()));
+    u.z = ld_pack2(ld_bits(v[4], T()), ld_bits(v[5], T()));
+    u.w = ld_pack2(ld_bits(v[6], T()), ld_bits(v[7], T()));
+    *(ld_u4*)p = u;
+}
+LD_DEV void ld_store8(float* p, const float (&v)[8])
+{
+    ld_u4 a, b;
+    a.x = ld_float_to_bits(v[0]); a.y = ld_float_to_bits(v[1]); a.z = ld_float_to_bits(v[2]); a.w = ld_float_to_bits(v[3]);
+    b.x = ld_float_to_bits(v[4]); b.y = ld_float_to_bits(v[5]); b.z = ld_float_to_bits(v[6]); b.w = ld_float_to_bits(v[7]);
+    ((ld_u4*)p)[0] = a;
+    ((ld_u4*)p)[1] = b;
+}
+
+/// Up to 8 elements [0, count) through scalar accesses (the tails and unaligned cases of the vector paths).
+template <class T>
+LD_DEV void ld_load_n(const T* p, float (&v)[8], int count)
+{
+#pragma unroll
+    for (int k = 0; k < 8; k++) v[k] = k < count ? ld_load(p + k) : 0.0f;
+}
+template <class T>
+LD_DEV void ld_store_n(T* p, const float (&v)[8], int count)
+{
+#pragma unroll
+    for (int k = 0; k < 8; k++) if (k < count) ld_store(p + k, v[k]);
+}
+
+// ---- division without 64-bit (or any) divide instructions: q = n / d for n < 2^31 as (mulhi(n, mul) + n) >> shift,
+// with mul and shift from the host (FastDivmod.For in src/Engine/Backends/Cuda/Kernels; Granlund–Montgomery).
+LD_DEV unsigned ld_mulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }
+
+struct FastDivmod { int d; unsigned mul, shift; };
+
+LD_DEV int ld_div(int n, const FastDivmod& f) { return (int)((ld_mulhi((unsigned)n, f.mul) + (unsigned)n) >> f.shift); }
 
 /// Instantiates a macro once per storage type: M(type, suffix). Kernel names end in _f32, _f16 or _bf16.
 #define LD_FOR_TYPES(M) M(float, f32) M(ld_half, f16) M(ld_bf16, bf16)
@@ -254,14 +337,13 @@ LD_DEV float ld_block_max(float v, float* scratch)
 // warp-collective instructions go through tests/Cuda/emu (by the PTX ISA's fragment layouts), and cp.async copies
 // land only when a wait_group requires them (the latest the hardware may complete them).
 // Fragment layouts (g = lane / 4, t = lane % 4): A regs (g, 2t..2t+1), (g+8, 2t..), (g, 2t+8..), (g+8, 2t+8..);
-// B regs (k 2t..2t+1, n g), (k 2t+8.., n g); C (g, 2t..2t+1), (g+8, 2t..2t+1).
-LD_DEV unsigned ld_pack2(unsigned short lo, unsigned short hi) { return (unsigned)lo | ((unsigned)hi << 16); }
-LD_DEV unsigned short ld_bits(float v, ld_half) { ld_half h; ld_store(&h, v); return h.bits; }
-LD_DEV unsigned short ld_bits(float v, ld_bf16) { ld_bf16 h; ld_store(&h, v); return h.bits; }
-
+// B regs (k 2t..2t+1, n g), (k 2t+8.., n g); C (g, 2t..2t+1), (g+8, 2t..2t+1). m16n8k8 has the first two A regs and
+// the first B reg of these, and the same C.
 #if defined(LD_HOST_EMU)
 LD_DEV void ld_mma(float* c, const unsigned* a, unsigned b0, unsigned b1, ld_half) { ld_emu_mma_m16n8k16(c, a, b0, b1, 0); }
 LD_DEV void ld_mma(float* c, const unsigned* a, unsigned b0, unsigned b1, ld_bf16) { ld_emu_mma_m16n8k16(c, a, b0, b1, 1); }
+LD_DEV void ld_mma_k8(float* c, const unsigned* a, unsigned b, ld_half) { ld_emu_mma_m16n8k8(c, a, b, 0); }
+LD_DEV void ld_mma_k8(float* c, const unsigned* a, unsigned b, ld_bf16) { ld_emu_mma_m16n8k8(c, a, b, 1); }
 LD_DEV void ld_ldmatrix_x4(unsigned* r, const unsigned short* row) { ld_emu_ldmatrix_x4(r, row, 0); }
 LD_DEV void ld_ldmatrix_x4_trans(unsigned* r, const unsigned short* row) { ld_emu_ldmatrix_x4(r, row, 1); }
 LD_DEV void ld_cp_async16(void* dst, const void* src, bool valid) { ld_emu_cp_async16(dst, src, valid ? 1 : 0); }
@@ -280,6 +362,19 @@ LD_DEV void ld_mma(float* c, const unsigned* a, unsigned b0, unsigned b1, ld_bf1
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+/// mma.sync m16n8k8: A is 2 registers (rows g and g + 8, columns 2t..2t+1), B one (k 2t..2t+1, n g).
+LD_DEV void ld_mma_k8(float* c, const unsigned* a, unsigned b, ld_half)
+{
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5}, {%6}, {%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3]) : "r"(a[0]), "r"(a[1]), "r"(b));
+}
+
+LD_DEV void ld_mma_k8(float* c, const unsigned* a, unsigned b, ld_bf16)
+{
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5}, {%6}, {%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3]) : "r"(a[0]), "r"(a[1]), "r"(b));
 }
 
 /// A generic pointer into shared memory as the 32-bit shared-window address ldmatrix and cp.async take.
@@ -315,9 +410,10 @@ LD_DEV void ld_cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "me
 template <int N> LD_DEV void ld_cp_async_wait() { asm volatile("cp.async.wait_group %0;" :: "n"(N) : "memory"); }
 #endif
 
-// ---- FlashAttention-2 on m16n8k16, head width 64: what both tensor-core kernels (attention_mma*.cu) share. A warp
-// owns 16 query rows; this thread holds rows r0 (= the warp's first + g) and r1 = r0 + 8, g = lane / 4, t = lane % 4;
-// a key tile is 64 keys = 8 n-tiles of 8. Scores live in the log2 domain (scale · log2 e folded in).
+// ---- FlashAttention-2 on mma.sync: what the tensor-core kernels (attention_mma*.cu, attention_d8.cu,
+// attention_cross.cu) share. A warp owns 16 query rows; this thread holds rows r0 (= the warp's first + g) and
+// r1 = r0 + 8, g = lane / 4, t = lane % 4; a key tile is NS n-tiles of 8 keys (64 keys in the streaming kernels), the
+// output NO n-tiles of 8 dims (8 for head width 64, 1 for 8). Scores live in the log2 domain (scale · log2 e folded in).
 #define LD_NEG_BIG (-3.402823466e38f)
 
 /// Q's A fragments for the 4 k-steps over the 64 dims, straight from global memory (zeros past the last query).
@@ -337,17 +433,18 @@ LD_DEV void ld_flash_load_q(unsigned (&qa)[4][4], const T* qh, long long width, 
     }
 }
 
-/// The online softmax of one key tile (keys j0 .. j0 + 63) on S's accumulators: scale into the log2 domain, mask
-/// keys past nk (and past the row when causal), update the row maxima m and sums l (a row lives on the 4 threads of
-/// a group), rescale O, and pack P = 2^(S − m) (masked entries exactly 0) as the A operand of 4 k-steps of 16 keys.
-template <class T>
-LD_DEV void ld_flash_softmax(float (&s)[8][4], float (&acc)[8][4], unsigned (&pa)[4][4], float& m0, float& m1, float& l0, float& l1,
+/// The online softmax of one key tile (keys j0 .. j0 + 8·NS − 1, NS n-tiles of 8) on S's accumulators: scale into
+/// the log2 domain, mask keys past nk (and past the row when causal), update the row maxima m and sums l (a row
+/// lives on the 4 threads of a group), rescale the NO n-tiles of O, and pack P = 2^(S − m) (masked entries exactly
+/// 0) as the A operand of NS / 2 k-steps of 16 keys.
+template <class T, int NS, int NO>
+LD_DEV void ld_flash_softmax(float (&s)[NS][4], float (&acc)[NO][4], unsigned (&pa)[NS / 2][4], float& m0, float& m1, float& l0, float& l1,
                              int j0, int r0, int r1, int t, int nk, int causal, float sl2)
 {
     const T tag = T();
     float mx0 = m0, mx1 = m1;
 #pragma unroll
-    for (int n = 0; n < 8; n++)
+    for (int n = 0; n < NS; n++)
     {
 #pragma unroll
         for (int c = 0; c < 4; c++)
@@ -365,9 +462,9 @@ LD_DEV void ld_flash_softmax(float (&s)[8][4], float (&acc)[8][4], unsigned (&pa
     m0 = mx0; m1 = mx1;
     l0 *= c0; l1 *= c1;
 #pragma unroll
-    for (int n = 0; n < 8; n++) { acc[n][0] *= c0; acc[n][1] *= c0; acc[n][2] *= c1; acc[n][3] *= c1; }
+    for (int n = 0; n < NO; n++) { acc[n][0] *= c0; acc[n][1] *= c0; acc[n][2] *= c1; acc[n][3] *= c1; }
 #pragma unroll
-    for (int n = 0; n < 8; n++)
+    for (int n = 0; n < NS; n++)
     {
         float p0 = s[n][0] == LD_NEG_BIG ? 0.0f : ld_exp2(s[n][0] - m0);
         float p1 = s[n][1] == LD_NEG_BIG ? 0.0f : ld_exp2(s[n][1] - m0);
@@ -381,10 +478,10 @@ LD_DEV void ld_flash_softmax(float (&s)[8][4], float (&acc)[8][4], unsigned (&pa
     }
 }
 
-/// The end: the row sums gathered over the row's 4 threads, O / l rounded to T into rows r0 and r1 (those < nq) of
-/// oh (row 0 of this batch item and head).
-template <class T>
-LD_DEV void ld_flash_store(T* oh, long long width, const float (&acc)[8][4], float l0, float l1, int r0, int r1, int nq, int t)
+/// The end: the row sums gathered over the row's 4 threads, O / l (NO n-tiles of 8 dims) rounded to T into rows r0
+/// and r1 (those < nq) of oh (row 0 of this batch item and head).
+template <class T, int NO>
+LD_DEV void ld_flash_store(T* oh, long long width, const float (&acc)[NO][4], float l0, float l1, int r0, int r1, int nq, int t)
 {
     const T tag = T();
     l0 += ld_shfl_xor(l0, 1); l0 += ld_shfl_xor(l0, 2);
@@ -393,10 +490,64 @@ LD_DEV void ld_flash_store(T* oh, long long width, const float (&acc)[8][4], flo
     T* o0 = oh + (long long)r0 * width;
     T* o1 = oh + (long long)r1 * width;
 #pragma unroll
-    for (int n = 0; n < 8; n++)
+    for (int n = 0; n < NO; n++)
     {
         int d = n * 8 + 2 * t;
         if (r0 < nq) *(unsigned*)(o0 + d) = ld_pack2(ld_bits(acc[n][0] * i0, tag), ld_bits(acc[n][1] * i0, tag));
         if (r1 < nq) *(unsigned*)(o1 + d) = ld_pack2(ld_bits(acc[n][2] * i1, tag), ld_bits(acc[n][3] * i1, tag));
     }
 }
+
+/// S = Q·Kᵀ for NS n-tiles of 8 keys at head width 64, K row-major [key][dim] in shared memory (row pitch LDP halves):
+/// per n-tile, one ldmatrix.x4 gives the B fragments of two k-steps (matrix j = dims p·32 + 8j .. +8 of keys
+/// n·8 .. +8; lane 8j + i addresses key row i).
+template <int LDP, class T, int NS>
+LD_DEV void ld_flash_qk64(float (&s)[NS][4], const unsigned (&qa)[4][4], const unsigned short* kt, int lane, T tag)
+{
+#pragma unroll
+    for (int n = 0; n < NS; n++)
+    {
+        s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+#pragma unroll
+        for (int p = 0; p < 2; p++)
+        {
+            unsigned r[4];
+            ld_ldmatrix_x4(r, kt + (n * 8 + (lane & 7)) * LDP + p * 32 + (lane >> 3) * 8);
+            ld_mma(s[n], qa[2 * p], r[0], r[1], tag);
+            ld_mma(s[n], qa[2 * p + 1], r[2], r[3], tag);
+        }
+    }
+}
+
+/// O += P·V for KS k-steps of 16 keys at head width 64, V row-major [key][dim] in shared memory: per k-step and pair
+/// of 8-dim n-tiles, one ldmatrix.x4.trans (matrix j = keys st·16 + 8(j & 1) .. +8, dims np·16 + 8(j >> 1) .. +8)
+/// gives both n-tiles' B fragments, so V is never transposed by hand.
+template <int LDP, class T, int KS>
+LD_DEV void ld_flash_pv64(float (&acc)[8][4], const unsigned (&pa)[KS][4], const unsigned short* vt, int lane, T tag)
+{
+#pragma unroll
+    for (int st = 0; st < KS; st++)
+    {
+#pragma unroll
+        for (int np = 0; np < 4; np++)
+        {
+            unsigned r[4];
+            ld_ldmatrix_x4_trans(r, vt + (st * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDP + np * 16 + (lane >> 4) * 8);
+            ld_mma(acc[2 * np], pa[st], r[0], r[1], tag);
+            ld_mma(acc[2 * np + 1], pa[st], r[2], r[3], tag);
+        }
+    }
+}
+
+/// The head of a two-stage cp.async tile loop: issue tile it + 1 into the other stage (load(stage, tile), when there
+/// is one; the stage is free because the previous iteration ended with a barrier), then wait for tile it. A group is
+/// committed every iteration, possibly empty, so "all but the newest" is tile it.
+template <class Load>
+LD_DEV void ld_pipeline_next(int it, int tiles, Load load)
+{
+    if (it + 1 < tiles) load((it + 1) & 1, it + 1);
+    ld_cp_async_commit();
+    ld_cp_async_wait<1>();
+    ld_sync();
+}
+

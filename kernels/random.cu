@@ -10,8 +10,6 @@
 #define LD_PHILOX_W0 0x9E3779B9u
 #define LD_PHILOX_W1 0xBB67AE85u
 
-LD_DEV unsigned ld_mulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }
-
 /// Philox4x32-10 on counter c with key (k0, k1): ten rounds, the key bumped between rounds.
 LD_DEV void ld_philox10(unsigned c[4], unsigned k0, unsigned k1)
 {

@@ -5,8 +5,8 @@ using LayerDiffusion.Native.Verify;
 namespace LayerDiffusion.Native.Cli;
 
 /// <summary>
-/// `ld bench`: per-component timings (median, p10, p90 after warm-up; CUDA events on a GPU) and peak memory, as
-/// JSON records and a Markdown table; `--reference` adds ratios to perf/torch_reference.py's JSON. perf/README.md
+/// `ld bench`: per-component timings (every sample and its statistics after warm-up; CUDA events on a GPU) and peak
+/// memory, as bench JSON v1 (perf/bench-v1.schema.json) and a Markdown table rendered from the same data; `--reference` adds ratios to perf/torch_reference.py's JSON. perf/README.md
 /// explains the components and conventions.
 /// </summary>
 public static class BenchCommand
@@ -35,30 +35,55 @@ public static class BenchCommand
         {
             // Compare two files already written: no measuring.
             var reference = p.Get("--reference") ?? throw new InvalidOptionException("--results", "compares with --reference FILE.json; give both");
-            Compare(BenchReport.ReadJson(resultsPath), reference, p.Get("--ratios"), p.Get("--markdown"));
+            Compare(BenchJson.Read(resultsPath).Records, reference, p.Get("--ratios"), p.Get("--markdown"));
             return CommandLine.ExitOk;
         }
 
-        var options = Options(p);
-        string? json = p.Get("--json");
-        CheckWritable("--json", json);
-        CheckWritable("--markdown", p.Get("--markdown"));
+        var options = Options(p) with { CommandLine = "ld bench " + string.Join(' ', args.Select(Quote)) };
         CheckWritable("--ratios", p.Get("--ratios"));
-        var result = BenchSession.Run(options, Console.Error, json is null ? null : records => BenchReport.WriteJson(json, records));
-        if (result.Records.Count == 0 && result.Failed.Count == 0)
-            Console.Error.WriteLine("bench: nothing was measured (every selected component was skipped)");
-
-        var md = BenchReport.Markdown(result.Records, result.Models);
-        foreach (var (c, why) in result.Skipped) md += $"\nskipped {c}: {why}";
-        foreach (var (c, err) in result.Failed) md += $"\nFAILED {c}: {err}";
-        if (json is not null) BenchReport.WriteJson(json, result.Records);
-        Console.WriteLine(md);
-        if (p.Get("--markdown") is { } mdPath) File.WriteAllText(mdPath, md + Environment.NewLine);
+        var result = Measure("bench", options, p.Get("--json"), p.Get("--markdown"));
         if (p.Get("--reference") is { } refPath) Compare(result.Records, refPath, p.Get("--ratios"), p.Get("--markdown"));
         return result.Failed.Count > 0 ? CommandLine.ExitFailed : CommandLine.ExitOk;
     }
 
-    private static BenchOptions Options(ArgParser p)
+    /// <summary>
+    /// Runs a bench session (`ld bench`, `ld profile`): partial JSON after each component, then the JSON and the
+    /// Markdown rendered from it (stdout, and <paramref name="markdown"/> when given), with what was skipped or failed.
+    /// </summary>
+    internal static BenchResult Measure(string command, BenchOptions options, string? json, string? markdown)
+    {
+        CheckWritable("--json", json);
+        CheckWritable("--markdown", markdown);
+        var result = BenchSession.Run(options, Console.Error, json is null ? null : file => BenchJson.Write(json, file));
+        if (result.Records.Count == 0 && result.Failed.Count == 0)
+            Console.Error.WriteLine($"{command}: nothing was measured (every selected component was skipped)");
+
+        var md = BenchReport.Markdown(result.File);
+        foreach (var (c, why) in result.Skipped) md += $"\nskipped {c}: {why}";
+        foreach (var (c, err) in result.Failed) md += $"\nFAILED {c}: {err}";
+        if (json is not null) BenchJson.Write(json, result.File);
+        Console.WriteLine(md);
+        if (markdown is not null) File.WriteAllText(markdown, md + Environment.NewLine);
+        return result;
+    }
+
+    private static BenchOptions Options(ArgParser p) =>
+        CommonOptions(p) with
+        {
+            Sizes = p.Get("--size") is { } sizes ? BenchOptions.ParseSizes("--size", sizes) : null,
+            Batches = p.Get("--batch") is { } batches ? BenchOptions.ParseInts("--batch", batches, 64) : null,
+            Components = p.Get("--components", "all"),
+            Steps = p.Int("--steps", 20, 1, 1000),
+            Method = p.Get("--method", "attn") switch
+            {
+                "attn" => LayerMethod.Attn,
+                "conv" => LayerMethod.Conv,
+                var m => throw new InvalidOptionException("--method", $"'{m}' is not one of attn, conv"),
+            },
+        };
+
+    /// <summary>The options `ld bench` and `ld profile` share: device, precision, which weights, run counts, work folder.</summary>
+    internal static BenchOptions CommonOptions(ArgParser p)
     {
         var device = p.Get("--device", "auto");
         if (device is not ("auto" or "cpu" or "cuda")) throw new InvalidOptionException("--device", $"'{device}' is not one of auto, cpu, cuda");
@@ -68,7 +93,7 @@ public static class BenchCommand
             models = new BenchUserModels(ckpt, p.Get("--tokenizer"), p.Get("--layer-model"), p.Get("--conv-layer-model"),
                 p.Get("--transparent-decoder"), p.Get("--transparent-encoder"), p.Get("--models-dir"));
         else if (fileOptions.FirstOrDefault(p.Has) is { } stray)
-            throw new InvalidOptionException(stray, "needs --model CHECKPOINT (without model files the bench uses synthetic weights)");
+            throw new InvalidOptionException(stray, "needs --model CHECKPOINT (without model files synthetic weights are used)");
         return new BenchOptions
         {
             Device = device,
@@ -76,27 +101,17 @@ public static class BenchCommand
             Synthetic = p.Flag("--synthetic"),
             Tiny = p.Flag("--tiny"),
             Models = models,
-            Sizes = p.Get("--size") is { } sizes ? BenchOptions.ParseSizes("--size", sizes) : null,
-            Batches = p.Get("--batch") is { } batches ? BenchOptions.ParseInts("--batch", batches, 64) : null,
-            Components = p.Get("--components", "all"),
             Warmup = p.Has("--warmup") ? p.Int("--warmup", 1, 0, 1000) : null,
             Runs = p.Has("--runs") ? p.Int("--runs", 5, 1, 10000) : null,
             WorkDir = p.Get("--work-dir"),
-            Steps = p.Int("--steps", 20, 1, 1000),
-            Method = p.Get("--method", "attn") switch
-            {
-                "attn" => LayerMethod.Attn,
-                "conv" => LayerMethod.Conv,
-                var m => throw new InvalidOptionException("--method", $"'{m}' is not one of attn, conv"),
-            },
         };
     }
 
     private static void Compare(IReadOnlyList<BenchRecord> ours, string referencePath, string? ratiosPath, string? markdownPath)
     {
-        var reference = BenchReport.ReadJson(referencePath);
-        var ratios = ReferenceComparison.Compare(ours, reference);
-        string device = reference.Count > 0 ? reference[0].Device : "?";
+        var reference = BenchJson.Read(referencePath);
+        var ratios = ReferenceComparison.Compare(ours, reference.Records);
+        string device = reference.Context.Device ?? (reference.Records.Count > 0 ? reference.Records[0].Device : "?");
         var md = ReferenceComparison.Markdown(ratios, device);
         Console.WriteLine();
         Console.WriteLine(md);
@@ -104,7 +119,11 @@ public static class BenchCommand
         if (markdownPath is not null) File.AppendAllText(markdownPath, Environment.NewLine + md);
     }
 
-    private static void CheckWritable(string option, string? path)
+    /// <summary>An argument as a shell would need it to round-trip (single quotes around anything unusual).</summary>
+    internal static string Quote(string a) =>
+        a.Length > 0 && a.All(c => char.IsAsciiLetterOrDigit(c) || "-_./,=:+@%".Contains(c)) ? a : "'" + a.Replace("'", "'\\''") + "'";
+
+    internal static void CheckWritable(string option, string? path)
     {
         if (path is null) return;
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));

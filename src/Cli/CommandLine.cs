@@ -10,10 +10,12 @@ public static class CommandLine
         ("generate", "transparent text-to-image (--method attn|conv; --demo for the built-in model)", GenerateCommand.Generate),
         ("layer", "layer workflows: --mode fg2ble|bg2ble|fgble2bg|bgble2fg", GenerateCommand.Layer),
         ("img2img", "transparent image-to-image: --init RGBA.png --denoise S (--method attn|conv)", GenerateCommand.Img2Img),
+        ("batch", "many jobs from a JSON Lines file, models loaded once; --shard I/N, Slurm arrays, Kubernetes Indexed Jobs", BatchCommand.Run),
         ("decode", "transparent decoder alone: --rgb IMAGE --latent FILE.safetensors -> RGBA PNG", DecodeCommand.Run),
         ("verify", "check the engine against a golden data folder", VerifyCommand.Run),
         ("info", "describe a checkpoint, patch file or safetensors file", InfoCommand.Run),
         ("bench", "per-component timings and peak memory (JSON + Markdown; --reference for PyTorch ratios)", BenchCommand.Run),
+        ("profile", "cost ledger: launches, FLOPs, bytes and time per op class of a UNet step, VAE and transparent decode/encode", ProfileCommand.Run),
         ("selftest", "check every GPU op against the CPU reference on random inputs", SelftestCommand.Run),
     ];
 
@@ -47,6 +49,16 @@ public static class CommandLine
         catch (UnauthorizedAccessException e)
         {
             Console.Error.WriteLine($"ld {cmd.Name}: {e.Message}");
+            return ExitUsage;
+        }
+        catch (OutOfMemoryException e)
+        {
+            // Past the up-front estimate (a lower bound) the machine still ran out. The run's tensors are unreachable
+            // now: collect them so an in-process caller (a batch) gets the memory back, and say what to change.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            Console.Error.WriteLine($"ld {cmd.Name}: out of memory: this run needed more RAM than the machine could give it ({e.Message}); " +
+                "it was stopped and nothing was written; try a smaller --width/--height or --batch");
             return ExitUsage;
         }
         catch (Exception e) when (!DebugOptions.ShowStackTraces)

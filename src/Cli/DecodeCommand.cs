@@ -2,9 +2,11 @@ using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.Imaging.Png;
 using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.IO.Outputs;
 using LayerDiffusion.Native.LayerDiffusion;
 using LayerDiffusion.Native.Models.Vae;
 using LayerDiffusion.Native.Pipelines;
+using LayerDiffusion.Native.Pipelines.Memory;
 using LayerDiffusion.Native.Verify;
 
 namespace LayerDiffusion.Native.Cli;
@@ -23,11 +25,11 @@ public static class DecodeCommand
     public static int Run(string[] args)
     {
         var p = new ArgParser("decode", args,
-            ["--rgb", "--latent", "--index", "--model", "--transparent-decoder", "--models-dir", "--out", "--device", "--precision"], ["--vis", "--help"]);
+            ["--rgb", "--latent", "--index", "--model", "--transparent-decoder", "--models-dir", "--out", "--device", "--precision", ImageLimits.Option], ["--vis", "--help"]);
         if (p.Flag("--help"))
         {
             Console.WriteLine("ld decode (--rgb IMAGE.png | --model CKPT) --latent FILE.safetensors (--transparent-decoder FILE | --models-dir DIR) [--out FILE.png] [--vis]");
-            Console.WriteLine("         [--index I (image I of a batch latent)] [--device auto|cpu|cuda] [--precision auto|fp16|bf16|fp32]");
+            Console.WriteLine($"         [--index I (image I of a batch latent)] [--device auto|cpu|cuda] [--precision auto|fp16|bf16|fp32] [{ImageLimits.Option} N]");
             Console.WriteLine("  FILE.safetensors holds tensor 'latent' [1, 4, h/8, w/8]: the unscaled VAE latent (ld generate --save-latent)");
             return CommandLine.ExitOk;
         }
@@ -37,17 +39,27 @@ public static class DecodeCommand
         if ((rgbPath is null) == (modelPath is null))
             throw new InvalidOptionException("--rgb", "give either --rgb (the VAE-decoded image) or --model (a checkpoint whose VAE decodes the latent), not both or neither");
         string output = GenerateCommand.CheckOutput(p.Get("--out", "decoded.png"));
+        string visName = output[..^4] + "_vis.png";
+        string decoderPath = DecoderPath(p);
+        if (modelPath is not null && !File.Exists(modelPath)) throw new InvalidOptionException("--model", $"{modelPath}: file not found");
+        var plan = new OutputPlan()
+            .Input("--latent", latentPath).Input("--rgb", rgbPath).Input("--model", modelPath)
+            .Input(p.Has("--transparent-decoder") ? "--transparent-decoder" : "--models-dir", decoderPath);
+        plan.Output("--out", output);
+        if (p.Flag("--vis")) plan.Output("--vis", visName);
+        plan.Check();
 
         if (!File.Exists(latentPath)) throw new InvalidOptionException("--latent", $"{latentPath}: file not found");
         var (latent, channels, latentH, latentW) = ReadLatent(latentPath, p.Has("--index") ? p.Int("--index", 0, 0) : null);
         int height = latentH * 8, width = latentW * 8;
-        var (rgbBytes, parameters) = rgbPath is null ? (null, null) : ReadRgb(rgbPath, height, width);
-        string decoderPath = DecoderPath(p);
-        if (modelPath is not null && !File.Exists(modelPath)) throw new InvalidOptionException("--model", $"{modelPath}: file not found");
+        var (rgbBytes, parameters) = rgbPath is null ? (null, null) : ReadRgb(rgbPath, height, width, ImageOptions.Limits(p));
 
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
         using var mainBackend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
         var backend = NetworkPrecision.ForVae(mainBackend);
+        var memory = WorkingSetEstimate.ForDecode(decoderPath, rgbBytes is null ? modelPath : null, height, width, mainBackend);
+        MemoryCheck.Require(memory, "--latent", $"{latentPath} ({width}x{height})", "decode a smaller latent",
+            AvailableMemory.HostBytes(), AvailableMemory.DeviceBytes(mainBackend));
         using var decoderFile = SafeTensorsFile.Open(decoderPath);
         var decoder = TransparentDecoder.Load(backend, decoderFile);
         if (decoder.Config.LatentChannels != channels)
@@ -58,14 +70,14 @@ public static class DecodeCommand
         var (rgba, preview) = TransparentOutput.Decode(backend, decoder, rgb, z, height, width);
 
         var text = parameters is not null ? new[] { new KeyValuePair<string, string>("parameters", parameters) } : null;
-        PngWriter.Write(output, rgba, width, height, 4, text);
-        Console.WriteLine(output);
-        if (p.Flag("--vis"))
+        using (var writes = plan.BeginWrites())
         {
-            string visName = output[..^4] + "_vis.png";
-            PngWriter.Write(visName, preview, width, height, 3, text);
-            Console.WriteLine(visName);
+            GenerationOutputs.StagePng(writes, output, rgba, width, height, 4, text);
+            if (p.Flag("--vis")) GenerationOutputs.StagePng(writes, visName, preview, width, height, 3, text);
+            writes.Commit();
         }
+        Console.WriteLine(output);
+        if (p.Flag("--vis")) Console.WriteLine(visName);
         return CommandLine.ExitOk;
     }
 
@@ -88,17 +100,19 @@ public static class DecodeCommand
         if (i >= shape[0])
             throw new InvalidOptionException("--index", $"{i} is out of range: {path} holds {shape[0]} image(s)");
         int per = shape[1] * shape[2] * shape[3];
-        return (file.ReadFloat32(LatentTensor)[(i * per)..((i + 1) * per)], shape[1], shape[2], shape[3]);
+        return (file.ReadFinite(LatentTensor)[(i * per)..((i + 1) * per)], shape[1], shape[2], shape[3]);
     }
 
     /// <summary>
     /// The VAE-decoded image as RGB bytes, and its infotext: opaque, and exactly 8× the latent in each direction.
     /// </summary>
-    private static (byte[] Rgb, string? Parameters) ReadRgb(string path, int height, int width)
+    private static (byte[] Rgb, string? Parameters) ReadRgb(string path, int height, int width, ImageLimits limits)
     {
-        var png = GenerateCommand.ReadPng("--rgb", path);
-        if (png.Width != width || png.Height != height)
-            throw new InvalidOptionException("--rgb", $"{path}: is {png.Width}x{png.Height}, but the latent is for a {width}x{height} image (8 pixels per latent cell)");
+        // The size is checked from the header, before the pixels are decoded.
+        var image = InputImage.Open("--rgb", path, limits);
+        if (image.Width != width || image.Height != height)
+            throw new InvalidOptionException("--rgb", $"{path}: is {image.Width}x{image.Height}, but the latent is for a {width}x{height} image (8 pixels per latent cell)");
+        var png = image.Decode();
         var rgba = png.ToRgba();
         var rgb = new byte[width * height * 3];
         for (int i = 0; i < width * height; i++)

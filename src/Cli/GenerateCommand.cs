@@ -1,8 +1,9 @@
-using System.Text.Json;
 using LayerDiffusion.Native.Backends;
-using LayerDiffusion.Native.Imaging.Png;
 using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Imaging;
+using LayerDiffusion.Native.IO.Outputs;
 using LayerDiffusion.Native.Pipelines;
+using LayerDiffusion.Native.Pipelines.Memory;
 using LayerDiffusion.Native.Sampling;
 using LayerDiffusion.Native.Verify;
 
@@ -11,8 +12,9 @@ namespace LayerDiffusion.Native.Cli;
 /// <summary>
 /// `ld generate` (transparent text-to-image, --method attn|conv), `ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg`
 /// and `ld img2img --init RGBA.png --denoise S` (transparent img2img, --method attn|conv).
-/// Writes PNGs with A1111 infotext only after the whole batch succeeded: Ctrl-C leaves nothing half-written
-/// (--preview-every previews are progress, written as sampling goes).
+/// Every output is checked before any work (<see cref="OutputPlan"/>) and written atomically after the whole batch
+/// succeeded, all or none: a failure or Ctrl-C leaves nothing of the run behind (--preview-every previews land as
+/// sampling goes, and are taken back then).
 /// </summary>
 public static class GenerateCommand
 {
@@ -23,7 +25,11 @@ public static class GenerateCommand
     /// <summary>A1111's default denoising strength.</summary>
     public const double DefaultDenoise = 0.75;
 
-    private static int Run(string command, string[] args)
+    private static int Run(string command, string[] args) => Run(command, args, null);
+
+    /// <param name="job">Set when `ld batch` runs this as one of its jobs: models come from (and stay in) its cache,
+    /// and the job's record is written in the same transaction as its outputs.</param>
+    internal static int Run(string command, string[] args, BatchJob? job)
     {
         string[] extra = command switch
         {
@@ -44,58 +50,91 @@ public static class GenerateCommand
         if (demo && method != LayerMethod.Attn) throw new InvalidOptionException("--demo", "the demo model has only the attention LoRA (method attn)");
         if (demo && img2img) throw new InvalidOptionException("--demo", "the demo model has no transparent encoder, which img2img needs; pass real model files");
         var settings = GenerationOptions.Settings(p, method, demo);
-        if (img2img) settings = settings with { Denoise = p.Double("--denoise", DefaultDenoise, 0, 1, minExclusive: true) };
+        var limits = ImageOptions.Limits(p);
+        string? initPath = img2img ? p.Get("--init") ?? throw new InvalidOptionException("--init", "is required: the image to start from (RGBA for a transparent start)") : null;
+        // The init image's header is read first: without --width/--height it sets the size.
+        var init = initPath is null ? null : InputImage.Open("--init", initPath, limits);
+        if (init is not null) settings = Img2ImgSize(p, settings, init) with { Denoise = p.Double("--denoise", DefaultDenoise, 0, 1, minExclusive: true) };
         settings.Validate();
         SamplerSettings.Parse(settings.Sampler, settings.Schedule, settings.Steps);
         if (img2img) TransparentImg2Img.Validate(settings);
         int previewEvery = p.Int("--preview-every", 0, 1, 10000);
+        string output = CheckOutput(p.Get("--out", demo ? "demo.png" : "out.png"));
+        var (paths, tokenizerPath) = GenerationOptions.ModelFiles(p, method, demo);
+
+        // Every input and output is known now: check the outputs before any work (nothing may overwrite an input).
+        var plan = new OutputPlan();
+        GenerationOptions.DeclareInputs(plan, p, paths, tokenizerPath);
+        foreach (var option in new[] { "--fg", "--bg", "--blend" }) plan.Input(option, p.Get(option));
+        plan.Input("--init", initPath);
+        var outputs = new GenerationOutputs(output, settings.Batch * settings.BatchCount);
+        bool vis = p.Flag("--vis") && LayerMethods.OutputsTransparent(method);
+        outputs.Declare(plan, vis, previewEvery, settings.Steps, p.Get("--save-latent"), p.Get("--json"));
+        job?.Declare(plan);
+        plan.Check();
+
         var inputs = new GenerationInputs
         {
-            Foreground = LoadImage(p, "--fg"),
-            Background = LoadImage(p, "--bg"),
-            Blend = LoadImage(p, "--blend"),
-            Init = img2img ? LoadInit(p) : null,
+            Foreground = LoadImage(p, "--fg", limits),
+            Background = LoadImage(p, "--bg", limits),
+            Blend = LoadImage(p, "--blend", limits),
+            Init = init is null ? null : RgbaImage.FromPng(init.Decode()), // RGB, grey or palette: opaque (alpha 255), as Forge composites it
             ResizeMode = p.Get("--resize-mode") is { } rm ? Imaging.ResizeModes.Parse(rm) : Imaging.ResizeMode.CropAndResize,
         };
         LayerPipeline.ConditionImages(method, inputs); // a missing condition image fails here, before any model loads
-        string output = CheckOutput(p.Get("--out", demo ? "demo.png" : "out.png"));
+        var tokenizer = job?.Tokenizer(tokenizerPath) ?? GenerationOptions.LoadTokenizer(tokenizerPath);
 
-        var (paths, tokenizer) = GenerationOptions.Models(p, method, demo);
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
-        using var backend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
+        using var ownBackend = job is null ? DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error) : null;
+        var backend = ownBackend ?? job!.Backend(p.Get("--device", "auto"), precision);
         if (demo) Console.Error.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
-        using var models = new ModelBundle(backend, paths, tokenizer);
+        // Refuse a size the machine cannot hold before loading anything (a lower bound from the files' headers).
+        var memory = WorkingSetEstimate.For(paths, settings, backend, encodesImages: inputs.Init is not null || LayerMethods.ConcatCount(method) > 0);
+        MemoryCheck.Require(memory, settings, backend);
+        using var ownModels = job is null ? new ModelBundle(backend, paths, tokenizer) : null;
+        var models = ownModels ?? job!.Bundle(backend, paths, tokenizerPath, tokenizer);
         var progress = new ProgressReporter(p.Flag("--quiet"));
-        var previews = previewEvery > 0 ? new PreviewWriter(models.Family.Preview, output, previewEvery, settings.Batch, settings.Height / 8, settings.Width / 8) : null;
+        // Ctrl-C and SIGTERM stop the run at the next step; the signal stays handled until the outputs have landed
+        // or been taken back, so it cannot end the process half-way through the writes.
+        using var cancel = new CancellationTokenSource();
+        using var signals = CancelSignals.Route(cancel);
+        // Disposed without a commit (failure, Ctrl-C), the transaction removes whatever this run had put in place.
+        using var writes = plan.BeginWrites();
+        var previews = previewEvery > 0 ? new PreviewWriter(models.Family.Preview, outputs, writes, previewEvery, settings.Height / 8, settings.Width / 8) : null;
         var pipeline = new LayerPipeline(models)
         {
             StepCallback = previews is null ? progress.Step : step => { progress.Step(step); previews.Step(step); },
-            ReleaseTextEncoders = backend is not Backends.Cpu.CpuBackend,
-            ReleaseUnetsAfterSampling = backend is not Backends.Cpu.CpuBackend,
         };
+        // A batch keeps every network loaded for its next job.
+        bool release = job is null && backend is not Backends.Cpu.CpuBackend;
 
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += onCancel;
         GenerationResult result;
         try
         {
-            result = pipeline.Run(settings, inputs, cancel.Token);
+            // Forge's Batch count: one run per batch; weights stay loaded until the last run.
+            result = BatchCount.Run(settings, (run, index) =>
+            {
+                pipeline.ReleaseTextEncoders = pipeline.ReleaseUnetsAfterSampling = release && index == settings.BatchCount - 1;
+                if (previews is not null) previews.FirstImage = index * settings.Batch;
+                return pipeline.Run(run, inputs, cancel.Token);
+            });
         }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine($"ld {command}: cancelled; nothing was written");
             return 130;
         }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
 
-        var written = WriteOutputs(output, p.Flag("--vis"), settings, models.ModelName, result, img2img);
+        // Forge's "Model hash": hashed once per checkpoint version, then read from the hash cache.
+        string modelHash = new FileHashes().ShortHash(paths.Checkpoint);
+        // Stage everything, then land it all at once: a failure at any write keeps none of this run's outputs.
+        var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img, inputs, modelHash), result);
         if (previews is not null) written.AddRange(previews.Written);
-        if (p.Get("--save-latent") is { } latentPath) SaveLatent(latentPath, result);
-        if (p.Get("--json") is { } jsonPath) WriteJson(jsonPath, settings, result, written, backend);
+        if (p.Get("--save-latent") is { } latentPath) GenerationOutputs.StageLatent(writes, latentPath, result);
+        if (p.Get("--json") is { } jsonPath) GenerationOutputs.StageJson(writes, jsonPath, settings, result, written, backend, memory);
+        job?.Stage(writes, written);
+        writes.Commit();
+        job?.Completed(written, result);
         foreach (var f in written) Console.WriteLine(f);
         if (!p.Flag("--quiet"))
             foreach (var (phase, ms) in result.PhaseMs)
@@ -107,140 +146,74 @@ public static class GenerateCommand
         return CommandLine.ExitOk;
     }
 
-    /// <summary>--out: a .png name in an existing folder (checked before any work is done).</summary>
+    /// <summary>--out: a .png name (the folder and collisions with inputs are the output plan's checks).</summary>
     internal static string CheckOutput(string output)
     {
         if (!output.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new InvalidOptionException("--out", $"{output}: the output is a PNG file; end the name with .png");
-        string? outDir = Path.GetDirectoryName(Path.GetFullPath(output));
-        if (outDir is not null && !Directory.Exists(outDir)) throw new InvalidOptionException("--out", $"{outDir}: no such folder");
         return output;
     }
 
-    private static RgbaImage? LoadImage(ArgParser p, string option) => p.Get(option) is { } path ? RgbaImage.FromPng(ReadPng(option, path)) : null;
+    private static RgbaImage? LoadImage(ArgParser p, string option, ImageLimits limits) =>
+        p.Get(option) is { } path ? RgbaImage.FromPng(InputImage.Read(option, path, limits)) : null;
 
-    /// <summary>A PNG named by an option; a missing or unreadable file is an error naming the option and the file.</summary>
-    internal static PngImage ReadPng(string option, string path)
+    /// <summary>
+    /// img2img's size: --width and --height where given, else the init image's (as seen, after its EXIF orientation),
+    /// each side rounded down to a multiple of 8 as Forge's img2img "Resize by" 1 does.
+    /// </summary>
+    private static GenerationSettings Img2ImgSize(ArgParser p, GenerationSettings s, InputImage init)
     {
-        if (!File.Exists(path)) throw new InvalidOptionException(option, $"{path}: file not found");
-        try
-        {
-            return PngReader.Read(path);
-        }
-        catch (PngFormatException e)
-        {
-            throw new InvalidOptionException(option, e.Message);
-        }
-    }
-
-    /// <summary>img2img's init image: required, and an RGBA (or grey + alpha) PNG, since its alpha is what gets encoded.</summary>
-    private static RgbaImage LoadInit(ArgParser p)
-    {
-        string path = p.Get("--init") ?? throw new InvalidOptionException("--init", "is required: the RGBA PNG to start from");
-        var png = ReadPng("--init", path);
-        if (!png.HasAlpha)
-            throw new InvalidOptionException("--init", $"{path}: has no alpha channel ({png.Channels} channels); transparent img2img needs an RGBA PNG");
-        return RgbaImage.FromPng(png);
-    }
-
-    internal static List<string> WriteOutputs(string output, bool vis, GenerationSettings s, string modelName, GenerationResult result,
-        bool img2img = false)
-    {
-        var files = new List<string>();
-        string stem = output[..^4];
-        for (int i = 0; i < result.Images.Count; i++)
-        {
-            var img = result.Images[i];
-            string name = result.Images.Count == 1 ? output : $"{stem}-{i}.png";
-            var text = new[] { new KeyValuePair<string, string>("parameters", InfotextFor(s, modelName, img.Seed, img2img)) };
-            if (img.Rgba is not null) PngWriter.Write(name, img.Rgba, result.Width, result.Height, 4, text);
-            else PngWriter.Write(name, img.Rgb, result.Width, result.Height, 3, text);
-            files.Add(name);
-            if (vis && img.Preview is not null)
-            {
-                string visName = name[..^4] + "_vis.png";
-                PngWriter.Write(visName, img.Preview, result.Width, result.Height, 3, text);
-                files.Add(visName);
-            }
-        }
-        return files;
+        if (p.Has("--width") && p.Has("--height")) return s;
+        var (w, h) = TransparentImg2Img.SizeFromInit(init.Width, init.Height);
+        s = s with { Width = p.Has("--width") ? s.Width : w, Height = p.Has("--height") ? s.Height : h };
+        if (Math.Min(s.Width, s.Height) < GenerationSettings.MinSide || Math.Max(s.Width, s.Height) > GenerationSettings.MaxSide)
+            throw new InvalidOptionException("--init", $"{init.Path}: is {init.Width}x{init.Height}, which gives a {s.Width}x{s.Height} generation, outside " +
+                $"[{GenerationSettings.MinSide}, {GenerationSettings.MaxSide}] per side; pass --width and --height (the image is fitted with --resize-mode)");
+        return s;
     }
 
     /// <param name="img2img">Adds A1111's "Denoising strength" (img2img runs only).</param>
-    public static string InfotextFor(GenerationSettings s, string modelName, long seed, bool img2img = false)
+    /// <param name="inputs">The condition images and resize mode, for the extension's layerdiffusion_* keys.</param>
+    /// <param name="modelHash">A1111's "Model hash" (the checkpoint's short SHA-256), written before "Model" when known.</param>
+    public static string InfotextFor(GenerationSettings s, string modelName, long seed, bool img2img = false,
+        GenerationInputs? inputs = null, string? modelHash = null)
     {
-        var choice = SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
+        SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
+        var choice = SamplerChoice.Parse(s.Sampler, s.Schedule);
         var pars = new List<KeyValuePair<string, string>>
         {
             new("Steps", s.Steps.ToString()),
             new("Sampler", SamplerDisplay.Name(choice.Sampler)),
-            new("Schedule type", SamplerDisplay.Name(choice.Schedule)),
+            new("Schedule type", SamplerDisplay.ScheduleType(choice)),
             new("CFG scale", Infotext.Number(s.Cfg)),
             new("Seed", seed.ToString()),
             new("Size", $"{s.Width}x{s.Height}"),
             new("Model", modelName),
             new("RNG", s.Rng == "cpu" ? "CPU" : "GPU"),
-            new("layerdiffusion_enabled", "True"),
-            new("layerdiffusion_method", LayerMethods.DisplayName(s.Method)),
-            new("layerdiffusion_weight", Infotext.Number(s.Weight)),
-            new("layerdiffusion_ending_step", Infotext.Number(s.StopAt)),
             new("Version", "LayerDiffusion.Native " + BuildInfo.Commit[..Math.Min(10, BuildInfo.Commit.Length)]),
         };
+        pars.InsertRange(pars.FindIndex(kv => kv.Key == "Version"), LayerInfotext.Parameters(s, inputs ?? new GenerationInputs()));
+        if (modelHash is not null) pars.Insert(pars.FindIndex(kv => kv.Key == "Model"), new("Model hash", modelHash));
         if (img2img) pars.Insert(pars.FindIndex(kv => kv.Key == "Model") + 1, new("Denoising strength", Infotext.Number(s.Denoise)));
+        int version = pars.FindIndex(kv => kv.Key == "Version");
+        pars.InsertRange(version < 0 ? pars.Count : version, SamplerDisplay.ScheduleParameters(choice));
         return Infotext.Format(s.Prompt, s.Negative, pars);
-    }
-
-    /// <summary>`--save-latent`: tensor `latent` [B, 4, h/8, w/8], the unscaled VAE latent (sampler latent / the family's scale).</summary>
-    internal static void SaveLatent(string path, GenerationResult r)
-    {
-        var unscaled = r.Latent.Select(v => v / r.Family.LatentScale).ToArray();
-        int per = unscaled.Length / r.Images.Count;
-        new SafeTensorsWriter().Add("latent", [r.Images.Count, per / (r.Height / 8 * (r.Width / 8)), r.Height / 8, r.Width / 8], unscaled).Write(path);
-    }
-
-    private static void WriteJson(string path, GenerationSettings s, GenerationResult r, List<string> files, IBackend backend)
-    {
-        using var fs = File.Create(path);
-        using var w = new Utf8JsonWriter(fs, new JsonWriterOptions { Indented = true });
-        w.WriteStartObject();
-        w.WriteString("device", backend.Name);
-        w.WriteString("commit", BuildInfo.Commit);
-        w.WriteNumber("width", s.Width);
-        w.WriteNumber("height", s.Height);
-        w.WriteNumber("steps", s.Steps);
-        w.WriteNumber("seed", s.Seed);
-        w.WriteString("method", LayerMethods.Name(s.Method));
-        w.WriteStartObject("phase_ms");
-        foreach (var (k, v) in r.PhaseMs) w.WriteNumber(k, Math.Round(v, 3));
-        w.WriteEndObject();
-        if (r.PhasePeakBytes.Count > 0)
-        {
-            w.WriteStartObject("phase_peak_device_bytes");
-            foreach (var (k, v) in r.PhasePeakBytes) w.WriteNumber(k, v);
-            w.WriteEndObject();
-            w.WriteNumber("peak_device_bytes", r.PeakBytes);
-            w.WriteNumber("weights_device_bytes", r.WeightBytes);
-            if (r.PeakOverWeights is { } ratio) w.WriteNumber("peak_over_weights", Math.Round(ratio, 4));
-        }
-        w.WriteNumber("managed_heap_bytes", GC.GetTotalMemory(false));
-        w.WriteStartArray("files");
-        foreach (var f in files) w.WriteStringValue(f);
-        w.WriteEndArray();
-        w.WriteEndObject();
     }
 
     private static void Help(string command)
     {
         Console.WriteLine(command switch
         {
-            "layer" => "ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg --fg/--bg/--blend IMAGE.png --model CKPT --tokenizer TOK --layer-model FILE|--models-dir DIR [options]",
-            "img2img" => "ld img2img --init RGBA.png [--denoise (0,1], default 0.75] [--method attn|conv] --model CKPT --tokenizer TOK " +
+            "layer" => "ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg --fg/--bg/--blend IMAGE --model CKPT --tokenizer TOK --layer-model FILE|--models-dir DIR [options]",
+            "img2img" => "ld img2img --init IMAGE [--denoise (0,1], default 0.75] [--method attn|conv] --model CKPT --tokenizer TOK " +
                 "(--layer-model FILE --transparent-decoder FILE --transparent-encoder FILE | --models-dir DIR) [options]",
             _ => "ld generate [--demo] [--method attn|conv] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE | --models-dir DIR) [options]",
         });
-        Console.WriteLine("options: --prompt --negative --steps --cfg --sampler --schedule --seed --rng cpu|gpu --width --height --batch");
+        Console.WriteLine("options: --prompt --negative --steps --cfg --sampler --schedule --seed (-1: random) --rng cpu|gpu --width --height");
+        Console.WriteLine("         --batch N (images per run) --batch-count N (runs; image i gets seed + i, as Forge)");
         Console.WriteLine("         --weight [-1,3] --stop-at [0,1] --device auto|cpu|cuda --precision auto|fp16|bf16|fp32 (auto: fp16 on a GPU, fp32 on the CPU) --out FILE.png --vis");
         Console.WriteLine("         --decoder-batch 0..8 (transparent-decoder passes per call; 0: by free memory)");
         Console.WriteLine("         --save-latent FILE.safetensors --json FILE --quiet --resize-mode crop|resize|fill");
+        Console.WriteLine($"         {ImageLimits.Option} N (largest input image in pixels, default {ImageLimits.DefaultMaxPixels} = 8192x8192)");
         Console.WriteLine("         --preview-every N (latent previews OUT_preview_stepK.png every N steps)");
     }
 }

@@ -11,8 +11,8 @@ public static class GenerationOptions
     [
         "--model", "--layer-model", "--transparent-decoder", "--transparent-encoder", "--models-dir", "--tokenizer",
         "--prompt", "--negative", "--steps", "--cfg", "--sampler", "--schedule", "--seed", "--rng", "--width", "--height",
-        "--batch", "--weight", "--stop-at", "--device", "--out", "--preview-every", "--json", "--precision", "--save-latent",
-        "--resize-mode", "--vae-tile", "--decoder-batch",
+        "--batch", "--batch-count", "--weight", "--stop-at", "--device", "--out", "--preview-every", "--json", "--precision", "--save-latent",
+        "--resize-mode", "--vae-tile", "--decoder-batch", Imaging.ImageLimits.Option,
     ];
 
     public static readonly string[] Flags = ["--demo", "--vis", "--quiet", "--help"];
@@ -24,12 +24,13 @@ public static class GenerationOptions
         Steps = p.Int("--steps", demo ? 8 : 20, 1, 1000),
         Cfg = (float)p.Double("--cfg", 5, 0, 100),
         Sampler = p.Get("--sampler", demo ? "euler" : "euler_a"),
-        Schedule = p.Get("--schedule"),
-        Seed = p.Long("--seed", 12345, 0, uint.MaxValue),
+        Schedule = Schedule(p),
+        Seed = Seed(p),
         Rng = p.Get("--rng", "gpu"),
         Width = p.Int("--width", demo ? 128 : 1024, 64, 8192),
         Height = p.Int("--height", demo ? 128 : 1024, 64, 8192),
         Batch = p.Int("--batch", 1, 1, 64),
+        BatchCount = p.Int("--batch-count", 1, 1, GenerationSettings.MaxBatchCount),
         Method = method,
         Weight = (float)p.Double("--weight", 1, -1, 3),
         StopAt = (float)p.Double("--stop-at", 1, 0, 1),
@@ -37,16 +38,53 @@ public static class GenerationOptions
         DecoderBatch = p.Int("--decoder-batch", 0, 0, 8),
     };
 
+    /// <summary>Forge's "random seed" for --seed -1 (modules/processing.py get_fixed_seed: randrange(4294967294)).</summary>
+    public const long RandomSeedLimit = 4294967294;
+
+    /// <summary>--seed: 0 … <see cref="GenerationSettings.MaxSeed"/>, or −1 for a random one (announced on stderr; the
+    /// infotext and --json record the seed used).</summary>
+    private static long Seed(ArgParser p)
+    {
+        long seed = p.Long("--seed", 12345, -1, GenerationSettings.MaxSeed);
+        if (seed != -1) return seed;
+        seed = System.Random.Shared.NextInt64(RandomSeedLimit);
+        if (!p.Flag("--quiet")) Console.Error.WriteLine($"--seed -1: using seed {seed}");
+        return seed;
+    }
+
+    /// <summary>
+    /// --schedule, checked against a schedule named in --sampler ("DPM++ 2M SDE Karras"): as in Forge's
+    /// get_sampler_and_scheduler the sampler name's schedule wins, and the loser is reported instead of dropped.
+    /// </summary>
+    private static string? Schedule(ArgParser p)
+    {
+        string? schedule = p.Get("--schedule");
+        if (schedule is null || p.Get("--sampler") is not { } sampler) return schedule;
+        var choice = Sampling.SamplerChoice.Parse(sampler, schedule);
+        if (choice.IgnoredSchedule is { } ignored && !p.Flag("--quiet"))
+            Console.Error.WriteLine($"--schedule {ignored} ignored: --sampler \"{sampler}\" names the {Sampling.ScheduleNames.ForgeLabel(choice.Schedule)} schedule, which wins as in Forge");
+        return schedule;
+    }
+
     /// <summary>Model files: the demo's, or the user's (checkpoint, tokenizer, and the LayerDiffusion files by option or --models-dir).</summary>
     public static (ModelPaths Paths, ITokenizer Tokenizer) Models(ArgParser p, LayerMethod method, bool demo)
+    {
+        var (paths, tokenizer) = ModelFiles(p, method, demo);
+        return (paths, LoadTokenizer(tokenizer));
+    }
+
+    /// <summary>
+    /// Where the model files are, checked to exist but not yet read, and the tokenizer path (null for the demo's
+    /// built-in tokenizer); commands declare them as inputs before any work.
+    /// </summary>
+    public static (ModelPaths Paths, string? Tokenizer) ModelFiles(ArgParser p, LayerMethod method, bool demo)
     {
         if (demo)
         {
             foreach (var o in new[] { "--model", "--layer-model", "--transparent-decoder", "--tokenizer", "--models-dir" })
                 if (p.Has(o)) throw new InvalidOptionException(o, "cannot be combined with --demo (the demo brings its own models)");
             var files = DemoModels.Ensure(DemoModels.DefaultDir);
-            return (new ModelPaths { Checkpoint = files.Checkpoint, LayerModel = files.AttentionLora, TransparentDecoder = files.Decoder },
-                DemoModels.Tokenizer());
+            return (new ModelPaths { Checkpoint = files.Checkpoint, LayerModel = files.AttentionLora, TransparentDecoder = files.Decoder }, null);
         }
         string model = p.Get("--model") ?? throw new InvalidOptionException("--model", "is required (an SDXL .safetensors checkpoint), or use --demo");
         string tokenizer = p.Get("--tokenizer") ?? throw new InvalidOptionException("--tokenizer",
@@ -58,7 +96,21 @@ public static class GenerationOptions
             TransparentDecoder = OptionalFile(p, "--transparent-decoder"),
             TransparentEncoder = OptionalFile(p, "--transparent-encoder"),
         }.WithModelsDir(p.Get("--models-dir"), method);
-        return (paths, ClipTokenizer.Load(tokenizer));
+        return (paths, tokenizer);
+    }
+
+    /// <summary>The tokenizer at a path from <see cref="ModelFiles"/> (null: the demo's byte-level tokenizer).</summary>
+    public static ITokenizer LoadTokenizer(string? path) => path is null ? DemoModels.Tokenizer() : ClipTokenizer.Load(path);
+
+    /// <summary>Every model file of a run as an input of its plan, under the option that named it.</summary>
+    public static void DeclareInputs(IO.Outputs.OutputPlan plan, ArgParser p, ModelPaths paths, string? tokenizer)
+    {
+        string Option(string o) => p.Has(o) || !p.Has("--models-dir") ? o : "--models-dir";
+        plan.Input(p.Has("--demo") ? "--demo" : "--model", paths.Checkpoint)
+            .Input(Option("--layer-model"), paths.LayerModel)
+            .Input(Option("--transparent-decoder"), paths.TransparentDecoder)
+            .Input(Option("--transparent-encoder"), paths.TransparentEncoder);
+        if (tokenizer is not null) plan.Inputs("--tokenizer", ClipTokenizer.FilesOf(tokenizer));
     }
 
     private static string? OptionalFile(ArgParser p, string option) => p.Get(option) is { } v ? MustExist(option, v) : null;

@@ -42,6 +42,9 @@ public static class SelftestCommand
         var precision = PrecisionMode.Parse(p.Get("--precision", "fp32"));
         int seed = p.Int("--seed", 1234);
         string? jsonPath = p.Get("--json");
+        var plan = new IO.Outputs.OutputPlan();
+        if (jsonPath is not null) plan.Output("--json", jsonPath);
+        plan.Check();
         bool timing = p.Flag("--time");
         if (!SelftestRunner.Select(filter, timing, exclude).Any()) throw new InvalidOptionException("--filter", $"'{filter}' matches no case (see --list)");
 
@@ -56,22 +59,28 @@ public static class SelftestCommand
             sw.Restart();
         }
         var results = SelftestRunner.Run(backend, precision, filter, Console.Out, seed, timing, exclude);
-        int failed = results.Count(r => !r.Passed), timed = results.Count(r => r.TimingOnly && r.Passed), passed = results.Count - failed - timed;
-        Console.WriteLine($"selftest: {passed} passed, {failed} failed{(timed > 0 ? $", {timed} timed" : "")} ({sw.Elapsed.TotalSeconds:F1} s)");
+        int failed = results.Count(r => !r.Passed), skipped = results.Count(r => r.Skipped is not null);
+        int timed = results.Count(r => r.TimingOnly && r.Passed && r.Skipped is null), passed = results.Count - failed - timed - skipped;
+        Console.WriteLine($"selftest: {passed} passed, {failed} failed{(timed > 0 ? $", {timed} timed" : "")}{(skipped > 0 ? $", {skipped} skipped" : "")} ({sw.Elapsed.TotalSeconds:F1} s)");
         if (backend is CudaBackend cb)
             Console.WriteLine($"device memory: peak {cb.Pool.PeakBytes / 1048576.0:F1} MiB in use, {cb.Pool.CachedBytes / 1048576.0:F1} MiB cached");
-        if (jsonPath is not null) WriteJson(jsonPath, backend.Name, precision, results);
+        if (jsonPath is not null)
+        {
+            using var writes = plan.BeginWrites();
+            writes.Stage(jsonPath, s => WriteJson(s, backend.Name, precision, results));
+            writes.Commit();
+        }
         return failed > 0 ? CommandLine.ExitFailed : CommandLine.ExitOk;
     }
 
-    private static void WriteJson(string path, string device, Precision precision, List<SelftestResult> results)
+    private static void WriteJson(Stream stream, string device, Precision precision, List<SelftestResult> results)
     {
-        using var fs = File.Create(path);
-        using var w = new Utf8JsonWriter(fs, new JsonWriterOptions { Indented = true });
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
         w.WriteString("device", device);
         w.WriteString("precision", precision.ToString().ToLowerInvariant());
-        w.WriteNumber("passed", results.Count(r => r.Passed));
+        w.WriteNumber("passed", results.Count(r => r.Passed && r.Skipped is null));
+        w.WriteNumber("skipped", results.Count(r => r.Skipped is not null));
         w.WriteNumber("failed", results.Count(r => !r.Passed));
         w.WriteStartArray("cases");
         foreach (var r in results)
@@ -85,6 +94,7 @@ public static class SelftestCommand
             if (r.Milliseconds is { } ms) w.WriteNumber("ms", ms);
             if (r.TimingOnly) w.WriteBoolean("timing_only", true);
             if (r.Error is not null) w.WriteString("error", r.Error);
+            if (r.Skipped is not null) w.WriteString("skipped", r.Skipped);
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -13,21 +13,32 @@ public sealed class BenchCliTests : IDisposable
     private string P(string name) => Path.Combine(_dir, name);
 
     [Fact]
-    public void CheapComponentsWriteValidJsonWithPositiveMedians()
+    public void CheapComponentsWriteV1JsonThatMatchesTheSchema()
     {
         var (code, stdout, stderr) = CliRunner.Run("bench", "--device", "cpu", "--components", "tenc,attention", "--runs", "2", "--warmup", "1",
             "--json", P("out.json"), "--markdown", P("out.md"), "--work-dir", P("work"));
         Assert.True(code == 0, stderr);
+        BenchJsonSchema.AssertValid(P("out.json"));
         using var doc = JsonDocument.Parse(File.ReadAllBytes(P("out.json")));
-        BenchJsonSchema.Assert(doc.RootElement);
-        var records = doc.RootElement.EnumerateArray().ToList();
-        Assert.Contains(records, r => r.GetProperty("name").GetString() == "tenc" && r.GetProperty("shape").GetString() == "b1 128x128");
-        Assert.Contains(records, r => r.GetProperty("name").GetString() == "attention");
+        var root = doc.RootElement;
+        Assert.Equal(1, root.GetProperty("schema_version").GetInt32());
+        var context = root.GetProperty("context");
+        Assert.Equal(JsonValueKind.Null, context.GetProperty("gpu").ValueKind);
+        Assert.Equal("jit", context.GetProperty("runtime").GetProperty("mode").GetString());
+        Assert.StartsWith("ld bench --device cpu --components tenc,attention", context.GetProperty("command_line").GetString());
+        Assert.Equal(Environment.ProcessorCount, context.GetProperty("cpu").GetProperty("cores").GetInt32());
+        var records = root.GetProperty("records").EnumerateArray().ToList();
+        Assert.Contains(records, r => r.GetProperty("name").GetString() == "tenc"
+            && r.GetProperty("params").GetProperty("width").GetInt32() == 128 && r.GetProperty("params").GetProperty("height").GetInt32() == 128);
+        Assert.Contains(records, r => r.GetProperty("name").GetString() == "attention" && r.GetProperty("params").GetProperty("heads").GetInt32() >= 1);
         Assert.All(records, r =>
         {
-            Assert.True(r.GetProperty("median_ms").GetDouble() > 0);
-            Assert.Equal(2, r.GetProperty("runs").GetInt32());
+            Assert.Equal(2, r.GetProperty("samples_ms").GetArrayLength());
+            Assert.Equal(1, r.GetProperty("warmup_samples_ms").GetArrayLength());
+            Assert.True(r.GetProperty("stats").GetProperty("median_ms").GetDouble() > 0);
             Assert.Equal("fp32", r.GetProperty("dtype").GetString());
+            Assert.Equal("process_peak_rss", r.GetProperty("peaks")[0].GetProperty("source").GetString());
+            Assert.Contains("2 runs", r.GetProperty("warning").GetString());
         });
         Assert.Contains("| tenc | b1 128x128 |", stdout);
         Assert.Contains("| tenc | b1 128x128 |", File.ReadAllText(P("out.md")));

@@ -19,7 +19,9 @@ public sealed class CudaEmulatorFixture : IDisposable
     public CudaEmulatorFixture()
     {
         if (MissingPrerequisite is not null) return;
-        var dir = Path.Combine(Path.GetTempPath(), "ld-cuda-emu-" + Environment.ProcessId);
+        // One folder per fixture instance: every class using the fixture builds its own copy, at the same time, and
+        // deletes it when done (a folder per process had two classes building into and deleting the same files).
+        var dir = Path.Combine(Path.GetTempPath(), $"ld-cuda-emu-{Environment.ProcessId}-{Guid.NewGuid():N}");
         var (code, output) = CudaEmulatorTests.Run("bash", [Path.Combine(TestPaths.RepoRoot, "scripts", "build-cuda-emulator.sh"), dir], null, TimeSpan.FromMinutes(5));
         if (code != 0) throw new InvalidOperationException("building the CUDA emulator failed:\n" + output);
         Library = Path.Combine(dir, "libldemu.so");
@@ -63,7 +65,7 @@ public sealed class EmulatorFactAttribute : FactAttribute
 /// tensor-core kernel runs with mma.sync emulated from the PTX ISA's fragment layout; only the GPU machine
 /// (scripts/gpu-check.sh) checks the instruction itself.
 /// </summary>
-public sealed class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutputHelper output) : IClassFixture<CudaEmulatorFixture>
+public sealed partial class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutputHelper output) : IClassFixture<CudaEmulatorFixture>
 {
     [EmulatorTheory]
     [InlineData("fp32")]
@@ -73,11 +75,12 @@ public sealed class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutputHelper
     {
         Assert.NotNull(emu.Library);
         var ld = Path.Combine(AppContext.BaseDirectory, "ld.dll");
-        var env = new Dictionary<string, string> { ["LD_CUDA_PATH"] = emu.Library!, ["LD_CUBLASLT_PATH"] = emu.Library! };
-        var (code, text) = Run("dotnet", [ld, "selftest", "--device", "cuda", "--precision", precision], env, TimeSpan.FromMinutes(15));
+        var (code, text) = Run("dotnet", [ld, "selftest", "--device", "cuda", "--precision", precision], EmulatorEnv, TimeSpan.FromMinutes(15));
         output.WriteLine(text);
         Assert.Contains("host emulation", text);
-        Assert.Matches(@"selftest: [1-9]\d* passed, 0 failed", text);
+        Assert.Contains("convolutions: cuDNN 9.14.0", text); // the conv cases ran through the (fake) cuDNN
+        Assert.Matches(@"selftest: [1-9]\d* passed, 0 failed \(", text); // nothing skipped
+        Assert.DoesNotContain("SKIP", text);
         // Scoped forward passes leave exactly the weights allocated (ScopeRelease's cases).
         Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(text, "PASS  pool_after_forward").Count);
         Assert.Equal(0, code);
@@ -140,6 +143,7 @@ public sealed class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutputHelper
             EmulatorEnv, TimeSpan.FromMinutes(10));
         output.WriteLine(text);
         Assert.Contains("host emulation", text);
+        Assert.Contains("convolutions: cuDNN 9.14.0", text);
         Assert.Matches(@"\b[1-9]\d* passed, 0 failed, 0 skipped", text);
         Assert.Equal(0, code);
     }
@@ -180,7 +184,8 @@ public sealed class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutputHelper
 
     private static string LdDll => Path.Combine(AppContext.BaseDirectory, "ld.dll");
 
-    private Dictionary<string, string> EmulatorEnv => new() { ["LD_CUDA_PATH"] = emu.Library!, ["LD_CUBLASLT_PATH"] = emu.Library! };
+    /// <summary>The emulated GPU with its cuDNN: every convolution of these runs goes through cudnnConvolution*.</summary>
+    private Dictionary<string, string> EmulatorEnv => new() { ["LD_CUDA_PATH"] = emu.Library!, ["LD_CUBLASLT_PATH"] = emu.Library!, ["LD_CUDNN_PATH"] = emu.Library! };
 
     internal static (int Code, string Output) Run(string exe, string[] args, Dictionary<string, string>? env, TimeSpan timeout)
     {

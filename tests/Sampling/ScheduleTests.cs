@@ -13,7 +13,8 @@ public sealed class ScheduleTests
         Assert.Equal(1000, Sdxl.Count);
         Assert.Equal(0.99915, Sdxl.AlphasCumprod[0], 6);
         Assert.Equal(0.0046601, Sdxl.AlphasCumprod[999], 6);
-        Assert.Equal(0.0291675, Sdxl.SigmaMin, 6);
+        // Forge's predictor computes σ in float64 (research/sdxl.md §5 [V]: σ_0 = 0.0291671585).
+        Assert.True(Math.Abs(Sdxl.SigmaMin - 0.0291671585) < 2e-10, $"σ_0 = {Sdxl.SigmaMin:R}");
         Assert.Equal(14.614642, Sdxl.SigmaMax, 5);
         Assert.Equal(1.6128862, Sdxl.Sigmas[499], 5);
         for (int i = 1; i < Sdxl.Count; i++) Assert.True(Sdxl.Sigmas[i] > Sdxl.Sigmas[i - 1]);

@@ -44,14 +44,29 @@ public interface IBackend : IDisposable, IPhiloxNormalDevice
     // ---- linear algebra
     /// <summary>y[..., N] = x[..., K] · w[N, K]ᵀ (+ bias[N]).</summary>
     Tensor Linear(Tensor x, Tensor w, Tensor? bias);
+    /// <summary>
+    /// Linear(x, w, bias) + residual (residual shaped like the output): a transformer block's residual add done by
+    /// the product itself (on the GPU, cuBLASLt's epilogue with C = residual, beta = 1) instead of a separate pass.
+    /// </summary>
+    Tensor LinearAdd(Tensor x, Tensor w, Tensor? bias, Tensor residual);
     /// <summary>Batched matrix product: a[B, M, K] · b[B, K, N] (rank-2 operands have B = 1).</summary>
     Tensor MatMul(Tensor a, Tensor b);
     /// <summary>2-D convolution, NCHW input, [O, I, kh, kw] weight, square stride and symmetric zero padding.</summary>
     Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, int stride, int padding);
+    /// <summary>
+    /// Conv2d(x, w, bias) + residual, the residual of the output's shape (a ResNet block's skip connection): the GPU
+    /// adds it in the convolution's epilogue instead of a separate pass.
+    /// </summary>
+    Tensor Conv2dAdd(Tensor x, Tensor w, Tensor? bias, int stride, int padding, Tensor residual);
 
     // ---- normalisation and attention
     /// <summary>GroupNorm over [N, C, ...] with per-channel affine; optionally SiLU fused after it.</summary>
     Tensor GroupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, bool silu);
+    /// <summary>
+    /// GroupNorm(x + add) with add [N, C] (or [N, C, 1, 1]) broadcast over the spatial axes: the UNet ResBlock's
+    /// h + emb[:, :, None, None] before its second norm, without storing the sum.
+    /// </summary>
+    Tensor GroupNormAdd(Tensor x, Tensor add, int groups, Tensor gamma, Tensor beta, float eps, bool silu);
     /// <summary>LayerNorm over the last axis with affine.</summary>
     Tensor LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps);
     /// <summary>Softmax over the last axis.</summary>
@@ -61,6 +76,11 @@ public interface IBackend : IDisposable, IPhiloxNormalDevice
     /// causal masks key j > query i. Returns [B, N, H·D].
     /// </summary>
     Tensor Attention(Tensor q, Tensor k, Tensor v, int heads, bool causal);
+    /// <summary>
+    /// Self-attention on a packed projection qkv [B, N, 3·H·D] (q | k | v along the last axis: one Linear on the
+    /// concatenated to_q/to_k/to_v weights); the same as Attention on the three slices. Returns [B, N, H·D].
+    /// </summary>
+    Tensor AttentionQkv(Tensor qkv, int heads, bool causal);
 
     // ---- activations
     Tensor Silu(Tensor x);

@@ -5,6 +5,7 @@ namespace LayerDiffusion.Native.Backends;
 /// <summary>
 /// What every op accepts and the shape it returns, in one place for every backend: the CPU reference rejects exactly
 /// what the GPU rejects, with the same message. Each backend calls its op's rule first and computes afterwards.
+/// The fused ops (GroupNormAdd, LinearAdd, Conv2dAdd, AttentionQkv) check their extra operands here too.
 /// </summary>
 public static class ShapeRules
 {
@@ -51,8 +52,11 @@ public static class ShapeRules
         return a.Rank == 3 ? [a.Dim(0), a.Dim(1), b.Dim(-1)] : [a.Dim(0), b.Dim(-1)];
     }
 
-    /// <summary>NCHW x, [O, C, kh, kw] weight, bias [O]; the kernel must fit the padded input.</summary>
-    public static int[] Conv2d(Tensor x, Tensor w, Tensor? bias, int stride, int padding)
+    /// <summary>
+    /// NCHW x, [O, C, kh, kw] weight, bias [O]; the kernel must fit the padded input. Conv2dAdd's residual, when given,
+    /// has the output's shape.
+    /// </summary>
+    public static int[] Conv2d(Tensor x, Tensor w, Tensor? bias, int stride, int padding, Tensor? residual = null)
     {
         if (x.Rank != 4 || w.Rank != 4 || w.Dim(1) != x.Dim(1)) throw Bad("Conv2d", $"input {Shape.Format(x.Shape)} vs weight {Shape.Format(w.Shape)}");
         if (stride < 1 || padding < 0) throw Bad("Conv2d", $"stride {stride}, padding {padding}");
@@ -60,7 +64,9 @@ public static class ShapeRules
         if (ho <= 0 || wo <= 0 || x.Dim(2) + 2 * padding < w.Dim(2) || x.Dim(3) + 2 * padding < w.Dim(3))
             throw Bad("Conv2d", $"{w.Dim(2)}×{w.Dim(3)} kernel does not fit {x.Dim(2)}×{x.Dim(3)} with padding {padding}");
         if (bias is not null && (bias.Rank != 1 || bias.Dim(0) != w.Dim(0))) throw Bad("Conv2d", $"bias {Shape.Format(bias.Shape)} for {w.Dim(0)} channels");
-        return [x.Dim(0), w.Dim(0), ho, wo];
+        int[] y = [x.Dim(0), w.Dim(0), ho, wo];
+        if (residual is not null && !Shape.Equal(residual.Shape, y)) throw Bad("Conv2dAdd", $"residual {Shape.Format(residual.Shape)} vs output {Shape.Format(y)}");
+        return y;
     }
 
     /// <summary>[N, C, ...] in groups of C / groups channels, one gamma and beta per channel.</summary>
@@ -187,6 +193,29 @@ public static class ShapeRules
         }
         if (Shape.Count(shp) != x.Count) throw new ArgumentException($"cannot reshape {Shape.Format(x.Shape)} to {Shape.Format(shape)}");
         return shp;
+    }
+
+    /// <summary>GroupNormAdd's add: one value per (batch, channel) of x [N, C, ...], shaped [N, C] or [N, C, 1, ...].</summary>
+    public static void GroupNormAdd(Tensor x, Tensor add)
+    {
+        bool ok = x.Rank >= 2 && add.Rank >= 2 && add.Dim(0) == x.Dim(0) && add.Dim(1) == x.Dim(1) && add.Count == (long)x.Dim(0) * x.Dim(1);
+        if (!ok) throw Bad("GroupNormAdd", $"add {Shape.Format(add.Shape)} is not one value per (batch, channel) of {Shape.Format(x.Shape)}");
+    }
+
+    /// <summary>AttentionQkv's packed operand [B, N, 3·W] (q | k | v): (B, N, W), W split into the heads.</summary>
+    public static (int Batch, int Tokens, int Width) AttentionQkv(Tensor qkv, int heads)
+    {
+        if (qkv.Rank != 3 || qkv.Dim(2) % 3 != 0 || heads <= 0 || qkv.Dim(2) / 3 % heads != 0)
+            throw Bad("AttentionQkv", $"{Shape.Format(qkv.Shape)} is not [B, N, 3·W] with W split into {heads} heads");
+        return (qkv.Dim(0), qkv.Dim(1), qkv.Dim(2) / 3);
+    }
+
+    /// <summary>Linear's rules, and a residual of exactly the output's shape.</summary>
+    public static int[] LinearAdd(Tensor x, Tensor w, Tensor? bias, Tensor residual)
+    {
+        var shape = Linear(x, w, bias);
+        if (!Shape.Equal(shape, residual.Shape)) throw Bad("LinearAdd", $"residual {Shape.Format(residual.Shape)} for an output of {Shape.Format(shape)}");
+        return shape;
     }
 
     /// <summary>The 8 passes of the decoder's augmentation: NCHW, odd passes (a quarter turn) with H and W swapped.</summary>

@@ -8,13 +8,14 @@ namespace LayerDiffusion.Native.Bench;
 /// The backend's attention alone (q, k, v already projected) at every shape the models produce: the UNet's self- and
 /// cross-attention per level with transformers (64-wide heads; 77 context tokens), per size and batch, and the
 /// transparent decoder's self-attention (8-wide heads), batch 1. Shapes are read from the files, never assumed.
-/// Shape text "b2 h10 q4096 k4096 d64" is the key torch_reference.py uses too.
+/// Records carry batch, heads, queries, keys and head width (shape text "b2 h10 q4096 k4096 d64", as torch_reference.py writes it).
 /// </summary>
 public static class AttentionBench
 {
     public readonly record struct AttentionShape(int Batch, int Heads, int Queries, int Keys, int HeadWidth)
     {
-        public override string ToString() => $"b{Batch} h{Heads} q{Queries} k{Keys} d{HeadWidth}";
+        public BenchParams Params => new() { Batch = Batch, Heads = Heads, Queries = Queries, Keys = Keys, HeadWidth = HeadWidth };
+        public override string ToString() => Params.ToShapeText();
     }
 
     public static void Run(BenchContext ctx)
@@ -25,7 +26,7 @@ public static class AttentionBench
             using var q = ctx.Input(-1, 1, s.Batch, s.Queries, c);
             using var k = ctx.Input(-1, 1, s.Batch, s.Keys, c);
             using var v = ctx.Input(-1, 1, s.Batch, s.Keys, c);
-            ctx.Runner.Measure("attention", s.ToString(), ctx.Settings.DType,
+            ctx.Runner.Measure("attention", s.Params, ctx.Settings.DType,
                 () => ctx.Finish(ctx.Backend.Attention(q, k, v, s.Heads, causal: false)));
         }
     }

@@ -1,5 +1,6 @@
 using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Backends.Cpu;
+using LayerDiffusion.Native.Backends.Ledger;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.LayerDiffusion;
 using LayerDiffusion.Native.Models.Clip;
@@ -62,7 +63,7 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
     public IBackend VaeBackend => NetworkPrecision.ForVae(backend);
 
     /// <summary>The dtype the VAE-family networks compute in, as reported.</summary>
-    public string VaeDType => VaeBackend is Backends.Cuda.CudaBackend cuda ? cuda.Precision.ToString().ToLowerInvariant() : settings.DType;
+    public string VaeDType => RecordingBackend.Unwrap(VaeBackend) is Backends.Cuda.CudaBackend cuda ? cuda.Precision.ToString().ToLowerInvariant() : settings.DType;
 
     public SdxlVae Vae => _vae ??= SdxlVae.Load(VaeBackend, Checkpoint);
     public TextConditioner Text => _text ??= TextConditioner.Load(backend, Checkpoint, Models.ModelFamily.Detect(Checkpoint),
@@ -89,7 +90,7 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
     /// </summary>
     public void Sync()
     {
-        if (backend is IBackendDiagnostics or CpuBackend) return;
+        if (RecordingBackend.Unwrap(backend) is IBackendDiagnostics or CpuBackend) return;
         using var one = backend.FromHost([0f], 1);
         backend.ToHost(one);
     }
@@ -101,8 +102,8 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
     }
 
     /// <summary>Times VAE-family work on the backend it runs on (its own stream and events).</summary>
-    public BenchRecord MeasureVae(string name, string shape, Action work) =>
-        runner.Measure(name, shape, VaeDType, work, timedOn: VaeBackend);
+    public BenchRecord MeasureVae(string name, BenchParams parameters, Action work) =>
+        runner.Measure(name, parameters, VaeDType, work, timedOn: VaeBackend);
 
     /// <summary>A deterministic input tensor, uniform in [lo, hi) (each call draws a new stream).</summary>
     public Tensor Input(float lo, float hi, params int[] shape) => InputOn(backend, lo, hi, shape);
@@ -121,8 +122,6 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
         }
         return on.FromHost(v, shape);
     }
-
-    public static string SizeText(int width, int height) => $"{width}x{height}";
 
     /// <summary>Frees every tensor of a store (the backends free device memory on dispose; the CPU's arrays are left to the GC).</summary>
     public static void Free(WeightStore store)

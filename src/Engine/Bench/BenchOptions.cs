@@ -27,6 +27,13 @@ public sealed record BenchOptions
     public string? WorkDir { get; init; }
     public int Steps { get; init; } = 20;
     public LayerMethod Method { get; init; } = LayerMethod.Attn;
+    /// <summary>
+    /// Keep a cost ledger (`ld profile`): every op of each measured run recorded by class with its launches, FLOPs,
+    /// bytes and time, and a record per op class after each component's (Backends/Ledger).
+    /// </summary>
+    public bool Ledger { get; init; }
+    /// <summary>The command as typed, for the file's context (null when not run from the command line).</summary>
+    public string? CommandLine { get; init; }
 
     /// <summary>"1024x1024,896x1152" → (width, height) pairs, multiples of 8 in [64, 8192].</summary>
     public static List<(int Width, int Height)> ParseSizes(string option, string text)

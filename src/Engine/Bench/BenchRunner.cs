@@ -1,16 +1,20 @@
 using System.Diagnostics;
 using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.Backends.Ledger;
+using LayerDiffusion.Native.Profiling;
 
 namespace LayerDiffusion.Native.Bench;
 
 /// <summary>
-/// Times a piece of work: warm-up runs first, then repeated timed runs; reports median, p10 and p90. On a backend
+/// Times a piece of work: warm-up runs first, then repeated timed runs; reports every sample and their statistics. On a backend
 /// with diagnostics the time comes from the device (CUDA events) and the peak from its allocator; elsewhere from a
 /// stopwatch, and the work must end on a host read so queued device work is inside the measurement
 /// (<see cref="BenchContext.Finish"/> does that). Each measurement is wrapped in an NVTX range when libnvToolsExt
 /// is there, so Nsight Systems shows the phases by name.
 /// </summary>
-public sealed class BenchRunner(IBackend backend, int warmup, int runs, TextWriter? log = null)
+/// With a cost ledger (<paramref name="ledger"/>: the backend is a <see cref="RecordingBackend"/> feeding it), every run
+/// is also one ledger round, and each measurement adds a record per op class after its own (<see cref="LedgerRecords"/>).
+public sealed class BenchRunner(IBackend backend, int warmup, int runs, TextWriter? log = null, OpLedger? ledger = null)
 {
     private readonly IBackendDiagnostics? _diag = backend as IBackendDiagnostics;
     public List<BenchRecord> Records { get; } = new();
@@ -23,46 +27,70 @@ public sealed class BenchRunner(IBackend backend, int warmup, int runs, TextWrit
     /// <param name="maxRuns">caps the timed runs for work that takes seconds (model load, patch merge, a whole generation)</param>
     /// <param name="minWarmup">at least this many warm-up runs (work whose first run fills caches the later ones reuse)</param>
     /// <param name="timedOn">the backend whose stream the work runs on, when not the runner's (the VAE's fp32 sibling)</param>
-    public BenchRecord Measure(string name, string shape, string dtype, Action work, string? note = null, int? maxRuns = null, int minWarmup = 0,
+    public BenchRecord Measure(string name, BenchParams parameters, string dtype, Action work, string? note = null, int? maxRuns = null, int minWarmup = 0,
         IBackend? timedOn = null)
     {
         var clock = timedOn as IBackendDiagnostics ?? _diag;
         int n = Math.Max(1, maxRuns is { } cap ? Math.Min(runs, cap) : runs);
         int w = Math.Max(warmup, minWarmup);
-        using var range = Nvtx.Range($"{name} {shape}");
-        for (int i = 0; i < w; i++) work();
+        using var range = Nvtx.Range($"{name} {parameters.ToShapeText()}");
+        double TimeOnce()
+        {
+            if (clock is not null) return clock.TimeMs(work);
+            var sw = Stopwatch.StartNew();
+            work();
+            return sw.Elapsed.TotalMilliseconds;
+        }
+        var warmRounds = new List<LedgerRound>();
+        var rounds = new List<LedgerRound>();
+        double Time(List<LedgerRound> into)
+        {
+            if (ledger is null) return TimeOnce();
+            ledger.Begin();
+            double ms;
+            try { ms = TimeOnce(); }
+            catch
+            {
+                ledger.Abort();
+                throw;
+            }
+            into.Add(ledger.End());
+            return ms;
+        }
+        var warm = new double[w];
+        for (int i = 0; i < w; i++) warm[i] = BenchStats.R(Time(warmRounds));
         _diag?.ResetPeak();
         var times = new double[n];
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) times[i] = BenchStats.R(Time(rounds));
+        var peaks = new List<BenchPeak>();
+        if (_diag is not null)
         {
-            if (clock is not null) times[i] = clock.TimeMs(work);
-            else
-            {
-                var sw = Stopwatch.StartNew();
-                work();
-                times[i] = sw.Elapsed.TotalMilliseconds;
-            }
+            peaks.Add(new BenchPeak(BenchPeak.Allocator, _diag.PeakBytes));
+            var (free, total) = _diag.MemoryInfo();
+            if (total > 0) peaks.Add(new BenchPeak(BenchPeak.DeviceUsed, total - free));
         }
-        Array.Sort(times);
-        var (free, total) = _diag?.MemoryInfo() ?? (0, 0);
-        long peak = _diag?.PeakBytes ?? Process.GetCurrentProcess().PeakWorkingSet64;
-        var r = new BenchRecord(name, shape, dtype, DeviceName, Driver, n, Percentile(times, 0.5), Percentile(times, 0.1),
-            Percentile(times, 0.9), peak, total - free, BuildInfo.Commit, note, _diag is null ? "process_peak_rss" : "allocator");
-        Records.Add(r);
+        else peaks.Add(new BenchPeak(BenchPeak.ProcessPeakRss, Process.GetCurrentProcess().PeakWorkingSet64));
+        var r = new BenchRecord
+        {
+            Name = name, Params = parameters, DType = dtype, Device = DeviceName, SamplesMs = times, WarmupSamplesMs = warm,
+            Stats = BenchStats.Of(times), Warning = BenchStats.WarningFor(n), Peaks = peaks, Note = note, Commit = BuildInfo.Commit,
+        };
         log?.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{name,-24} {shape,-28} median {r.MedianMs,10:F3} ms  p10 {r.P10Ms,10:F3}  p90 {r.P90Ms,10:F3}  peak {r.PeakBytes / 1048576.0,9:F1} MiB"));
-        return r;
+            $"{name,-24} {r.Shape,-28} median {r.MedianMs,10:F3} ms  p10 {r.Stats.P10Ms,10:F3}  p90 {r.Stats.P90Ms,10:F3}  peak {peaks[0].Bytes / 1048576.0,9:F1} MiB"));
+        _lastMeasured = Records.Count;
+        if (ledger is null)
+        {
+            Records.Add(r);
+            return r;
+        }
+        var ledgerRecords = LedgerRecords.For(r, warmRounds, rounds, DevicePeaks.For(timedOn ?? backend));
+        Records.AddRange(ledgerRecords);
+        if (log is not null) LedgerReport.Log(log, ledgerRecords);
+        return ledgerRecords[0];
     }
 
-    /// <summary>Sets the note of the latest record (for what is only known after the runs).</summary>
-    public void AnnotateLast(string note) => Records[^1] = Records[^1] with { Note = note };
+    /// <summary>Changes the latest measurement's record (for what is only known after the runs: a note, the phases); not its op-class records.</summary>
+    public void UpdateLast(Func<BenchRecord, BenchRecord> update) => Records[_lastMeasured] = update(Records[_lastMeasured]);
 
-    /// <summary>Linear interpolation between order statistics (numpy's default) of an ascending array.</summary>
-    public static double Percentile(double[] sorted, double q)
-    {
-        if (sorted.Length == 0) return double.NaN;
-        double pos = q * (sorted.Length - 1);
-        int lo = (int)Math.Floor(pos), hi = Math.Min(lo + 1, sorted.Length - 1);
-        return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-    }
+    private int _lastMeasured = -1;
 }

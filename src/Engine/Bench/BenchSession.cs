@@ -1,5 +1,6 @@
 using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Backends.Cpu;
+using LayerDiffusion.Native.Backends.Ledger;
 using LayerDiffusion.Native.Pipelines;
 using LayerDiffusion.Native.Text;
 using LayerDiffusion.Native.Verify;
@@ -7,8 +8,11 @@ using LayerDiffusion.Native.Verify;
 namespace LayerDiffusion.Native.Bench;
 
 /// <summary>What a bench run produced: the records, what was skipped or failed and why, and what was measured.</summary>
-public sealed record BenchResult(IReadOnlyList<BenchRecord> Records, IReadOnlyList<(string Component, string Why)> Skipped,
-    IReadOnlyList<(string Component, string Error)> Failed, string Models, bool NvtxRanges);
+public sealed record BenchResult(BenchEnvironment Context, IReadOnlyList<BenchRecord> Records, IReadOnlyList<(string Component, string Why)> Skipped,
+    IReadOnlyList<(string Component, string Error)> Failed, bool NvtxRanges)
+{
+    public BenchFile File => new() { SchemaVersion = BenchFile.CurrentVersion, Context = Context, Records = Records };
+}
 
 /// <summary>
 /// One `ld bench` run: picks the backend, the models (real files, or synthetic weights: the demo's tiny sizes on
@@ -23,18 +27,22 @@ public static class BenchSession
     public static IReadOnlyList<(int, int)> TinySizes { get; } = [(128, 128), (128, 192)];
     public static IReadOnlyList<(int, int)> RealSizes { get; } = [(1024, 1024), (896, 1152)];
 
-    /// <param name="progress">called with all records so far after each component (write partial results there)</param>
-    public static BenchResult Run(BenchOptions o, TextWriter log, Action<IReadOnlyList<BenchRecord>>? progress = null)
+    /// <param name="progress">called with the file so far after each component (write partial results there)</param>
+    public static BenchResult Run(BenchOptions o, TextWriter log, Action<BenchFile>? progress = null)
     {
         var components = BenchComponents.Select(o.Components);
         if (o.Synthetic && o.Tiny) throw new InvalidOptionException("--tiny", "cannot be combined with --synthetic (the released shapes)");
         if (o.Models is not null && (o.Synthetic || o.Tiny)) throw new InvalidOptionException(o.Synthetic ? "--synthetic" : "--tiny", "cannot be combined with model files");
         var precision = o.Precision ?? DeviceSelection.DefaultPrecision(o.Device);
         using var backend = DeviceSelection.Create(o.Device, precision, log);
+        // With a ledger every component runs through a recorder over the backend (models loaded through it too).
+        var ledger = o.Ledger ? new OpLedger() : null;
+        using var recorder = ledger is null ? null : RecordingBackend.Wrap(backend, ledger);
+        IBackend measured = (IBackend?)recorder ?? backend;
         bool cpu = backend is CpuBackend;
         string dtype = cpu ? "fp32" : precision.ToString().ToLowerInvariant();
-        bool nvtx = !cpu && Nvtx.Enable();
-        if (!cpu) log.WriteLine(nvtx ? "nvtx: ranges on (libnvToolsExt.so.1)" : "nvtx: libnvToolsExt.so.1 not found, no ranges");
+        bool nvtx = Profiling.Nvtx.Enabled;
+        if (!cpu || nvtx) log.WriteLine($"nvtx: {Profiling.Nvtx.Status}");
 
         var profile = o.Tiny || (cpu && !o.Synthetic) ? BenchProfile.Tiny : BenchProfile.Real;
         var wanted = components.Aggregate(BenchFiles.None, (acc, c) => acc | c.Files);
@@ -44,17 +52,20 @@ public static class BenchSession
         bool tiny = o.Models is null && profile == BenchProfile.Tiny;
         var settings = new BenchSettings
         {
-            Sizes = o.Sizes ?? (tiny ? TinySizes : RealSizes),
+            // A ledger (`ld profile`) is taken at one size: the first default one unless sizes are given.
+            Sizes = o.Sizes ?? (tiny ? TinySizes : RealSizes).Take(o.Ledger ? 1 : int.MaxValue).ToList(),
             Batches = o.Batches ?? [1, 2],
             Steps = o.Steps,
             Method = o.Method,
             DType = dtype,
         };
-        var runner = new BenchRunner(backend, o.Warmup ?? (cpu ? 1 : 3), o.Runs ?? (cpu ? 5 : 10), log);
+        var runner = new BenchRunner(measured, o.Warmup ?? (cpu ? 1 : 3), o.Runs ?? (cpu ? 5 : 10), log, ledger);
         log.WriteLine($"bench: {runner.DeviceName}, {dtype}, warm-up {runner.Warmup}, runs {runner.Runs}; models: {files.Description}");
+        var context = BenchEnvironment.Capture(backend, o.CommandLine, runner.Warmup, runner.Runs, runner.DeviceName, files.Description);
+        BenchFile Snapshot() => new() { SchemaVersion = BenchFile.CurrentVersion, Context = context, Records = runner.Records.ToList() };
 
         var failed = new List<(string, string)>();
-        using var ctx = new BenchContext(backend, runner, files, settings, log);
+        using var ctx = new BenchContext(measured, runner, files, settings, log);
         for (int i = 0; i < components.Count; i++)
         {
             var keep = components.Skip(i).Aggregate(BenchNeeds.None, (acc, c) => acc | c.Needs);
@@ -68,10 +79,10 @@ public static class BenchSession
                 log.WriteLine($"{components[i].Name}: FAILED: {e.GetType().Name}: {e.Message}");
                 failed.Add((components[i].Name, $"{e.GetType().Name}: {e.Message}"));
             }
-            progress?.Invoke(runner.Records);
+            progress?.Invoke(Snapshot());
         }
         foreach (var (c, why) in ctx.Skipped) log.WriteLine($"{c}: skipped ({why})");
-        return new BenchResult(runner.Records, ctx.Skipped, failed, files.Description, nvtx);
+        return new BenchResult(context, runner.Records, ctx.Skipped, failed, nvtx);
     }
 
     private static BenchModelFiles FromUser(BenchUserModels m)

@@ -7,8 +7,9 @@ namespace LayerDiffusion.Native.Bench;
 /// A whole transparent generation through the production pipeline (<see cref="LayerPipeline"/>): both prompts
 /// encoded, the layer model merged, N sampler steps with CFG (batch 2 per step), VAE decode, 8-way transparent
 /// decode, bytes out. Its own model bundle, loaded and patched during the warm-up (at least one), so the timed runs
-/// are steady state with every network resident; the text encoders stay loaded. At the first size only. The note
-/// gives the last run's phases (the pipeline's own clock).
+/// are steady state with every network resident; the text encoders stay loaded. At the first size only. The record's
+/// phases are the last run's (the pipeline's own clock); its first warm-up sample is a first generation (loads,
+/// patch merge and, in a JIT build, compilation included).
 /// </summary>
 public static class GenerationBench
 {
@@ -39,9 +40,10 @@ public static class GenerationBench
                     Method = method, Seed = 12345, Rng = "cpu",
                 };
                 GenerationResult? last = null;
-                ctx.Runner.Measure("generate", $"b1 {BenchContext.SizeText(w, h)} {settings.Steps} steps {LayerMethods.Name(method)}", ctx.Settings.DType,
+                var parameters = BenchParams.Image(1, w, h) with { Steps = settings.Steps, Method = LayerMethods.Name(method) };
+                ctx.Runner.Measure("generate", parameters, ctx.Settings.DType,
                     () => { last = pipeline.Run(settings, new GenerationInputs()); ran = true; }, note: null, maxRuns: MaxRuns, minWarmup: 1);
-                if (last is not null) ctx.Runner.AnnotateLast(Phases(last));
+                if (last is not null) ctx.Runner.UpdateLast(r => r with { Phases = Phases(last), Note = WeightsNote(last) });
             }
         }
         finally
@@ -51,13 +53,14 @@ public static class GenerationBench
         }
     }
 
-    private static string Phases(GenerationResult r) => "phases ms: " + string.Join(", ",
-        r.PhaseMs.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:F1}"))) + WeightsNote(r);
+    /// <summary>The last run's phases: the pipeline's own clock and, where the backend has an allocator, each phase's peak.</summary>
+    private static Dictionary<string, BenchPhase> Phases(GenerationResult r) => r.PhaseMs.ToDictionary(p => p.Key,
+        p => new BenchPhase(BenchStats.R(p.Value), r.PhasePeakBytes.TryGetValue(p.Key, out long peak) ? peak : null));
 
     /// <summary>The VRAM goal's figures: resident weights and the run's peak as a multiple of them (GPU only).</summary>
-    private static string WeightsNote(GenerationResult r) => r.PeakOverWeights is { } ratio
-        ? string.Create(CultureInfo.InvariantCulture, $"; weights {r.WeightBytes / 1048576.0:F0} MiB, peak {r.PeakBytes / 1048576.0:F0} MiB = {ratio:F2}x weights")
-        : "";
+    private static string? WeightsNote(GenerationResult r) => r.PeakOverWeights is { } ratio
+        ? string.Create(CultureInfo.InvariantCulture, $"weights {r.WeightBytes / 1048576.0:F0} MiB, peak {r.PeakBytes / 1048576.0:F0} MiB = {ratio:F2}x weights")
+        : null;
 
     /// <summary>The bundle's UNet, patched copy and VAE (its transparent decoder exposes no weights and is left to the process end).</summary>
     private static void FreeBundle(ModelBundle models)

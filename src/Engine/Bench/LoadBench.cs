@@ -1,4 +1,3 @@
-using System.Globalization;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models;
 using LayerDiffusion.Native.Models.Clip;
@@ -51,7 +50,7 @@ public static class LoadBench
     }
 
     private static void Measure(BenchContext ctx, string name, long parameters, Action work) =>
-        ctx.Runner.Measure(name, string.Create(CultureInfo.InvariantCulture, $"{parameters / 1e6:F1}M params"), ctx.Settings.DType, work, maxRuns: MaxRuns);
+        ctx.Runner.Measure(name, new BenchParams { Parameters = parameters }, ctx.Settings.DType, work, maxRuns: MaxRuns);
 
     /// <summary>Float parameters under a key prefix.</summary>
     public static long Params(SafeTensorsFile f, string prefix)

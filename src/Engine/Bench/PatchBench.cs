@@ -1,4 +1,3 @@
-using System.Globalization;
 using LayerDiffusion.Native.LayerDiffusion;
 
 namespace LayerDiffusion.Native.Bench;
@@ -22,8 +21,7 @@ public static class PatchBench
         var unet = ctx.Unet;
         var patch = PatchFile.Read(ctx.Open(path));
         long parameters = patch.Entries.Sum(e => e.Slots.Where(s => s is not null).Sum(s => patch.File.Info(s!).ElementCount));
-        string shape = string.Create(CultureInfo.InvariantCulture, $"{patch.Entries.Count} tensors, {parameters / 1e6:F1}M params");
-        ctx.Runner.Measure(name, shape, ctx.Settings.DType, () =>
+        ctx.Runner.Measure(name, new BenchParams { Tensors = patch.Entries.Count, Parameters = parameters }, ctx.Settings.DType, () =>
         {
             var merged = PatchMerger.Apply(unet.Weights, PatchFile.Read(patch.File), 1f);
             ctx.Sync();

@@ -12,21 +12,26 @@ public sealed record BenchRatio(string Name, string Shape, string OursDType, str
 }
 
 /// <summary>
-/// Side-by-side ratios against perf/torch_reference.py's JSON: records match on name and shape (the shape texts
-/// are built the same way on both sides). Only meaningful when both ran on the same card in the same session.
+/// Side-by-side ratios against a reference file (perf/torch_reference.py's, or another of ours): records match on
+/// name and parameters, field by field (<see cref="BenchParams.Matches"/>), so a v1 file and an old-format one
+/// compare; old records whose shape text did not parse match on that text. Only meaningful when both ran on the
+/// same card in the same session.
 /// </summary>
 public static class ReferenceComparison
 {
     public static List<BenchRatio> Compare(IEnumerable<BenchRecord> ours, IEnumerable<BenchRecord> reference)
     {
-        var refs = new Dictionary<string, BenchRecord>(StringComparer.Ordinal);
-        foreach (var r in reference) refs.TryAdd(r.Key, r);
+        var refs = reference.Where(r => r.MedianMs > 0).ToList();
         var list = new List<BenchRatio>();
         foreach (var o in ours)
-            if (refs.TryGetValue(o.Key, out var r) && r.MedianMs > 0)
+            if (refs.FirstOrDefault(r => Same(o, r)) is { } r)
                 list.Add(new BenchRatio(o.Name, o.Shape, o.DType, r.DType, o.MedianMs, r.MedianMs));
         return list;
     }
+
+    /// <summary>Same component at the same parameters (dtype may differ: the ratio names both).</summary>
+    public static bool Same(BenchRecord a, BenchRecord b) =>
+        a.Name == b.Name && (a.UnparsedShape is null && b.UnparsedShape is null ? a.Params.Matches(b.Params) : a.Shape == b.Shape);
 
     public static string Markdown(IReadOnlyList<BenchRatio> ratios, string referenceDevice)
     {

@@ -15,6 +15,6 @@ public static class TextBench
         }
         var text = ctx.Text;
         int tokens = text.Encode(Prompt).ContextTokens;
-        ctx.Runner.Measure("text_encode", $"b1 {tokens} tokens", ctx.Settings.DType, () => text.Encode(Prompt));
+        ctx.Runner.Measure("text_encode", new BenchParams { Batch = 1, Tokens = tokens }, ctx.Settings.DType, () => text.Encode(Prompt));
     }
 }

@@ -21,9 +21,9 @@ public static class TransparentBench
         {
             using var pixel = ctx.VaeInput(0, 1, 1, 3, h, w);
             using var latent = ctx.VaeInput(-3, 3, 1, dec.Config.LatentChannels, h / 8, w / 8);
-            ctx.MeasureVae(name, $"b1 {BenchContext.SizeText(w, h)}",
+            ctx.MeasureVae(name, BenchParams.Image(1, w, h),
                 () => ctx.Finish(augmented ? dec.DecodeAugmented(pixel, latent) : dec.Forward(pixel, latent)));
-            if (augmented) ctx.Runner.AnnotateLast($"{dec.AutoPassesPerCall(ctx.VaeBackend, 1, h, w)} passes per network call");
+            if (augmented) ctx.Runner.UpdateLast(r => r with { Note = $"{dec.AutoPassesPerCall(ctx.VaeBackend, 1, h, w)} passes per network call" });
         }
     }
 
@@ -38,7 +38,7 @@ public static class TransparentBench
         foreach (var (w, h) in ctx.Settings.Sizes)
         {
             using var input = ctx.VaeInput(0, 1, 1, enc.InChannels, h, w);
-            ctx.MeasureVae("tenc", $"b1 {BenchContext.SizeText(w, h)}", () => ctx.Finish(enc.Forward(input)));
+            ctx.MeasureVae("tenc", BenchParams.Image(1, w, h), () => ctx.Finish(enc.Forward(input)));
         }
     }
 }

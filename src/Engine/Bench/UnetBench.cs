@@ -18,7 +18,7 @@ public static class UnetBench
                 using var context = ctx.Input(-1, 1, batch, 77, cfg.ContextDim);
                 using var y = cfg.AdmInChannels > 0 ? ctx.Input(-1, 1, batch, cfg.AdmInChannels) : null;
                 var t = Enumerable.Repeat(500f, batch).ToArray();
-                ctx.Runner.Measure("unet_step", $"b{batch} {BenchContext.SizeText(w, h)}", ctx.Settings.DType,
+                ctx.Runner.Measure("unet_step", BenchParams.Image(batch, w, h), ctx.Settings.DType,
                     () => ctx.Finish(unet.Forward(x, t, context, y)));
             }
     }

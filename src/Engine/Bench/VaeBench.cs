@@ -9,7 +9,7 @@ public static class VaeBench
         foreach (var (w, h) in ctx.Settings.Sizes)
         {
             using var pixels = ctx.VaeInput(-1, 1, 1, 3, h, w);
-            ctx.MeasureVae("vae_encode", $"b1 {BenchContext.SizeText(w, h)}", () =>
+            ctx.MeasureVae("vae_encode", BenchParams.Image(1, w, h), () =>
             {
                 var (mean, logVar) = vae.EncodeMoments(pixels);
                 logVar.Dispose();
@@ -24,7 +24,7 @@ public static class VaeBench
         foreach (var (w, h) in ctx.Settings.Sizes)
         {
             using var z = ctx.VaeInput(-3, 3, 1, vae.LatentChannels, h / 8, w / 8);
-            ctx.MeasureVae("vae_decode", $"b1 {BenchContext.SizeText(w, h)}", () => ctx.Finish(vae.Decode(z)));
+            ctx.MeasureVae("vae_decode", BenchParams.Image(1, w, h), () => ctx.Finish(vae.Decode(z)));
         }
     }
 }

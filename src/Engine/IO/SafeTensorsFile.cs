@@ -49,31 +49,66 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     public static SafeTensorsFile Open(string path)
     {
-        if (!File.Exists(path)) throw new ModelFormatException(path, null, "file not found");
-        long fileLength = new FileInfo(path).Length;
-        if (fileLength < 8) throw new ModelFormatException(path, null, $"not a safetensors file: {fileLength} bytes is shorter than the 8-byte header length");
-
-        ulong headerLen;
-        using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
+        if (Directory.Exists(path)) throw new ModelFormatException(path, null, "is a folder, not a safetensors file");
+        // The length comes from the opened file, not from the directory entry: a symbolic link (a shared model
+        // folder, the Hugging Face cache's snapshots/) has its own, much shorter length.
+        FileStream fs;
+        try
         {
+            fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // File.Exists is true for a dangling link; say where it points.
+            throw new ModelFormatException(path, null, new FileInfo(path).LinkTarget is { } target ? $"is a link to {target}, which does not exist" : "file not found");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelFormatException(path, null, $"cannot open ({e.Message})");
+        }
+        MemoryMappedFile? map = null;
+        long fileLength;
+        ulong headerLen;
+        try
+        {
+            fileLength = fs.CanSeek ? fs.Length : 0;
+            if (fileLength < 8) throw new ModelFormatException(path, null, $"not a safetensors file: {fileLength} bytes is shorter than the 8-byte header length");
             Span<byte> len = stackalloc byte[8];
             fs.ReadExactly(len);
             headerLen = BitConverter.ToUInt64(len);
+            if (headerLen > (ulong)MaxHeaderBytes)
+                throw new ModelFormatException(path, null, $"header length {headerLen} exceeds the {MaxHeaderBytes}-byte limit (corrupt or not a safetensors file)");
+            if (8 + (long)headerLen > fileLength)
+                throw new ModelFormatException(path, null, $"header length {headerLen} runs past the end of the {fileLength}-byte file (truncated?)");
+            map = MemoryMappedFile.CreateFromFile(fs, null, fileLength, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
         }
-        if (headerLen > (ulong)MaxHeaderBytes)
-            throw new ModelFormatException(path, null, $"header length {headerLen} exceeds the {MaxHeaderBytes}-byte limit (corrupt or not a safetensors file)");
-        if (8 + (long)headerLen > fileLength)
-            throw new ModelFormatException(path, null, $"header length {headerLen} runs past the end of the {fileLength}-byte file (truncated?)");
+        catch
+        {
+            if (map is null) fs.Dispose();
+            throw;
+        }
+        return FromMapping(path, map, fileLength, (long)headerLen);
+    }
 
-        MemoryMappedFile map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        MemoryMappedViewAccessor view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+    private static SafeTensorsFile FromMapping(string path, MemoryMappedFile map, long fileLength, long headerLen)
+    {
+        MemoryMappedViewAccessor view;
+        try
+        {
+            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        }
+        catch
+        {
+            map.Dispose();
+            throw;
+        }
         byte* ptr = null;
         try
         {
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref ptr);
             ptr += view.PointerOffset;
             var header = new ReadOnlySpan<byte>(ptr + 8, (int)headerLen);
-            long dataStart = 8 + (long)headerLen;
+            long dataStart = 8 + headerLen;
             var (tensors, metadata) = ParseHeader(path, header, fileLength - dataStart);
             return new SafeTensorsFile(path, map, view, ptr, dataStart, tensors, metadata);
         }
@@ -88,6 +123,13 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     internal static (Dictionary<string, SafeTensorInfo>, Dictionary<string, string>) ParseHeader(string path, ReadOnlySpan<byte> header, long dataLength)
     {
+        // Names and metadata become .NET strings; invalid UTF-8 would otherwise surface as an exception deep in the
+        // JSON reader's transcoding, naming nothing.
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+        {
+            int bad = FirstInvalidUtf8(header);
+            throw new ModelFormatException(path, null, $"header is not valid UTF-8 (byte {8 + bad} of the file, {Snippet(header, bad)}): tensor names and metadata must be UTF-8");
+        }
         JsonDocument doc;
         try
         {
@@ -103,17 +145,23 @@ public sealed unsafe class SafeTensorsFile : IDisposable
                 throw new ModelFormatException(path, null, "header is not a JSON object");
             var tensors = new Dictionary<string, SafeTensorInfo>(StringComparer.Ordinal);
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            bool sawMetadata = false;
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
                 if (prop.Name == "__metadata__")
                 {
+                    if (sawMetadata) throw new ModelFormatException(path, null, "__metadata__ appears twice");
+                    sawMetadata = true;
                     if (prop.Value.ValueKind != JsonValueKind.Object)
                         throw new ModelFormatException(path, null, "__metadata__ is not an object");
                     foreach (var m in prop.Value.EnumerateObject())
-                        metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText();
+                        if (!metadata.TryAdd(m.Name, m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText()))
+                            throw new ModelFormatException(path, null, $"__metadata__ key '{m.Name}' appears twice");
                     continue;
                 }
-                tensors[prop.Name] = ParseEntry(path, prop.Name, prop.Value, dataLength);
+                // JSON allows a repeated key and readers differ on which one wins: a file that repeats a tensor is ambiguous.
+                if (!tensors.TryAdd(prop.Name, ParseEntry(path, prop.Name, prop.Value, dataLength)))
+                    throw new ModelFormatException(path, prop.Name, "appears twice in the header");
             }
             CheckNoOverlap(path, tensors.Values);
             return (tensors, metadata);
@@ -138,8 +186,9 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out long v) || v < 0 || v > int.MaxValue)
                 throw new ModelFormatException(path, name, $"bad dimension {d.GetRawText()} in shape");
             shape[i++] = (int)v;
-            count = v == 0 ? 0 : (count > long.MaxValue / v ? throw new ModelFormatException(path, name, "shape too large") : count * v);
+            count = v == 0 || count == 0 ? 0 : (count > long.MaxValue / v ? throw ShapeTooLarge(path, name, sh) : count * v);
         }
+        if (count > long.MaxValue / DTypes.Size(dtype)) throw ShapeTooLarge(path, name, sh);
         if (!e.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
             throw new ModelFormatException(path, name, "missing data_offsets [begin, end]");
         if (!off[0].TryGetInt64(out long begin) || !off[1].TryGetInt64(out long end) || begin < 0 || end < begin)
@@ -150,6 +199,29 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         if (end - begin != expected)
             throw new ModelFormatException(path, name, $"holds {end - begin} bytes but {DTypes.Name(dtype)} {TensorShape.Format(shape)} needs {expected}");
         return new SafeTensorInfo(name, dtype, shape, begin, end - begin);
+    }
+
+    private static ModelFormatException ShapeTooLarge(string path, string name, JsonElement shape) =>
+        new(path, name, $"shape {shape.GetRawText()} holds more than 2^63 bytes (corrupt header)");
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        int i = 0;
+        while (i < bytes.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes[i..], out _, out int used) != System.Buffers.OperationStatus.Done) return i;
+            i += used;
+        }
+        return bytes.Length;
+    }
+
+    /// <summary>A few bytes around an offset of the header, printable ASCII kept and the rest as hex, for messages.</summary>
+    private static string Snippet(ReadOnlySpan<byte> header, int at)
+    {
+        int from = Math.Max(0, at - 16), to = Math.Min(header.Length, at + 4);
+        var sb = new System.Text.StringBuilder("near \"");
+        for (int i = from; i < to; i++) sb.Append(header[i] is >= 0x20 and < 0x7F and not (byte)'"' ? (char)header[i] : $"\\x{header[i]:X2}");
+        return sb.Append('"').ToString();
     }
 
     private static void CheckNoOverlap(string path, IEnumerable<SafeTensorInfo> tensors)
@@ -167,6 +239,9 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     public SafeTensorInfo Info(string name) =>
         _tensors.TryGetValue(name, out var info) ? info : throw new ModelFormatException(Path, name, "missing");
+
+    /// <summary>A tensor's shape with rank-checked indexing (see <see cref="TensorDims"/>).</summary>
+    public TensorDims Dims(string name) => new(Path, name, Info(name).Shape);
 
     /// <summary>The raw little-endian bytes of a tensor, a view into the mapping (valid until Dispose).</summary>
     public ReadOnlySpan<byte> Bytes(string name) => Bytes(Info(name));

@@ -6,8 +6,8 @@ namespace LayerDiffusion.Native.Interop;
 public enum CudaDataType { R32F = 0, R16F = 2, R16BF = 14 }
 
 /// <summary>
-/// One matrix product in cuBLAS's column-major terms: D[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C, with C = D,
-/// optional bias per row of D (per output feature), strided batches, and fp32 accumulation (CUBLAS_COMPUTE_32F:
+/// One matrix product in cuBLAS's column-major terms: D[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C, with C
+/// laid out like D (the same buffer, or another one such as a residual), optional bias per row of D (per output feature), strided batches, and fp32 accumulation (CUBLAS_COMPUTE_32F:
 /// strict fp32 for fp32 operands; with <c>Tf32</c>, CUBLAS_COMPUTE_32F_FAST_TF32: fp32 operands rounded to TF32 on
 /// the tensor cores). Alignments are the largest power of two (≤ 256) dividing each pointer,
 /// since cuBLASLt's heuristic otherwise assumes 256-byte-aligned operands and sub-matrix views are not.
@@ -21,17 +21,19 @@ public readonly record struct GemmSpec(
 
 /// <summary>
 /// cuBLASLt (libcublasLt.so.13, else .12; LD_CUBLASLT_PATH overrides) through function pointers. Plans (descriptor,
-/// layouts, the heuristic's algorithm and workspace size) are cached per <see cref="GemmSpec"/>, so the heuristic
-/// runs once per shape.
+/// layouts, the heuristic's candidate algorithms) are cached per <see cref="GemmSpec"/>, so the heuristic runs once
+/// per shape; the first product of a shape times the candidates and keeps the fastest (CublasLt.Tuning.cs).
 /// </summary>
-public sealed unsafe class CublasLt : CudaHandle
+public sealed unsafe partial class CublasLt : CudaHandle
 {
     private const int ComputeF32 = 68, ComputeF32FastTf32 = 77; // CUBLAS_COMPUTE_32F, CUBLAS_COMPUTE_32F_FAST_TF32
     private const int DescTransA = 3, DescTransB = 4, DescEpilogue = 7, DescBiasPointer = 8;
     private const int LayoutBatchCount = 5, LayoutStridedBatchOffset = 6;
     private const int PrefMaxWorkspace = 1, PrefAlignA = 5, PrefAlignB = 6, PrefAlignC = 7, PrefAlignD = 8;
     private const int EpilogueDefault = 1, EpilogueBias = 4;
-    private const int HeuristicResultBytes = 256; // cublasLtMatmulHeuristicResult_t is 96 bytes today; room to spare
+    // cublasLtMatmulHeuristicResult_t: algo (8 × uint64), size_t workspaceSize, cublasStatus_t state, float
+    // wavesCount, int reserved[4]: 96 bytes, the stride of the results array the heuristic fills.
+    private const int HeuristicResultBytes = 96, ResultWorkspaceOffset = 64, ResultStateOffset = 72;
     public const long WorkspaceBytes = 32L << 20;
 
     private readonly Api _api;
@@ -61,8 +63,13 @@ public sealed unsafe class CublasLt : CudaHandle
     private sealed class Plan
     {
         public nint Desc, A, B, D;
-        public byte[] Algo = new byte[HeuristicResultBytes];
-        public ulong WorkspaceSize;
+        /// <summary>The heuristic's usable results, best guess first (each a whole heuristic result).</summary>
+        public List<byte[]> Candidates = [];
+        public int Chosen;
+        /// <summary>Set once the candidates were timed (or there was nothing to choose).</summary>
+        public bool Tuned;
+        public byte[] Algo => Candidates[Chosen];
+        public ulong WorkspaceSize => BitConverter.ToUInt64(Algo, ResultWorkspaceOffset);
     }
 
     private static readonly Lazy<(Api? Api, string Why)> s_api = new(LoadApi);
@@ -137,10 +144,11 @@ public sealed unsafe class CublasLt : CudaHandle
     }
 
     /// <summary>
-    /// Runs D = alpha·op(A)·op(B) + beta·D (+ bias) on <paramref name="stream"/>; false (nothing queued) when the
-    /// heuristic has no algorithm for this shape and alignment, so the caller can use another GEMM.
+    /// Runs D = alpha·op(A)·op(B) + beta·C (+ bias) on <paramref name="stream"/>, C laid out like D (c = d for an
+    /// in-place update); false (nothing queued) when the heuristic has no algorithm for this shape and alignment, so
+    /// the caller can use another GEMM. AlignD covers C as well.
     /// </summary>
-    public bool TryMatmul(in GemmSpec spec, ulong a, ulong b, ulong d, ulong bias, float alpha, float beta, CudaStream stream)
+    public bool TryMatmul(in GemmSpec spec, ulong a, ulong b, ulong c, ulong d, ulong bias, float alpha, float beta, CudaStream stream)
     {
         Plan? plan;
         lock (_plans)
@@ -148,12 +156,18 @@ public sealed unsafe class CublasLt : CudaHandle
         if (plan is null) return false;
         if (spec.Bias)
             Check(_api.MatmulDescSetAttribute(plan.Desc, DescBiasPointer, &bias, (nuint)sizeof(ulong)), "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
-        fixed (byte* algo = plan.Algo)
-        {
-            Check(_api.Matmul(handle, plan.Desc, &alpha, a, plan.A, b, plan.B, &beta, d, plan.D, d, plan.D,
-                algo, _workspace.Ptr, (nuint)plan.WorkspaceSize, stream.Raw), $"cublasLtMatmul(m={spec.M} n={spec.N} k={spec.K} batch={spec.Batch})");
-        }
+        // Timing runs the product several times: only where that leaves the same result (D not read back as C).
+        if (!plan.Tuned && (beta == 0 || c != d)) Tune(plan, spec, a, b, c, d, alpha, beta, stream);
+        Check(Run(plan, plan.Chosen, a, b, c, d, alpha, beta, stream), $"cublasLtMatmul(m={spec.M} n={spec.N} k={spec.K} batch={spec.Batch})");
         return true;
+    }
+
+    private int Run(Plan plan, int candidate, ulong a, ulong b, ulong c, ulong d, float alpha, float beta, CudaStream stream)
+    {
+        var result = plan.Candidates[candidate];
+        ulong ws = BitConverter.ToUInt64(result, ResultWorkspaceOffset);
+        fixed (byte* algo = result)
+            return _api.Matmul(handle, plan.Desc, &alpha, a, plan.A, b, plan.B, &beta, c, plan.D, d, plan.D, algo, _workspace.Ptr, (nuint)ws, stream.Raw);
     }
 
     private const int StatusNotSupported = 15;
@@ -191,16 +205,22 @@ public sealed unsafe class CublasLt : CudaHandle
             Check(_api.PreferenceSetAttribute(pref, PrefAlignC, &ad, sizeof(uint)), "cublasLtMatmulPreferenceSetAttribute(MIN_ALIGNMENT_C)");
             Check(_api.PreferenceSetAttribute(pref, PrefAlignD, &ad, sizeof(uint)), "cublasLtMatmulPreferenceSetAttribute(MIN_ALIGNMENT_D)");
             int found = 0, rc;
-            fixed (byte* result = p.Algo)
-                rc = _api.AlgoGetHeuristic(handle, desc, p.A, p.B, p.D, p.D, pref, 1, result, &found);
-            if (rc == StatusNotSupported || (rc == 0 && found == 0))
+            var results = new byte[TuneCandidates * HeuristicResultBytes];
+            fixed (byte* result = results)
+                rc = _api.AlgoGetHeuristic(handle, desc, p.A, p.B, p.D, p.D, pref, TuneCandidates, result, &found);
+            for (int i = 0; rc == 0 && i < found; i++)
+            {
+                var r = results.AsSpan(i * HeuristicResultBytes, HeuristicResultBytes);
+                if (BitConverter.ToInt32(r[ResultStateOffset..]) == 0 && BitConverter.ToUInt64(r[ResultWorkspaceOffset..]) <= (ulong)WorkspaceBytes)
+                    p.Candidates.Add(r.ToArray());
+            }
+            if (rc == StatusNotSupported || (rc == 0 && p.Candidates.Count == 0))
             {
                 Destroy(p);
                 return null;
             }
             Check(rc, "cublasLtMatmulAlgoGetHeuristic");
-            // Layout of cublasLtMatmulHeuristicResult_t: algo (8 × uint64), then size_t workspaceSize.
-            p.WorkspaceSize = BitConverter.ToUInt64(p.Algo, 64);
+            p.Tuned = p.Candidates.Count == 1 || !s_tune || TryReuseChoice(s, p);
         }
         finally
         {

@@ -44,4 +44,7 @@ internal sealed class NativeLib
             if (NativeLibrary.TryGetExport(Handle, n, out nint p)) return p;
         throw new LdException($"{Path} has no export {string.Join(" / ", names)} (driver or library too old?)");
     }
+
+    /// <summary>An optional export: its address, or 0 when the library does not have it.</summary>
+    public nint TryExport(string name) => NativeLibrary.TryGetExport(Handle, name, out nint p) ? p : 0;
 }

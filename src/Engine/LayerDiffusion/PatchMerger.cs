@@ -1,4 +1,5 @@
 using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Tensors;
 
@@ -53,5 +54,5 @@ public static class PatchMerger
 
     /// <summary>alpha / rank when the file stores an alpha, else 1.</summary>
     private static float LoraScale(PatchFile patch, PatchEntry e, int rank) =>
-        e.Slots[2] is { } alphaKey ? patch.File.ReadFloat32(alphaKey)[0] / rank : 1f;
+        e.Slots[2] is { } alphaKey ? patch.File.ReadFinite(alphaKey)[0] / rank : 1f;
 }

@@ -126,6 +126,7 @@ public sealed partial class TransparentDecoder
     /// <summary>The UNet itself; sides must already be multiples of <see cref="TransparentDecoderConfig.SizeMultiple"/>.</summary>
     private Tensor Network(Tensor pixel, Tensor latent)
     {
+        using var range = Profiling.Nvtx.Range("transparent_decoder");
         var b = _b;
         using var scope = TensorScope.Open();
         var latentFeatures = _latentIn.Forward(b, latent);

@@ -73,7 +73,7 @@ public sealed record TransparentDecoderConfig(
             string p = $"{kind}.{i}.";
             int layers = 0;
             while (f.Contains($"{p}resnets.{layers}.conv1.weight")) layers++;
-            int outCh = f.ShapeOf($"{p}resnets.0.conv1.weight")[0];
+            int outCh = f.DimsOf($"{p}resnets.0.conv1.weight")[0];
             bool attn = f.Contains($"{p}attentions.0.to_q.weight");
             bool resample = f.Contains($"{p}{resampler}.0.conv.weight");
             blocks.Add(new TransparentDecoderBlock(outCh, layers, attn, resample));

@@ -73,6 +73,7 @@ public sealed class TransparentEncoder
             throw new ArgumentException($"transparent encoder: input must be [B, {InChannels}, H, W], got {Shape.Format(input.Shape)}");
         if (input.Dim(2) % Downscale != 0 || input.Dim(3) % Downscale != 0)
             throw new ArgumentException($"transparent encoder: image size {input.Dim(3)}x{input.Dim(2)} is not a multiple of {Downscale}");
+        using var range = Profiling.Nvtx.Range("transparent_encoder");
         // conv, SiLU, conv, SiLU, ..., conv: each link freed once the next exists.
         var steps = _convs.SelectMany((c, j) => j < _convs.Length - 1
             ? new Func<Tensor, Tensor>[] { h => c.Forward(_b, h), _b.Silu }

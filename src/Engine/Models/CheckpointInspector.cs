@@ -37,22 +37,22 @@ public static class CheckpointInspector
         if (f.Contains(ClipLPrefix + "embeddings.token_embedding.weight"))
         {
             any = true;
-            var emb = f.Info(ClipLPrefix + "embeddings.token_embedding.weight").Shape;
+            var emb = f.Dims(ClipLPrefix + "embeddings.token_embedding.weight");
             int layers = CountIndexed(f, ClipLPrefix + "encoder.layers.", ".layer_norm1.weight");
             sb.AppendLine($"CLIP-L text encoder: {Params(f, ClipLPrefix):N0} parameters, width {emb[1]}, {layers} layers, {emb[1] / 64} heads of 64, vocab {emb[0]}");
         }
         if (f.Contains(ClipGPrefix + "token_embedding.weight"))
         {
             any = true;
-            var emb = f.Info(ClipGPrefix + "token_embedding.weight").Shape;
+            var emb = f.Dims(ClipGPrefix + "token_embedding.weight");
             int layers = CountIndexed(f, ClipGPrefix + "transformer.resblocks.", ".ln_1.weight");
-            string proj = f.Contains(ClipGPrefix + "text_projection") ? $", projection {f.Info(ClipGPrefix + "text_projection").Shape[1]}" : "";
+            string proj = f.Contains(ClipGPrefix + "text_projection") ? $", projection {f.Dims(ClipGPrefix + "text_projection")[1]}" : "";
             sb.AppendLine($"OpenCLIP-G text encoder: {Params(f, ClipGPrefix):N0} parameters, width {emb[1]}, {layers} layers, {emb[1] / 64} heads of 64{proj}");
         }
         if (f.Contains(VaePrefix + "decoder.conv_in.weight") || f.Contains(VaePrefix + "encoder.conv_in.weight"))
         {
             any = true;
-            string latent = f.Contains(VaePrefix + "decoder.conv_in.weight") ? $", latent channels {f.Info(VaePrefix + "decoder.conv_in.weight").Shape[1]}" : "";
+            string latent = f.Contains(VaePrefix + "decoder.conv_in.weight") ? $", latent channels {f.Dims(VaePrefix + "decoder.conv_in.weight")[1]}" : "";
             sb.AppendLine($"VAE: {Params(f, VaePrefix):N0} parameters{latent}");
         }
         if (!any)
@@ -75,14 +75,14 @@ public static class CheckpointInspector
         sb.AppendLine($"LayerDiffusion patch file: {lora.Count} LoRA targets, {diff.Count} diff targets");
         if (lora.Count > 0)
         {
-            var ranks = lora.Select(n => f.Info(n).Shape[1]).Distinct().OrderBy(r => r);
+            var ranks = lora.Select(n => f.Dims(n)[1]).Distinct().OrderBy(r => r);
             sb.AppendLine($"  LoRA ranks: {string.Join(",", ranks)}; e.g. {lora[0][..lora[0].IndexOf("::", StringComparison.Ordinal)]}");
         }
         if (diff.Count > 0)
             sb.AppendLine($"  diff targets e.g. {diff[0][..diff[0].IndexOf("::", StringComparison.Ordinal)]}");
         var conv = diff.FirstOrDefault(n => n.StartsWith("diffusion_model.input_blocks.0.0.weight", StringComparison.Ordinal) || n.Contains("input_blocks.0.0.weight::", StringComparison.Ordinal));
         if (conv is not null)
-            sb.AppendLine($"  input conv diff {Shape.Format(f.Info(conv).Shape)}: {f.Info(conv).Shape[1]} input channels (layer model with concat conditioning)");
+            sb.AppendLine($"  input conv diff {Shape.Format(f.Info(conv).Shape)}: {f.Dims(conv)[1]} input channels (layer model with concat conditioning)");
     }
 
     private static int CountIndexed(SafeTensorsFile f, string prefix, string suffix)

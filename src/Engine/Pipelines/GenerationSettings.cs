@@ -7,14 +7,30 @@ public sealed record GenerationSettings
     public string Negative { get; init; } = "";
     public int Steps { get; init; } = 20;
     public float Cfg { get; init; } = 5f;
+    /// <summary>A sampler by our name or Forge's (case-insensitive; see <see cref="Sampling.SamplerChoice"/>).</summary>
     public string Sampler { get; init; } = "euler_a";
+    /// <summary>A schedule by our name or Forge's, or null / "automatic" for the sampler's Forge default.</summary>
     public string? Schedule { get; init; }
+
+    /// <summary>The largest seed any image may have (torch and numpy take 64-bit seeds; Forge's are Python ints).</summary>
+    public const long MaxSeed = long.MaxValue;
+
+    /// <summary>
+    /// The first image's seed, 0 … <see cref="MaxSeed"/>. Image i of the run (over Batch count × Batch size) gets
+    /// Seed + i, as Forge's all_seeds, without wrapping; every one of them must stay within the range.
+    /// </summary>
     public long Seed { get; init; } = 12345;
-    /// <summary>"cpu" (PyTorch CPU randn) or "gpu" (PyTorch CUDA randn, Forge's default).</summary>
-    public string Rng { get; init; } = "gpu";
+
+    /// <summary>"cpu" (PyTorch CPU randn) or "gpu" (PyTorch CUDA randn, Forge's default); any case ("CPU" as Forge writes it).</summary>
+    public string Rng { get => _rng; init => _rng = value.Trim().ToLowerInvariant(); }
+    private readonly string _rng = "gpu";
     public int Width { get; init; } = 1024;
     public int Height { get; init; } = 1024;
+    /// <summary>Images per sampling run (Forge's "Batch size").</summary>
     public int Batch { get; init; } = 1;
+    /// <summary>Sampling runs one after another (Forge's "Batch count"); run k has the seeds Seed + k·Batch + j.</summary>
+    public int BatchCount { get; init; } = 1;
+    public const int MaxBatchCount = 100;
     public LayerMethod Method { get; init; } = LayerMethod.Attn;
     /// <summary>Patch strength ("Weight" in the extension), in [-1, 3].</summary>
     public float Weight { get; init; } = 1f;
@@ -44,13 +60,20 @@ public sealed record GenerationSettings
         if (!(Weight >= -1 && Weight <= 3)) throw new InvalidOptionException("--weight", $"{Weight} is out of range [-1, 3]");
         if (!(StopAt >= 0 && StopAt <= 1)) throw new InvalidOptionException("--stop-at", $"{StopAt} is out of range [0, 1]");
         if (!(Denoise > 0 && Denoise <= 1)) throw new InvalidOptionException("--denoise", $"{Denoise} is out of range (0, 1]");
-        if (Seed < 0 || Seed > uint.MaxValue) throw new InvalidOptionException("--seed", $"{Seed} is out of range [0, 4294967295]");
-        if (Rng is not ("cpu" or "gpu")) throw new InvalidOptionException("--rng", $"'{Rng}' is not one of cpu, gpu");
+        if (BatchCount < 1 || BatchCount > MaxBatchCount) throw new InvalidOptionException("--batch-count", $"{BatchCount} is out of range [1, {MaxBatchCount}]");
+        if (Seed < 0) throw new InvalidOptionException("--seed", $"{Seed} is out of range [0, {MaxSeed}] (-1 picks a random seed)");
+        long images = (long)Batch * BatchCount;
+        if (Seed > MaxSeed - (images - 1))
+            throw new InvalidOptionException("--seed", $"{Seed} leaves no room for {images} images: image i gets seed + i, and the last must stay at most {MaxSeed}");
+        if (Rng is not ("cpu" or "gpu")) throw new InvalidOptionException("--rng", $"'{Rng}' is not one of cpu, gpu (any case)");
     }
+
+    /// <summary>The smallest and largest --width/--height.</summary>
+    public const int MinSide = 64, MaxSide = 8192;
 
     private static void CheckSize(string option, int v)
     {
-        if (v < 64 || v > 8192) throw new InvalidOptionException(option, $"{v} is out of range [64, 8192]");
+        if (v < MinSide || v > MaxSide) throw new InvalidOptionException(option, $"{v} is out of range [{MinSide}, {MaxSide}]");
         if (v % 8 != 0) throw new InvalidOptionException(option, $"{v} is not a multiple of 8 (the VAE works on 8x8 pixel blocks)");
     }
 }

@@ -19,9 +19,14 @@ public static class Infotext
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Forge's <c>infotext_utils.quote</c>: a value holding a comma, colon or newline (or, so it reads back
+    /// unchanged, a quote or another control character) becomes a JSON string as <c>json.dumps(ensure_ascii=False)</c>
+    /// writes it.
+    /// </summary>
     private static string Quote(string v)
     {
-        if (v.IndexOfAny([',', ':', '"', '\n']) < 0) return v;
+        if (!v.Any(c => c is ',' or ':' or '"' || char.IsControl(c))) return v;
         var sb = new StringBuilder("\"");
         foreach (char c in v)
         {
@@ -30,7 +35,14 @@ public static class Infotext
                 case '"': sb.Append("\\\""); break;
                 case '\\': sb.Append("\\\\"); break;
                 case '\n': sb.Append("\\n"); break;
-                default: sb.Append(c); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                case '\b': sb.Append("\\b"); break;
+                case '\f': sb.Append("\\f"); break;
+                default:
+                    if (c < ' ') sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    else sb.Append(c);
+                    break;
             }
         }
         return sb.Append('"').ToString();
@@ -80,21 +92,12 @@ public static class Infotext
             string value;
             if (i < line.Length && line[i] == '"')
             {
-                var sb = new StringBuilder();
-                i++;
-                while (i < line.Length && line[i] != '"')
-                {
-                    if (line[i] == '\\' && i + 1 < line.Length)
-                    {
-                        i++;
-                        sb.Append(line[i] == 'n' ? '\n' : line[i]);
-                    }
-                    else sb.Append(line[i]);
-                    i++;
-                }
-                i++;
-                value = sb.ToString();
-                int comma = line.IndexOf(',', Math.Min(i, line.Length));
+                // A JSON string: find its closing quote (skipping escapes), decode it as Forge's unquote does.
+                int end = i + 1;
+                while (end < line.Length && line[end] != '"') end += line[end] == '\\' ? 2 : 1;
+                end = Math.Min(end, line.Length - 1);
+                value = Unquote(line[i..(end + 1)]);
+                int comma = line.IndexOf(',', end + 1);
                 i = comma < 0 ? line.Length : comma + 1;
             }
             else
@@ -108,6 +111,20 @@ public static class Infotext
             result.Add((key, value));
         }
         return result;
+    }
+
+    /// <summary>Forge's <c>unquote</c>: a JSON string decoded, or the text unchanged if it is not one.</summary>
+    private static string Unquote(string quoted)
+    {
+        try
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(Encoding.UTF8.GetBytes(quoted));
+            return reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.String ? reader.GetString()! : quoted;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return quoted;
+        }
     }
 
     public static string Number(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);

@@ -29,6 +29,9 @@ public sealed class LayerPipeline(ModelBundle models)
     /// </summary>
     public bool ReleaseUnetsAfterSampling { get; set; }
 
+    /// <summary>The phases of a run in order (the names of <see cref="GenerationResult.PhaseMs"/> and of the NVTX ranges).</summary>
+    private static readonly string[] PhaseNames = ["text", "condition", "patch", "sample", "vae_decode", "transparent_decode"];
+
     public GenerationResult Run(GenerationSettings s, GenerationInputs inputs, CancellationToken cancel = default)
     {
         s.Validate();
@@ -37,17 +40,24 @@ public sealed class LayerPipeline(ModelBundle models)
         var phases = new Dictionary<string, double>();
         var peaks = new Dictionary<string, long>();
         var diag = models.Backend as IBackendDiagnostics;
+        using var trace = Profiling.Nvtx.Phases(inputs.Init is null ? "generate" : "img2img", PhaseNames);
         diag?.ResetPeak();
         var clock = Stopwatch.StartNew();
         void Phase(string name)
         {
             phases[name] = clock.Elapsed.TotalMilliseconds;
+            trace.Ended(name);
             if (diag is not null) { peaks[name] = diag.PeakBytes; diag.ResetPeak(); }
             clock.Restart();
         }
 
         var positive = models.Text.Encode(s.Prompt);
         var negative = models.Text.EncodeNegative(s.Negative);
+        foreach (var e in new[] { positive, negative })
+        {
+            NonFiniteGuard.Check(e.Context, "the text encoders", "encoding the prompts");
+            NonFiniteGuard.Check(e.Pooled, "the text encoders", "encoding the prompts");
+        }
         if (ReleaseTextEncoders) models.ReleaseText();
         var family = models.Family;
         var yPos = family.VectorConditioning?.Invoke(positive.Pooled, s.Width, s.Height);
@@ -80,11 +90,12 @@ public sealed class LayerPipeline(ModelBundle models)
             s.Cfg, [channels, h, w], concat, original is null ? null : new StopAt(original, s.StopAt, schedule)))
         {
             latent = init is null
-                ? Sampler.Run(sampler, schedule, denoiser.Model, noise, stepNoise, StepCallback, cancel)
+                ? Sampler.Run(sampler, schedule, denoiser.Model, noise, stepNoise, NonFiniteGuard.Steps(StepCallback), cancel)
                 : Sampler.Run(sampler, schedule, denoiser.Model, noise, Repeat(init, s.Batch), TransparentImg2Img.StartIndex(s.Steps, s.Denoise),
-                    stepNoise, StepCallback, cancel);
+                    stepNoise, NonFiniteGuard.Steps(StepCallback), cancel);
             patchedCalls = denoiser.PatchedCalls.ToArray();
         }
+        NonFiniteGuard.Check(latent, "the sampler", "in the final latent");
         if (ReleaseUnetsAfterSampling) models.ReleaseUnets();
         Phase("sample");
 
@@ -113,6 +124,7 @@ public sealed class LayerPipeline(ModelBundle models)
             var fitted = ConditionImage.Prepare(img.Pixels, img.Width, img.Height, s.Width, s.Height, inputs.ResizeMode);
             var (mean, _) = models.Vae.EncodeMoments(vb.FromHost(ConditionImage.ToVaeInput(fitted), 1, 3, s.Height, s.Width));
             if (!Shape.Equal(mean.Shape, [1, 4, h, w])) throw new LdException($"condition latent is {Shape.Format(mean.Shape)}, expected [1, 4, {h}, {w}]");
+            NonFiniteGuard.Check(vb.ToHost(mean), "the VAE encoder", "encoding a condition image");
             return TensorScope.Detach(models.Backend.Import(vb.Affine(mean, models.Family.LatentScale, 0f)));
         }).ToArray();
     }
@@ -122,7 +134,9 @@ public sealed class LayerPipeline(ModelBundle models)
     {
         if (inputs.Init is null) return null;
         var fitted = TransparentImg2Img.Fit(inputs.Init, s.Width, s.Height, inputs.ResizeMode);
-        return TransparentImg2Img.Latent(models.VaeBackend, models.Vae, models.Encoder, fitted, models.Family.LatentScale);
+        var latent = TransparentImg2Img.Latent(models.VaeBackend, models.Vae, models.Encoder, fitted, models.Family.LatentScale);
+        NonFiniteGuard.Check(latent, "the transparent encoder and VAE encoder", "encoding the init image");
+        return latent;
     }
 
     private static float[] Repeat(float[] one, int times)
@@ -180,7 +194,9 @@ public sealed class LayerPipeline(ModelBundle models)
                 var unscaled = new float[per];
                 for (int j = 0; j < per; j++) unscaled[j] = latent[i * per + j] / models.Family.LatentScale;
                 var z = TensorScope.Detach(b.FromHost(unscaled, 1, channels, h, w));
-                decoded.Add((ImageBytes.VaePixelsToRgb(DecodeVae(s, b, z, unscaled, channels, h, w), s.Height, s.Width), z));
+                var pixels = DecodeVae(s, b, z, unscaled, channels, h, w);
+                NonFiniteGuard.Check(pixels, "the VAE decoder", $"decoding image {i + 1} of {s.Batch}");
+                decoded.Add((ImageBytes.VaePixelsToRgb(pixels, s.Height, s.Width), z));
             }
             phase("vae_decode");
             var images = new List<GeneratedImage>();

@@ -23,9 +23,7 @@ public static class TransparentImg2Img
     {
         if (s.Method is not (LayerMethod.Attn or LayerMethod.Conv))
             throw new InvalidOptionException("--method", $"img2img runs the transparent models (attn or conv), not {LayerMethods.Name(s.Method)}");
-        int start = StartIndex(s.Steps, s.Denoise);
-        if (SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps).Sampler == SamplerKind.UniPc && s.Steps - 1 - start < 1)
-            throw new InvalidOptionException("--denoise", $"{s.Denoise} of {s.Steps} steps leaves UniPC no step (it runs int(denoise · steps) of them); raise --denoise or --steps");
+        Sampler.ValidateImg2Img(SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps), StartIndex(s.Steps, s.Denoise));
     }
 
     /// <summary>
@@ -40,6 +38,12 @@ public static class TransparentImg2Img
         int tEnc = (int)(Math.Min(denoise, 0.999) * steps);
         return steps - tEnc - 1;
     }
+
+    /// <summary>
+    /// The generation size an init image gives when no size is asked for: each side rounded down to a multiple of 8,
+    /// as Forge's img2img "Resize by" at scale 1 computes it (modules/img2img.py: width -= width % 8).
+    /// </summary>
+    public static (int Width, int Height) SizeFromInit(int width, int height) => (width - width % 8, height - height % 8);
 
     /// <summary>
     /// The init image at the generation size. Same size: unchanged (the exact Forge path). Otherwise resized with the

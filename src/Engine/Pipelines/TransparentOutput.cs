@@ -22,6 +22,7 @@ public static class TransparentOutput
         using var scope = TensorScope.Open();
         var pixel = b.FromHost(ImageBytes.ToPlanarUnit(rgb, height, width, 3), 1, 3, height, width);
         var decoded = b.ToHost(decoder.DecodeAugmented(pixel, latent));
+        NonFiniteGuard.Check(decoded, "the transparent decoder", "decoding the alpha channel");
         return (ImageBytes.StraightRgba(decoded, height, width), ImageBytes.CheckerboardPreview(decoded, height, width));
     }
 }

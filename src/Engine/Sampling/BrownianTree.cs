@@ -1,95 +1,187 @@
-using LayerDiffusion.Native.Random;
+using System.Numerics;
 
 namespace LayerDiffusion.Native.Sampling;
 
 /// <summary>
-/// One seeded Brownian motion W(t) on [t0, t1] with W(t0) = 0, for a vector of independent elements, queried at
-/// arbitrary times reproducibly (the role torchsde's BrownianTree plays for DPM++ SDE samplers; not bit-compatible
-/// with it).
+/// torchsde 0.2.6's <c>BrownianTree</c> (a <c>BrownianInterval</c> with halfway_tree, tol 1e-6, pool_size 24, no
+/// Lévy area) for one image: the Brownian increment W(ta, tb) of a vector, bit-compatible with the reference given
+/// the same normal draws.
 /// </summary>
 /// <remarks>
-/// W(t1) ~ N(0, t1 − t0). A query bisects [t0, t1] down to t: each midpoint m of [a, b] is drawn from the Brownian
-/// bridge, W(m) = (W(a) + W(b))/2 + √((b − a)/4)·N, with N taken from Philox keyed by the seed and counted by the
-/// node's heap index, so every path through the tree sees the same values whatever the order of queries. Once the
-/// interval is narrower than the tolerance the value is interpolated linearly (the residual variance is below
-/// tolerance/4).
+/// Times are rounded to 6 decimals as Python's <c>round</c> does. The root [t0, t1] has
+/// W = randn(s₀)·√(t1 − t0) with s₀ = SeedSequence(entropy, pool 24).generate_state(3)[0]. Splitting an interval
+/// [s, e] (key k, depth d; the root is (0, 0), a child (2k + 0|1, d + 1)) at m = round((s + e)/2) draws
+/// randn(SeedSequence(entropy, spawn_key = (k, d), pool 24).generate_state(4)[0]) = N and gives the left child
+/// (m − s)/(e − s)·W + √((m − s)(e − m)/(e − s))·N, the right child W minus that (float32 tensors, float64
+/// scalars). A query [ta, tb] is the in-order sum of the intervals that tile it. The tree is dyadic, so the values
+/// do not depend on the order of queries; every normal comes from a fresh generator seeded with the interval's seed,
+/// which the caller supplies (torch CPU or CUDA <c>randn</c>, per Forge's RNG source).
 /// </remarks>
 internal sealed class BrownianTree
 {
-    private const uint NoiseStream = 0x42524F57; // "BROW": keeps these counters apart from torch-style draws
-    private const int MaxDepth = 60;
+    public const int PoolSize = 24;
+    public const int Decimals = 6; // tol 1e-6
+    private const int CacheCapacity = 128;
 
-    private readonly ulong _seed;
-    private readonly double _t0, _t1, _tolerance;
-    private readonly double[] _w1;
-
-    public BrownianTree(long seed, int size, double t0, double t1, double tolerance = 1e-6)
+    private sealed class Node(double start, double end, Node? parent, bool isLeft, BigInteger key, int depth)
     {
-        if (!(t1 > t0)) throw new ArgumentException($"need t0 < t1 (got {t0}, {t1})");
-        _seed = unchecked((ulong)seed);
-        _t0 = t0;
-        _t1 = t1;
-        _tolerance = tolerance;
+        public readonly double Start = start, End = end;
+        public readonly Node? Parent = parent;
+        public readonly bool IsLeft = isLeft;
+        public readonly BigInteger Key = key;
+        public readonly int Depth = depth;
+        public double Mid;
+        public uint WSeed;
+        public Node? Left, Right;
+    }
+
+    private readonly BigInteger _entropy;
+    private readonly Func<long, int, float[]> _randn;
+    private readonly bool _parallelDraws;
+    private readonly Dictionary<Node, float[]> _drawn = [];
+    private readonly Node _root;
+    private readonly float[] _rootW;
+    private readonly Dictionary<Node, LinkedListNode<(Node, float[])>> _cache = [];
+    private readonly LinkedList<(Node, float[])> _lru = new();
+
+    /// <param name="entropy">The image seed (torchsde's <c>entropy</c>), ≥ 0.</param>
+    /// <param name="size">Elements of one draw (the latent of one image).</param>
+    /// <param name="randn">The first <c>randn(size)</c> of a fresh generator seeded with the given seed.</param>
+    /// <param name="parallelDraws">Whether <paramref name="randn"/> may run on several threads at once: a query's
+    /// new intervals then draw their normals in parallel (they depend on the seeds only, not on each other).</param>
+    public BrownianTree(long entropy, int size, double t0, double t1, Func<long, int, float[]> randn, bool parallelDraws = false)
+    {
+        if (entropy < 0) throw new ArgumentOutOfRangeException(nameof(entropy), $"Brownian tree seeds are non-negative (got {entropy})");
+        if (!(t0 <= t1)) throw new ArgumentException($"need t0 ≤ t1 (got {t0}, {t1})");
+        _entropy = entropy;
+        _randn = randn;
+        _parallelDraws = parallelDraws;
         Size = size;
-        _w1 = new double[size];
-        Normals(0, _w1);
-        double scale = Math.Sqrt(t1 - t0);
-        for (int i = 0; i < size; i++) _w1[i] *= scale;
+        _root = new Node(Round(t0), Round(t1), null, false, BigInteger.Zero, 0);
+        uint seed = new SeedSequence(_entropy, poolSize: PoolSize).GenerateState(3)[0];
+        _rootW = Draw(seed);
+        float scale = (float)Math.Sqrt(t1 - t0);
+        for (int i = 0; i < size; i++) _rootW[i] *= scale;
     }
 
     public int Size { get; }
-    public double T0 => _t0;
-    public double T1 => _t1;
+    public double T0 => _root.Start;
+    public double T1 => _root.End;
 
-    /// <summary>W(t) for t in [t0, t1] (clamped).</summary>
-    public double[] ValueAt(double t)
+    private static double Round(double t) => PythonRound.Round(t, Decimals);
+
+    /// <summary>W(tb) − W(ta) for ta ≤ tb, clamped to [t0, t1] and rounded as torchsde does.</summary>
+    public float[] Increment(double ta, double tb)
     {
-        var wa = new double[Size];
-        var wb = (double[])_w1.Clone();
-        var z = new double[Size];
-        var wm = new double[Size];
-        double a = _t0, b = _t1;
-        if (t <= a) return wa;
-        if (t >= b) return wb;
-        ulong node = 1;
-        for (int depth = 0; depth < MaxDepth && b - a > _tolerance; depth++)
+        if (ta > tb) throw new ArgumentException($"query times must be ordered (got {ta}, {tb})");
+        ta = Round(Math.Clamp(ta, _root.Start, _root.End));
+        tb = Round(Math.Clamp(tb, _root.Start, _root.End));
+        var w = new float[Size];
+        if (ta == tb) return w;
+        var pieces = new List<Node>();
+        Tile(_root, ta, tb, pieces);
+        DrawAhead(pieces);
+        W(pieces[0]).CopyTo(w, 0);
+        for (int p = 1; p < pieces.Count; p++)
         {
-            double m = 0.5 * (a + b);
-            Normals(node, z);
-            double sd = Math.Sqrt((b - a) / 4);
-            for (int i = 0; i < Size; i++) wm[i] = 0.5 * (wa[i] + wb[i]) + sd * z[i];
-            if (Math.Abs(t - m) <= _tolerance * 0.5) return wm;
-            if (t < m) { b = m; (wb, wm) = (wm, wb); node = 2 * node; }
-            else { a = m; (wa, wm) = (wm, wa); node = 2 * node + 1; }
+            var wi = W(pieces[p]);
+            for (int i = 0; i < Size; i++) w[i] += wi[i];
         }
-        double w = (t - a) / (b - a);
-        for (int i = 0; i < Size; i++) wa[i] += w * (wb[i] - wa[i]);
-        return wa;
+        return w;
     }
 
-    /// <summary>Standard normals for one tree node: Philox(counter = node, element group, stream; key = seed), Box–Muller in double.</summary>
-    private void Normals(ulong node, double[] dst)
+    /// <summary>The intervals of the dyadic tree that tile [ta, tb], left to right (torchsde's <c>_loc</c>).</summary>
+    private void Tile(Node node, double ta, double tb, List<Node> pieces)
     {
-        int groups = (dst.Length + 3) / 4;
-        Parallel.For(0, groups, g =>
+        if (ta == node.Start && tb == node.End)
         {
-            var r = Philox.Block((uint)node, (uint)(node >> 32), (uint)g, NoiseStream, (uint)_seed, (uint)(_seed >> 32));
-            var (n0, n1) = BoxMuller(r.X, r.Y);
-            var (n2, n3) = BoxMuller(r.Z, r.W);
-            int i = 4 * g;
-            dst[i] = n0;
-            if (i + 1 < dst.Length) dst[i + 1] = n1;
-            if (i + 2 < dst.Length) dst[i + 2] = n2;
-            if (i + 3 < dst.Length) dst[i + 3] = n3;
-        });
+            pieces.Add(node);
+            return;
+        }
+        if (node.Left is null) Split(node);
+        if (tb <= node.Mid) Tile(node.Left!, ta, tb, pieces);
+        else if (ta >= node.Mid) Tile(node.Right!, ta, tb, pieces);
+        else
+        {
+            Tile(node.Left!, ta, node.Mid, pieces);
+            Tile(node.Right!, node.Mid, tb, pieces);
+        }
     }
 
-    private static (double, double) BoxMuller(uint x, uint y)
+    /// <summary>
+    /// The normals every uncached interval above the pieces will need (its parent's split draw), all at once and in
+    /// parallel where allowed: the tree's shape and seeds are known before any value is.
+    /// </summary>
+    private void DrawAhead(List<Node> pieces)
     {
-        const double inv = 1.0 / 4294967296.0;
-        double u = (x + 0.5) * inv, v = (y + 0.5) * inv;
-        double r = Math.Sqrt(-2.0 * Math.Log(u));
-        var (s, c) = Math.SinCos(2.0 * Math.PI * v);
-        return (r * c, r * s);
+        var parents = new List<Node>();
+        foreach (var piece in pieces)
+            for (var n = piece; n.Parent is { } parent && !_cache.ContainsKey(n); n = parent)
+                if (!_drawn.ContainsKey(parent) && !parents.Contains(parent)) parents.Add(parent);
+        var draws = new float[parents.Count][];
+        if (_parallelDraws && parents.Count > 1) Parallel.For(0, parents.Count, i => draws[i] = Draw(parents[i].WSeed));
+        else for (int i = 0; i < parents.Count; i++) draws[i] = Draw(parents[i].WSeed);
+        for (int i = 0; i < parents.Count; i++) _drawn[parents[i]] = draws[i];
+    }
+
+    private void Split(Node node)
+    {
+        double mid = Round(0.5 * (node.End + node.Start));
+        if (!(mid > node.Start && mid < node.End))
+            throw new InvalidOperationException($"Brownian interval [{node.Start}, {node.End}] cannot be split below the 1e-6 grid");
+        node.Mid = mid;
+        var spawnKey = new[] { node.Key, new BigInteger(node.Depth) };
+        node.WSeed = new SeedSequence(_entropy, spawnKey, PoolSize).GenerateState(4)[0];
+        node.Left = new Node(node.Start, mid, node, true, 2 * node.Key, node.Depth + 1);
+        node.Right = new Node(mid, node.End, node, false, 2 * node.Key + 1, node.Depth + 1);
+    }
+
+    /// <summary>An interval's increment: the root's, or the Brownian bridge split of its parent's (cached, LRU).</summary>
+    private float[] W(Node node)
+    {
+        if (node.Parent is null) return _rootW;
+        if (_cache.TryGetValue(node, out var hit))
+        {
+            _lru.Remove(hit);
+            _lru.AddFirst(hit);
+            return hit.Value.Item2;
+        }
+        var parent = node.Parent;
+        var w = W(parent);
+        double hReciprocal = 1 / (parent.End - parent.Start);
+        double leftDiff = parent.Mid - parent.Start, rightDiff = parent.End - parent.Mid;
+        float meanScale = (float)leftDiff, meanRecip = (float)hReciprocal;
+        float sd = (float)Math.Sqrt(leftDiff * rightDiff * hReciprocal);
+        var noise = _drawn.Remove(parent, out var ahead) ? ahead : Draw(parent.WSeed);
+        var left = new float[Size];
+        var right = new float[Size];
+        for (int i = 0; i < Size; i++)
+        {
+            left[i] = meanScale * w[i] * meanRecip + sd * noise[i];
+            right[i] = w[i] - left[i];
+        }
+        // Both children come from one draw; keep both (the sibling is usually next).
+        Remember(parent.Left!, left);
+        Remember(parent.Right!, right);
+        return node.IsLeft ? left : right;
+    }
+
+    private void Remember(Node node, float[] w)
+    {
+        if (_cache.TryGetValue(node, out var old)) _lru.Remove(old);
+        else if (_cache.Count >= CacheCapacity)
+        {
+            var last = _lru.Last!;
+            _lru.RemoveLast();
+            _cache.Remove(last.Value.Item1);
+        }
+        _cache[node] = _lru.AddFirst((node, w));
+    }
+
+    private float[] Draw(uint seed)
+    {
+        var n = _randn(seed, Size);
+        if (n.Length != Size) throw new InvalidOperationException($"normal source returned {n.Length} values for {Size}");
+        return n;
     }
 }

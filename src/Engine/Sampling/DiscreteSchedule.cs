@@ -5,24 +5,28 @@ namespace LayerDiffusion.Native.Sampling;
 /// (k-diffusion's DiscreteSchedule, Forge's <c>Prediction</c>).
 /// </summary>
 /// <remarks>
-/// Numerics follow the reference to the bit where it is cheap: betas and ᾱ in float64 (torch.linspace, cumprod),
-/// ᾱ stored as float32 (as the checkpoints' buffers are), then σ = √((1 − ᾱ)/ᾱ) and ln σ in float32 arithmetic.
+/// Numerics follow Forge's predictor (backend/modules/k_prediction.py register_schedule) to the bit where it is
+/// cheap: betas, ᾱ = cumprod(1 − β), σ = √((1 − ᾱ)/ᾱ) and ln σ in float64 (torch.linspace, cumprod), each stored as
+/// float32.
 /// </remarks>
-public sealed class DiscreteSchedule
+public sealed class DiscreteSchedule : ISigmaTable
 {
     /// <summary>SD/SDXL's "scaled linear" betas 0.00085 … 0.012 over 1000 steps.</summary>
     public static DiscreteSchedule Sdxl { get; } = ScaledLinear(0.00085, 0.012, 1000);
 
-    private DiscreteSchedule(float[] alphasCumprod)
+    private DiscreteSchedule(double[] alphasCumprod)
     {
-        AlphasCumprod = alphasCumprod;
-        Sigmas = new float[alphasCumprod.Length];
-        LogSigmas = new float[alphasCumprod.Length];
-        for (int i = 0; i < alphasCumprod.Length; i++)
+        int n = alphasCumprod.Length;
+        AlphasCumprod = new float[n];
+        Sigmas = new float[n];
+        LogSigmas = new float[n];
+        for (int i = 0; i < n; i++)
         {
-            float a = alphasCumprod[i];
-            Sigmas[i] = MathF.Sqrt((1f - a) / a);
-            LogSigmas[i] = (float)Math.Log(Sigmas[i]);
+            double a = alphasCumprod[i];
+            double sigma = Math.Sqrt((1 - a) / a);
+            AlphasCumprod[i] = (float)a;
+            Sigmas[i] = (float)sigma;
+            LogSigmas[i] = (float)Math.Log(sigma);
         }
     }
 
@@ -41,12 +45,12 @@ public sealed class DiscreteSchedule
         if (timesteps < 2) throw new ArgumentOutOfRangeException(nameof(timesteps), "need at least 2 training steps");
         if (!(betaStart > 0 && betaEnd > betaStart && betaEnd < 1)) throw new ArgumentOutOfRangeException(nameof(betaEnd), "need 0 < start < end < 1");
         var roots = TorchLinspace.F64(Math.Sqrt(betaStart), Math.Sqrt(betaEnd), timesteps);
-        var ac = new float[timesteps];
+        var ac = new double[timesteps];
         double prod = 1.0;
         for (int i = 0; i < timesteps; i++)
         {
             prod *= 1.0 - roots[i] * roots[i];
-            ac[i] = (float)prod;
+            ac[i] = prod;
         }
         return new DiscreteSchedule(ac);
     }
@@ -85,6 +89,10 @@ public sealed class DiscreteSchedule
         float logSigma = (1f - w) * LogSigmas[low] + w * LogSigmas[high];
         return (float)Math.Exp(logSigma);
     }
+
+    float ISigmaTable.SigmaAt(int index) => Sigmas[index];
+    float ISigmaTable.SigmaToT(float sigma) => SigmaToTimestep(sigma, TimestepMode.Quantized);
+    float ISigmaTable.TToSigma(float t) => TimestepToSigma(t);
 
     /// <summary>
     /// Forge's <c>percent_to_sigma</c>: the sigma at timestep (1 − p)·(n − 1); p ≤ 0 gives a huge sigma (the point

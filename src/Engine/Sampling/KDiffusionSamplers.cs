@@ -36,12 +36,7 @@ internal static class KDiffusionSamplers
             report.Report(i, sigma, denoised);
             float dt = down - sigma;
             for (int j = 0; j < x.Length; j++) x[j] += (x[j] - denoised[j]) / sigma * dt;
-            if (next > 0)
-            {
-                var n = noise.Between(sigma, next);
-                CheckSize(n, x);
-                for (int j = 0; j < x.Length; j++) x[j] += n[j] * up;
-            }
+            if (next > 0) AddNoise(x, noise.Between(sigma, next), up);
         }
         return x;
     }
@@ -94,52 +89,34 @@ internal static class KDiffusionSamplers
         return x;
     }
 
-    /// <summary><c>sample_dpmpp_2m_sde</c>, midpoint solver, eta 1, s_noise 1.</summary>
-    public static float[] DpmPp2mSde(Denoiser model, float[] x, float[] sigmas, IStepNoise noise, StepReporter report)
+    /// <summary>Forge's <c>sample_lcm</c>: x ← D, then σ_next of fresh noise while σ_next &gt; 0.</summary>
+    public static float[] Lcm(Denoiser model, float[] x, float[] sigmas, IStepNoise noise, StepReporter report)
     {
-        const double eta = 1.0;
         x = (float[])x.Clone();
-        float[]? old = null;
-        double hLast = double.NaN, h = double.NaN;
         for (int i = 0; i < sigmas.Length - 1; i++)
         {
             report.ThrowIfCancelled();
             float sigma = sigmas[i], next = sigmas[i + 1];
             var denoised = model.Denoise(x, sigma);
             report.Report(i, sigma, denoised);
-            if (next == 0)
-            {
-                x = (float[])denoised.Clone();
-            }
-            else
-            {
-                h = Math.Log(sigma) - Math.Log(next);
-                double etaH = eta * h;
-                float decay = (float)(next / (double)sigma * Math.Exp(-etaH));
-                float c = (float)-ExpM1(-h - etaH);
-                for (int j = 0; j < x.Length; j++) x[j] = decay * x[j] + c * denoised[j];
-                if (old is not null)
-                {
-                    double r = hLast / h;
-                    float k = (float)(0.5 * -ExpM1(-h - etaH) * (1 / r));
-                    for (int j = 0; j < x.Length; j++) x[j] += k * (denoised[j] - old[j]);
-                }
-                var n = noise.Between(sigma, next);
-                CheckSize(n, x);
-                float amp = (float)(next * Math.Sqrt(-ExpM1(-2 * etaH)));
-                for (int j = 0; j < x.Length; j++) x[j] += n[j] * amp;
-            }
-            old = denoised;
-            hLast = h;
+            x = denoised;
+            if (next > 0) AddNoise(x, noise.Between(sigma, next), next);
         }
         return x;
+    }
+
+    /// <summary>x ← x + n·scale for a step's noise n (checked against x's size).</summary>
+    internal static void AddNoise(float[] x, float[] n, float scale)
+    {
+        CheckSize(n, x);
+        for (int j = 0; j < x.Length; j++) x[j] += n[j] * scale;
     }
 
     /// <summary>e^x − 1 without cancellation for small x.</summary>
     internal static double ExpM1(double x) =>
         Math.Abs(x) < 1e-5 ? x + 0.5 * x * x + x * x * x / 6 : Math.Exp(x) - 1;
 
-    private static void CheckSize(float[] noise, float[] x)
+    internal static void CheckSize(float[] noise, float[] x)
     {
         if (noise.Length != x.Length)
             throw new InvalidOperationException($"step noise has {noise.Length} values for a latent of {x.Length}");

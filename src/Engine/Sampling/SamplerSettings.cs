@@ -17,5 +17,7 @@ public sealed record SamplerSettings(SamplerKind Sampler, ScheduleKind Schedule,
         if (Steps < 1) throw new InvalidOptionException("steps", $"must be at least 1 (got {Steps})");
         if (!Enum.IsDefined(Sampler)) throw new InvalidOptionException("sampler", $"unknown sampler {(int)Sampler}; valid: {SamplerChoice.ValidSamplers}");
         if (!Enum.IsDefined(Schedule)) throw new InvalidOptionException("schedule", $"unknown schedule {(int)Schedule}; valid: {SamplerChoice.ValidSchedules}");
+        if (Sampler == SamplerKind.Ddim && (Steps < 2 || Steps > 1000))
+            throw new InvalidOptionException("steps", $"DDIM walks Forge's timestep grid of 2 to 1000 steps, making steps − 1 model calls (got {Steps})");
     }
 }

@@ -41,6 +41,7 @@ public sealed class SeededNoiseSource : INoiseSource
             _ => throw new ArgumentOutOfRangeException(nameof(source)),
         };
         _generators = Seeds.Select(_newGenerator).ToArray();
+        RandnLocalIsThreadSafe = device is null || source == RngSource.Cpu;
     }
 
     /// <summary>The per-image seeds, seed + i.</summary>
@@ -48,6 +49,15 @@ public sealed class SeededNoiseSource : INoiseSource
     public int ImageSize { get; }
     public RngSource Source { get; }
     public long EtaNoiseSeedDelta { get; }
+
+    /// <summary>
+    /// Forge's devices.randn_local: the first randn(<paramref name="count"/>) of a fresh generator seeded with
+    /// <paramref name="seed"/> on this source (torchsde's per-interval draws go through it).
+    /// </summary>
+    public float[] RandnLocal(long seed, int count) => _newGenerator(seed)(count);
+
+    /// <summary>Whether <see cref="RandnLocal"/> may run on several threads at once (host generators; not a GPU device).</summary>
+    public bool RandnLocalIsThreadSafe { get; }
 
     public float[] Next()
     {

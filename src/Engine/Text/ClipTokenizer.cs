@@ -45,13 +45,16 @@ public sealed class ClipTokenizer : ITokenizer
     /// </summary>
     public static ClipTokenizer Load(string path) => ClipTokenizerFiles.Load(path);
 
+    /// <summary>The files <see cref="Load"/> reads for a path (a run declares them as inputs).</summary>
+    public static IReadOnlyList<string> FilesOf(string path) => ClipTokenizerFiles.FilesOf(path);
+
     /// <summary>
     /// Builds the vocabulary as CLIP's SimpleTokenizer does from its merges file (first line a header): the 256
     /// byte symbols, the same with &lt;/w&gt;, one symbol per merge, then the two specials.
     /// </summary>
     public static ClipTokenizer FromMergesFile(IEnumerable<string> lines, string source)
     {
-        var merges = ClipTokenizerFiles.ParseMerges(lines, source);
+        var merges = BpeMerges.Parse(lines, source);
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (char c in ByteUnicode.Symbols) vocab[c.ToString()] = vocab.Count;
         foreach (char c in ByteUnicode.Symbols) vocab[c + WordEnd] = vocab.Count;

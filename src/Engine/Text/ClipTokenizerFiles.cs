@@ -13,20 +13,15 @@ internal static class ClipTokenizerFiles
     private const string MergesTxt = "merges.txt";
     private const string ClipGzip = "bpe_simple_vocab_16e6.txt.gz";
 
+    /// <summary>The files a tokenizer path stands for: vocab.json (null for CLIP's merges-only format) and the merges file.</summary>
+    private sealed record Located(string? Vocab, string Merges, bool Gzip);
+
     public static ClipTokenizer Load(string path)
     {
         try
         {
-            if (Directory.Exists(path)) return LoadFolder(path);
-            if (!File.Exists(path)) throw new LdException($"{path}: no such tokenizer file or folder. {Hint}");
-            string name = Path.GetFileName(path);
-            string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-            if (name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return FromClipMerges(path, gzip: true);
-            if (name.Equals(VocabJson, StringComparison.OrdinalIgnoreCase)) return FromHfFiles(path, Path.Combine(dir, MergesTxt));
-            if (name.Equals(MergesTxt, StringComparison.OrdinalIgnoreCase))
-                return File.Exists(Path.Combine(dir, VocabJson)) ? FromHfFiles(Path.Combine(dir, VocabJson), path) : FromClipMerges(path, gzip: false);
-            if (name.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)) return FromClipMerges(path, gzip: false);
-            throw new LdException($"{path}: not a tokenizer file. {Hint}");
+            var l = Locate(path);
+            return l.Vocab is not null ? FromHfFiles(l.Vocab, l.Merges) : FromClipMerges(l.Merges, l.Gzip);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or JsonException)
         {
@@ -34,32 +29,58 @@ internal static class ClipTokenizerFiles
         }
     }
 
-    private static ClipTokenizer LoadFolder(string dir)
+    /// <summary>The files <see cref="Load"/> reads for <paramref name="path"/> (what a run declares as its tokenizer inputs).</summary>
+    public static IReadOnlyList<string> FilesOf(string path)
+    {
+        var l = Locate(path);
+        return l.Vocab is null ? [l.Merges] : [l.Vocab, l.Merges];
+    }
+
+    private static Located Locate(string path)
+    {
+        if (Directory.Exists(path)) return LocateInFolder(path);
+        if (!File.Exists(path)) throw new LdException($"{path}: no such tokenizer file or folder. {Hint}");
+        string name = Path.GetFileName(path);
+        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return new(null, path, Gzip: true);
+        if (name.Equals(VocabJson, StringComparison.OrdinalIgnoreCase))
+        {
+            string merges = Path.Combine(dir, MergesTxt);
+            return File.Exists(merges) ? new(path, merges, false) : throw new LdException($"{path}: {MergesTxt} is missing beside it. {Hint}");
+        }
+        if (name.Equals(MergesTxt, StringComparison.OrdinalIgnoreCase))
+            return File.Exists(Path.Combine(dir, VocabJson)) ? new(Path.Combine(dir, VocabJson), path, false) : new(null, path, false);
+        if (name.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)) return new(null, path, false);
+        throw new LdException($"{path}: not a tokenizer file. {Hint}");
+    }
+
+    private static Located LocateInFolder(string dir)
     {
         foreach (var d in new[] { Path.Combine(dir, "tokenizer"), dir })
         {
             string vocab = Path.Combine(d, VocabJson), merges = Path.Combine(d, MergesTxt);
-            if (File.Exists(vocab) && File.Exists(merges)) return FromHfFiles(vocab, merges);
+            if (File.Exists(vocab) && File.Exists(merges)) return new(vocab, merges, false);
         }
         string gz = Path.Combine(dir, ClipGzip);
-        if (File.Exists(gz)) return FromClipMerges(gz, gzip: true);
+        if (File.Exists(gz)) return new(null, gz, Gzip: true);
         throw new LdException($"{dir}: no vocab.json + merges.txt (in the folder or its tokenizer/ folder) and no {ClipGzip}. {Hint}");
     }
 
+    /// <summary>Tokenizer files are a few MB; anything far larger is not one (and is not read into memory).</summary>
+    private const long MaxFileBytes = 64L << 20;
+
     private static ClipTokenizer FromClipMerges(string path, bool gzip)
     {
-        using var file = File.OpenRead(path);
-        using Stream data = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
-        using var reader = new StreamReader(data, Encoding.UTF8);
-        return ClipTokenizer.FromMergesFile(ReadLines(reader), path);
+        var bytes = gzip ? Gunzip(path) : ReadBounded(path);
+        return ClipTokenizer.FromMergesFile(Utf8Text(bytes, path).Split('\n'), path);
     }
 
     private static ClipTokenizer FromHfFiles(string vocabPath, string mergesPath)
     {
-        if (!File.Exists(mergesPath)) throw new LdException($"{vocabPath}: {MergesTxt} is missing beside it. {Hint}");
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
-        var json = File.ReadAllBytes(vocabPath);
+        var json = ReadBounded(vocabPath);
         int bom = json.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0; // editors on Windows add one
+        Utf8Text(json.AsSpan(bom).ToArray(), vocabPath);
         using (var doc = JsonDocument.Parse(json.AsMemory(bom)))
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new LdException($"{vocabPath}: expected a JSON object of token → id. {Hint}");
@@ -67,42 +88,72 @@ internal static class ClipTokenizerFiles
             {
                 if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out int id) || id < 0)
                     throw new LdException($"{vocabPath}: token '{p.Name}' has no valid id. {Hint}");
-                vocab[p.Name] = id;
+                if (!vocab.TryAdd(p.Name, id)) throw new LdException($"{vocabPath}: token '{p.Name}' appears twice. {Hint}");
             }
         }
-        var merges = ParseMerges(File.ReadLines(mergesPath, Encoding.UTF8), mergesPath);
+        var merges = BpeMerges.Parse(Utf8Text(ReadBounded(mergesPath), mergesPath).Split('\n'), mergesPath, vocab);
+        BpeMerges.CheckVocabulary(vocab, merges, vocabPath, mergesPath);
         return new ClipTokenizer(vocab, merges, vocabPath);
     }
 
-    /// <summary>
-    /// Merge pairs of a CLIP/HF merges file in rank order: the "#version" header skipped, blank lines ignored,
-    /// at most <see cref="ClipTokenizer.MaxMerges"/> read (CLIP and HF both stop there).
-    /// </summary>
-    public static List<(string, string)> ParseMerges(IEnumerable<string> lines, string source)
+    private static byte[] ReadBounded(string path)
     {
-        var merges = new List<(string, string)>(ClipTokenizer.MaxMerges);
-        bool first = true;
-        int lineNo = 0;
-        foreach (var raw in lines)
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        if (fs.CanSeek && fs.Length > MaxFileBytes) throw new LdException($"{path}: {fs.Length} bytes is far larger than a tokenizer file. {Hint}");
+        var ms = new MemoryStream();
+        var buffer = new byte[1 << 16];
+        int n;
+        while ((n = fs.Read(buffer)) > 0)
         {
-            lineNo++;
-            if (first)
-            {
-                first = false;
-                if (raw.Contains("#version", StringComparison.Ordinal) || raw.StartsWith('#')) continue;
-            }
-            if (string.IsNullOrWhiteSpace(raw)) continue;
-            if (merges.Count == ClipTokenizer.MaxMerges) break;
-            var parts = raw.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length != 2) throw new LdException($"{source}: line {lineNo} is not a merge pair ('{raw}'). {Hint}");
-            merges.Add((parts[0], parts[1]));
+            if (ms.Length + n > MaxFileBytes) throw new LdException($"{path}: far larger than a tokenizer file. {Hint}");
+            ms.Write(buffer, 0, n);
         }
-        if (merges.Count == 0) throw new LdException($"{source}: holds no merges. {Hint}");
-        return merges;
+        return ms.ToArray();
     }
 
-    private static IEnumerable<string> ReadLines(StreamReader reader)
+    /// <summary>
+    /// A gzip file decompressed and checked against its own trailer (CRC-32 and length of the data): a file cut short
+    /// or damaged would otherwise decompress to fewer merges, or different ones, without an error.
+    /// </summary>
+    private static byte[] Gunzip(string path)
     {
-        while (reader.ReadLine() is { } line) yield return line;
+        var compressed = ReadBounded(path);
+        if (compressed.Length < 18 || compressed[0] != 0x1F || compressed[1] != 0x8B)
+            throw new LdException($"{path}: not a gzip file. {Hint}");
+        uint wantCrc = BitConverter.ToUInt32(compressed, compressed.Length - 8), wantSize = BitConverter.ToUInt32(compressed, compressed.Length - 4);
+        var data = new MemoryStream();
+        try
+        {
+            using var z = new GZipStream(new MemoryStream(compressed), CompressionMode.Decompress);
+            var buffer = new byte[1 << 16];
+            int n;
+            while ((n = z.Read(buffer)) > 0)
+            {
+                if (data.Length + n > 4 * MaxFileBytes) throw new LdException($"{path}: decompresses to far more than a tokenizer file. {Hint}");
+                data.Write(buffer, 0, n);
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            throw new LdException($"{path}: the gzip data is corrupt ({e.Message}). {Hint}");
+        }
+        var bytes = data.ToArray();
+        if (Imaging.Png.Crc32.Update(0, bytes) != wantCrc || (uint)bytes.Length != wantSize)
+            throw new LdException($"{path}: the gzip data is cut short or damaged (it decompresses to {bytes.Length} bytes that do not match the " +
+                $"CRC-32 and length its trailer records). {Hint}");
+        return bytes;
+    }
+
+    /// <summary>The bytes as text, which must be UTF-8 (invalid bytes are an error naming the line, not replacement characters).</summary>
+    private static string Utf8Text(byte[] bytes, string path)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(bytes)) return Encoding.UTF8.GetString(bytes);
+        int line = 1, i = 0;
+        while (i < bytes.Length && Rune.DecodeFromUtf8(bytes.AsSpan(i), out _, out int used) == System.Buffers.OperationStatus.Done)
+        {
+            if (bytes[i] == (byte)'\n') line++;
+            i += used;
+        }
+        throw new LdException($"{path}: line {line} is not UTF-8 text (byte {i}). {Hint}");
     }
 }

@@ -20,5 +20,7 @@ public static class CaseRunners
         new Cases.SamplersCase(),
         new Cases.SamplerUnipcCase(),
         new Cases.SamplerLayerCase(),
+        new Cases.SamplersMoreCase(),
+        new Cases.BrownianTreeCase(),
     ];
 }

@@ -51,23 +51,65 @@ public sealed class GoldenVerifier
     {
         if (!_runners.TryGetValue(c.Name, out var runner))
             return c.Outputs.Select(o => new TensorResult(c.Name, o.Name, Verdict.Skip, double.NaN, double.NaN, null, "no runner for this case in this engine"));
-        using var ctx = new CaseContext(c, manifest, backend);
+        // A declared file that is not there is a broken golden set, not a case this engine may skip.
+        if (MissingFile(c, manifest) is { } missing) return FailAll(c, missing);
         string? error = null;
         try
         {
-            runner.Run(ctx);
+            using var ctx = new CaseContext(c, manifest, backend);
+            try
+            {
+                runner.Run(ctx);
+            }
+            catch (NotSupportedException e)
+            {
+                return c.Outputs.Select(o => new TensorResult(c.Name, o.Name, Verdict.Skip, double.NaN, double.NaN, null, e.Message));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                error = DebugOptions.ShowStackTraces ? e.ToString()
+                    : FromSettings(e) ? $"{Path.Combine(manifest.Directory, "manifest.json")}: case '{c.Name}': a field of 'settings' is missing or of the wrong type ({e.Message})"
+                    : $"{e.GetType().Name}: {e.Message}";
+            }
+            using var reference = SafeTensorsFile.Open(c.FilePath);
+            return c.Outputs.Select(o => Compare(c, o, ctx, reference, precision, error)).ToList();
         }
-        catch (NotSupportedException e)
+        catch (LdException e)
         {
-            return c.Outputs.Select(o => new TensorResult(c.Name, o.Name, Verdict.Skip, double.NaN, double.NaN, null, e.Message));
+            return FailAll(c, e.Message); // the case's own data file (inputs, reference) is missing or corrupt
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            error = DebugOptions.ShowStackTraces ? e.ToString() : $"{e.GetType().Name}: {e.Message}";
-        }
-        using var reference = SafeTensorsFile.Open(c.FilePath);
-        return c.Outputs.Select(o => Compare(c, o, ctx, reference, precision, error)).ToList();
     }
+
+    private static List<TensorResult> FailAll(GoldenCase c, string why) =>
+        c.Outputs.Select(o => new TensorResult(c.Name, o.Name, Verdict.Fail, double.NaN, double.NaN, o.Tolerance, why)).ToList();
+
+    /// <summary>The first file the case needs that does not exist: its own data file, or a 'uses' entry (a case's file or a path).</summary>
+    private static string? MissingFile(GoldenCase c, GoldenManifest manifest)
+    {
+        string manifestPath = Path.Combine(manifest.Directory, "manifest.json");
+        if (c.File is null) return $"{manifestPath}: case '{c.Name}': field 'file' is missing (a check case needs its data file)";
+        if (!System.IO.File.Exists(c.FilePath)) return $"{manifestPath}: case '{c.Name}': field 'file': {c.FilePath} does not exist";
+        foreach (var use in c.Uses)
+        {
+            if (manifest.Find(use) is { } used)
+            {
+                if (used.File is null) return $"{manifestPath}: case '{c.Name}': field 'uses': case '{use}' names no file";
+                if (!System.IO.File.Exists(used.FilePath)) return $"{manifestPath}: case '{c.Name}': field 'uses': {used.FilePath} (case '{use}') does not exist";
+            }
+            else
+            {
+                string path = Path.GetFullPath(Path.Combine(manifest.Directory, use));
+                if (!System.IO.File.Exists(path) && !Directory.Exists(path))
+                    return $"{manifestPath}: case '{c.Name}': field 'uses': '{use}' is neither a case of the manifest nor a file ({path} does not exist)";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>True when a runner failed reading its settings (a missing property or a value of the wrong JSON type).</summary>
+    private static bool FromSettings(Exception e) =>
+        e is KeyNotFoundException or InvalidOperationException or FormatException &&
+        e.StackTrace?.Contains("System.Text.Json.", StringComparison.Ordinal) == true;
 
     private static TensorResult Compare(GoldenCase c, OutputSpec o, CaseContext ctx, SafeTensorsFile reference, Precision precision, string? error)
     {
@@ -75,6 +117,8 @@ public sealed class GoldenVerifier
             return error is not null
                 ? new TensorResult(c.Name, o.Name, Verdict.Fail, double.NaN, double.NaN, o.Tolerance, error)
                 : new TensorResult(c.Name, o.Name, Verdict.Skip, double.NaN, double.NaN, null, "runner does not compute this output yet");
+        if (!reference.Contains(o.Name))
+            return new TensorResult(c.Name, o.Name, Verdict.Fail, double.NaN, double.NaN, o.Tolerance, $"{c.FilePath}: holds no reference tensor '{o.Name}'");
         var wantInfo = reference.Info(o.Name);
         double[] want = wantInfo.DType == Tensors.DType.I64
             ? Comparison.ToDouble(reference.ReadInt64(o.Name))

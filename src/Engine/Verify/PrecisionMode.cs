@@ -20,12 +20,19 @@ public static class PrecisionMode
     /// <summary>"auto" (or nothing) is null: the device decides (see DeviceSelection.Create).</summary>
     public static Precision? ParseOrAuto(string? s) => s is null || s.Equals("auto", StringComparison.OrdinalIgnoreCase) ? null : Parse(s);
 
-    private static readonly HashSet<string> SamplingCases = ["samplers", "sampler_unipc", "sampler_layer", "e2e_transparent"];
+    private static readonly HashSet<string> SamplingCases = ["samplers", "samplers_more", "sampler_unipc", "sampler_layer", "brownian_tree", "e2e_transparent"];
+
+    /// <summary>
+    /// Outputs the host computes whatever the network precision: sigma schedules, noise intervals, the Brownian noise.
+    /// </summary>
+    private static bool IsHostSchedule(string output) =>
+        output.Contains("sigmas", StringComparison.Ordinal) || output.EndsWith("noise_pairs", StringComparison.Ordinal)
+        || output == "brownian_noises";
 
     /// <summary>The reduced-precision bound for one output, or null to keep the manifest's tolerance.</summary>
     public static Tolerance? ReducedBound(string caseName, OutputSpec output)
     {
-        if (caseName.StartsWith("rng_", StringComparison.Ordinal)) return null;
+        if (caseName.StartsWith("rng_", StringComparison.Ordinal) || IsHostSchedule(output.Name)) return null;
         if (output.DType is "int64" or "int32") return null;
         if (output.DType == "uint8") return new Tolerance(2, null);
         if (output.Tolerance.RelL2 is null) return null; // schedules, multipliers, noise: exact arithmetic, not network output

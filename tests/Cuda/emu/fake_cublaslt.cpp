@@ -91,10 +91,16 @@ int cublasLtMatmulPreferenceCreate(void** p) { *p = new int(0); return 0; }
 int cublasLtMatmulPreferenceDestroy(void* p) { delete (int*)p; return 0; }
 int cublasLtMatmulPreferenceSetAttribute(void*, int, const void*, size_t) { return 0; }
 
+// Three candidates, like the real heuristic's several (the engine times them and keeps one): algo.data[0] marks
+// each (1000 + i), workspace 0, state success. cublasLtMatmul refuses any other algorithm.
+const uint64_t kAlgoMark = 1000;
+const int kCandidates = 3;
+
 int cublasLtMatmulAlgoGetHeuristic(void*, void*, void*, void*, void*, void*, void*, int requested, void* results, int* found)
 {
-    std::memset(results, 0, 96 * (size_t)requested);  // algo and workspaceSize 0
-    *found = 1;
+    std::memset(results, 0, 96 * (size_t)requested);  // cublasLtMatmulHeuristicResult_t is 96 bytes
+    *found = requested < kCandidates ? requested : kCandidates;
+    for (int i = 0; i < *found; i++) ((uint64_t*)((char*)results + 96 * i))[0] = kAlgoMark + i;
     return 0;
 }
 
@@ -109,8 +115,10 @@ static float to_tf32(float f)
 }
 
 int cublasLtMatmul(void*, void* descp, const float* alpha, const void* A, void* Ap, const void* B, void* Bp,
-                   const float* beta, const void* C, void* Cp, void* D, void* Dp, const void*, void*, size_t, void*)
+                   const float* beta, const void* C, void* Cp, void* D, void* Dp, const void* algo, void*, size_t, void*)
 {
+    uint64_t mark = algo ? ((const uint64_t*)algo)[0] : 0;
+    if (mark < kAlgoMark || mark >= kAlgoMark + kCandidates) return fail("an algorithm the heuristic did not return");
     auto* d = (Desc*)descp;
     auto *a = (Layout*)Ap, *b = (Layout*)Bp, *c = (Layout*)Cp, *o = (Layout*)Dp;
     uint64_t m = o->rows, n = o->cols;

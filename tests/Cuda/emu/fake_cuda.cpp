@@ -10,12 +10,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <cstdint>
+#include <chrono>
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
 #include <immintrin.h>
 #include <ffi.h>
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -137,6 +139,8 @@ struct Kernel
     void* fn = nullptr;
     std::vector<Param> params;
     ffi_cif cif;
+    long launches = 0, threads = 0;  // LD_EMU_PROFILE's counts
+    double seconds = 0;
     std::vector<ffi_type*> types;
     std::vector<std::unique_ptr<ffi_type>> structs;
     std::vector<std::vector<ffi_type*>> struct_elems;
@@ -147,7 +151,43 @@ std::map<std::string, std::vector<Param>> g_signatures;  // from every loaded PT
 std::map<std::string, std::unique_ptr<Kernel>> g_kernels;
 size_t g_allocated = 0;
 std::map<unsigned long long, size_t> g_sizes;
-const size_t kDeviceBytes = 8ull << 30;  // a pretend 8 GiB GPU: larger requests fail with out of memory
+const size_t kDefaultDeviceBytes = 8ull << 30;  // a pretend 8 GiB GPU: larger requests fail with out of memory
+
+// Failure injection for the tests (read once): LD_EMU_DEVICE_BYTES pretends a GPU of that size; LD_EMU_FAIL_ALLOC_AT=N
+// makes only the Nth cuMemAlloc fail with out of memory, LD_EMU_FAIL_ALLOC_FROM=N every call from the Nth on;
+// LD_EMU_LEAK_REPORT=1 prints the device bytes still allocated when the process exits.
+long env_long(const char* name, long fallback)
+{
+    const char* v = std::getenv(name);
+    return v && *v ? std::atol(v) : fallback;
+}
+const size_t kDeviceBytes = (size_t)env_long("LD_EMU_DEVICE_BYTES", (long)kDefaultDeviceBytes);
+const long kFailAllocAt = env_long("LD_EMU_FAIL_ALLOC_AT", 0), kFailAllocFrom = env_long("LD_EMU_FAIL_ALLOC_FROM", 0);
+long g_alloc_calls = 0;
+
+struct LeakReport
+{
+    ~LeakReport()
+    {
+        if (env_long("LD_EMU_LEAK_REPORT", 0))
+            std::fprintf(stderr, "emu: %zu device bytes in %zu allocations still held at exit\n", g_allocated, g_sizes.size());
+    }
+} g_leak_report;
+
+// LD_EMU_PROFILE=1 prints, at exit, each kernel's launches, CUDA threads run and host seconds, slowest first: where
+// an emulated test spends its time (every thread is a coroutine, so thread count, not work, is the usual cost).
+std::vector<Kernel*> g_profiled;
+struct KernelProfile
+{
+    ~KernelProfile()
+    {
+        if (g_profiled.empty()) return;
+        std::sort(g_profiled.begin(), g_profiled.end(), [](Kernel* a, Kernel* b) { return a->seconds > b->seconds; });
+        std::fprintf(stderr, "emu profile: %-40s %9s %12s %9s\n", "kernel", "launches", "threads", "seconds");
+        for (Kernel* k : g_profiled)
+            std::fprintf(stderr, "emu profile: %-40s %9ld %12ld %9.3f\n", k->name.c_str(), k->launches, k->threads, k->seconds);
+    }
+} g_kernel_profile;
 
 void parse_ptx(const char* text)
 {
@@ -259,6 +299,29 @@ void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, 
     for (int i = 0; i < 4; i++) c[i] = out[i];
 }
 
+// mma.sync.m16n8k8: A[r][k] is lane (r % 8)·4 + k / 2, register (r ≥ 8), half k % 2; B[k][n] lane n·4 + k / 2, half k % 2.
+void ld_emu_mma_m16n8k8(float* c, const unsigned* a, unsigned b, int bf16)
+{
+    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
+    g_mma_a[warp][lane][0] = a[0];
+    g_mma_a[warp][lane][1] = a[1];
+    g_mma_b[warp][lane][0] = b;
+    wait_at(2);
+    auto A = [&](int r, int k) { return half_of(g_mma_a[warp][(r % 8) * 4 + k / 2][r >= 8 ? 1 : 0], k % 2, bf16); };
+    auto B = [&](int k, int n) { return half_of(g_mma_b[warp][n * 4 + k / 2][0], k % 2, bf16); };
+    int g = (int)lane / 4, t = (int)lane % 4;
+    float out[4];
+    for (int i = 0; i < 4; i++)
+    {
+        int r = g + (i >= 2 ? 8 : 0), n = 2 * t + (i % 2);
+        float s = c[i];
+        for (int k = 0; k < 8; k++) s += A(r, k) * B(k, n);
+        out[i] = s;
+    }
+    wait_at(2);
+    for (int i = 0; i < 4; i++) c[i] = out[i];
+}
+
 // ldmatrix.x4: every lane deposits its row address; lane l then reads, from matrix j (the rows given by lanes
 // 8j..8j+7), row l / 4 columns 2(l % 4), +1, or with trans rows 2(l % 4), +1 of column l / 4.
 namespace {
@@ -279,6 +342,17 @@ void ld_emu_ldmatrix_x4(unsigned* r, const unsigned short* row, int trans)
         r[j] = (unsigned)lo | ((unsigned)hi << 16);
     }
     wait_at(2);
+}
+
+// For the fake cuDNN (fake_cudnn.cpp): whether [p, p + bytes) lies inside one live device allocation, so a
+// descriptor that describes more memory than the backend allocated fails there instead of reading past the end.
+bool ld_emu_device_range(unsigned long long p, size_t bytes)
+{
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = g_sizes.upper_bound(p);
+    if (it == g_sizes.begin()) return false;
+    --it;
+    return p >= it->first && p + bytes <= it->first + it->second;
 }
 
 extern "C" {
@@ -311,15 +385,21 @@ CUresult cuCtxSynchronize() { return 0; }
 CUresult cuStreamCreate(void** s, unsigned) { *s = (void*)0x2; return 0; }
 CUresult cuStreamDestroy_v2(void*) { return 0; }
 CUresult cuStreamSynchronize(void*) { return 0; }
-CUresult cuEventCreate(void** e, unsigned) { *e = new int(0); return 0; }
-CUresult cuEventDestroy_v2(void* e) { delete (int*)e; return 0; }
-CUresult cuEventRecord(void*, void*) { return 0; }
+// Events hold the host time they were recorded at: every emulated launch runs to completion inside its call, so
+// the interval between two events is the emulated work between them (host speed, not a GPU's: for the ledger's
+// per-op times and bench runs to have a non-zero shape, never for performance figures).
+static double host_ms() { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+CUresult cuEventCreate(void** e, unsigned) { *e = new double(0); return 0; }
+CUresult cuEventDestroy_v2(void* e) { delete (double*)e; return 0; }
+CUresult cuEventRecord(void* e, void*) { *(double*)e = host_ms(); return 0; }
 CUresult cuEventSynchronize(void*) { return 0; }
-CUresult cuEventElapsedTime_v2(float* ms, void*, void*) { *ms = 0.0f; return 0; }
+CUresult cuEventElapsedTime_v2(float* ms, void* start, void* end) { *ms = (float)(*(double*)end - *(double*)start); return 0; }
 
 CUresult cuMemAlloc_v2(unsigned long long* p, size_t bytes)
 {
     std::lock_guard<std::mutex> lock(g_mutex);
+    long call = ++g_alloc_calls;
+    if (call == kFailAllocAt || (kFailAllocFrom > 0 && call >= kFailAllocFrom)) return 2;  // injected out of memory
     if (g_allocated + bytes > kDeviceBytes) return 2;  // CUDA_ERROR_OUT_OF_MEMORY
     void* m = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
     if (!m) return 2;
@@ -386,9 +466,14 @@ CUresult cuModuleGetFunction(void** f, void*, const char* name)
         else if (prm.kind == 2) k->types.push_back(&ffi_type_float);
         else
         {
-            // Structs of 8-byte words (all of ours are): passed in memory by the SysV ABI, as their size says.
-            auto& elems = k->struct_elems.emplace_back(prm.size / 8 + 1, &ffi_type_uint64);
-            elems.back() = nullptr;
+            // Structs of integers (all of ours are: kernel parameter blocks hold no floats in structs), described to
+            // libffi as 8-byte words plus a 4-byte and single-byte tail, so its SysV classification (registers up to
+            // 16 bytes, memory beyond) and copy size match the C type's.
+            auto& elems = k->struct_elems.emplace_back(prm.size / 8, &ffi_type_uint64);
+            size_t rest = prm.size % 8;
+            if (rest >= 4) { elems.push_back(&ffi_type_uint32); rest -= 4; }
+            for (; rest > 0; rest--) elems.push_back(&ffi_type_uint8);
+            elems.push_back(nullptr);
             auto st = std::make_unique<ffi_type>();
             st->size = 0; st->alignment = 0; st->type = FFI_TYPE_STRUCT; st->elements = elems.data();
             k->types.push_back(st.get());
@@ -409,6 +494,18 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
     auto* k = (Kernel*)f;
     if (by != 1 || bz != 1 || bx == 0 || bx > 1024 || bx % 32 != 0) return 1;  // the backend launches 1-D blocks of whole warps
     std::lock_guard<std::mutex> lock(g_mutex);
+    static const bool profile = env_long("LD_EMU_PROFILE", 0) != 0;
+    auto started = std::chrono::steady_clock::now();
+    struct Timed
+    {
+        Kernel* k; bool on; std::chrono::steady_clock::time_point t0;
+        ~Timed() { if (on) k->seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
+    } timed{k, profile, started};
+    if (profile)
+    {
+        if (k->launches++ == 0) g_profiled.push_back(k);
+        k->threads += (long)gx * gy * gz * bx;
+    }
     g_fn = k->fn; g_cif = &k->cif; g_args = args;
     g_nthreads = bx;
     g_coros.resize(bx);

@@ -56,16 +56,10 @@ public sealed partial class CpuBackend
     // Hot loops are compiled fully optimised at once: a short-lived process (the test suite, one generation)
     // would otherwise spend much of its time in unoptimised tier-0 code.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GeluSpan(ReadOnlySpan<float> x, Span<float> y)
-    {
-        for (int i = 0; i < x.Length; i++) y[i] = GeluExact(x[i]);
-    }
+    private static void GeluSpan(ReadOnlySpan<float> x, Span<float> y) => GeluKernel.Apply(x, default, y);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GegluRow(ReadOnlySpan<float> value, ReadOnlySpan<float> gate, Span<float> y)
-    {
-        for (int i = 0; i < y.Length; i++) y[i] = value[i] * GeluExact(gate[i]);
-    }
+    private static void GegluRow(ReadOnlySpan<float> value, ReadOnlySpan<float> gate, Span<float> y) => GeluKernel.Apply(gate, value, y);
     public Tensor QuickGelu(Tensor x) => Map(x, v => v / (1f + MathF.Exp(-1.702f * v)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

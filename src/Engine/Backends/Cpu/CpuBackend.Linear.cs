@@ -13,6 +13,14 @@ public sealed partial class CpuBackend
         return y;
     }
 
+    public Tensor LinearAdd(Tensor x, Tensor w, Tensor? bias, Tensor residual)
+    {
+        ShapeRules.LinearAdd(x, w, bias, residual);
+        var y = (CpuTensor)Linear(x, w, bias);
+        System.Numerics.Tensors.TensorPrimitives.Add(y.Data, C(residual).Data, y.Data);
+        return y;
+    }
+
     public Tensor MatMul(Tensor a, Tensor b)
     {
         var y = New(ShapeRules.MatMul(a, b));
@@ -67,6 +75,17 @@ public sealed partial class CpuBackend
         return y;
     }
 
+    /// <summary>The reference of the fused op: the convolution, then the residual added in fp32.</summary>
+    public Tensor Conv2dAdd(Tensor x, Tensor w, Tensor? bias, int stride, int padding, Tensor residual)
+    {
+        ShapeRules.Conv2d(x, w, bias, stride, padding, residual);
+        var y = (CpuTensor)Conv2d(x, w, bias, stride, padding);
+        var r = C(residual).Data;
+        var d = y.Data;
+        for (int i = 0; i < d.Length; i++) d[i] += r[i];
+        return y;
+    }
+
     private static void Im2Col(ReadOnlySpan<float> x, Span<float> col, int ci, int h, int w, int kh, int kw, int stride, int pad, int r0, int rows, int wo)
     {
         int kdim = ci * kh * kw;
@@ -92,6 +111,16 @@ public sealed partial class CpuBackend
                 }
             }
         }
+    }
+
+    /// <summary>The reference: the three slices, then Attention.</summary>
+    public Tensor AttentionQkv(Tensor qkv, int heads, bool causal)
+    {
+        var (_, _, width) = ShapeRules.AttentionQkv(qkv, heads);
+        using var q = Slice(qkv, 2, 0, width);
+        using var k = Slice(qkv, 2, width, width);
+        using var v = Slice(qkv, 2, 2 * width, width);
+        return Attention(q, k, v, heads, causal);
     }
 
     public Tensor Attention(Tensor q, Tensor k, Tensor v, int heads, bool causal)

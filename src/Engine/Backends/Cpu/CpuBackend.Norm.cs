@@ -37,6 +37,19 @@ public sealed partial class CpuBackend
         return y;
     }
 
+    /// <summary>The reference: the sum in fp32, then GroupNorm.</summary>
+    public Tensor GroupNormAdd(Tensor x, Tensor add, int groups, Tensor gamma, Tensor beta, float eps, bool silu)
+    {
+        ShapeRules.GroupNormAdd(x, add);
+        var bshape = new int[x.Rank];
+        Array.Fill(bshape, 1);
+        bshape[0] = x.Dim(0);
+        bshape[1] = x.Dim(1);
+        using var a = Reshape(add, bshape);
+        using var sum = Add(x, a);
+        return GroupNorm(sum, groups, gamma, beta, eps, silu);
+    }
+
     public Tensor LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps)
     {
         ShapeRules.LayerNorm(x, gamma, beta);

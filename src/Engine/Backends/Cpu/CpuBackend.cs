@@ -28,9 +28,7 @@ public sealed partial class CpuBackend : IBackend
     {
         var info = file.Info(name);
         if (!DTypes.IsFloat(info.DType)) throw new ModelFormatException(file.Path, name, $"is {DTypes.Name(info.DType)}, expected a float tensor");
-        var data = file.ReadFloat32(name);
-        for (int i = 0; i < data.Length; i++)
-            if (!float.IsFinite(data[i])) throw new ModelFormatException(file.Path, name, $"holds a non-finite value ({data[i]}) at element {i}");
+        var data = file.ReadFinite(name);
         return TensorScope.Detach(new CpuTensor(this, data, (int[])info.Shape.Clone()));
     }
 

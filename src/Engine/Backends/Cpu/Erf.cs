@@ -9,14 +9,18 @@ namespace LayerDiffusion.Native.Backends.Cpu;
 internal static class Erf
 {
     private const double TwoOverSqrtPi = 1.1283791670955126;
-    private const int StepsPerUnit = 64;
-    private const double Saturation = 6;   // erf(6) = 1 − 2e-17: 1 in double
+    internal const int StepsPerUnit = 64;
+    internal const double Saturation = 6;   // erf(6) = 1 − 2e-17: 1 in double
 
     // erf and its slope 2/√π·exp(−a²) at a = k/64, k = 0..384, from the reference series below. Field
     // initialisers rather than a static constructor, so the type stays beforefieldinit and fully optimised
     // callers carry no class-initialisation check per element.
     private static readonly double[] TableValue = Table(a => Of(a));
     private static readonly double[] TableSlope = Table(a => TwoOverSqrtPi * Math.Exp(-a * a));
+
+    /// <summary>The tables, for the vectorised GELU (<see cref="GeluKernel"/>).</summary>
+    internal static double[] TableValues => TableValue;
+    internal static double[] TableSlopes => TableSlope;
 
     private static double[] Table(Func<double, double> f)
     {

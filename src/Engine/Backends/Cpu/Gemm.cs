@@ -6,8 +6,8 @@ namespace LayerDiffusion.Native.Backends.Cpu;
 /// <summary>
 /// fp32 GEMM in the "NT" form C[i, j] = Σk A[i, k]·B[j, k] (+ bias[j]): both operands are read along
 /// contiguous rows, so one kernel serves linear layers (x·Wᵀ), convolutions (W·colᵀ) and attention (Q·Kᵀ).
-/// A 4×4 register tile of Vector256 accumulators over a K block of 512 keeps both panels in L1; rows
-/// of C are split across threads.
+/// Where Vector256 is accelerated every product runs as register-tiled outer products (<see cref="GemmOuter"/>);
+/// elsewhere as dot products in a 4×4 register tile over a K block of 512, rows of C split across threads.
 /// </summary>
 internal static class Gemm
 {
@@ -18,6 +18,14 @@ internal static class Gemm
         ReadOnlySpan<float> bias = default, bool accumulate = false)
     {
         if (m == 0 || n == 0) return;
+        // Every product runs as outer products (GemmOuter) wherever Vector256 is there, whatever its row count: a row's
+        // result must not depend on how many rows share the call (batched and one-at-a-time passes agree bit for bit).
+        // The dot-product kernel below is the fallback without Vector256.
+        if (Vector256.IsHardwareAccelerated)
+        {
+            GemmOuter.NT(a, b, c, m, n, k, bias, accumulate);
+            return;
+        }
         unsafe
         {
             fixed (float* pa = a, pb = b, pc = c, pbias = bias)

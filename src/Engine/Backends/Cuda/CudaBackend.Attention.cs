@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends.Cuda.Kernels;
 using LayerDiffusion.Native.Interop;
 using LayerDiffusion.Native.Tensors;
 
@@ -16,8 +17,11 @@ public enum AttentionKernel
     /// <summary>Tensor cores (mma.sync) for head width 64 in fp16 / bf16; otherwise as Auto.</summary>
     Mma,
     /// <summary>
-    /// The pipelined tensor-core kernel (kernels/attention_mma2.cu: cp.async double buffering, ldmatrix) for head
-    /// width 64 in fp16 / bf16; otherwise as Auto. Not the default until a GPU run has checked and timed it.
+    /// The newer tensor-core kernels in fp16 / bf16: head width 64 with at most 80 keys (cross-attention on 77 tokens)
+    /// on the single-tile kernel (kernels/attention_cross.cu), other head-width-64 attention on the pipelined one
+    /// (kernels/attention_mma2.cu: cp.async double buffering, ldmatrix), head width 8 on mma.m16n8k8
+    /// (kernels/attention_d8.cu); otherwise as Auto. Not the default until a GPU run has checked and timed them
+    /// (scripts/gpu-check.sh: attention_mma2 cases, time_attention_mma2, stage bench_mma2).
     /// </summary>
     Mma2,
     /// <summary>The general path everywhere: GEMM, masked softmax, GEMM.</summary>
@@ -52,26 +56,64 @@ public sealed unsafe partial class CudaBackend
     {
         var y = New(ShapeRules.Attention(q, k, v, heads));
         int b = q.Dim(0), nq = q.Dim(1), width = q.Dim(2), nk = k.Dim(1);
-        int d = width / heads;
         if (y.Count == 0 || nk == 0) return y;
+        RunAttention(new AttentionCall(Own(q).Ptr, Own(k).Ptr, Own(v).Ptr, y.Ptr, b, nq, nk, heads, width / heads, width, width), causal);
+        return y;
+    }
+
+    /// <summary>
+    /// Self-attention on a packed projection qkv [B, N, 3·H·D] (q | k | v along the last axis, as one Linear on
+    /// concatenated weights makes it): the kernels read the three parts in place (row stride 3·H·D), nothing is split.
+    /// </summary>
+    public Tensor AttentionQkv(Tensor qkv, int heads, bool causal)
+    {
+        var (b, n, width) = ShapeRules.AttentionQkv(qkv, heads);
+        var y = New([b, n, width]);
+        if (y.Count == 0) return y;
+        ulong p = Own(qkv).Ptr, part = (ulong)((long)width * ElementSize);
+        RunAttention(new AttentionCall(p, p + part, p + 2 * part, y.Ptr, b, n, n, heads, width / heads, 3 * width, 3 * width), causal);
+        return y;
+    }
+
+    /// <summary>Device operands of one attention: q, k, v rows Sq / Skv elements apart, o [B, Nq, H·D] contiguous.</summary>
+    private readonly record struct AttentionCall(ulong Q, ulong K, ulong V, ulong O, int Batch, int Nq, int Nk, int Heads, int D, int Sq, int Skv)
+    {
+        public bool Aligned16 => ((Q | K | V | O) & 15) == 0 && Sq % 8 == 0 && Skv % 8 == 0;
+    }
+
+    /// <summary>Keys the single-tile kernel holds (kernels/attention_cross.cu: 10 n-tiles of 8).</summary>
+    private const int CrossKernelKeys = 80;
+
+    private void RunAttention(in AttentionCall a, bool causal)
+    {
+        int b = a.Batch, nq = a.Nq, nk = a.Nk, heads = a.Heads, d = a.D;
         float scale = 1f / MathF.Sqrt(d);
-        ulong pq = Own(q).Ptr, pk = Own(k).Ptr, pv = Own(v).Ptr, py = y.Ptr;
         int causalFlag = causal ? 1 : 0;
-        if (AttentionKernel == AttentionKernel.Mma2 && d == 64 && StorageType != DType.F32 && ((pq | pk | pv | py) & 15) == 0)
+        bool mma2 = AttentionKernel == AttentionKernel.Mma2 && StorageType != DType.F32 && a.Aligned16;
+        if (mma2 && d == 64 && nk <= CrossKernelKeys)
+        {
+            Launch(new LdFlashCrossD64(a.Q, a.K, a.V, a.O, nq, nk, heads, scale, causalFlag, a.Sq, a.Skv), new Grid((uint)((nq + 255) / 256), 128, (uint)heads, (uint)b));
+            return;
+        }
+        if (mma2 && d == 8)
+        {
+            Launch(new LdFlashMmaD8(a.Q, a.K, a.V, a.O, nq, nk, heads, scale, causalFlag, a.Sq, a.Skv), new Grid((uint)((nq + 127) / 128), 256, (uint)heads, (uint)b));
+            return;
+        }
+        if (mma2 && d == 64)
         {
             // 8 warps (128 queries) share each K/V tile; 4 warps when that would leave SMs idle (fewer than two blocks each).
             bool wide = (long)((nq + 127) / 128) * heads * b >= 2L * _device.MultiprocessorCount;
             int bq = wide ? 128 : 64;
-            void** m2args = stackalloc void*[] { &pq, &pk, &pv, &py, &nq, &nk, &heads, &scale, &causalFlag };
-            Launch((wide ? "ld_flash_mma2_d64_w8_" : "ld_flash_mma2_d64_w4_") + _sfx, (uint)((nq + bq - 1) / bq), (uint)(bq * 2), m2args,
-                gridY: (uint)heads, gridZ: (uint)b);
-            return y;
+            var m2grid = new Grid((uint)((nq + bq - 1) / bq), (uint)(bq * 2), (uint)heads, (uint)b);
+            if (wide) Launch(new LdFlashMma2D64W8(a.Q, a.K, a.V, a.O, nq, nk, heads, scale, causalFlag, a.Sq, a.Skv), m2grid);
+            else Launch(new LdFlashMma2D64W4(a.Q, a.K, a.V, a.O, nq, nk, heads, scale, causalFlag, a.Sq, a.Skv), m2grid);
+            return;
         }
         if ((AttentionKernel is AttentionKernel.Auto or AttentionKernel.Mma or AttentionKernel.Mma2) && d == 64 && StorageType != DType.F32)
         {
-            void** margs = stackalloc void*[] { &pq, &pk, &pv, &py, &nq, &nk, &heads, &scale, &causalFlag };
-            Launch("ld_flash_mma_d64_" + _sfx, (uint)((nq + 63) / 64), 128, margs, gridY: (uint)heads, gridZ: (uint)b);
-            return y;
+            Launch(new LdFlashMmaD64(a.Q, a.K, a.V, a.O, nq, nk, heads, scale, causalFlag, a.Sq, a.Skv), new Grid((uint)((nq + 63) / 64), 128, (uint)heads, (uint)b));
+            return;
         }
         // fp32 head width 64: the GEMM path measured 4.1 ms against the SIMT kernel's 9.6 ms (b2 h10 q4096, H200,
         // perf/RESULTS.md), so Auto takes it; head width 8 stays on SIMT (0.77 ms against 4.7 ms).
@@ -80,41 +122,40 @@ public sealed unsafe partial class CudaBackend
         if (simt && (d == 64 || d == 8))
         {
             int bq = d == 64 ? 64 : 128;
-            void** args = stackalloc void*[] { &pq, &pk, &pv, &py, &nq, &nk, &heads, &scale, &causalFlag };
-            Launch(d == 64 ? "ld_flash_d64_" + _sfx : "ld_flash_d8_" + _sfx, (uint)((nq + bq - 1) / bq), (uint)bq, args, gridY: (uint)heads, gridZ: (uint)b);
-            return y;
+            var grid = new Grid((uint)((nq + bq - 1) / bq), (uint)bq, (uint)heads, (uint)b);
+            if (d == 64) Launch(new LdFlashD64(a.Q, a.K, a.V, a.O, nq, nk, heads, scale, causalFlag, a.Sq, a.Skv), grid);
+            else Launch(new LdFlashD8(a.Q, a.K, a.V, a.O, nq, nk, heads, scale, causalFlag, a.Sq, a.Skv), grid);
+            return;
         }
-        GeneralAttention(pq, pk, pv, py, b, nq, nk, heads, d, scale, causal);
-        return y;
+        GeneralAttention(a, scale, causal);
     }
 
-    private void GeneralAttention(ulong pq, ulong pk, ulong pv, ulong py, int b, int nq, int nk, int heads, int d, float scale, bool causal)
+    private void GeneralAttention(in AttentionCall a, float scale, bool causal)
     {
+        int b = a.Batch, nq = a.Nq, nk = a.Nk, heads = a.Heads, d = a.D;
         long width = (long)heads * d;
         int es = ElementSize;
         int qc = (int)Math.Clamp(ScoreBudget / (4L * heads * nk), 1, nq);
         var scores = Scratch(4L * heads * qc * nk);
         var probs = Scratch((long)es * heads * qc * nk);
-        ulong ps = scores.Ptr, pp = probs.Ptr;
-        int c = causal ? 1 : 0, q0 = 0, rows = 0;
-        void** args = stackalloc void*[] { &ps, &pp, &nk, &scale, &c, &q0, &rows };
+        int c = causal ? 1 : 0;
         try
         {
             for (int bi = 0; bi < b; bi++)
             {
-                for (q0 = 0; q0 < nq; q0 += qc)
+                for (int q0 = 0; q0 < nq; q0 += qc)
                 {
-                    rows = Math.Min(qc, nq - q0);
-                    ulong qb = pq + (ulong)(((long)bi * nq + q0) * width * es);
-                    ulong kb = pk + (ulong)((long)bi * nk * width * es);
-                    ulong vb = pv + (ulong)((long)bi * nk * width * es);
-                    ulong ob = py + (ulong)(((long)bi * nq + q0) * width * es);
+                    int rows = Math.Min(qc, nq - q0);
+                    ulong qb = a.Q + (ulong)(((long)bi * nq + q0) * a.Sq * es);
+                    ulong kb = a.K + (ulong)((long)bi * nk * a.Skv * es);
+                    ulong vb = a.V + (ulong)((long)bi * nk * a.Skv * es);
+                    ulong ob = a.O + (ulong)(((long)bi * nq + q0) * width * es);
                     // Row-major S_h[rows, nk] = Q_h[rows, d] · K_hᵀ  ⇔  column-major S_hᵀ (nk × rows) = K_h (d × nk, T) · Q_hᵀ (d × rows).
-                    Gemm(true, false, nk, rows, d, kb, width, qb, width, scores.Ptr, nk, CudaDataType.R32F,
+                    Gemm(true, false, nk, rows, d, kb, a.Skv, qb, a.Sq, scores.Ptr, nk, CudaDataType.R32F,
                         batch: heads, strideA: d, strideB: d, strideD: (long)rows * nk);
-                    Launch("ld_attn_softmax_" + _sfx, (uint)(heads * rows), RowBlock(nk), args);
+                    Launch(new LdAttnSoftmax(scores.Ptr, probs.Ptr, nk, scale, c, q0, rows), new Grid((uint)(heads * rows), RowBlock(nk)));
                     // Row-major O_h[rows, d] = P_h[rows, nk] · V_h[nk, d]  ⇔  column-major O_hᵀ (d × rows) = V_hᵀ (d × nk) · P_hᵀ (nk × rows).
-                    Gemm(false, false, d, rows, nk, vb, width, pp, nk, ob, width, BlasType,
+                    Gemm(false, false, d, rows, nk, vb, a.Skv, probs.Ptr, nk, ob, width, BlasType,
                         batch: heads, strideA: d, strideB: (long)rows * nk, strideD: d);
                 }
             }

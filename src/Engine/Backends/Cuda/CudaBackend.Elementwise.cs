@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using LayerDiffusion.Native.Backends.Cuda.Kernels;
 using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Backends.Cuda;
@@ -11,10 +11,7 @@ public sealed unsafe partial class CudaBackend
     {
         var xs = Own(x);
         var y = New((int[])x.Shape.Clone());
-        long n = x.Count;
-        ulong px = xs.Ptr, py = y.Ptr;
-        void** args = stackalloc void*[] { &n, &px, &py, &op, &a, &b };
-        Launch("ld_unary_" + _sfx, Blocks(n), 256, args);
+        Launch(new LdUnary(x.Count, xs.Ptr, y.Ptr, op, a, b), Stride(x.Count));
         return y;
     }
 
@@ -30,25 +27,13 @@ public sealed unsafe partial class CudaBackend
         var y = New(ShapeRules.Geglu(x));
         int f = y.Dim(-1);
         long rows = x.Count / Math.Max(1, 2 * f);
-        ulong px = xs.Ptr, py = y.Ptr;
-        void** args = stackalloc void*[] { &rows, &f, &px, &py };
-        Launch("ld_geglu_" + _sfx, Blocks(rows * f), 256, args);
+        Launch(new LdGeglu(rows, f, xs.Ptr, y.Ptr), new Grid((uint)((f + 2047) / 2048), 256, (uint)Math.Clamp(rows, 1, 65535)));
         return y;
     }
 
     public Tensor Add(Tensor a, Tensor b) => Binary(a, b, 0);
     public Tensor Sub(Tensor a, Tensor b) => Binary(a, b, 1);
     public Tensor Mul(Tensor a, Tensor b) => Binary(a, b, 2);
-
-    /// <summary>Matches kernels/elementwise.cu's BroadcastShape (rank ≤ 8).</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct BroadcastShape
-    {
-        public int Rank;
-        public fixed int Shape[8];
-        public fixed long StrideA[8];
-        public fixed long StrideB[8];
-    }
 
     private Tensor Binary(Tensor a, Tensor b, int op)
     {
@@ -57,22 +42,20 @@ public sealed unsafe partial class CudaBackend
         var (outShape, collapsed) = BroadcastPlan.Make(a.Shape, b.Shape);
         var y = New(outShape);
         long n = y.Count;
-        ulong pa = ta.Ptr, pb = tb.Ptr, py = y.Ptr;
         if (collapsed.Rank == 1 && collapsed.StrideA[0] == 1 && collapsed.StrideB[0] == 1)
         {
-            void** args = stackalloc void*[] { &n, &pa, &pb, &py, &op };
-            Launch("ld_binary_same_" + _sfx, Blocks(n), 256, args);
+            Launch(new LdBinarySame(n, ta.Ptr, tb.Ptr, y.Ptr, op), Stride(n));
             return y;
         }
+        if (n > int.MaxValue) throw new ArgumentException($"broadcast of {Tensors.Shape.Format(a.Shape)} with {Tensors.Shape.Format(b.Shape)}: {n} elements, the kernel indexes fewer than 2^31");
         var s = new BroadcastShape { Rank = collapsed.Rank };
         for (int i = 0; i < collapsed.Rank; i++)
         {
-            s.Shape[i] = collapsed.Shape[i];
+            s.Shape[i] = FastDivmod.For(collapsed.Shape[i]);
             s.StrideA[i] = collapsed.StrideA[i];
             s.StrideB[i] = collapsed.StrideB[i];
         }
-        void** bargs = stackalloc void*[] { &n, &pa, &pb, &py, &op, &s };
-        Launch("ld_binary_" + _sfx, Blocks(n), 256, bargs);
+        Launch(new LdBinary((int)n, ta.Ptr, tb.Ptr, y.Ptr, op, s), Stride(n));
         return y;
     }
 }

@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends.Cuda.Kernels;
 using LayerDiffusion.Native.Interop;
 using LayerDiffusion.Native.Tensors;
 
@@ -27,10 +28,7 @@ public sealed unsafe partial class CudaBackend
     {
         ShapeRules.MergeDiff(weight, delta);
         var y = Tensors.Shape.Equal(weight.Shape, delta.Shape) ? CopyOf(weight) : GrownCopy(weight, delta.Dim(1));
-        long n = y.Count;
-        ulong pd = Own(delta).Ptr, py = y.Ptr;
-        void** args = stackalloc void*[] { &n, &pd, &py, &scale };
-        Launch("ld_axpy_" + _sfx, Blocks(n), 256, args);
+        Launch(new LdAxpy(y.Count, Own(delta).Ptr, y.Ptr, scale), Stride(y.Count));
         return y;
     }
 
@@ -50,10 +48,7 @@ public sealed unsafe partial class CudaBackend
         var shape = (int[])weight.Shape.Clone();
         shape[1] = inNew;
         var y = New(shape, weight: true);
-        ulong pw = Own(weight).Ptr, py = y.Ptr;
-        long outsL = outs;
-        void** args = stackalloc void*[] { &outsL, &inOld, &inNew, &inner, &pw, &py };
-        Launch("ld_grow_in_" + SizeSuffix, Blocks(y.Count), 256, args);
+        Launch(new LdGrowIn(outs, inOld, inNew, inner, Own(weight).Ptr, y.Ptr), Stride(y.Count));
         return y;
     }
 
@@ -71,10 +66,8 @@ public sealed unsafe partial class CudaBackend
         var tmp = Scratch(result.Length);
         try
         {
-            ulong px = t.Ptr, pb = tmp.Ptr;
-            void** args = stackalloc void*[] { &images, &c, &hw, &px, &pb, &scale, &shift };
-            Launch("ld_to_bytes_" + _sfx, Blocks(result.Length), 256, args);
-            fixed (byte* p = result) _drv.Check(_drv.cuMemcpyDtoHAsync(p, pb, (nuint)result.Length, _stream.Raw), "cuMemcpyDtoHAsync");
+            Launch(new LdToBytes(images, c, hw, t.Ptr, tmp.Ptr, scale, shift), Stride(result.Length));
+            fixed (byte* p = result) _drv.Check(_drv.cuMemcpyDtoHAsync(p, tmp.Ptr, (nuint)result.Length, _stream.Raw), "cuMemcpyDtoHAsync");
             _stream.Synchronize();
         }
         finally { tmp.Release(); }
@@ -97,9 +90,7 @@ public sealed unsafe partial class CudaBackend
         for (int i = 0; i < 8; i++) p.P[i] = Own(augmented[i]).Ptr;
         var y = New((int[])s0.Clone());
         long planes = (long)s0[0] * s0[1];
-        ulong py = y.Ptr;
-        void** args = stackalloc void*[] { &planes, &h, &w, &p, &py };
-        Launch("ld_unaugment_median8_" + _sfx, Blocks(y.Count), 256, args);
+        Launch(new LdUnaugmentMedian8(planes, h, w, p, y.Ptr), Stride(y.Count));
         return y;
     }
 }

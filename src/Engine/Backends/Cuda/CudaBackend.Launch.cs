@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends.Cuda.Kernels;
 using LayerDiffusion.Native.Interop;
 using LayerDiffusion.Native.Tensors;
 
@@ -8,17 +9,37 @@ public sealed unsafe partial class CudaBackend
     /// <summary>LD_CUDA_SYNC=1: wait after every launch, so an asynchronous fault is reported with the kernel's name.</summary>
     private static readonly bool s_syncEachLaunch = Environment.GetEnvironmentVariable("LD_CUDA_SYNC") == "1";
 
+    /// <summary>Kernels launched and GEMMs issued so far (selftest cases assert per-op counts from them).</summary>
+    public long KernelLaunches { get; private set; }
+    public long GemmCalls { get; private set; }
+
+    /// <summary>Launches <typeparamref name="T"/>'s kernel for this backend's storage type (or its only kernel).</summary>
+    internal void Launch<T>(in T args, Grid grid) where T : unmanaged, IKernelArgs => Launch(T.Kernel.For(StorageType), args, grid);
+
+    /// <summary>Launches <typeparamref name="T"/>'s instance for storage type <paramref name="type"/>.</summary>
+    internal void Launch<T>(in T args, DType type, Grid grid) where T : unmanaged, IKernelArgs => Launch(T.Kernel.For(type), args, grid);
+
+    /// <summary>Launches the cast kernel from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    internal void Launch<T>(in T args, DType from, DType to, Grid grid) where T : unmanaged, IKernelArgs => Launch(T.Kernel.For(from, to), args, grid);
+
     /// <summary>
-    /// Launches a kernel on the backend's stream. <paramref name="args"/> holds one pointer per kernel parameter, in
-    /// order, each to a local of exactly the parameter's type (ulong device pointers, long for long long, int, float,
-    /// or a struct laid out like the kernel's).
+    /// Hands the driver one pointer per kernel parameter into <paramref name="args"/>, at the offsets the kernel's PTX
+    /// declares; a struct whose size does not match the kernel's parameter block is refused before anything runs.
     /// </summary>
-    internal void Launch(string kernel, uint gridX, uint block, void** args, uint gridY = 1, uint gridZ = 1, uint sharedBytes = 0)
+    private void Launch<T>(string kernel, in T args, Grid grid) where T : unmanaged
     {
-        if (gridX == 0 || gridY == 0 || gridZ == 0) return;
+        if (grid.X == 0 || grid.Y == 0 || grid.Z == 0) return;
         _device.MakeCurrent();
-        nint f = _kernels.Get(kernel);
-        _drv.Check(_drv.cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, sharedBytes, _stream.Raw, args, null), $"cuLaunchKernel({kernel})");
+        var (f, layout) = _kernels.Get(kernel);
+        if (!layout.Fits(sizeof(T)))
+            throw new LdException($"kernel {kernel}: its parameters take {layout.Size} bytes, the launcher's {typeof(T).Name} {sizeof(T)}; the kernels and the engine are out of step");
+        T copy = args;
+        byte* basePtr = (byte*)&copy;
+        int count = layout.Offsets.Length;
+        void** slots = stackalloc void*[Math.Max(1, count)];
+        for (int i = 0; i < count; i++) slots[i] = basePtr + layout.Offsets[i];
+        KernelLaunches++;
+        _drv.Check(_drv.cuLaunchKernel(f, grid.X, grid.Y, grid.Z, grid.Block, 1, 1, grid.SharedBytes, _stream.Raw, slots, null), $"cuLaunchKernel({kernel})");
         if (s_syncEachLaunch) _drv.Check(_drv.cuStreamSynchronize(_stream.Raw), $"{kernel} (LD_CUDA_SYNC)");
     }
 
@@ -26,14 +47,13 @@ public sealed unsafe partial class CudaBackend
     internal uint Blocks(long n, int block = 256) =>
         (uint)Math.Clamp((n + block - 1) / block, 1, (long)_device.MultiprocessorCount * 16);
 
+    /// <summary>The grid of a grid-stride kernel over n elements (256-thread blocks).</summary>
+    internal Grid Stride(long n) => new(Blocks(n), 256);
+
     /// <summary>Converts n elements between storage dtypes (device to device).</summary>
     internal void Cast(ulong src, DType from, ulong dst, DType to, long n)
     {
         if (n == 0) return;
-        void** a = stackalloc void*[] { &n, &src, &dst };
-        Launch($"ld_cast_{Suffix(from)}_{Suffix(to)}", Blocks(n), 256, a);
+        Launch(new LdCast(n, src, dst), from, to, Stride(n));
     }
-
-    /// <summary>Kernel suffix for pure data movement: the element size.</summary>
-    internal string SizeSuffix => ElementSize == 2 ? "u16" : "u32";
 }

@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends.Cuda.Kernels;
 using LayerDiffusion.Native.Interop;
 using LayerDiffusion.Native.Tensors;
 
@@ -14,18 +15,29 @@ public sealed unsafe partial class CudaBackend
     /// </summary>
     internal void Gemm(bool transA, bool transB, long m, long n, long k,
         ulong a, long lda, ulong b, long ldb, ulong d, long ldd, CudaDataType typeD,
-        int batch = 1, long strideA = 0, long strideB = 0, long strideD = 0, ulong bias = 0, float alpha = 1, float beta = 0)
+        int batch = 1, long strideA = 0, long strideB = 0, long strideD = 0, ulong bias = 0, float alpha = 1, float beta = 0, ulong c = 0)
     {
         if (m == 0 || n == 0) return;
+        GemmCalls++;
         _device.MakeCurrent();
         int esize = ElementSize, dsize = typeD == CudaDataType.R32F ? 4 : 2;
         int Align(ulong p, long stride, int size) =>
             batch > 1 ? Math.Min(CublasLt.Alignment(p), CublasLt.Alignment((ulong)(stride * size))) : CublasLt.Alignment(p);
         var spec = new GemmSpec(transA, transB, m, n, k, BlasType, typeD, lda, ldb, ldd, batch, strideA, strideB, strideD,
-            bias != 0, Align(a, strideA, esize), Align(b, strideB, esize), Align(d, strideD, dsize), Tf32: UseTf32 && BlasType == CudaDataType.R32F);
-        if (ForceGemmFallback || !_blas.TryMatmul(spec, a, b, d, bias, alpha, beta, _stream))
+            bias != 0, Align(a, strideA, esize), Align(b, strideB, esize), Math.Min(Align(d, strideD, dsize), c == 0 ? 256 : Align(c, strideD, dsize)),
+            Tf32: UseTf32 && BlasType == CudaDataType.R32F);
+        if (ForceGemmFallback || !_blas.TryMatmul(spec, a, b, c == 0 ? d : c, d, bias, alpha, beta, _stream))
+        {
+            // The plain kernel reads C from D: start D as a copy of C (same layout: the caller's contract).
+            if (c != 0 && c != d && beta != 0)
+                _drv.Check(_drv.cuMemcpyDtoDAsync(d, c, (nuint)(((batch - 1) * strideD + (n - 1) * ldd + m) * dsize), _stream.Raw), "cuMemcpyDtoDAsync");
             FallbackGemm(transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, d, ldd, strideD, batch, bias, alpha, beta, typeD);
-        else if (s_syncEachLaunch) _stream.Synchronize();
+        }
+        else
+        {
+            LibraryCalls++;
+            if (s_syncEachLaunch) _stream.Synchronize();
+        }
     }
 
     /// <summary>
@@ -43,9 +55,11 @@ public sealed unsafe partial class CudaBackend
         ulong b, long ldb, long strideB, ulong d, long ldd, long strideD, int batch, ulong bias, float alpha, float beta, CudaDataType typeD)
     {
         int ta = transA ? 1 : 0, tb = transB ? 1 : 0;
-        void** args = stackalloc void*[] { &ta, &tb, &m, &n, &k, &a, &lda, &strideA, &b, &ldb, &strideB, &d, &ldd, &strideD, &batch, &bias, &alpha, &beta };
-        string name = typeD == CudaDataType.R32F && StorageType != DType.F32 ? $"ld_gemm_{_sfx}_out_f32" : "ld_gemm_" + _sfx;
-        Launch(name, Blocks(m * n * batch), 256, args);
+        var grid = Stride(m * n * batch);
+        if (typeD == CudaDataType.R32F && StorageType != DType.F32)
+            Launch(new LdGemmOutF32(ta, tb, m, n, k, a, lda, strideA, b, ldb, strideB, d, ldd, strideD, batch, bias, alpha, beta), grid);
+        else
+            Launch(new LdGemm(ta, tb, m, n, k, a, lda, strideA, b, ldb, strideB, d, ldd, strideD, batch, bias, alpha, beta), grid);
     }
 
     public Tensor Linear(Tensor x, Tensor w, Tensor? bias)
@@ -55,6 +69,16 @@ public sealed unsafe partial class CudaBackend
         long m = x.Count / Math.Max(1, k);
         // Row-major y[m, n] = x[m, k] · w[n, k]ᵀ  ⇔  column-major yᵀ (n × m) = w (k × n, transposed) · xᵀ (k × m).
         Gemm(true, false, n, m, k, Own(w).Ptr, k, Own(x).Ptr, k, y.Ptr, n, BlasType, bias: bias is null ? 0 : Own(bias).Ptr);
+        return y;
+    }
+
+    /// <summary>One cuBLASLt product with C = residual, D = the new output, beta = 1: the residual add is its epilogue.</summary>
+    public Tensor LinearAdd(Tensor x, Tensor w, Tensor? bias, Tensor residual)
+    {
+        var y = New(ShapeRules.LinearAdd(x, w, bias, residual));
+        int k = x.Dim(-1), n = w.Dim(0);
+        long m = x.Count / Math.Max(1, k);
+        Gemm(true, false, n, m, k, Own(w).Ptr, k, Own(x).Ptr, k, y.Ptr, n, BlasType, bias: bias is null ? 0 : Own(bias).Ptr, beta: 1f, c: Own(residual).Ptr);
         return y;
     }
 
@@ -75,9 +99,9 @@ public sealed unsafe partial class CudaBackend
     /// <summary>
     /// Convolution as GEMM per image: y[o, p] = W[o, kdim] · col[kdim, p], with col built by im2col for a band of
     /// output rows at a time (bounded buffer) and the band's product written straight into NCHW. A 1×1, stride-1,
-    /// unpadded convolution multiplies the input directly.
+    /// unpadded convolution multiplies the input directly. The fallback of <see cref="Conv2d"/> where cuDNN is missing.
     /// </summary>
-    public Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, int stride, int padding)
+    private CudaTensor Conv2dIm2col(Tensor x, Tensor w, Tensor? bias, int stride, int padding)
     {
         var y = New(ShapeRules.Conv2d(x, w, bias, stride, padding));
         int n = x.Dim(0), ci = x.Dim(1), h = x.Dim(2), wd = x.Dim(3);
@@ -97,21 +121,19 @@ public sealed unsafe partial class CudaBackend
         {
             int bandRows = (int)Math.Clamp(Im2ColBudget / Math.Max(1, kdim * wo * es), 1, ho);
             var col = Scratch(kdim * bandRows * wo * es);
-            ulong xb = 0, pc = col.Ptr;
-            int r0 = 0, rows = 0;
-            void** args = stackalloc void*[] { &xb, &pc, &ci, &h, &wd, &kh, &kw, &stride, &padding, &r0, &rows, &wo };
             try
             {
                 for (int b = 0; b < n; b++)
                 {
-                    xb = px + (ulong)((long)b * ci * h * wd * es);
-                    for (r0 = 0; r0 < ho; r0 += bandRows)
+                    ulong xb = px + (ulong)((long)b * ci * h * wd * es);
+                    for (int r0 = 0; r0 < ho; r0 += bandRows)
                     {
-                        rows = Math.Min(bandRows, ho - r0);
+                        int rows = Math.Min(bandRows, ho - r0);
                         long p = (long)rows * wo;
-                        Launch("ld_im2col_" + SizeSuffix, Blocks(kdim * p), 256, args);
+                        Launch(new LdIm2col(xb, col.Ptr, ci, h, wd, kh, kw, stride, padding, r0, rows, wo),
+                            new Grid((uint)((wo + 255) / 256), 256, (uint)Math.Min(kdim, 65535), (uint)Math.Min(rows, 65535)));
                         // Column-major: y band (p × co, ld plane) = col (p × kdim, ld p) · Wᵀ (kdim × co, ld kdim).
-                        Gemm(false, false, p, co, kdim, pc, p, pw, kdim,
+                        Gemm(false, false, p, co, kdim, col.Ptr, p, pw, kdim,
                             y.Ptr + (ulong)(((long)b * co * plane + (long)r0 * wo) * es), plane, BlasType);
                     }
                 }
@@ -120,10 +142,7 @@ public sealed unsafe partial class CudaBackend
         }
         if (bias is not null)
         {
-            long total = y.Count;
-            ulong py = y.Ptr, pb = Own(bias).Ptr;
-            void** bargs = stackalloc void*[] { &total, &py, &pb, &co, &plane };
-            Launch("ld_channel_bias_" + _sfx, Blocks(total), 256, bargs);
+            ChannelBias(y, bias, co, plane);
         }
         return y;
     }

@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends.Cuda.Kernels;
 using LayerDiffusion.Native.Interop;
 using LayerDiffusion.Native.Random;
 
@@ -19,11 +20,8 @@ public sealed unsafe partial class CudaBackend : IPhiloxNormalDevice
         var buf = Scratch((long)n * sizeof(float));
         try
         {
-            long count = n;
-            ulong py = buf.Ptr;
-            void** args = stackalloc void*[] { &seed, &baseBlock, &threads, &count, &py };
-            Launch("ld_randn_philox_f32", Blocks(Math.Min(threads, count)), 256, args);
-            fixed (float* p = result) _drv.Check(_drv.cuMemcpyDtoHAsync(p, py, (nuint)((long)n * sizeof(float)), _stream.Raw), "cuMemcpyDtoHAsync");
+            Launch(new LdRandnPhiloxF32(seed, baseBlock, threads, n, buf.Ptr), Stride(Math.Min(threads, n)));
+            fixed (float* p = result) _drv.Check(_drv.cuMemcpyDtoHAsync(p, buf.Ptr, (nuint)((long)n * sizeof(float)), _stream.Raw), "cuMemcpyDtoHAsync");
             _stream.Synchronize();
         }
         finally { buf.Release(); }

@@ -9,8 +9,7 @@ namespace LayerDiffusion.Native.Backends.Cuda;
 /// The GPU backend: every op of <see cref="IBackend"/> as kernels from kernels/*.cu and cuBLASLt products, all ordered
 /// on one stream. One storage dtype per backend (fp32, fp16 or bf16), weights included; every reduction and every
 /// product accumulates in fp32. Activations come from a caching pool with peak tracking (<see cref="Pool"/>).
-/// Convolutions are im2col + cuBLASLt GEMM (1×1 convolutions skip im2col) rather than cuDNN: one fewer library to
-/// find and version, the same fp32-accumulating GEMM path as Linear, and the band-wise im2col keeps its buffer bounded.
+/// Convolutions run on cuDNN 9 where libcudnn.so.9 loads (CudaBackend.Conv.cs), else as im2col + cuBLASLt GEMM.
 /// </summary>
 public sealed unsafe partial class CudaBackend : IBackend
 {
@@ -19,7 +18,6 @@ public sealed unsafe partial class CudaBackend : IBackend
     private readonly CudaStream _stream;
     private readonly CublasLt _blas;
     private readonly KernelLibrary _kernels;
-    private readonly string _sfx;
     private bool _disposed;
 
     private CudaBackend(CudaDevice device, CublasLt blas, Precision precision)
@@ -29,11 +27,10 @@ public sealed unsafe partial class CudaBackend : IBackend
         _blas = blas;
         Precision = precision;
         StorageType = precision switch { Precision.Fp16 => DType.F16, Precision.Bf16 => DType.BF16, _ => DType.F32 };
-        _sfx = Suffix(StorageType);
         _stream = new CudaStream(device);
         _kernels = new KernelLibrary(device);
         Pool = new DevicePool(device);
-        Name = $"cuda ({device.Describe()}, {precision.ToString().ToLowerInvariant()}, kernels: {_kernels.Origin}, {Path.GetFileName(blas.LibraryPath)})";
+        Name = $"cuda ({device.Describe()}, {precision.ToString().ToLowerInvariant()}, kernels: {_kernels.Origin}, {Path.GetFileName(blas.LibraryPath)}, {ConvolutionSummary()})";
     }
 
     public string Name { get; }
@@ -71,8 +68,6 @@ public sealed unsafe partial class CudaBackend : IBackend
         var device = CudaDevice.TryGetDefault(out why);
         return device is not null;
     }
-
-    internal static string Suffix(DType t) => t switch { DType.F16 => "f16", DType.BF16 => "bf16", DType.F32 => "f32", _ => throw new ArgumentOutOfRangeException(nameof(t)) };
 
     internal static CudaTensor C(Tensor t) =>
         t as CudaTensor ?? throw new ArgumentException($"tensor {t} does not belong to a CUDA backend");
@@ -193,6 +188,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         foreach (var h in (IEnumerable<IDisposable>?)_stagingFree ?? []) h.Dispose();
         _kernels.Dispose();
         _blas.Dispose();
+        _cudnn?.Dispose();
         _stream.Dispose();
         Pool.Dispose();
     }

@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Backends.Cuda.Kernels;
 using LayerDiffusion.Native.Interop;
 
 namespace LayerDiffusion.Native.Backends.Cuda;
@@ -7,18 +8,20 @@ namespace LayerDiffusion.Native.Backends.Cuda;
 /// else from the PTX that clang-14 produced at build time and the engine embeds (JIT-compiled by the driver for the
 /// GPU at hand; the driver caches the result). Kernels are looked up by their extern "C" names. Modules load on
 /// first use, one at a time, and a module that fails to load (a JIT error) only takes its own kernels down: the
-/// error is kept and reported when one of them is asked for.
+/// error is kept and reported when one of them is asked for. Each kernel comes with its parameter layout, read off
+/// the embedded PTX (the same source whichever image is loaded).
 /// </summary>
 public sealed class KernelLibrary : IDisposable
 {
     /// <summary>One module per kernels/*.cu file.</summary>
-    public static readonly string[] ModuleNames = ["elementwise", "layout", "norm", "attention", "attention_mma", "attention_mma2", "gemm", "random"];
+    public static readonly string[] ModuleNames = ["elementwise", "layout", "norm", "attention", "attention_mma", "attention_mma2", "attention_d8", "attention_cross", "gemm", "random"];
 
     private readonly CudaDevice _device;
     private readonly string? _dir;
     private readonly CudaModule?[] _modules = new CudaModule?[ModuleNames.Length];
     private readonly string?[] _loadErrors = new string?[ModuleNames.Length];
-    private readonly Dictionary<string, nint> _cache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (nint, KernelParams)> _cache = new(StringComparer.Ordinal);
+    private static readonly Lazy<Dictionary<string, KernelParams>> s_params = new(ReadParams);
 
     public KernelLibrary(CudaDevice device)
     {
@@ -76,11 +79,23 @@ public sealed class KernelLibrary : IDisposable
         return _modules[i];
     }
 
-    public nint Get(string name)
+    /// <summary>The parameter layouts of every kernel in the embedded PTX.</summary>
+    internal static Dictionary<string, KernelParams> ReadParams()
+    {
+        var all = new Dictionary<string, KernelParams>(StringComparer.Ordinal);
+        foreach (var m in ModuleNames)
+            if (EmbeddedPtx(m) is { } ptx)
+                foreach (var (name, p) in KernelParams.Parse(System.Text.Encoding.ASCII.GetString(ptx))) all[name] = p;
+        return all;
+    }
+
+    /// <summary>The kernel's function handle and parameter layout (modules load on first use).</summary>
+    internal (nint Function, KernelParams Params) Get(string name)
     {
         lock (_cache)
         {
-            if (_cache.TryGetValue(name, out var f)) return f;
+            if (_cache.TryGetValue(name, out var cached)) return cached;
+            nint f;
             // Loaded modules first, then the others one by one, so a lookup loads no more than it needs.
             for (int pass = 0; pass < 2; pass++)
                 for (int i = 0; i < ModuleNames.Length; i++)
@@ -88,8 +103,9 @@ public sealed class KernelLibrary : IDisposable
                     var m = pass == 0 ? _modules[i] : Load(i);
                     if (m is not null && m.TryGetFunction(name, out f))
                     {
-                        _cache[name] = f;
-                        return f;
+                        if (!s_params.Value.TryGetValue(name, out var p))
+                            throw new LdException($"kernel {name} has no parameter list in the embedded PTX: the kernels and the engine are out of step");
+                        return _cache[name] = (f, p);
                     }
                 }
             var errors = _loadErrors.Where(e => e is not null).ToArray();

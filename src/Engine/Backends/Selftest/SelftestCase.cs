@@ -26,8 +26,20 @@ public sealed record SelftestCase(string Op, string Detail, InputSpec[] Inputs, 
     /// <summary>A bound on the largest single difference as well (RNG: one bad element must not hide in rel_l2).</summary>
     public double? MaxAbsBound { get; init; }
 
+    /// <summary>On a CUDA backend: the op's exact kernel launches and GEMM calls (see <see cref="OpFootprint"/>).</summary>
+    public (int Kernels, int Gemms)? Launches { get; init; }
+
+    /// <summary>On a CUDA backend: the most device memory the op may hold beyond its output (no stored intermediate).</summary>
+    public long? MaxScratchBytes { get; init; }
+
     /// <summary>A case only timed (with --time): real model sizes whose CPU reference would take minutes.</summary>
     public bool TimingOnly { get; init; }
+
+    /// <summary>
+    /// Why the backend under test cannot run this case (an optional library it lacks, e.g. cuDNN), or null: such a
+    /// case is reported as skipped with the reason, never as passed.
+    /// </summary>
+    public Func<IBackend, string?>? Unavailable { get; init; }
 
     /// <summary>For ops that do not map tensors to a tensor (file loading, bytes): host inputs in, values to compare out.</summary>
     public Func<IBackend, float[][], float[]>? HostRun { get; init; }
@@ -40,9 +52,13 @@ public sealed record SelftestResult(string Name, double MaxAbs, double RelL2, do
     public double? Milliseconds { get; init; }
     public bool TimingOnly { get; init; }
 
+    /// <summary>Why the case did not run on this backend (see <see cref="SelftestCase.Unavailable"/>), or null.</summary>
+    public string? Skipped { get; init; }
+
     private string Time => Milliseconds is { } ms ? $"  {ms:0.000} ms" : "";
 
-    public string Line => Error is not null
+    public string Line => Skipped is not null ? $"SKIP  {Name}  ({Skipped})"
+        : Error is not null
         ? $"FAIL  {Name}  error: {Error}"
         : TimingOnly ? $"TIME  {Name}{Time}"
         : $"{(Passed ? "PASS" : "FAIL")}  {Name}  max_abs={MaxAbs:0.###e+00} rel_l2={RelL2:0.###e+00} (tol {Tolerance:0.#e+00}){Time}";

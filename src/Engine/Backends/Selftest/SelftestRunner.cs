@@ -1,4 +1,5 @@
 using LayerDiffusion.Native.Backends.Cpu;
+using LayerDiffusion.Native.Backends.Cuda;
 using LayerDiffusion.Native.Tensors;
 using LayerDiffusion.Native.Verify;
 
@@ -44,6 +45,8 @@ public static class SelftestRunner
     public static SelftestResult RunOne(SelftestCase c, IBackend target, Precision precision, int seed = 1234, bool timing = false)
     {
         double tol = Tolerance(precision) * c.ToleranceScale;
+        if (c.Unavailable?.Invoke(target) is { } why)
+            return new SelftestResult(c.Name, double.NaN, double.NaN, tol, true, null) { Skipped = why, TimingOnly = c.TimingOnly };
         try
         {
             var inputs = MakeInputs(c, precision, seed);
@@ -52,12 +55,13 @@ public static class SelftestRunner
             float[] expected = c.Reference is not null ? c.Reference(inputs)
                 : c.HostRun is not null ? c.HostRun(CpuBackend.Instance, inputs)
                 : Evaluate(c, CpuBackend.Instance, inputs);
-            float[] actual = c.HostRun is not null ? c.HostRun(target, inputs) : Evaluate(c, target, inputs);
+            string? footprint = null;
+            float[] actual = c.HostRun is not null ? c.HostRun(target, inputs) : Evaluate(c, target, inputs, v => footprint = v);
             if (actual.Length != expected.Length)
                 return new SelftestResult(c.Name, double.NaN, double.NaN, tol, false, $"{actual.Length} values, reference has {expected.Length}");
             var (maxAbs, relL2) = Compare(actual, expected);
-            bool passed = relL2 <= tol && (c.MaxAbsBound is not { } bound || maxAbs <= bound);
-            return new SelftestResult(c.Name, maxAbs, relL2, tol, passed, null) { Milliseconds = ms };
+            bool passed = relL2 <= tol && (c.MaxAbsBound is not { } bound || maxAbs <= bound) && footprint is null;
+            return new SelftestResult(c.Name, maxAbs, relL2, tol, passed, footprint) { Milliseconds = ms };
         }
         catch (Exception e)
         {
@@ -67,13 +71,21 @@ public static class SelftestRunner
         }
     }
 
-    private static float[] Evaluate(SelftestCase c, IBackend b, float[][] inputs)
+    /// <summary>Runs the case's op; on a CUDA backend with footprint expectations, reports what they break.</summary>
+    private static float[] Evaluate(SelftestCase c, IBackend b, float[][] inputs, Action<string?>? footprint = null)
     {
         var ts = new Tensor[inputs.Length];
         try
         {
             for (int i = 0; i < inputs.Length; i++) ts[i] = b.FromHost(inputs[i], c.Inputs[i].Shape);
-            using var y = c.Run!(b, ts);
+            Tensor result;
+            if (b is CudaBackend cb && (c.Launches is not null || c.MaxScratchBytes is not null))
+            {
+                (result, var measured) = OpFootprint.Measure(cb, () => c.Run!(b, ts));
+                footprint?.Invoke(measured.Violations(c));
+            }
+            else result = c.Run!(b, ts);
+            using var y = result;
             return b.ToHost(y);
         }
         finally

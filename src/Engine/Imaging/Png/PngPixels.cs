@@ -55,8 +55,14 @@ internal static class PngPixels
     private static (int W, int H) PassSize(PngHeader h, (int X0, int Y0, int Dx, int Dy) p) =>
         (h.Width <= p.X0 ? 0 : (h.Width - p.X0 + p.Dx - 1) / p.Dx, h.Height <= p.Y0 ? 0 : (h.Height - p.Y0 + p.Dy - 1) / p.Dy);
 
+    /// <summary>Deflate cannot compress better than about 1032:1, so fewer compressed bytes than this cannot fill the image.</summary>
+    private const long MaxDeflateRatio = 1032;
+
     private static byte[] Inflate(byte[] idat, int expected, string name)
     {
+        // Checked before allocating: a header can promise far more pixels than the data could hold.
+        if (expected > idat.Length * MaxDeflateRatio + 1024)
+            throw new PngFormatException(name, $"truncated image data: {idat.Length} compressed bytes cannot hold the {expected} bytes of scanlines the header declares");
         var raw = new byte[expected];
         int got = 0;
         try

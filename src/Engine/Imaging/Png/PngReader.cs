@@ -34,6 +34,26 @@ public static class PngReader
         return Decode(data, path);
     }
 
+    /// <summary>Bytes a PNG's signature and IHDR chunk take at the start of the file.</summary>
+    public const int HeaderBytes = 33;
+
+    /// <summary>
+    /// The image size from the first <see cref="HeaderBytes"/> bytes, and the most bytes a sane PNG of that size takes:
+    /// the raw scanlines (filter bytes included, with room for Adam7), a quarter more for a compressor that expands
+    /// incompressible data, and 64 MiB for ancillary chunks (text, ICC profiles, EXIF).
+    /// </summary>
+    public static (int Width, int Height, long MaxFileBytes) PeekSize(ReadOnlySpan<byte> head, string name)
+    {
+        if (head.Length < 8 || !head[..8].SequenceEqual(PngWriter.Signature))
+            throw new PngFormatException(name, head.Length < 8 ? $"not a PNG file ({head.Length} bytes)" : "not a PNG file (bad signature)");
+        if (head.Length < HeaderBytes) throw new PngFormatException(name, "truncated: the file ends inside the IHDR chunk");
+        if (BinaryPrimitives.ReadUInt32BigEndian(head[8..]) != 13 || !head.Slice(12, 4).SequenceEqual("IHDR"u8))
+            throw new PngFormatException(name, "corrupt: the first chunk is not a 13-byte IHDR");
+        var h = PngHeader.Parse(head.Slice(16, 13), name);
+        long raw = (long)h.Height * (1 + h.RowBytes(h.Width)) + 16L * h.Height;
+        return (h.Width, h.Height, raw + raw / 4 + (64L << 20));
+    }
+
     /// <summary>Decodes PNG bytes; <paramref name="name"/> (a path or a label) prefixes every error message.</summary>
     public static PngImage Decode(ReadOnlySpan<byte> data, string name)
     {

@@ -100,6 +100,7 @@ public sealed class ClipTextEncoder : IDisposable
     public ClipTextOutput Encode(ReadOnlySpan<int> ids, bool pooled)
     {
         if (pooled && !HasPooled) throw new InvalidOperationException($"{Spec.Name} gives no pooled output");
+        using var range = Profiling.Nvtx.Range("text_encoder");
         int n = ids.Length;
         if (n == 0 || n > MaxPositions) throw new LdException($"a token window of {n} ids does not fit the text encoder's {MaxPositions} positions");
         int eos = ArgMax(ids);

@@ -23,4 +23,7 @@ public sealed class Conv2d
     public Tensor Bias { get; }
 
     public Tensor Forward(IBackend b, Tensor x) => b.Conv2d(x, Weight, Bias, Stride, Padding);
+
+    /// <summary>Forward(x) + residual, the add done in the convolution's epilogue (a resnet's skip connection).</summary>
+    public Tensor ForwardAdd(IBackend b, Tensor x, Tensor residual) => b.Conv2dAdd(x, Weight, Bias, Stride, Padding, residual);
 }

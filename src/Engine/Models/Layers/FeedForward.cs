@@ -34,11 +34,12 @@ public sealed class FeedForward
         _out = new Linear(vs.Pp(names.Out), inner, width);
     }
 
-    public Tensor Forward(IBackend b, Tensor x)
+    /// <summary>residual + ff(x), the add done by the second projection's epilogue.</summary>
+    public Tensor ForwardAdd(IBackend b, Tensor x, Tensor residual)
     {
         using var scope = TensorScope.Open();
         var h = _in.Forward(b, x);
         h = _kind switch { FeedForwardKind.Geglu => b.Geglu(h), FeedForwardKind.QuickGelu => b.QuickGelu(h), _ => b.Gelu(h) };
-        return scope.MoveToOuter(_out.Forward(b, h));
+        return scope.MoveToOuter(_out.ForwardAdd(b, h, residual));
     }
 }

@@ -21,4 +21,7 @@ public sealed class Linear
     public Tensor? Bias { get; }
 
     public Tensor Forward(IBackend b, Tensor x) => b.Linear(x, Weight, Bias);
+
+    /// <summary>Forward(x) + residual, the add done by the product's epilogue (a transformer's residual connection).</summary>
+    public Tensor ForwardAdd(IBackend b, Tensor x, Tensor residual) => b.LinearAdd(x, Weight, Bias, residual);
 }

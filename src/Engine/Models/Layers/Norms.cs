@@ -22,6 +22,9 @@ public sealed class GroupNorm
     public Tensor Beta { get; }
 
     public Tensor Forward(IBackend b, Tensor x, bool silu = false) => b.GroupNorm(x, Groups, Gamma, Beta, Eps, silu);
+
+    /// <summary>GroupNorm(x + add[:, :, None, None]) without storing the sum (a resnet's time embedding).</summary>
+    public Tensor ForwardAdd(IBackend b, Tensor x, Tensor add, bool silu = false) => b.GroupNormAdd(x, add, Groups, Gamma, Beta, Eps, silu);
 }
 
 /// <summary>LayerNorm over the last axis with "weight" and "bias".</summary>

@@ -48,14 +48,11 @@ public sealed class ResnetBlock
     public Tensor Forward(IBackend b, Tensor x, Tensor? embSilu = null)
     {
         using var scope = TensorScope.Open();
-        Func<Tensor, Tensor> addEmbedding = h =>
-        {
-            if (_emb is null) return h;
-            var e = _emb.Forward(b, embSilu ?? throw new ArgumentException("this resnet block takes a time embedding"));
-            return b.Add(h, b.Reshape(e, e.Dim(0), Out, 1, 1));
-        };
-        var h = TensorScope.Chain(x, t => _norm1.Forward(b, t, silu: true), t => _conv1.Forward(b, t), addEmbedding,
-            t => _norm2.Forward(b, t, silu: true), t => _conv2.Forward(b, t));
+        // With a time embedding, norm2 normalises h + emb[:, :, None, None] in one kernel without storing the sum.
+        Func<Tensor, Tensor> norm2 = _emb is null
+            ? t => _norm2.Forward(b, t, silu: true)
+            : t => _norm2.ForwardAdd(b, t, _emb.Forward(b, embSilu ?? throw new ArgumentException("this resnet block takes a time embedding")), silu: true);
+        var h = TensorScope.Chain(x, t => _norm1.Forward(b, t, silu: true), t => _conv1.Forward(b, t), norm2, t => _conv2.Forward(b, t));
         return scope.MoveToOuter(b.Add(_shortcut is null ? x : _shortcut.Forward(b, x), h));
     }
 }

@@ -58,7 +58,9 @@ public sealed class TransformerBlock
             h.Dispose();
             h = h2;
         }
-        var h3 = Residual(b, h, _norm3, n => _ff.Forward(b, n));
+        Tensor h3;
+        using (var scope = TensorScope.Open())
+            h3 = scope.MoveToOuter(_ff.ForwardAdd(b, _norm3.Forward(b, h), h));
         h.Dispose();
         return h3;
     }

@@ -140,6 +140,7 @@ public sealed class SdxlUnet
     {
         var b = _b;
         CheckInputs(x, timesteps, context, y);
+        using var range = Profiling.Nvtx.Range("unet");
         using var scope = TensorScope.Open();
         var embSilu = b.Silu(Embedding(timesteps, y));
 

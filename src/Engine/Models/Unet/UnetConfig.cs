@@ -27,11 +27,12 @@ public sealed record UnetConfig(
     public static UnetConfig Infer(SafeTensorsFile f, string prefix, AttentionHeads heads)
     {
         string K(string s) => prefix + s;
-        int[] S(string s) => f.Info(K(s)).Shape;
+        TensorDims S(string s) => f.Dims(K(s));
         if (!f.Contains(K("input_blocks.0.0.weight")))
             throw new ModelFormatException(f.Path, K("input_blocks.0.0.weight"), "missing: not an SDXL UNet");
         var conv0 = S("input_blocks.0.0.weight");
-        int mc = conv0[0], inCh = conv0[1];
+        int mc = conv0.OfRank(4)[0], inCh = conv0[1];
+        if (mc == 0) throw new ModelFormatException(f.Path, K("input_blocks.0.0.weight"), "has no output channels");
         int outCh = S("out.2.weight")[0];
         int adm = f.Contains(K("label_emb.0.0.weight")) ? S("label_emb.0.0.weight")[1] : 0;
         int temb = S("time_embed.0.weight")[0];

@@ -54,6 +54,9 @@ public sealed class WeightStore
 
     public int[] ShapeOf(string name) => Find(name).Shape;
 
+    /// <summary>A tensor's shape with rank-checked indexing: a file with the right names and wrong ranks is a clear error.</summary>
+    public TensorDims DimsOf(string name) => new(Source, Prefix + name, Find(name).Shape);
+
     /// <summary>The tensor <paramref name="name"/>; throws naming the full key if it is missing.</summary>
     public Tensor Get(string name) => Find(name);
 
@@ -85,7 +88,7 @@ public sealed class WeightStore
         foreach (var (name, t) in replacements)
         {
             if (!copy.ContainsKey(name)) throw new ArgumentException($"cannot replace '{Prefix + name}': not in {Source}");
-            if (!ReferenceEquals(t.Backend, Backend)) throw new ArgumentException($"replacement for '{Prefix + name}' belongs to another backend");
+            if (!ReferenceEquals(t.Backend, Backends.Ledger.RecordingBackend.Unwrap(Backend))) throw new ArgumentException($"replacement for '{Prefix + name}' belongs to another backend");
             copy[name] = t;
         }
         return new WeightStore(Backend, Source, Prefix, copy);

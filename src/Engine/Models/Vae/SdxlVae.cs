@@ -62,6 +62,7 @@ public sealed class SdxlVae
     {
         var dec = _decoder ?? throw new LdException($"{Weights.Source}: the VAE has no decoder");
         if (z.Rank != 4 || z.Dim(1) != LatentChannels) throw new ArgumentException($"VAE latent {Shape.Format(z.Shape)}: expected [B, {LatentChannels}, h, w]");
+        using var range = Profiling.Nvtx.Range("vae_decoder");
         using var scope = TensorScope.Open();
         return scope.MoveToOuter(dec.Forward(_b, _postQuant!.Forward(_b, z)));
     }
@@ -75,6 +76,7 @@ public sealed class SdxlVae
     {
         var enc = _encoder ?? throw new LdException($"{Weights.Source}: the VAE has no encoder");
         if (pixels.Rank != 4 || pixels.Dim(1) != 3) throw new ArgumentException($"VAE pixels {Shape.Format(pixels.Shape)}: expected [B, 3, H, W]");
+        using var range = Profiling.Nvtx.Range("vae_encoder");
         using var scope = TensorScope.Open();
         var moments = _quant!.Forward(_b, enc.Forward(_b, pixels));
         int z = LatentChannels;

@@ -37,9 +37,9 @@ public sealed record VaeConfig(int LatentChannels, VaeCoderConfig? Encoder, VaeC
         for (int l = 0; l < levels; l++)
         {
             string lp = $"{p}{levelGroup}{l}.block.";
-            widths[l] = w.ShapeOf(lp + "0.conv1.weight")[0];
+            widths[l] = w.DimsOf(lp + "0.conv1.weight")[0];
             while (w.Contains($"{lp}{blocks[l]}.conv1.weight")) blocks[l]++;
         }
-        return new VaeCoderConfig(w.ShapeOf(p + "conv_in.weight")[1], w.ShapeOf(p + "conv_out.weight")[0], widths, blocks);
+        return new VaeCoderConfig(w.DimsOf(p + "conv_in.weight")[1], w.DimsOf(p + "conv_out.weight")[0], widths, blocks);
     }
 }

@@ -1,0 +1,37 @@
+using LayerDiffusion.Native.Backends;
+
+namespace LayerDiffusion.Native.Pipelines.Memory;
+
+/// <summary>
+/// Refuses a generation whose working set cannot fit before anything is allocated: the estimate's lower bound against
+/// free GPU memory (for the tensors of a GPU run) and against available RAM (host buffers, and the tensors of a CPU
+/// run). The error names what was asked, what it needs, where the need comes from, and what is free.
+/// </summary>
+public static class MemoryCheck
+{
+    public static void Require(WorkingSetEstimate need, GenerationSettings s, long? hostAvailable, (long Free, string Device)? device) =>
+        Require(need, "--width/--height", $"{s.Width}x{s.Height}{(s.Batch > 1 ? $" with --batch {s.Batch}" : "")}", "choose a smaller size or batch",
+            hostAvailable, device);
+
+    public static void Require(WorkingSetEstimate need, GenerationSettings s, IBackend backend) =>
+        Require(need, s, AvailableMemory.HostBytes(), AvailableMemory.DeviceBytes(backend));
+
+    /// <param name="option">The option the error names.</param>
+    /// <param name="asked">What was asked, as the user would say it ("2048x2048 with --batch 2").</param>
+    /// <param name="advice">What to change.</param>
+    public static void Require(WorkingSetEstimate need, string option, string asked, string advice, long? hostAvailable, (long Free, string Device)? device)
+    {
+        if (need.Where == "gpu" && device is { } d && need.TensorBytes > d.Free)
+            throw Refuse(option, asked, advice, need.TensorBytes, $"GPU memory on {d.Device}", need.Peak, d.Free, "free");
+        if (hostAvailable is { } host && need.HostBytes > host)
+            throw Refuse(option, asked, advice, need.HostBytes, "RAM", need.Where == "cpu" ? need.Peak : null, host, "available");
+    }
+
+    private static InvalidOptionException Refuse(string option, string asked, string advice, long bytes, string where, PhaseNeed? peak, long free, string freeWord)
+    {
+        string detail = peak is null ? "for its images" : $"in its {peak.Phase} phase: weights {GiB(peak.WeightBytes)}, activations {GiB(peak.ActivationBytes)}";
+        return new InvalidOptionException(option, $"{asked} needs at least {GiB(bytes)} of {where} ({detail}), but {GiB(free)} is {freeWord}; {advice} (nothing was run)");
+    }
+
+    private static string GiB(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F1} GiB" : $"{bytes / (double)(1L << 20):F0} MiB";
+}
