@@ -163,18 +163,18 @@ public sealed class LayerPipeline(ModelBundle models)
 
     /// <summary>
     /// The method's condition images in channel order (none for attn and conv); a missing one is an error naming
-    /// its option. Callers can check this before loading any model.
+    /// its input. Callers can check this before loading any model.
     /// </summary>
     public static RgbaImage[] ConditionImages(LayerMethod method, GenerationInputs inputs)
     {
-        RgbaImage Need(RgbaImage? img, string option) =>
-            img ?? throw new InvalidOptionException(option, $"method {LayerMethods.Name(method)} needs this image");
+        RgbaImage Need(RgbaImage? img, string input) =>
+            img ?? throw new InvalidSettingException(input, $"method {LayerMethods.Name(method)} needs this image");
         return method switch
         {
-            LayerMethod.Fg2Ble => [Need(inputs.Foreground, "--fg")],
-            LayerMethod.Bg2Ble => [Need(inputs.Background, "--bg")],
-            LayerMethod.FgBle2Bg => [Need(inputs.Foreground, "--fg"), Need(inputs.Blend, "--blend")],
-            LayerMethod.BgBle2Fg => [Need(inputs.Background, "--bg"), Need(inputs.Blend, "--blend")],
+            LayerMethod.Fg2Ble => [Need(inputs.Foreground, "Foreground")],
+            LayerMethod.Bg2Ble => [Need(inputs.Background, "Background")],
+            LayerMethod.FgBle2Bg => [Need(inputs.Foreground, "Foreground"), Need(inputs.Blend, "Blend")],
+            LayerMethod.BgBle2Fg => [Need(inputs.Background, "Background"), Need(inputs.Blend, "Blend")],
             _ => [],
         };
     }

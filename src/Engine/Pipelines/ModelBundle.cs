@@ -24,7 +24,7 @@ public sealed record ModelPaths
     public ModelPaths WithModelsDir(string? dir, LayerMethod method)
     {
         if (dir is null) return this;
-        if (!Directory.Exists(dir)) throw new InvalidOptionException("--models-dir", $"{dir}: no such folder");
+        if (!Directory.Exists(dir)) throw new InvalidSettingException("ModelsDir", $"{dir}: no such folder");
         string? Find(string name) => File.Exists(Path.Combine(dir, name)) ? Path.Combine(dir, name) : null;
         return this with
         {
@@ -81,7 +81,7 @@ public sealed class ModelBundle : IDisposable
     }
 
     public TextConditioner Text => _text ??= TextConditioner.Load(Backend, _checkpoint, Family,
-        _tokenizer ?? throw new LdException("no tokenizer: point --tokenizer at a diffusers tokenizer folder, vocab.json + merges.txt, or bpe_simple_vocab_16e6.txt.gz"));
+        _tokenizer ?? throw new InvalidSettingException("Tokenizer", "is needed for the prompts: a diffusers tokenizer folder, vocab.json + merges.txt, or bpe_simple_vocab_16e6.txt.gz"));
 
     /// <summary>Frees the text encoders' weights (they are reloaded if needed again).</summary>
     public void ReleaseText()
@@ -95,10 +95,10 @@ public sealed class ModelBundle : IDisposable
     public SdxlVae Vae => _vae ??= new SdxlVae(Keep(WeightStore.Load(VaeBackend, _checkpoint, Family.VaePrefix)));
 
     public TransparentDecoder Decoder => _decoder ??= new TransparentDecoder(Keep(WeightStore.Load(VaeBackend,
-        Open(Paths.TransparentDecoder ?? throw new InvalidOptionException("--transparent-decoder", $"this workflow needs the transparent decoder ({LayerMethods.DecoderFileName}); pass --transparent-decoder or --models-dir")), "")));
+        Open(Paths.TransparentDecoder ?? throw new InvalidSettingException("TransparentDecoder", $"this workflow needs the transparent decoder ({LayerMethods.DecoderFileName}); give {InvalidSettingException.Ref("TransparentDecoder")} or {InvalidSettingException.Ref("ModelsDir")}")), "")));
 
     public TransparentEncoder Encoder => _encoder ??= new TransparentEncoder(Keep(WeightStore.Load(VaeBackend,
-        Open(Paths.TransparentEncoder ?? throw new InvalidOptionException("--transparent-encoder", $"img2img needs the transparent encoder ({LayerMethods.EncoderFileName}); pass --transparent-encoder or --models-dir")), "")));
+        Open(Paths.TransparentEncoder ?? throw new InvalidSettingException("TransparentEncoder", $"img2img needs the transparent encoder ({LayerMethods.EncoderFileName}); give {InvalidSettingException.Ref("TransparentEncoder")} or {InvalidSettingException.Ref("ModelsDir")}")), "")));
 
     /// <summary>The VAE-family weights, freed with the bundle (a long-lived caller, a batch or an embedding
     /// application, loads and frees many bundles in one process).</summary>
@@ -117,8 +117,8 @@ public sealed class ModelBundle : IDisposable
     /// </summary>
     public SdxlUnet Patched(LayerMethod method, float weight, bool keepOriginal = true)
     {
-        string path = Paths.LayerModel ?? throw new InvalidOptionException("--layer-model",
-            $"method {LayerMethods.Name(method)} needs its patch file ({LayerMethods.PatchFileName(method)}); pass --layer-model or --models-dir");
+        string path = Paths.LayerModel ?? throw new InvalidSettingException("LayerModel",
+            $"method {LayerMethods.Name(method)} needs its patch file ({LayerMethods.PatchFileName(method)}); give {InvalidSettingException.Ref("LayerModel")} or {InvalidSettingException.Ref("ModelsDir")}");
         if (_patched is not null && _patchedKey == (path, weight))
         {
             if (!keepOriginal) ReleaseOriginalCopies();
