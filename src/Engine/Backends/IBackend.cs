@@ -24,6 +24,12 @@ public interface IBackend : IDisposable, IPhiloxNormalDevice
     /// </summary>
     IBackend VaeFamily => this;
 
+    /// <summary>
+    /// A recorder for a forward run at every sampling step (see <see cref="IForwardGraph"/>), or null where the backend
+    /// has none (the CPU) or it is switched off: then the caller runs the forward itself.
+    /// </summary>
+    IForwardGraph? CreateForwardGraph() => null;
+
     // ---- data movement
     Tensor FromHost(ReadOnlySpan<float> data, params int[] shape);
     float[] ToHost(Tensor t);
