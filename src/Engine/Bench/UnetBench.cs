@@ -1,3 +1,5 @@
+using LayerDiffusion.Native.Models;
+
 namespace LayerDiffusion.Native.Bench;
 
 /// <summary>
@@ -20,6 +22,42 @@ public static class UnetBench
                 var t = Enumerable.Repeat(500f, batch).ToArray();
                 ctx.Runner.Measure("unet_step", BenchParams.Image(batch, w, h), ctx.Settings.DType,
                     () => ctx.Finish(unet.Forward(x, t, context, y)));
+            }
+    }
+
+    /// <summary>
+    /// The sampler's per-step UNet call as GuidedDenoiser makes it: upload x, the UNet forward, read ε back. Where
+    /// the backend records forwards (a CUDA graph) the timed runs are replays (two warm-up runs: the eager warm-up
+    /// and the capture); LD_CUDA_GRAPHS=0 times the same call eagerly, so the two runs compare graphs on and off.
+    /// </summary>
+    public static void Call(BenchContext ctx)
+    {
+        var unet = ctx.Unet;
+        var cfg = unet.Config;
+        var b = unet.Weights.Backend;
+        foreach (var (w, h) in ctx.Settings.Sizes)
+            foreach (int batch in ctx.Settings.Batches)
+            {
+                var rng = new System.Random(batch * 7919 + w);
+                var xHost = new float[batch * unet.InChannels * (h / 8) * (w / 8)];
+                for (int i = 0; i < xHost.Length; i++) xHost[i] = (float)(rng.NextDouble() * 2 - 1);
+                using var context = ctx.Input(-1, 1, batch, 77, cfg.ContextDim);
+                using var y = cfg.AdmInChannels > 0 ? ctx.Input(-1, 1, batch, cfg.AdmInChannels) : null;
+                var t = Enumerable.Repeat(500f, batch).ToArray();
+                var uploads = new[] { xHost, SinusoidalEmbedding.Of(t, cfg.ModelChannels) };
+                Tensors.Tensor Forward() => unet.Forward(b.FromHost(xHost, batch, unet.InChannels, h / 8, w / 8), t, context, y);
+                using var graph = b.CreateForwardGraph();
+                var key = (unet, context, batch, w, h);
+                ctx.Runner.Measure("unet_call", BenchParams.Image(batch, w, h), ctx.Settings.DType, () =>
+                {
+                    if (graph is not null) graph.Run(key, uploads, Forward);
+                    else
+                    {
+                        using var scope = Tensors.TensorScope.Open();
+                        b.ToHost(Forward());
+                    }
+                }, note: graph is null ? "eager (no forward graphs on this backend or LD_CUDA_GRAPHS=0)" : "CUDA graph replays", minWarmup: 2);
+                if (graph?.EagerReason is { } why) ctx.Runner.UpdateLast(r => r with { Note = "eager: " + why });
             }
     }
 }
