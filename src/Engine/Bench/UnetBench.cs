@@ -26,9 +26,10 @@ public static class UnetBench
     }
 
     /// <summary>
-    /// The sampler's per-step UNet call as GuidedDenoiser makes it: upload x, the UNet forward, read ε back. Where
-    /// the backend records forwards (a CUDA graph) the timed runs are replays (two warm-up runs: the eager warm-up
-    /// and the capture); LD_CUDA_GRAPHS=0 times the same call eagerly, so the two runs compare graphs on and off.
+    /// The sampler's per-step UNet call as GuidedDenoiser makes it (upload x, the UNet forward, read ε back), three
+    /// ways on one loaded UNet: unet_call_eager (every op launched, K and V of the context recomputed), unet_call_kv
+    /// (the context held: cross-attention K/V computed once, see ConstantProducts) and, where the backend records
+    /// forwards, unet_call (K/V cache and a CUDA graph replay; two warm-up runs: the eager warm-up and the capture).
     /// </summary>
     public static void Call(BenchContext ctx)
     {
@@ -45,19 +46,22 @@ public static class UnetBench
                 using var y = cfg.AdmInChannels > 0 ? ctx.Input(-1, 1, batch, cfg.AdmInChannels) : null;
                 var t = Enumerable.Repeat(500f, batch).ToArray();
                 var uploads = new[] { xHost, SinusoidalEmbedding.Of(t, cfg.ModelChannels) };
+                var shape = BenchParams.Image(batch, w, h);
                 Tensors.Tensor Forward() => unet.Forward(b.FromHost(xHost, batch, unet.InChannels, h / 8, w / 8), t, context, y);
-                using var graph = b.CreateForwardGraph();
-                var key = (unet, context, batch, w, h);
-                ctx.Runner.Measure("unet_call", BenchParams.Image(batch, w, h), ctx.Settings.DType, () =>
+                void Eager()
                 {
-                    if (graph is not null) graph.Run(key, uploads, Forward);
-                    else
-                    {
-                        using var scope = Tensors.TensorScope.Open();
-                        b.ToHost(Forward());
-                    }
-                }, note: graph is null ? "eager (no forward graphs on this backend or LD_CUDA_GRAPHS=0)" : "CUDA graph replays", minWarmup: 2);
-                if (graph?.EagerReason is { } why) ctx.Runner.UpdateLast(r => r with { Note = "eager: " + why });
+                    using var scope = Tensors.TensorScope.Open();
+                    b.ToHost(Forward());
+                }
+                ctx.Runner.Measure("unet_call_eager", shape, ctx.Settings.DType, Eager, note: "no K/V cache, no graph");
+                using var hold = b.HoldProductsOf([context]);
+                ctx.Runner.Measure("unet_call_kv", shape, ctx.Settings.DType, Eager, note: "cross-attention K/V cached", minWarmup: 1);
+                using var graph = b.CreateForwardGraph();
+                if (graph is null) continue;
+                var key = (unet, context, batch, w, h);
+                ctx.Runner.Measure("unet_call", shape, ctx.Settings.DType, () => graph.Run(key, uploads, Forward),
+                    note: "K/V cache + CUDA graph replays", minWarmup: 2);
+                if (graph.EagerReason is { } why) ctx.Runner.UpdateLast(r => r with { Note = "graph capture failed, eager: " + why });
             }
     }
 }

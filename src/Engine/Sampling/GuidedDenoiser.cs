@@ -21,7 +21,9 @@ public sealed record StopAt(SdxlUnet Original, double Percent, DiscreteSchedule 
 /// afterwards. Sampling stays on the host; each call uploads x, runs the UNet in a scope and reads ε back. Where the
 /// backend records forwards (<see cref="IBackend.CreateForwardGraph"/>: a CUDA graph), the one UNet call per step
 /// (the CFG batch, or the positive half at cfg = 1) is recorded at its second step and replayed from then on, with x and
-/// the timestep embedding as its uploads; the split CFG halves (two calls per step) run eagerly.
+/// the timestep embedding as its uploads; the split CFG halves (two calls per step) run eagerly. The contexts are held
+/// constant on the backend (<see cref="IBackend.HoldProductsOf"/>), so each cross-attention layer's K and V are computed
+/// at the first step only.
 /// </summary>
 public sealed class GuidedDenoiser : IDisposable
 {
@@ -37,6 +39,7 @@ public sealed class GuidedDenoiser : IDisposable
     private readonly Tensor? _bothContext, _bothY;
     private readonly IForwardGraph? _graph;
     private readonly IBackend _graphBackend;
+    private readonly IDisposable _constantContexts;
 
     /// <param name="unet">The UNet (the patched one under Stop At); it takes the latent's channels plus the concat latents'.</param>
     /// <param name="conditioning">Owned from now on: disposed with this denoiser.</param>
@@ -70,6 +73,8 @@ public sealed class GuidedDenoiser : IDisposable
         }
         _graphBackend = unet.Weights.Backend;
         _graph = _graphBackend.CreateForwardGraph();
+        // The contexts stay the same for this denoiser's life: every cross-attention K and V is computed once.
+        _constantContexts = _graphBackend.HoldProductsOf(new[] { conditioning.NegativeContext, conditioning.PositiveContext, _bothContext }.OfType<Tensor>().ToArray());
         Model = Eps;
     }
 
@@ -138,6 +143,7 @@ public sealed class GuidedDenoiser : IDisposable
     public void Dispose()
     {
         _graph?.Dispose();
+        _constantContexts.Dispose();
         _cond.Dispose();
         _bothContext?.Dispose();
         _bothY?.Dispose();

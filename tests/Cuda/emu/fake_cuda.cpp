@@ -364,7 +364,8 @@ bool ld_emu_device_range(unsigned long long p, size_t bytes)
 // here too, with CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, and invalidates the capture (cuStreamEndCapture then fails
 // with CUDA_ERROR_STREAM_CAPTURE_INVALIDATED): allocating or freeing device memory, synchronising the capturing
 // stream or the context, synchronous copies. LD_EMU_GRAPH_REPORT=1 prints one line per graph launch (its nodes and
-// the kernels launched directly since the previous graph launch) and, at exit, every kernel run, direct or replayed.
+// the kernels launched directly since the previous graph launch) and, at exit, the kernels and the cuBLASLt / cuDNN
+// calls run, direct or replayed.
 namespace {
 const int kCaptureUnsupported = 900, kCaptureInvalidated = 901;
 enum NodeKind { NODE_KERNEL, NODE_COPY, NODE_LIBRARY };
@@ -374,11 +375,12 @@ struct Graph { std::vector<Node> nodes; };
 std::mutex g_capture_mutex;
 std::map<void*, Capture> g_captures;  // capturing streams
 long g_kernels_run = 0, g_direct_kernels = 0;
+std::atomic<long> g_library_run{0};  // cuBLASLt and cuDNN calls run, direct or replayed
 const bool kGraphReport = env_long("LD_EMU_GRAPH_REPORT", 0) != 0;
 
 struct GraphReport
 {
-    ~GraphReport() { if (kGraphReport) std::fprintf(stderr, "emu graphs: %ld kernels run\n", g_kernels_run); }
+    ~GraphReport() { if (kGraphReport) std::fprintf(stderr, "emu graphs: %ld kernels run, %ld library calls run\n", g_kernels_run, g_library_run.load()); }
 } g_graph_report;
 
 bool any_capture()
@@ -410,8 +412,9 @@ bool record(void* stream, NodeKind kind, std::function<int()> op)
 // For fake_cublaslt.cpp and fake_cudnn.cpp: run a library call's work now, or record it when the stream captures.
 int ld_emu_submit(void* stream, std::function<int()> op)
 {
-    if (record(stream, NODE_LIBRARY, op)) return 0;
-    return op();
+    auto counted = [op] { g_library_run++; return op(); };
+    if (record(stream, NODE_LIBRARY, counted)) return 0;
+    return counted();
 }
 
 extern "C" {
