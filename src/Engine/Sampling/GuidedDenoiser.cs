@@ -1,4 +1,6 @@
+using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.LayerDiffusion;
+using LayerDiffusion.Native.Models;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Tensors;
 
@@ -16,7 +18,12 @@ public sealed record StopAt(SdxlUnet Original, double Percent, DiscreteSchedule 
 /// same length (two calls otherwise), and at cfg = 1 only the positive half runs, so ε = ε_c exactly. With
 /// <see cref="StopAt"/> the patched UNet (with the concat latents cat([x, c1(, c2)]) along channels, neither scaled
 /// by c_in nor noised, the same for both halves) runs while σ ≥ percent_to_sigma(p), the original one without them
-/// afterwards. Sampling stays on the host; each call uploads x, runs the UNet in a scope and reads ε back.
+/// afterwards. Sampling stays on the host; each call uploads x, runs the UNet in a scope and reads ε back. Where the
+/// backend records forwards (<see cref="IBackend.CreateForwardGraph"/>: a CUDA graph), the one UNet call per step
+/// (the CFG batch, or the positive half at cfg = 1) is recorded at its second step and replayed from then on, with x and
+/// the timestep embedding as its uploads; the split CFG halves (two calls per step) run eagerly. The contexts are held
+/// constant on the backend (<see cref="IBackend.HoldProductsOf"/>), so each cross-attention layer's K and V are computed
+/// at the first step only.
 /// </summary>
 public sealed class GuidedDenoiser : IDisposable
 {
@@ -30,6 +37,9 @@ public sealed class GuidedDenoiser : IDisposable
     private readonly List<bool> _patchedCalls = [];
     // Both halves' context and y along the batch, for the one-call CFG batch (null when the context lengths differ).
     private readonly Tensor? _bothContext, _bothY;
+    private readonly IForwardGraph? _graph;
+    private readonly IBackend _graphBackend;
+    private readonly IDisposable _constantContexts;
 
     /// <param name="unet">The UNet (the patched one under Stop At); it takes the latent's channels plus the concat latents'.</param>
     /// <param name="conditioning">Owned from now on: disposed with this denoiser.</param>
@@ -61,6 +71,10 @@ public sealed class GuidedDenoiser : IDisposable
             _bothContext = TensorScope.Detach(b.Concat(0, conditioning.NegativeContext, conditioning.PositiveContext));
             _bothY = conditioning.NegativeY is null ? null : TensorScope.Detach(b.Concat(0, conditioning.NegativeY, conditioning.PositiveY!));
         }
+        _graphBackend = unet.Weights.Backend;
+        _graph = _graphBackend.CreateForwardGraph();
+        // The contexts stay the same for this denoiser's life: every cross-attention K and V is computed once.
+        _constantContexts = _graphBackend.HoldProductsOf(new[] { conditioning.NegativeContext, conditioning.PositiveContext, _bothContext }.OfType<Tensor>().ToArray());
         Model = Eps;
     }
 
@@ -70,6 +84,8 @@ public sealed class GuidedDenoiser : IDisposable
     public IReadOnlyList<bool> PatchedCalls => _patchedCalls;
     /// <summary>The Stop At switch point, Forge's percent_to_sigma(p) (0 without Stop At: never reached).</summary>
     public double SigmaEnd => _sigmaEnd;
+    /// <summary>The recorder of the per-step UNet call, null where the backend has none (counts for tests and logs).</summary>
+    public IForwardGraph? Graph => _graph;
 
     private float[] Eps(float[] x, float timestep, float sigma)
     {
@@ -82,11 +98,11 @@ public sealed class GuidedDenoiser : IDisposable
         var unet = patched ? _unet : _original ?? throw new InvalidOperationException("Stop At switched without an unpatched UNet");
         var concat = patched ? _concat : [];
 
-        if (_cfg == 1f) return Run(unet, concat, x, 1, timestep, _cond.PositiveContext, _cond.PositiveY);
+        if (_cfg == 1f) return Run(unet, concat, x, 1, timestep, _cond.PositiveContext, _cond.PositiveY, replayable: true);
         float[] uncond, cond;
         if (_bothContext is not null)
         {
-            var eps = Run(unet, concat, x, 2, timestep, _bothContext, _bothY);
+            var eps = Run(unet, concat, x, 2, timestep, _bothContext, _bothY, replayable: true);
             (uncond, cond) = (eps[..x.Length], eps[x.Length..]);
         }
         else
@@ -100,20 +116,34 @@ public sealed class GuidedDenoiser : IDisposable
     }
 
     /// <summary>ε of the UNet for x repeated <paramref name="copies"/> times along the batch (one copy per CFG half).</summary>
-    private float[] Run(SdxlUnet unet, Tensor[] concat, float[] xHost, int copies, float timestep, Tensor context, Tensor? y)
+    /// <param name="replayable">The only UNet call of a step: recorded and replayed where the backend can.</param>
+    private float[] Run(SdxlUnet unet, Tensor[] concat, float[] xHost, int copies, float timestep, Tensor context, Tensor? y, bool replayable = false)
     {
         var b = unet.Weights.Backend;
-        using var scope = TensorScope.Open();
-        var x = b.FromHost(xHost, [_cond.Batch, .. _imageShape]);
-        if (copies == 2) x = b.Concat(0, x, x);
-        var input = concat.Length == 0 ? x : ConcatInput.Build(b, x, concat);
-        var timesteps = new float[x.Dim(0)];
+        var timesteps = new float[_cond.Batch * copies];
         Array.Fill(timesteps, timestep);
-        return b.ToHost(unet.Forward(input, timesteps, context, y));
+        Tensor Forward()
+        {
+            var x = b.FromHost(xHost, [_cond.Batch, .. _imageShape]);
+            if (copies == 2) x = b.Concat(0, x, x);
+            var input = concat.Length == 0 ? x : ConcatInput.Build(b, x, concat);
+            return unet.Forward(input, timesteps, context, y);
+        }
+        if (!replayable || _graph is null || !ReferenceEquals(b, _graphBackend))
+        {
+            using var scope = TensorScope.Open();
+            return b.ToHost(Forward());
+        }
+        // Same UNet, device inputs and shapes: the same graph. Its host uploads are x and the UNet's timestep
+        // embedding (SdxlUnet.Forward uploads E(t)); anything else the capture refuses and the call runs eagerly.
+        var key = (unet, concat, context, y, copies, xHost.Length);
+        return _graph.Run(key, [xHost, SinusoidalEmbedding.Of(timesteps, unet.Config.ModelChannels)], Forward);
     }
 
     public void Dispose()
     {
+        _graph?.Dispose();
+        _constantContexts.Dispose();
         _cond.Dispose();
         _bothContext?.Dispose();
         _bothY?.Dispose();
