@@ -57,6 +57,7 @@ public static class GenerateCommand
         int previewEvery = p.Int("--preview-every", 0, 1, 10000);
         string output = CheckOutput(p.Get("--out", demo ? "demo.png" : "out.png"));
         var (paths, tokenizerPath) = GenerationOptions.ModelFiles(p, method, demo);
+        GenerationOptions.CheckKinds(p, paths, method);
 
         // Every input and output is known now: check the outputs before any work (nothing may overwrite an input).
         var plan = new OutputPlan();

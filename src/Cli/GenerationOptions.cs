@@ -1,3 +1,5 @@
+using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Models;
 using LayerDiffusion.Native.Models.Synthetic;
 using LayerDiffusion.Native.Pipelines;
 using LayerDiffusion.Native.Text;
@@ -97,6 +99,31 @@ public static class GenerationOptions
             TransparentEncoder = OptionalFile(p, "--transparent-encoder"),
         }.WithModelsDir(p.Get("--models-dir"), method);
         return (paths, tokenizer);
+    }
+
+    /// <summary>
+    /// Refuses, before anything loads, a model file of the wrong kind for its option and the method: the attention
+    /// LoRA for --method conv, a layer model of another mode, a decoder given as the encoder, and so on.
+    /// </summary>
+    public static void CheckKinds(ArgParser p, ModelPaths paths, LayerMethod method)
+    {
+        string Option(string o) => p.Has(o) || !p.Has("--models-dir") ? o : "--models-dir";
+        if (paths.LayerModel is { } layer)
+        {
+            using var f = SafeTensorsFile.Open(layer);
+            if (ModelFileKinds.MismatchFor(method, layer, ModelFileKinds.Classify(f)) is { } why)
+                throw new InvalidOptionException(Option("--layer-model"), why);
+        }
+        Expect(Option("--transparent-decoder"), paths.TransparentDecoder, ModelFileKind.TransparentDecoder, LayerMethods.DecoderFileName);
+        Expect(Option("--transparent-encoder"), paths.TransparentEncoder, ModelFileKind.TransparentEncoder, LayerMethods.EncoderFileName);
+    }
+
+    private static void Expect(string option, string? path, ModelFileKind kind, string released)
+    {
+        if (path is null) return;
+        using var f = SafeTensorsFile.Open(path);
+        var found = ModelFileKinds.Classify(f);
+        if (found.Kind != kind) throw new InvalidOptionException(option, $"{path}: is {found.Description}, not the {released} this option takes");
     }
 
     /// <summary>The tokenizer at a path from <see cref="ModelFiles"/> (null: the demo's byte-level tokenizer).</summary>
