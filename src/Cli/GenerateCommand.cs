@@ -25,7 +25,11 @@ public static class GenerateCommand
     /// <summary>A1111's default denoising strength.</summary>
     public const double DefaultDenoise = 0.75;
 
-    private static int Run(string command, string[] args)
+    private static int Run(string command, string[] args) => Run(command, args, null);
+
+    /// <param name="job">Set when `ld batch` runs this as one of its jobs: models come from (and stay in) its cache,
+    /// and the job's record is written in the same transaction as its outputs.</param>
+    internal static int Run(string command, string[] args, BatchJob? job)
     {
         string[] extra = command switch
         {
@@ -69,6 +73,7 @@ public static class GenerateCommand
         var outputs = new GenerationOutputs(output, settings.Batch * settings.BatchCount);
         bool vis = p.Flag("--vis") && LayerMethods.OutputsTransparent(method);
         outputs.Declare(plan, vis, previewEvery, settings.Steps, p.Get("--save-latent"), p.Get("--json"));
+        job?.Declare(plan);
         plan.Check();
 
         var inputs = new GenerationInputs
@@ -80,15 +85,17 @@ public static class GenerateCommand
             ResizeMode = p.Get("--resize-mode") is { } rm ? Imaging.ResizeModes.Parse(rm) : Imaging.ResizeMode.CropAndResize,
         };
         LayerPipeline.ConditionImages(method, inputs); // a missing condition image fails here, before any model loads
-        var tokenizer = GenerationOptions.LoadTokenizer(tokenizerPath);
+        var tokenizer = job?.Tokenizer(tokenizerPath) ?? GenerationOptions.LoadTokenizer(tokenizerPath);
 
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
-        using var backend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
+        using var ownBackend = job is null ? DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error) : null;
+        var backend = ownBackend ?? job!.Backend(p.Get("--device", "auto"), precision);
         if (demo) Console.Error.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
         // Refuse a size the machine cannot hold before loading anything (a lower bound from the files' headers).
         var memory = WorkingSetEstimate.For(paths, settings, backend, encodesImages: inputs.Init is not null || LayerMethods.ConcatCount(method) > 0);
         MemoryCheck.Require(memory, settings, backend);
-        using var models = new ModelBundle(backend, paths, tokenizer);
+        using var ownModels = job is null ? new ModelBundle(backend, paths, tokenizer) : null;
+        var models = ownModels ?? job!.Bundle(backend, paths, tokenizerPath, tokenizer);
         var progress = new ProgressReporter(p.Flag("--quiet"));
         // Ctrl-C and SIGTERM stop the run at the next step; the signal stays handled until the outputs have landed
         // or been taken back, so it cannot end the process half-way through the writes.
@@ -101,7 +108,8 @@ public static class GenerateCommand
         {
             StepCallback = previews is null ? progress.Step : step => { progress.Step(step); previews.Step(step); },
         };
-        bool release = backend is not Backends.Cpu.CpuBackend;
+        // A batch keeps every network loaded for its next job.
+        bool release = job is null && backend is not Backends.Cpu.CpuBackend;
 
         GenerationResult result;
         try
@@ -130,7 +138,9 @@ public static class GenerateCommand
         if (previews is not null) written.AddRange(previews.Written);
         if (p.Get("--save-latent") is { } latentPath) GenerationOutputs.StageLatent(writes, latentPath, result);
         if (p.Get("--json") is { } jsonPath) GenerationOutputs.StageJson(writes, jsonPath, settings, result, written, backend, memory);
+        job?.Stage(writes, written);
         writes.Commit();
+        job?.Completed(written, result);
         foreach (var f in written) Console.WriteLine(f);
         if (!p.Flag("--quiet"))
             foreach (var (phase, ms) in result.PhaseMs)
