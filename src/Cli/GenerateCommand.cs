@@ -61,6 +61,9 @@ public static class GenerateCommand
         int previewEvery = p.Int("--preview-every", 0, 1, 10000);
         string output = CheckOutput(p.Get("--out", demo ? "demo.png" : "out.png"));
         var (paths, tokenizerPath) = GenerationOptions.ModelFiles(p, method, demo);
+        GenerationOptions.CheckKinds(p, paths, method);
+        var (loras, encodedPrompt) = GenerationOptions.Loras(p, settings.Prompt);
+        paths = paths with { Loras = loras };
 
         // Every input and output is known now: check the outputs before any work (nothing may overwrite an input).
         var plan = new OutputPlan();
@@ -112,7 +115,8 @@ public static class GenerateCommand
         try
         {
             // Forge's Batch count: one run per batch; weights stay loaded until the last run.
-            result = BatchCount.Run(settings, (run, index) =>
+            // The encoders see the prompt without its <lora:...> tags; the infotext keeps them, as A1111 writes it.
+            result = BatchCount.Run(settings with { Prompt = encodedPrompt }, (run, index) =>
             {
                 pipeline.ReleaseTextEncoders = pipeline.ReleaseUnetsAfterSampling = release && index == settings.BatchCount - 1;
                 if (previews is not null) previews.FirstImage = index * settings.Batch;
@@ -126,9 +130,11 @@ public static class GenerateCommand
         }
 
         // Forge's "Model hash": hashed once per checkpoint version, then read from the hash cache.
-        string modelHash = new FileHashes().ShortHash(paths.Checkpoint);
+        var hashes = new FileHashes();
+        string modelHash = hashes.ShortHash(paths.Checkpoint);
+        var extraParams = GenerationOptions.LoraHashes(loras, hashes) is { } loraHashes ? new[] { new KeyValuePair<string, string>("Lora hashes", loraHashes) } : null;
         // Stage everything, then land it all at once: a failure at any write keeps none of this run's outputs.
-        var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img, inputs, modelHash), result);
+        var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img, inputs, modelHash, extraParams), result);
         if (previews is not null) written.AddRange(previews.Written);
         if (p.Get("--save-latent") is { } latentPath) GenerationOutputs.StageLatent(writes, latentPath, result);
         if (p.Get("--json") is { } jsonPath) GenerationOutputs.StageJson(writes, jsonPath, settings, result, written, backend, memory);
@@ -174,8 +180,9 @@ public static class GenerateCommand
     /// <param name="img2img">Adds A1111's "Denoising strength" (img2img runs only).</param>
     /// <param name="inputs">The condition images and resize mode, for the extension's layerdiffusion_* keys.</param>
     /// <param name="modelHash">A1111's "Model hash" (the checkpoint's short SHA-256), written before "Model" when known.</param>
+    /// <param name="extra">More extra_generation_params ("Lora hashes"), written before the extension's keys (Forge activates extra networks before the extension's sampling hook).</param>
     public static string InfotextFor(GenerationSettings s, string modelName, long seed, bool img2img = false,
-        GenerationInputs? inputs = null, string? modelHash = null)
+        GenerationInputs? inputs = null, string? modelHash = null, IEnumerable<KeyValuePair<string, string>>? extra = null)
     {
         SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
         var choice = SamplerChoice.Parse(s.Sampler, s.Schedule);
@@ -191,6 +198,7 @@ public static class GenerateCommand
             new("RNG", s.Rng == "cpu" ? "CPU" : "GPU"),
             new("Version", "LayerDiffusion.Native " + BuildInfo.Commit[..Math.Min(10, BuildInfo.Commit.Length)]),
         };
+        if (extra is not null) pars.InsertRange(pars.FindIndex(kv => kv.Key == "Version"), extra);
         pars.InsertRange(pars.FindIndex(kv => kv.Key == "Version"), LayerInfotext.Parameters(s, inputs ?? new GenerationInputs()));
         if (modelHash is not null) pars.Insert(pars.FindIndex(kv => kv.Key == "Model"), new("Model hash", modelHash));
         if (img2img) pars.Insert(pars.FindIndex(kv => kv.Key == "Model") + 1, new("Denoising strength", Infotext.Number(s.Denoise)));
@@ -215,5 +223,6 @@ public static class GenerateCommand
         Console.WriteLine("         --save-latent FILE.safetensors --json FILE --quiet --resize-mode crop|resize|fill");
         Console.WriteLine($"         {ImageLimits.Option} N (largest input image in pixels, default {ImageLimits.DefaultMaxPixels} = 8192x8192)");
         Console.WriteLine("         --preview-every N (latent previews OUT_preview_stepK.png every N steps)");
+        Console.WriteLine("         --lora PATH[:WEIGHT] (repeatable) --lora-dir DIR (resolves <lora:NAME:WEIGHT> in the prompt; kohya LoRAs, merged into the UNet)");
     }
 }
