@@ -22,5 +22,7 @@ public static class CaseRunners
         new Cases.SamplerLayerCase(),
         new Cases.SamplersMoreCase(),
         new Cases.BrownianTreeCase(),
+        new Cases.Sd15TextEncoderCase(),
+        new Cases.UnetForwardCase("sd15_unet_forward"),
     ];
 }
