@@ -24,5 +24,6 @@ public static class CaseRunners
         new Cases.BrownianTreeCase(),
         new Cases.Sd15TextEncoderCase(),
         new Cases.UnetForwardCase("sd15_unet_forward"),
+        new Cases.Sd15AttentionSharingCase(),
     ];
 }

@@ -116,6 +116,10 @@ public sealed class SdxlUnet
         _outConvB = w.Get("out.2.bias", config.OutChannels);
     }
 
+    /// <summary>Every transformer block, input side first (where attention hooks go).</summary>
+    internal IEnumerable<TransformerBlock> TransformerBlocks =>
+        _input.Concat(_middle).Concat(_output).Where(s => s.Transformer is not null).SelectMany(s => s.Transformer!.Blocks);
+
     public UnetConfig Config { get; }
     public WeightStore Weights { get; }
     /// <summary>Channels of the input conv: the config's, or more after a concat-conditioned layer patch.</summary>

@@ -33,6 +33,7 @@ internal sealed class SpatialTransformer
     }
 
     public int Channels { get; }
+    public IReadOnlyList<TransformerBlock> Blocks => _blocks;
 
     /// <param name="x">[B, C, H, W]</param>
     /// <param name="context">[B, N, ctx]</param>
@@ -83,11 +84,14 @@ internal sealed class TransformerBlock
         _ff2B = w.Get(p + "ff.net.2.bias", channels);
     }
 
+    /// <summary>Replaces the block's attentions when set (SD1.5's attention sharing).</summary>
+    public IAttentionHook? Hook { get; set; }
+
     /// <param name="x">[B, N, C]</param>
     public Tensor Forward(IBackend b, Tensor x, Tensor context)
     {
-        var h1 = Residual(b, x, _ln1W, _ln1B, n => _selfAttn.Forward(b, n, n));
-        var h2 = Residual(b, h1, _ln2W, _ln2B, n => _crossAttn.Forward(b, n, context));
+        var h1 = Residual(b, x, _ln1W, _ln1B, n => Hook?.Attend(b, n, null, self: true) ?? _selfAttn.Forward(b, n, n));
+        var h2 = Residual(b, h1, _ln2W, _ln2B, n => Hook?.Attend(b, n, context, self: false) ?? _crossAttn.Forward(b, n, context));
         h1.Dispose();
         using var scope = TensorScope.Open();
         var g = b.Geglu(b.Linear(b.LayerNorm(h2, _ln3W, _ln3B, Eps), _ff0W, _ff0B));
@@ -102,6 +106,13 @@ internal sealed class TransformerBlock
         using var scope = TensorScope.Open();
         return scope.MoveToOuter(b.Add(x, f(b.LayerNorm(x, lnW, lnB, Eps))));
     }
+}
+
+/// <summary>Replaces a transformer block's attentions: gets the normed input and the context, returns what the attention would.</summary>
+public interface IAttentionHook
+{
+    /// <param name="self">True for the self-attention (attn1), false for the cross-attention (attn2).</param>
+    Tensor Attend(IBackend b, Tensor x, Tensor? context, bool self);
 }
 
 /// <summary>
