@@ -25,5 +25,6 @@ public static class CaseRunners
         new Cases.Sd15TextEncoderCase(),
         new Cases.UnetForwardCase("sd15_unet_forward"),
         new Cases.Sd15AttentionSharingCase(),
+        new Cases.Sd15SamplerJointCase(),
     ];
 }
