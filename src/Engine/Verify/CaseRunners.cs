@@ -26,5 +26,7 @@ public static class CaseRunners
         new Cases.UnetForwardCase("sd15_unet_forward"),
         new Cases.Sd15AttentionSharingCase(),
         new Cases.Sd15SamplerJointCase(),
+        new Cases.Sd15E2eCase("sd15_e2e_fg2bg"),
+        new Cases.Sd15E2eCase("sd15_e2e_joint"),
     ];
 }
