@@ -28,9 +28,9 @@ public static class GenerateCommand
     {
         string[] extra = command switch
         {
-            "layer" => ["--mode", "--fg", "--bg", "--blend"],
+            "layer" => ["--mode", "--fg", "--bg", "--blend", .. FramePromptOptions],
             "img2img" => ["--method", "--init", "--denoise"],
-            _ => ["--method"],
+            _ => ["--method", .. FramePromptOptions],
         };
         bool img2img = command == "img2img";
         var p = new ArgParser(command, args, [.. GenerationOptions.ValueOptions, .. extra], GenerationOptions.Flags);
@@ -38,10 +38,13 @@ public static class GenerateCommand
         if (p.Positional.Count > 0) throw new InvalidOptionException(p.Positional[0], $"unexpected argument for '{command}'");
         bool demo = p.Flag("--demo");
         var method = command == "layer"
-            ? LayerMethods.Parse("--mode", p.Get("--mode") ?? throw new InvalidOptionException("--mode", "is required: fg2ble, bg2ble, fgble2bg or bgble2fg"))
+            ? LayerMethods.Parse("--mode", p.Get("--mode") ?? throw new InvalidOptionException("--mode", "is required: fg2ble, bg2ble, fgble2bg, bgble2fg, sd15-fg2bg or sd15-bg2fg"))
             : LayerMethods.Parse("--method", p.Get("--method", "attn"));
-        if (command == "layer" && method is LayerMethod.Attn or LayerMethod.Conv)
-            throw new InvalidOptionException("--mode", "attn and conv are `ld generate --method`; layer modes are fg2ble, bg2ble, fgble2bg, bgble2fg");
+        bool layerMode = method is LayerMethod.Fg2Ble or LayerMethod.Bg2Ble or LayerMethod.FgBle2Bg or LayerMethod.BgBle2Fg or LayerMethod.Sd15Fg2Bg or LayerMethod.Sd15Bg2Fg;
+        if (command == "layer" && !layerMode)
+            throw new InvalidOptionException("--mode", "attn, conv, sd15-attn and sd15-joint are `ld generate --method`; layer modes are fg2ble, bg2ble, fgble2bg, bgble2fg, sd15-fg2bg, sd15-bg2fg");
+        if (command == "generate" && layerMode)
+            throw new InvalidOptionException("--method", $"{LayerMethods.Name(method)} conditions on an image: use `ld layer --mode {LayerMethods.Name(method)}`");
         if (demo && method != LayerMethod.Attn) throw new InvalidOptionException("--demo", "the demo model has only the attention LoRA (method attn)");
         if (demo && img2img) throw new InvalidOptionException("--demo", "the demo model has no transparent encoder, which img2img needs; pass real model files");
         var settings = GenerationOptions.Settings(p, method, demo);
@@ -73,7 +76,9 @@ public static class GenerateCommand
             Init = initPath is null ? null : LoadInit(initPath, limits),
             ResizeMode = p.Get("--resize-mode") is { } rm ? Imaging.ResizeModes.Parse(rm) : Imaging.ResizeMode.CropAndResize,
         };
-        LayerPipeline.ConditionImages(method, inputs); // a missing condition image fails here, before any model loads
+        // A missing condition image fails here, before any model loads.
+        LayerPipeline.ConditionImages(method, inputs);
+        LayerPipeline.ControlImage(settings, inputs);
         var tokenizer = GenerationOptions.LoadTokenizer(tokenizerPath);
 
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
@@ -115,7 +120,7 @@ public static class GenerateCommand
         }
 
         // Stage everything, then land it all at once: a failure at any write keeps none of this run's outputs.
-        var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img), result);
+        var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img, inputs), result);
         if (previews is not null) written.AddRange(previews.Written);
         if (p.Get("--save-latent") is { } latentPath) GenerationOutputs.StageLatent(writes, latentPath, result);
         if (p.Get("--json") is { } jsonPath) GenerationOutputs.StageJson(writes, jsonPath, settings, result, written, backend, memory);
@@ -150,8 +155,12 @@ public static class GenerateCommand
         return RgbaImage.FromPng(png);
     }
 
+    /// <summary>SD1.5 attention sharing's additional prompts, one per frame role.</summary>
+    private static readonly string[] FramePromptOptions = ["--fg-prompt", "--bg-prompt", "--blend-prompt"];
+
     /// <param name="img2img">Adds A1111's "Denoising strength" (img2img runs only).</param>
-    public static string InfotextFor(GenerationSettings s, string modelName, long seed, bool img2img = false)
+    /// <param name="inputs">The run's images: for SD1.5 methods the extension's image and additional-prompt keys are written.</param>
+    public static string InfotextFor(GenerationSettings s, string modelName, long seed, bool img2img = false, GenerationInputs? inputs = null)
     {
         SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
         var choice = SamplerChoice.Parse(s.Sampler, s.Schedule);
@@ -169,8 +178,22 @@ public static class GenerateCommand
             new("layerdiffusion_method", LayerMethods.DisplayName(s.Method)),
             new("layerdiffusion_weight", Infotext.Number(s.Weight)),
             new("layerdiffusion_ending_step", Infotext.Number(s.StopAt)),
-            new("Version", "LayerDiffusion.Native " + BuildInfo.Commit[..Math.Min(10, BuildInfo.Commit.Length)]),
         };
+        if (LayerMethods.IsSd15(s.Method) && inputs is not null)
+            pars.AddRange(
+            [
+                new("layerdiffusion_fg_image", inputs.Foreground is null ? "False" : "True"),
+                new("layerdiffusion_bg_image", inputs.Background is null ? "False" : "True"),
+                new("layerdiffusion_blend_image", inputs.Blend is null ? "False" : "True"),
+                new("layerdiffusion_resize_mode", Imaging.ResizeModes.DisplayName(inputs.ResizeMode)),
+                new("layerdiffusion_fg_additional_prompt", s.FgPrompt),
+                new("layerdiffusion_bg_additional_prompt", s.BgPrompt),
+                new("layerdiffusion_blend_additional_prompt", s.BlendPrompt),
+            ]);
+        pars.AddRange(
+        [
+            new("Version", "LayerDiffusion.Native " + BuildInfo.Commit[..Math.Min(10, BuildInfo.Commit.Length)]),
+        ]);
         if (img2img) pars.Insert(pars.FindIndex(kv => kv.Key == "Model") + 1, new("Denoising strength", Infotext.Number(s.Denoise)));
         int version = pars.FindIndex(kv => kv.Key == "Version");
         pars.InsertRange(version < 0 ? pars.Count : version, SamplerDisplay.ScheduleParameters(choice));
@@ -181,13 +204,15 @@ public static class GenerateCommand
     {
         Console.WriteLine(command switch
         {
-            "layer" => "ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg --fg/--bg/--blend IMAGE.png --model CKPT --tokenizer TOK --layer-model FILE|--models-dir DIR [options]",
+            "layer" => "ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg|sd15-fg2bg|sd15-bg2fg --fg/--bg/--blend IMAGE.png --model CKPT --tokenizer TOK --layer-model FILE|--models-dir DIR [options]",
             "img2img" => "ld img2img --init RGBA.png [--denoise (0,1], default 0.75] [--method attn|conv] --model CKPT --tokenizer TOK " +
                 "(--layer-model FILE --transparent-decoder FILE --transparent-encoder FILE | --models-dir DIR) [options]",
-            _ => "ld generate [--demo] [--method attn|conv] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE | --models-dir DIR) [options]",
+            _ => "ld generate [--demo] [--method attn|conv|sd15-attn|sd15-joint] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE | --models-dir DIR) [options]",
         });
         Console.WriteLine("options: --prompt --negative --steps --cfg --sampler --schedule --seed (-1: random) --rng cpu|gpu --width --height");
-        Console.WriteLine("         --batch N (images per run) --batch-count N (runs; image i gets seed + i, as Forge)");
+        Console.WriteLine("         --batch N (images per run; SD1.5 sd15-joint/fg2bg/bg2fg: N groups of 3/2/2 frames, OUT-i.png = frame i % F)");
+        Console.WriteLine("         --batch-count N (runs; image i gets seed + i, as Forge)");
+        Console.WriteLine("         --fg-prompt/--bg-prompt/--blend-prompt TEXT (SD1.5: a frame's prompt is 'TEXT, PROMPT' on its positive rows)");
         Console.WriteLine("         --weight [-1,3] --stop-at [0,1] --device auto|cpu|cuda --precision auto|fp16|bf16|fp32 (auto: fp16 on a GPU, fp32 on the CPU) --out FILE.png --vis");
         Console.WriteLine("         --decoder-batch 0..8 (transparent-decoder passes per call; 0: by free memory)");
         Console.WriteLine("         --save-latent FILE.safetensors --json FILE --quiet --resize-mode crop|resize|fill");

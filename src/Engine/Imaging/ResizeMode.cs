@@ -13,6 +13,14 @@ public enum ResizeMode
 
 public static class ResizeModes
 {
+    /// <summary>The UI label (what the extension's infotext records).</summary>
+    public static string DisplayName(ResizeMode mode) => mode switch
+    {
+        ResizeMode.JustResize => "Just Resize",
+        ResizeMode.ResizeAndFill => "Resize and Fill",
+        _ => "Crop and Resize",
+    };
+
     /// <summary>Parses a UI label ("Crop and Resize"), a short name ("crop") or the number; throws naming the option.</summary>
     public static ResizeMode Parse(string value, string option = "--resize-mode")
     {

@@ -138,7 +138,7 @@ public sealed class LayerPipeline(ModelBundle models)
     /// SD1.5 fg2bg / bg2fg's control image: the foreground / background composited on grey in fp32 and fitted to the
     /// generation size, [1, 3, H, W] in about [0, 1]; null for the other methods.
     /// </summary>
-    private static float[]? ControlImage(GenerationSettings s, GenerationInputs inputs)
+    public static float[]? ControlImage(GenerationSettings s, GenerationInputs inputs)
     {
         var (img, option) = s.Method switch
         {
