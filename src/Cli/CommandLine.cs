@@ -10,6 +10,7 @@ public static class CommandLine
         ("generate", "transparent text-to-image (--method attn|conv; --demo for the built-in model)", GenerateCommand.Generate),
         ("layer", "layer workflows: --mode fg2ble|bg2ble|fgble2bg|bgble2fg", GenerateCommand.Layer),
         ("img2img", "transparent image-to-image: --init RGBA.png --denoise S (--method attn|conv)", GenerateCommand.Img2Img),
+        ("batch", "many jobs from a JSON Lines file, models loaded once; --shard I/N, Slurm arrays, Kubernetes Indexed Jobs", BatchCommand.Run),
         ("decode", "transparent decoder alone: --rgb IMAGE --latent FILE.safetensors -> RGBA PNG", DecodeCommand.Run),
         ("verify", "check the engine against a golden data folder", VerifyCommand.Run),
         ("info", "describe a checkpoint, patch file or safetensors file", InfoCommand.Run),

@@ -1,4 +1,5 @@
 using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.IO.Outputs;
 using LayerDiffusion.Native.Pipelines;
@@ -24,7 +25,11 @@ public static class GenerateCommand
     /// <summary>A1111's default denoising strength.</summary>
     public const double DefaultDenoise = 0.75;
 
-    private static int Run(string command, string[] args)
+    private static int Run(string command, string[] args) => Run(command, args, null);
+
+    /// <param name="job">Set when `ld batch` runs this as one of its jobs: models come from (and stay in) its cache,
+    /// and the job's record is written in the same transaction as its outputs.</param>
+    internal static int Run(string command, string[] args, BatchJob? job)
     {
         string[] extra = command switch
         {
@@ -48,12 +53,18 @@ public static class GenerateCommand
         if (demo && method != LayerMethod.Attn) throw new InvalidOptionException("--demo", "the demo model has only the attention LoRA (method attn)");
         if (demo && img2img) throw new InvalidOptionException("--demo", "the demo model has no transparent encoder, which img2img needs; pass real model files");
         var settings = GenerationOptions.Settings(p, method, demo);
-        if (img2img) settings = settings with { Denoise = p.Double("--denoise", DefaultDenoise, 0, 1, minExclusive: true) };
+        foreach (var (option, role) in FramePromptOptions.Zip([FrameRole.Foreground, FrameRole.Background, FrameRole.Blend]))
+            if (p.Has(option) && !(LayerMethods.HasFramePrompts(method) && LayerMethods.FrameRoles(method).Contains(role)))
+                throw new InvalidOptionException(option, $"method {LayerMethods.Name(method)} has no {role.ToString().ToLowerInvariant()} frame with its own prompt (the extension hides this prompt for it)");
+        var limits = ImageOptions.Limits(p);
+        string? initPath = img2img ? p.Get("--init") ?? throw new InvalidOptionException("--init", "is required: the image to start from (RGBA for a transparent start)") : null;
+        // The init image's header is read first: without --width/--height it sets the size.
+        var init = initPath is null ? null : InputImage.Open("--init", initPath, limits);
+        if (init is not null) settings = Img2ImgSize(p, settings, init) with { Denoise = p.Double("--denoise", DefaultDenoise, 0, 1, minExclusive: true) };
         settings.Validate();
         SamplerSettings.Parse(settings.Sampler, settings.Schedule, settings.Steps);
         if (img2img) TransparentImg2Img.Validate(settings);
         int previewEvery = p.Int("--preview-every", 0, 1, 10000);
-        string? initPath = img2img ? p.Get("--init") ?? throw new InvalidOptionException("--init", "is required: the RGBA PNG to start from") : null;
         string output = CheckOutput(p.Get("--out", demo ? "demo.png" : "out.png"));
         var (paths, tokenizerPath) = GenerationOptions.ModelFiles(p, method, demo);
 
@@ -65,29 +76,31 @@ public static class GenerateCommand
         var outputs = new GenerationOutputs(output, settings.Batch * settings.BatchCount);
         bool vis = p.Flag("--vis") && LayerMethods.OutputsTransparent(method);
         outputs.Declare(plan, vis, previewEvery, settings.Steps, p.Get("--save-latent"), p.Get("--json"));
+        job?.Declare(plan);
         plan.Check();
 
-        var limits = ImageOptions.Limits(p);
         var inputs = new GenerationInputs
         {
             Foreground = LoadImage(p, "--fg", limits),
             Background = LoadImage(p, "--bg", limits),
             Blend = LoadImage(p, "--blend", limits),
-            Init = initPath is null ? null : LoadInit(initPath, limits),
+            Init = init is null ? null : RgbaImage.FromPng(init.Decode()), // RGB, grey or palette: opaque (alpha 255), as Forge composites it
             ResizeMode = p.Get("--resize-mode") is { } rm ? Imaging.ResizeModes.Parse(rm) : Imaging.ResizeMode.CropAndResize,
         };
         // A missing condition image fails here, before any model loads.
         LayerPipeline.ConditionImages(method, inputs);
         LayerPipeline.ControlImage(settings, inputs);
-        var tokenizer = GenerationOptions.LoadTokenizer(tokenizerPath);
+        var tokenizer = job?.Tokenizer(tokenizerPath) ?? GenerationOptions.LoadTokenizer(tokenizerPath);
 
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
-        using var backend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
+        using var ownBackend = job is null ? DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error) : null;
+        var backend = ownBackend ?? job!.Backend(p.Get("--device", "auto"), precision);
         if (demo) Console.Error.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
         // Refuse a size the machine cannot hold before loading anything (a lower bound from the files' headers).
         var memory = WorkingSetEstimate.For(paths, settings, backend, encodesImages: inputs.Init is not null || LayerMethods.ConcatCount(method) > 0);
         MemoryCheck.Require(memory, settings, backend);
-        using var models = new ModelBundle(backend, paths, tokenizer);
+        using var ownModels = job is null ? new ModelBundle(backend, paths, tokenizer) : null;
+        var models = ownModels ?? job!.Bundle(backend, paths, tokenizerPath, tokenizer);
         var progress = new ProgressReporter(p.Flag("--quiet"));
         // Ctrl-C and SIGTERM stop the run at the next step; the signal stays handled until the outputs have landed
         // or been taken back, so it cannot end the process half-way through the writes.
@@ -100,7 +113,8 @@ public static class GenerateCommand
         {
             StepCallback = previews is null ? progress.Step : step => { progress.Step(step); previews.Step(step); },
         };
-        bool release = backend is not Backends.Cpu.CpuBackend;
+        // A batch keeps every network loaded for its next job.
+        bool release = job is null && backend is not Backends.Cpu.CpuBackend;
 
         GenerationResult result;
         try
@@ -119,12 +133,16 @@ public static class GenerateCommand
             return 130;
         }
 
+        // Forge's "Model hash": hashed once per checkpoint version, then read from the hash cache.
+        string modelHash = new FileHashes().ShortHash(paths.Checkpoint);
         // Stage everything, then land it all at once: a failure at any write keeps none of this run's outputs.
-        var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img, inputs), result);
+        var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img, inputs, modelHash), result);
         if (previews is not null) written.AddRange(previews.Written);
         if (p.Get("--save-latent") is { } latentPath) GenerationOutputs.StageLatent(writes, latentPath, result);
         if (p.Get("--json") is { } jsonPath) GenerationOutputs.StageJson(writes, jsonPath, settings, result, written, backend, memory);
+        job?.Stage(writes, written);
         writes.Commit();
+        job?.Completed(written, result);
         foreach (var f in written) Console.WriteLine(f);
         if (!p.Flag("--quiet"))
             foreach (var (phase, ms) in result.PhaseMs)
@@ -146,21 +164,29 @@ public static class GenerateCommand
     private static RgbaImage? LoadImage(ArgParser p, string option, ImageLimits limits) =>
         p.Get(option) is { } path ? RgbaImage.FromPng(InputImage.Read(option, path, limits)) : null;
 
-    /// <summary>img2img's init image: an RGBA (or grey + alpha) PNG, since its alpha is what gets encoded.</summary>
-    private static RgbaImage LoadInit(string path, ImageLimits limits)
+    /// <summary>
+    /// img2img's size: --width and --height where given, else the init image's (as seen, after its EXIF orientation),
+    /// each side rounded down to a multiple of 8 as Forge's img2img "Resize by" 1 does.
+    /// </summary>
+    private static GenerationSettings Img2ImgSize(ArgParser p, GenerationSettings s, InputImage init)
     {
-        var png = InputImage.Read("--init", path, limits);
-        if (!png.HasAlpha)
-            throw new InvalidOptionException("--init", $"{path}: has no alpha channel ({png.Channels} channels); transparent img2img needs an RGBA PNG");
-        return RgbaImage.FromPng(png);
+        if (p.Has("--width") && p.Has("--height")) return s;
+        var (w, h) = TransparentImg2Img.SizeFromInit(init.Width, init.Height);
+        s = s with { Width = p.Has("--width") ? s.Width : w, Height = p.Has("--height") ? s.Height : h };
+        if (Math.Min(s.Width, s.Height) < GenerationSettings.MinSide || Math.Max(s.Width, s.Height) > GenerationSettings.MaxSide)
+            throw new InvalidOptionException("--init", $"{init.Path}: is {init.Width}x{init.Height}, which gives a {s.Width}x{s.Height} generation, outside " +
+                $"[{GenerationSettings.MinSide}, {GenerationSettings.MaxSide}] per side; pass --width and --height (the image is fitted with --resize-mode)");
+        return s;
     }
 
     /// <summary>SD1.5 attention sharing's additional prompts, one per frame role.</summary>
     private static readonly string[] FramePromptOptions = ["--fg-prompt", "--bg-prompt", "--blend-prompt"];
 
     /// <param name="img2img">Adds A1111's "Denoising strength" (img2img runs only).</param>
-    /// <param name="inputs">The run's images: for SD1.5 methods the extension's image and additional-prompt keys are written.</param>
-    public static string InfotextFor(GenerationSettings s, string modelName, long seed, bool img2img = false, GenerationInputs? inputs = null)
+    /// <param name="inputs">The condition images and resize mode, for the extension's layerdiffusion_* keys.</param>
+    /// <param name="modelHash">A1111's "Model hash" (the checkpoint's short SHA-256), written before "Model" when known.</param>
+    public static string InfotextFor(GenerationSettings s, string modelName, long seed, bool img2img = false,
+        GenerationInputs? inputs = null, string? modelHash = null)
     {
         SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
         var choice = SamplerChoice.Parse(s.Sampler, s.Schedule);
@@ -174,26 +200,10 @@ public static class GenerateCommand
             new("Size", $"{s.Width}x{s.Height}"),
             new("Model", modelName),
             new("RNG", s.Rng == "cpu" ? "CPU" : "GPU"),
-            new("layerdiffusion_enabled", "True"),
-            new("layerdiffusion_method", LayerMethods.DisplayName(s.Method)),
-            new("layerdiffusion_weight", Infotext.Number(s.Weight)),
-            new("layerdiffusion_ending_step", Infotext.Number(s.StopAt)),
-        };
-        if (LayerMethods.IsSd15(s.Method) && inputs is not null)
-            pars.AddRange(
-            [
-                new("layerdiffusion_fg_image", inputs.Foreground is null ? "False" : "True"),
-                new("layerdiffusion_bg_image", inputs.Background is null ? "False" : "True"),
-                new("layerdiffusion_blend_image", inputs.Blend is null ? "False" : "True"),
-                new("layerdiffusion_resize_mode", Imaging.ResizeModes.DisplayName(inputs.ResizeMode)),
-                new("layerdiffusion_fg_additional_prompt", s.FgPrompt),
-                new("layerdiffusion_bg_additional_prompt", s.BgPrompt),
-                new("layerdiffusion_blend_additional_prompt", s.BlendPrompt),
-            ]);
-        pars.AddRange(
-        [
             new("Version", "LayerDiffusion.Native " + BuildInfo.Commit[..Math.Min(10, BuildInfo.Commit.Length)]),
-        ]);
+        };
+        pars.InsertRange(pars.FindIndex(kv => kv.Key == "Version"), LayerInfotext.Parameters(s, inputs ?? new GenerationInputs()));
+        if (modelHash is not null) pars.Insert(pars.FindIndex(kv => kv.Key == "Model"), new("Model hash", modelHash));
         if (img2img) pars.Insert(pars.FindIndex(kv => kv.Key == "Model") + 1, new("Denoising strength", Infotext.Number(s.Denoise)));
         int version = pars.FindIndex(kv => kv.Key == "Version");
         pars.InsertRange(version < 0 ? pars.Count : version, SamplerDisplay.ScheduleParameters(choice));
@@ -204,8 +214,8 @@ public static class GenerateCommand
     {
         Console.WriteLine(command switch
         {
-            "layer" => "ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg|sd15-fg2bg|sd15-bg2fg --fg/--bg/--blend IMAGE.png --model CKPT --tokenizer TOK --layer-model FILE|--models-dir DIR [options]",
-            "img2img" => "ld img2img --init RGBA.png [--denoise (0,1], default 0.75] [--method attn|conv] --model CKPT --tokenizer TOK " +
+            "layer" => "ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg|sd15-fg2bg|sd15-bg2fg --fg/--bg/--blend IMAGE --model CKPT --tokenizer TOK --layer-model FILE|--models-dir DIR [options]",
+            "img2img" => "ld img2img --init IMAGE [--denoise (0,1], default 0.75] [--method attn|conv] --model CKPT --tokenizer TOK " +
                 "(--layer-model FILE --transparent-decoder FILE --transparent-encoder FILE | --models-dir DIR) [options]",
             _ => "ld generate [--demo] [--method attn|conv|sd15-attn|sd15-joint] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE | --models-dir DIR) [options]",
         });

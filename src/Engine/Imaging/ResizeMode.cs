@@ -13,12 +13,12 @@ public enum ResizeMode
 
 public static class ResizeModes
 {
-    /// <summary>The UI label (what the extension's infotext records).</summary>
-    public static string DisplayName(ResizeMode mode) => mode switch
+    /// <summary>The UI label A1111 and the extension write ("Crop and Resize").</summary>
+    public static string Label(ResizeMode mode) => mode switch
     {
         ResizeMode.JustResize => "Just Resize",
-        ResizeMode.ResizeAndFill => "Resize and Fill",
-        _ => "Crop and Resize",
+        ResizeMode.CropAndResize => "Crop and Resize",
+        _ => "Resize and Fill",
     };
 
     /// <summary>Parses a UI label ("Crop and Resize"), a short name ("crop") or the number; throws naming the option.</summary>

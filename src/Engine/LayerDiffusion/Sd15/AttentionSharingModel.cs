@@ -1,5 +1,6 @@
 using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Tensors;
 
@@ -76,10 +77,10 @@ public sealed class AttentionSharingModel : IDisposable
         return hooked;
     }
 
-    /// <summary>One transformer block's two attentions replaced by their units.</summary>
+    /// <summary>One transformer block's two attentions replaced by their units (which hold their own merged projections).</summary>
     private sealed class BlockHook(AttentionSharingUnit selfUnit, AttentionSharingUnit crossUnit, Func<FrameCall> call) : IAttentionHook
     {
-        public Tensor Attend(IBackend b, Tensor x, Tensor? context, bool self) =>
+        public Tensor Attend(IBackend b, Attention attention, Tensor x, Tensor? context, bool self) =>
             (self ? selfUnit : crossUnit).Forward(b, x, context, call());
     }
 
