@@ -31,8 +31,8 @@ public sealed record ModelPaths
         return this with
         {
             LayerModel = LayerModel ?? Find(LayerMethods.PatchFileName(method)),
-            TransparentDecoder = TransparentDecoder ?? Find(LayerMethods.DecoderFileName),
-            TransparentEncoder = TransparentEncoder ?? Find(LayerMethods.EncoderFileName),
+            TransparentDecoder = TransparentDecoder ?? Find(LayerMethods.DecoderFile(method)),
+            TransparentEncoder = TransparentEncoder ?? Find(LayerMethods.EncoderFile(method)),
         };
     }
 }
@@ -55,6 +55,7 @@ public sealed class ModelBundle : IDisposable
     /// <summary>Set while the original UNet is incomplete: the names it gave up to the patch, and its key prefix.</summary>
     private (HashSet<string> Names, string Prefix)? _released;
     private SdxlVae? _vae;
+    private LayerDiffusion.Sd15.AttentionSharingModel? _sharing;
     private TransparentDecoder? _decoder;
     private TransparentEncoder? _encoder;
 
@@ -157,9 +158,31 @@ public sealed class ModelBundle : IDisposable
         return _patched;
     }
 
+    /// <summary>
+    /// The method's SD1.5 attention-sharing file (--layer-model) bound to the unpatched UNet, whose weights stay as
+    /// they are: the units hold their own per-frame merged projections.
+    /// </summary>
+    public LayerDiffusion.Sd15.AttentionSharingModel AttentionSharing(LayerMethod method)
+    {
+        if (_sharing is not null) return _sharing;
+        string path = Paths.LayerModel ?? throw new InvalidOptionException("--layer-model",
+            $"method {LayerMethods.Name(method)} needs its attention-sharing file ({LayerMethods.PatchFileName(method)}); pass --layer-model or --models-dir");
+        var model = LayerDiffusion.Sd15.AttentionSharingModel.Load(Backend, Open(path), Unet);
+        int frames = LayerMethods.FrameCount(method);
+        bool control = method is LayerMethod.Sd15Fg2Bg or LayerMethod.Sd15Bg2Fg;
+        if (model.Frames != frames || model.UsesControl != control)
+        {
+            model.Dispose();
+            throw new ModelFormatException(path, null, $"is an attention-sharing file of {model.Frames} frames {(model.UsesControl ? "with" : "without")} control; method {LayerMethods.Name(method)} needs {frames} {(control ? "with" : "without")} control (wrong layer model for this method?)");
+        }
+        return _sharing = model;
+    }
+
     /// <summary>Frees both UNets' weights (the shared tensors once).</summary>
     public void ReleaseUnets()
     {
+        _sharing?.Dispose();
+        _sharing = null;
         var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         foreach (var store in new[] { _patched?.Weights, _unet?.Weights })
             if (store is not null)

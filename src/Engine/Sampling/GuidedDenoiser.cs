@@ -35,6 +35,7 @@ public sealed class GuidedDenoiser : IDisposable
     private readonly SdxlUnet? _original;
     private readonly double _sigmaEnd;
     private readonly List<bool> _patchedCalls = [];
+    private readonly Action<bool[]>? _rows;
     // Both halves' context and y along the batch, for the one-call CFG batch (null when the context lengths differ).
     private readonly Tensor? _bothContext, _bothY;
     private readonly IForwardGraph? _graph;
@@ -46,8 +47,12 @@ public sealed class GuidedDenoiser : IDisposable
     /// <param name="imageShape">[C, H, W] of one latent.</param>
     /// <param name="concat">Condition latents [1 or B, C', H, W] on the UNet's backend; owned from now on.</param>
     /// <param name="stopAt">Where to switch to the original UNet; null never switches.</param>
-    public GuidedDenoiser(SdxlUnet unet, CfgConditioning conditioning, float cfg, int[] imageShape, IReadOnlyList<Tensor>? concat = null, StopAt? stopAt = null)
+    /// <param name="rows">Told before every UNet call which of its batch rows are negative-prompt rows (Forge's
+    /// cond_mark, for SD1.5's attention sharing).</param>
+    public GuidedDenoiser(SdxlUnet unet, CfgConditioning conditioning, float cfg, int[] imageShape, IReadOnlyList<Tensor>? concat = null, StopAt? stopAt = null,
+        Action<bool[]>? rows = null)
     {
+        _rows = rows;
         if (!float.IsFinite(cfg)) throw new InvalidOptionException("cfg", $"must be a finite number (got {cfg})");
         if (imageShape.Length != 3) throw new ArgumentException("imageShape is [C, H, W]", nameof(imageShape));
         if (stopAt is not null && !double.IsFinite(stopAt.Percent)) throw new InvalidOptionException("stop_at", $"must be a finite number (got {stopAt.Percent})");
@@ -98,28 +103,30 @@ public sealed class GuidedDenoiser : IDisposable
         var unet = patched ? _unet : _original ?? throw new InvalidOperationException("Stop At switched without an unpatched UNet");
         var concat = patched ? _concat : [];
 
-        if (_cfg == 1f) return Run(unet, concat, x, 1, timestep, _cond.PositiveContext, _cond.PositiveY, replayable: true);
+        if (_cfg == 1f) return Run(unet, concat, x, [false], timestep, _cond.PositiveContext, _cond.PositiveY, replayable: true);
         float[] uncond, cond;
         if (_bothContext is not null)
         {
-            var eps = Run(unet, concat, x, 2, timestep, _bothContext, _bothY, replayable: true);
+            var eps = Run(unet, concat, x, [true, false], timestep, _bothContext, _bothY, replayable: true);
             (uncond, cond) = (eps[..x.Length], eps[x.Length..]);
         }
         else
         {
-            uncond = Run(unet, concat, x, 1, timestep, _cond.NegativeContext, _cond.NegativeY);
-            cond = Run(unet, concat, x, 1, timestep, _cond.PositiveContext, _cond.PositiveY);
+            uncond = Run(unet, concat, x, [true], timestep, _cond.NegativeContext, _cond.NegativeY);
+            cond = Run(unet, concat, x, [false], timestep, _cond.PositiveContext, _cond.PositiveY);
         }
         var result = new float[x.Length];
         for (int i = 0; i < result.Length; i++) result[i] = uncond[i] + (cond[i] - uncond[i]) * _cfg;
         return result;
     }
 
-    /// <summary>ε of the UNet for x repeated <paramref name="copies"/> times along the batch (one copy per CFG half).</summary>
+    /// <summary>ε of the UNet for x repeated once per CFG half in <paramref name="halves"/> (true: the negative half).</summary>
     /// <param name="replayable">The only UNet call of a step: recorded and replayed where the backend can.</param>
-    private float[] Run(SdxlUnet unet, Tensor[] concat, float[] xHost, int copies, float timestep, Tensor context, Tensor? y, bool replayable = false)
+    private float[] Run(SdxlUnet unet, Tensor[] concat, float[] xHost, bool[] halves, float timestep, Tensor context, Tensor? y, bool replayable = false)
     {
         var b = unet.Weights.Backend;
+        int copies = halves.Length;
+        _rows?.Invoke(halves.SelectMany(negative => Enumerable.Repeat(negative, _cond.Batch)).ToArray());
         var timesteps = new float[_cond.Batch * copies];
         Array.Fill(timesteps, timestep);
         Tensor Forward()
