@@ -141,9 +141,10 @@ public sealed class GuidedDenoiser : IDisposable
             using var scope = TensorScope.Open();
             return b.ToHost(Forward());
         }
-        // Same UNet, device inputs and shapes: the same graph. Its host uploads are x and the UNet's timestep
-        // embedding (SdxlUnet.Forward uploads E(t)); anything else the capture refuses and the call runs eagerly.
-        var key = (unet, concat, context, y, copies, xHost.Length);
+        // Same UNet (and attention hook), device inputs and shapes: the same graph. Its host uploads are x and the
+        // UNet's timestep embedding (SdxlUnet.Forward uploads E(t)); anything else the capture refuses (the call then
+        // runs eagerly).
+        var key = (unet, unet.AttentionHook, concat, context, y, copies, xHost.Length);
         return _graph.Run(key, [xHost, SinusoidalEmbedding.Of(timesteps, unet.Config.ModelChannels)], Forward);
     }
 
