@@ -227,9 +227,17 @@ public sealed class LayerPipeline(ModelBundle models)
                 var unscaled = new float[per];
                 for (int j = 0; j < per; j++) unscaled[j] = latent[i * per + j] / models.Family.LatentScale;
                 var z = TensorScope.Detach(b.FromHost(unscaled, 1, channels, h, w));
-                var pixels = DecodeVae(s, b, z, unscaled, channels, h, w);
-                NonFiniteGuard.Check(pixels, "the VAE decoder", $"decoding image {i + 1} of {s.Batch}");
-                decoded.Add((ImageBytes.VaePixelsToRgb(pixels, s.Height, s.Width), z));
+                try
+                {
+                    var pixels = DecodeVae(s, b, z, unscaled, channels, h, w);
+                    NonFiniteGuard.Check(pixels, "the VAE decoder", $"decoding image {i + 1} of {s.Batch}");
+                    decoded.Add((ImageBytes.VaePixelsToRgb(pixels, s.Height, s.Width), z));
+                }
+                catch
+                {
+                    z.Dispose(); // not in `decoded` yet, so the finally below would miss it
+                    throw;
+                }
             }
             phase("vae_decode");
             var images = new List<GeneratedImage>();
