@@ -51,17 +51,17 @@ public sealed class LayerPipeline(ModelBundle models)
             clock.Restart();
         }
 
-        var positive = models.Text.Encode(s.Prompt);
-        var negative = models.Text.EncodeNegative(s.Negative);
-        foreach (var e in new[] { positive, negative })
+        // Prompt editing and alternation: each prompt is a schedule of texts over the steps, each text encoded once.
+        var prompts = ScheduledPrompts.Encode(s, models.Text);
+        foreach (var e in prompts.Positive.Concat(prompts.Negative))
         {
             NonFiniteGuard.Check(e.Context, "the text encoders", "encoding the prompts");
             NonFiniteGuard.Check(e.Pooled, "the text encoders", "encoding the prompts");
         }
+        var positive = prompts.Positive[0];
+        var negative = prompts.Negative[0];
         if (ReleaseTextEncoders) models.ReleaseText();
         var family = models.Family;
-        var yPos = family.VectorConditioning?.Invoke(positive.Pooled, s.Width, s.Height);
-        var yNeg = family.VectorConditioning?.Invoke(negative.Pooled, s.Width, s.Height);
         Phase("text");
         cancel.ThrowIfCancellationRequested();
 
@@ -86,7 +86,8 @@ public sealed class LayerPipeline(ModelBundle models)
         var stepNoise = StepNoise.For(sampler, noiseSource, sigmas);
         float[] latent;
         IReadOnlyList<bool> patchedCalls;
-        using (var denoiser = new GuidedDenoiser(patched, CfgConditioning.FromPrompts(models.Backend, negative, positive, yNeg, yPos, s.Batch),
+        var (conditionings, select) = prompts.Conditionings(models.Backend, family, s);
+        using (var denoiser = new GuidedDenoiser(patched, conditionings, select,
             s.Cfg, [channels, h, w], concat, original is null ? null : new StopAt(original, s.StopAt, schedule)))
         {
             latent = init is null
