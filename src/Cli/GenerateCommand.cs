@@ -33,9 +33,9 @@ public static class GenerateCommand
     {
         string[] extra = command switch
         {
-            "layer" => ["--mode", "--fg", "--bg", "--blend"],
+            "layer" => ["--mode", "--fg", "--bg", "--blend", .. FramePromptOptions],
             "img2img" => ["--method", "--init", "--denoise"],
-            _ => ["--method"],
+            _ => ["--method", .. FramePromptOptions],
         };
         bool img2img = command == "img2img";
         var p = new ArgParser(command, args, [.. GenerationOptions.ValueOptions, .. extra], GenerationOptions.Flags);
@@ -43,11 +43,18 @@ public static class GenerateCommand
         if (p.Positional.Count > 0) throw new InvalidOptionException(p.Positional[0], $"unexpected argument for '{command}'");
         bool demo = p.Flag("--demo");
         var method = command == "layer"
-            ? LayerMethods.Parse("--mode", p.Get("--mode") ?? throw new InvalidOptionException("--mode", "is required: fg2ble, bg2ble, fgble2bg or bgble2fg"))
+            ? LayerMethods.Parse("--mode", p.Get("--mode") ?? throw new InvalidOptionException("--mode", "is required: fg2ble, bg2ble, fgble2bg, bgble2fg, sd15-fg2bg or sd15-bg2fg"))
             : LayerMethods.Parse("--method", p.Get("--method", "attn"));
-        if (command == "layer" && method is LayerMethod.Attn or LayerMethod.Conv)
-            throw new InvalidOptionException("--mode", "attn and conv are `ld generate --method`; layer modes are fg2ble, bg2ble, fgble2bg, bgble2fg");
+        bool layerMode = method is LayerMethod.Fg2Ble or LayerMethod.Bg2Ble or LayerMethod.FgBle2Bg or LayerMethod.BgBle2Fg or LayerMethod.Sd15Fg2Bg or LayerMethod.Sd15Bg2Fg;
+        if (command == "layer" && !layerMode)
+            throw new InvalidOptionException("--mode", "attn, conv, sd15-attn and sd15-joint are `ld generate --method`; layer modes are fg2ble, bg2ble, fgble2bg, bgble2fg, sd15-fg2bg, sd15-bg2fg");
+        if (command == "generate" && layerMode)
+            throw new InvalidOptionException("--method", $"{LayerMethods.Name(method)} conditions on an image: use `ld layer --mode {LayerMethods.Name(method)}`");
+        if (demo && LayerMethods.IsSd15(method)) throw new InvalidOptionException("--demo", "the demo model is SDXL: it covers attn, conv, fg2ble, bg2ble, fgble2bg, bgble2fg and img2img, not the SD1.5 methods");
         var settings = GenerationOptions.Settings(p, method, demo);
+        foreach (var (option, role) in FramePromptOptions.Zip([FrameRole.Foreground, FrameRole.Background, FrameRole.Blend]))
+            if (p.Has(option) && !(LayerMethods.HasFramePrompts(method) && LayerMethods.FrameRoles(method).Contains(role)))
+                throw new InvalidOptionException(option, $"method {LayerMethods.Name(method)} has no {role.ToString().ToLowerInvariant()} frame with its own prompt (the extension hides this prompt for it)");
         var limits = ImageOptions.Limits(p);
         // Under --demo a missing input image is the demo's own (DemoImages), so every workflow runs with nothing given.
         bool demoSupplies(string option) => demo && (img2img ? option == "--init" : method switch
@@ -92,7 +99,9 @@ public static class GenerateCommand
             Init = init is null ? null : RgbaImage.FromPng(init.Decode()), // RGB, grey or palette: opaque (alpha 255), as Forge composites it
             ResizeMode = p.Get("--resize-mode") is { } rm ? Imaging.ResizeModes.Parse(rm) : Imaging.ResizeMode.CropAndResize,
         };
-        LayerPipeline.ConditionImages(method, inputs); // a missing condition image fails here, before any model loads
+        // A missing condition image fails here, before any model loads.
+        LayerPipeline.ConditionImages(method, inputs);
+        LayerPipeline.ControlImage(settings, inputs);
         var tokenizer = job?.Tokenizer(tokenizerPath) ?? GenerationOptions.LoadTokenizer(tokenizerPath);
 
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
@@ -185,6 +194,9 @@ public static class GenerateCommand
         return s;
     }
 
+    /// <summary>SD1.5 attention sharing's additional prompts, one per frame role.</summary>
+    private static readonly string[] FramePromptOptions = ["--fg-prompt", "--bg-prompt", "--blend-prompt"];
+
     /// <param name="img2img">Adds A1111's "Denoising strength" (img2img runs only).</param>
     /// <param name="inputs">The condition images and resize mode, for the extension's layerdiffusion_* keys.</param>
     /// <param name="modelHash">A1111's "Model hash" (the checkpoint's short SHA-256), written before "Model" when known.</param>
@@ -219,13 +231,15 @@ public static class GenerateCommand
     {
         Console.WriteLine(command switch
         {
-            "layer" => "ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg --fg/--bg/--blend IMAGE --model CKPT --tokenizer TOK --layer-model FILE|--models-dir DIR [options]",
+            "layer" => "ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg|sd15-fg2bg|sd15-bg2fg --fg/--bg/--blend IMAGE --model CKPT --tokenizer TOK --layer-model FILE|--models-dir DIR [options]",
             "img2img" => "ld img2img --init IMAGE [--denoise (0,1], default 0.75] [--method attn|conv] --model CKPT --tokenizer TOK " +
                 "(--layer-model FILE --transparent-decoder FILE --transparent-encoder FILE | --models-dir DIR) [options]",
-            _ => "ld generate [--demo] [--method attn|conv] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE | --models-dir DIR) [options]",
+            _ => "ld generate [--demo] [--method attn|conv|sd15-attn|sd15-joint] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE | --models-dir DIR) [options]",
         });
         Console.WriteLine("options: --prompt --negative --steps --cfg --sampler --schedule --seed (-1: random) --rng cpu|gpu --width --height");
-        Console.WriteLine("         --batch N (images per run) --batch-count N (runs; image i gets seed + i, as Forge)");
+        Console.WriteLine("         --batch N (images per run; SD1.5 sd15-joint/fg2bg/bg2fg: N groups of 3/2/2 frames, OUT-i.png = frame i % F)");
+        Console.WriteLine("         --batch-count N (runs; image i gets seed + i, as Forge)");
+        Console.WriteLine("         --fg-prompt/--bg-prompt/--blend-prompt TEXT (SD1.5: a frame's prompt is 'TEXT, PROMPT' on its positive rows)");
         Console.WriteLine("         --weight [-1,3] --stop-at [0,1] --device auto|cpu|cuda --precision auto|fp16|bf16|fp32 (auto: fp16 on a GPU, fp32 on the CPU) --out FILE.png --vis");
         Console.WriteLine("         --decoder-batch 0..8 (transparent-decoder passes per call; 0: by free memory)");
         Console.WriteLine("         --save-latent FILE.safetensors --json FILE --quiet --resize-mode crop|resize|fill");

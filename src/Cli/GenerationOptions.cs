@@ -32,7 +32,11 @@ public static class GenerationOptions
         Rng = p.Get("--rng", "gpu"),
         Width = p.Int("--width", demo ? 128 : 1024, 64, 8192),
         Height = p.Int("--height", demo ? 128 : 1024, 64, 8192),
-        Batch = p.Int("--batch", 1, 1, 64),
+        // SD1.5 attention sharing: --batch counts groups of frames, the sampler's batch is every frame of them.
+        Batch = p.Int("--batch", 1, 1, 64) * LayerMethods.FrameCount(method),
+        FgPrompt = p.Get("--fg-prompt", ""),
+        BgPrompt = p.Get("--bg-prompt", ""),
+        BlendPrompt = p.Get("--blend-prompt", ""),
         BatchCount = p.Int("--batch-count", 1, 1, GenerationSettings.MaxBatchCount),
         Method = method,
         Weight = (float)p.Double("--weight", 1, -1, 3),

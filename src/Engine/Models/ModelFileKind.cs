@@ -47,7 +47,7 @@ public static class ModelFileKinds
             bool control = names.Any(n => n.Contains(".control_convs.", StringComparison.Ordinal));
             int frames = names.Count(n => n.StartsWith("hookers.layers.0.to_k_lora.", StringComparison.Ordinal) && n.EndsWith(".down.weight", StringComparison.Ordinal));
             string which = control ? "layer_sd15_fg2bg or layer_sd15_bg2fg" : frames >= 3 ? "layer_sd15_joint" : "layer_sd15_transparent_attn";
-            return new(ModelFileKind.Sd15LayerModel, $"SD1.5 LayerDiffusion attention-sharing model ({which}); this build runs the SDXL methods only");
+            return new(ModelFileKind.Sd15LayerModel, $"SD1.5 LayerDiffusion attention-sharing model ({which})");
         }
         if (f.Contains("latent_conv_in.weight"))
             return new(ModelFileKind.TransparentDecoder, $"LayerDiffusion transparent VAE decoder ({LayerMethods.DecoderFileName}: latent + image -> RGBA)");
@@ -59,8 +59,8 @@ public static class ModelFileKinds
             return new(ModelFileKind.DiffusersLora, "user LoRA in diffusers/PEFT layout");
         if (ModelFamily.Sdxl.Matches(f))
             return new(ModelFileKind.SdxlCheckpoint, "SDXL checkpoint");
-        if (names.Any(n => n.StartsWith("cond_stage_model.transformer.", StringComparison.Ordinal)) && f.Contains("model.diffusion_model.input_blocks.0.0.weight"))
-            return new(ModelFileKind.Sd15Checkpoint, "SD1.5 checkpoint (this build runs SDXL)");
+        if (ModelFamily.Sd15.Matches(f))
+            return new(ModelFileKind.Sd15Checkpoint, "SD1.5 checkpoint");
         return new(ModelFileKind.Unknown, "not a file kind this engine knows");
     }
 
@@ -94,6 +94,10 @@ public static class ModelFileKinds
     /// </summary>
     public static string? MismatchFor(LayerMethod method, string path, ModelFileClass kind)
     {
+        // The SD1.5 files' frame counts are checked by their loader, which names what the method needs.
+        if (LayerMethods.IsSd15(method))
+            return kind.Kind == ModelFileKind.Sd15LayerModel ? null
+                : $"{path}: is {kind.Description}, not an SD1.5 attention-sharing model for method {LayerMethods.Name(method)} ({LayerMethods.PatchFileName(method)})";
         bool fits = (method, kind.Kind) switch
         {
             (LayerMethod.Attn, ModelFileKind.LayerAttnLora) => true,
