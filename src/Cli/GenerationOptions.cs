@@ -88,10 +88,10 @@ public static class GenerationOptions
     {
         if (demo)
         {
-            foreach (var o in new[] { "--model", "--layer-model", "--transparent-decoder", "--tokenizer", "--models-dir" })
+            foreach (var o in new[] { "--model", "--layer-model", "--transparent-decoder", "--transparent-encoder", "--tokenizer", "--models-dir" })
                 if (p.Has(o)) throw new InvalidOptionException(o, "cannot be combined with --demo (the demo brings its own models)");
             var files = DemoModels.Ensure(DemoModels.DefaultDir);
-            return (new ModelPaths { Checkpoint = files.Checkpoint, LayerModel = files.AttentionLora, TransparentDecoder = files.Decoder }, null);
+            return (new ModelPaths { Checkpoint = files.Checkpoint, LayerModel = files.PatchFor(method), TransparentDecoder = files.Decoder, TransparentEncoder = files.Encoder }, null);
         }
         string model = p.Get("--model") ?? throw new InvalidOptionException("--model", "is required (an SDXL .safetensors checkpoint), or use --demo");
         string tokenizer = p.Get("--tokenizer") ?? throw new InvalidOptionException("--tokenizer",
