@@ -34,6 +34,22 @@ public sealed record GenerationSettings
     public LayerMethod Method { get; init; } = LayerMethod.Attn;
     /// <summary>Patch strength ("Weight" in the extension), in [-1, 3].</summary>
     public float Weight { get; init; } = 1f;
+    /// <summary>
+    /// SD1.5 attention sharing's additional prompts (the extension's fg/bg/blend additional prompts): a frame whose
+    /// role has a non-empty one is conditioned on its positive rows by "additional, prompt".
+    /// </summary>
+    public string FgPrompt { get; init; } = "";
+    public string BgPrompt { get; init; } = "";
+    public string BlendPrompt { get; init; } = "";
+
+    /// <summary>The additional prompt of a frame role.</summary>
+    public string AdditionalPrompt(FrameRole role) => role switch
+    {
+        FrameRole.Foreground => FgPrompt,
+        FrameRole.Background => BgPrompt,
+        _ => BlendPrompt,
+    };
+
     /// <summary>"Stop At" in [0, 1]; 1 never switches back to the unpatched UNet.</summary>
     public float StopAt { get; init; } = 1f;
     /// <summary>
@@ -57,6 +73,9 @@ public sealed record GenerationSettings
         CheckSize("Width", Width);
         CheckSize("Height", Height);
         if (Batch < 1 || Batch > 64) throw new InvalidSettingException("Batch", $"{Batch} is out of range [1, 64]");
+        int frames = LayerMethods.FrameCount(Method);
+        if (Batch % frames != 0)
+            throw new InvalidSettingException("Batch", $"{Batch} images are not whole groups of method {LayerMethods.Name(Method)}'s {frames} frames");
         if (!(Weight >= -1 && Weight <= 3)) throw new InvalidSettingException("Weight", $"{Weight} is out of range [-1, 3]");
         if (!(StopAt >= 0 && StopAt <= 1)) throw new InvalidSettingException("StopAt", $"{StopAt} is out of range [0, 1]");
         if (!(Denoise > 0 && Denoise <= 1)) throw new InvalidSettingException("Denoise", $"{Denoise} is out of range (0, 1]");

@@ -20,7 +20,8 @@ public static class PrecisionMode
     /// <summary>"auto" (or nothing) is null: the device decides (see DeviceSelection.Create).</summary>
     public static Precision? ParseOrAuto(string? s) => s is null || s.Equals("auto", StringComparison.OrdinalIgnoreCase) ? null : Parse(s);
 
-    private static readonly HashSet<string> SamplingCases = ["samplers", "samplers_more", "sampler_unipc", "sampler_layer", "brownian_tree", "e2e_transparent"];
+    private static readonly HashSet<string> SamplingCases = ["samplers", "samplers_more", "sampler_unipc", "sampler_layer", "brownian_tree", "e2e_transparent",
+        "sd15_sampler_joint", "sd15_e2e_fg2bg", "sd15_e2e_joint"];
 
     /// <summary>
     /// Outputs the host computes whatever the network precision: sigma schedules, noise intervals, the Brownian noise.
