@@ -33,7 +33,9 @@ public enum ModelFileKind
 }
 
 /// <summary>A file's kind and a one-line description of it.</summary>
-public sealed record ModelFileClass(ModelFileKind Kind, string Description);
+/// <param name="Frames">An SD1.5 attention-sharing model's frame count (0 for other kinds).</param>
+/// <param name="Control">Whether an SD1.5 attention-sharing model conditions on a control image.</param>
+public sealed record ModelFileClass(ModelFileKind Kind, string Description, int Frames = 0, bool Control = false);
 
 public static class ModelFileKinds
 {
@@ -47,7 +49,7 @@ public static class ModelFileKinds
             bool control = names.Any(n => n.Contains(".control_convs.", StringComparison.Ordinal));
             int frames = names.Count(n => n.StartsWith("hookers.layers.0.to_k_lora.", StringComparison.Ordinal) && n.EndsWith(".down.weight", StringComparison.Ordinal));
             string which = control ? "layer_sd15_fg2bg or layer_sd15_bg2fg" : frames >= 3 ? "layer_sd15_joint" : "layer_sd15_transparent_attn";
-            return new(ModelFileKind.Sd15LayerModel, $"SD1.5 LayerDiffusion attention-sharing model ({which}); this build runs the SDXL methods only");
+            return new(ModelFileKind.Sd15LayerModel, $"SD1.5 LayerDiffusion attention-sharing model ({which}), {frames} frames{(control ? " and a control image" : "")}", frames, control);
         }
         if (f.Contains("latent_conv_in.weight"))
             return new(ModelFileKind.TransparentDecoder, $"LayerDiffusion transparent VAE decoder ({LayerMethods.DecoderFileName}: latent + image -> RGBA)");
@@ -60,7 +62,7 @@ public static class ModelFileKinds
         if (ModelFamily.Sdxl.Matches(f))
             return new(ModelFileKind.SdxlCheckpoint, "SDXL checkpoint");
         if (names.Any(n => n.StartsWith("cond_stage_model.transformer.", StringComparison.Ordinal)) && f.Contains("model.diffusion_model.input_blocks.0.0.weight"))
-            return new(ModelFileKind.Sd15Checkpoint, "SD1.5 checkpoint (this build runs SDXL)");
+            return new(ModelFileKind.Sd15Checkpoint, "SD1.5 checkpoint");
         return new(ModelFileKind.Unknown, "not a file kind this engine knows");
     }
 
@@ -100,12 +102,15 @@ public static class ModelFileKinds
             (LayerMethod.Conv, ModelFileKind.LayerConvDiff) => true,
             (LayerMethod.Fg2Ble or LayerMethod.Bg2Ble, ModelFileKind.LayerOneConditionDiff) => true,
             (LayerMethod.FgBle2Bg or LayerMethod.BgBle2Fg, ModelFileKind.LayerTwoConditionDiff) => true,
+            (_, ModelFileKind.Sd15LayerModel) when LayerMethods.IsSd15(method) =>
+                kind.Frames == LayerMethods.FrameCount(method) && kind.Control == (method is LayerMethod.Sd15Fg2Bg or LayerMethod.Sd15Bg2Fg),
             _ => false,
         };
         string name = Path.GetFileName(path);
         var named = Enum.GetValues<LayerMethod>().FirstOrDefault(m => string.Equals(LayerMethods.PatchFileName(m), name, StringComparison.OrdinalIgnoreCase), method);
         if (fits && named == method) return null;
         string what = fits ? $"the released file of method {LayerMethods.Name(named)}" : kind.Description;
-        return $"{path}: is {what}, not the patch for method {LayerMethods.Name(method)} ({LayerMethods.PatchFileName(method)})";
+        string wanted = LayerMethods.IsSd15(method) ? $"{LayerMethods.PatchFileName(method)}: {LayerMethods.FrameCount(method)} frames" : LayerMethods.PatchFileName(method);
+        return $"{path}: is {what}, not the patch for method {LayerMethods.Name(method)} ({wanted})";
     }
 }

@@ -69,19 +69,26 @@ public sealed class AttentionSharingModel : IDisposable
         var hooked = new SdxlUnet(unet.Config, unet.Weights);
         var byModule = Units.ToDictionary(u => u.Module, StringComparer.Ordinal);
         var (input, middle, output) = BlockPaths(unet.Config);
-        var blocks = hooked.TransformerBlocks.ToList();
         var paths = input.Concat(middle).Concat(output).ToList();
-        if (blocks.Count != paths.Count) throw new InvalidOperationException($"the UNet has {blocks.Count} transformer blocks, its configuration {paths.Count}");
-        for (int i = 0; i < blocks.Count; i++)
-            blocks[i].Hook = new BlockHook(byModule[paths[i] + ".attn1"], byModule[paths[i] + ".attn2"], call);
+        int blocks = hooked.TransformerBlocks.Count();
+        if (blocks != paths.Count) throw new InvalidOperationException($"the UNet has {blocks} transformer blocks, its configuration {paths.Count}");
+        // The hook numbers the attentions in forward order (input, middle, output blocks; attn1 before attn2), the
+        // order of these paths; the file numbers its units in module_mapping_sd15's order (byModule maps between them).
+        var inForwardOrder = paths.SelectMany(p => new[] { byModule[p + ".attn1"], byModule[p + ".attn2"] }).ToArray();
+        hooked.AttentionHook = new UnitHook(inForwardOrder, call);
         return hooked;
     }
 
-    /// <summary>One transformer block's two attentions replaced by their units (which hold their own merged projections).</summary>
-    private sealed class BlockHook(AttentionSharingUnit selfUnit, AttentionSharingUnit crossUnit, Func<FrameCall> call) : IAttentionHook
+    /// <summary>Each attention replaced by its unit (which holds its own merged projections).</summary>
+    private sealed class UnitHook(AttentionSharingUnit[] inForwardOrder, Func<FrameCall> call) : IAttentionHook
     {
-        public Tensor Attend(IBackend b, Attention attention, Tensor x, Tensor? context, bool self) =>
-            (self ? selfUnit : crossUnit).Forward(b, x, context, call());
+        public Tensor Attend(IBackend b, AttentionCall c)
+        {
+            var unit = inForwardOrder[c.Index];
+            if (!c.Name.EndsWith(unit.Module, StringComparison.Ordinal))
+                throw new InvalidOperationException($"attention {c.Index} is {c.Name}, the unit for it {unit.Module}");
+            return unit.Forward(b, c.Hidden, c.Context, call());
+        }
     }
 
     /// <summary>Loads the file's units over the UNet's attention weights (per-frame LoRA merged: W + up·down).</summary>
