@@ -110,7 +110,7 @@ public static class GenerateCommand
         if (demo) Console.Error.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
         // Refuse a size the machine cannot hold before loading anything (a lower bound from the files' headers).
         var memory = WorkingSetEstimate.For(paths, settings, backend, encodesImages: inputs.Init is not null || LayerMethods.ConcatCount(method) > 0);
-        MemoryCheck.Require(memory, settings, backend);
+        if (job is null) MemoryCheck.Require(memory, settings, backend); else job.CheckMemory(memory, settings, backend);
         using var ownModels = job is null ? new ModelBundle(backend, paths, tokenizer) : null;
         var models = ownModels ?? job!.Bundle(backend, paths, tokenizerPath, tokenizer);
         var progress = new ProgressReporter(p.Flag("--quiet"));
