@@ -151,6 +151,8 @@ public static class BatchCommand
                 if (i + 1 >= args.Length) throw new InvalidOptionException(name, "needs a value");
                 value = args[++i];
             }
+            if (!isOwn && BatchJobFile.Repeatable.Contains(name) && defaults.TryGetValue(name, out var earlier) && earlier is not null)
+                value = earlier + BatchJobFile.Separator + value; // --lora A --lora B: both, as on ld generate
             (isOwn ? own : defaults)[name] = value;
         }
         return (jobs, own, defaults);

@@ -22,6 +22,10 @@ public static class BatchJobFile
     private static readonly string[] OutputOptions = ["--out", "--json", "--save-latent"];
     /// <summary>Options whose values are input files: their size and modification time are part of the settings hash.</summary>
     private static readonly string[] InputFileOptions = ["--model", "--layer-model", "--transparent-decoder", "--transparent-encoder", "--tokenizer", "--fg", "--bg", "--blend", "--init"];
+    /// <summary>Options that may be given several times (a JSON array in a job); their values are kept joined by
+    /// <see cref="Separator"/>.</summary>
+    public static readonly string[] Repeatable = ["--lora"];
+    public const char Separator = '\0';
     /// <summary>Options that change what a job prints, not what it writes.</summary>
     private static readonly string[] NotSettings = ["--quiet"];
 
@@ -83,8 +87,12 @@ public static class BatchJobFile
                     case JsonValueKind.False when flag: options.Remove(name); break;
                     case JsonValueKind.String when !flag: options[name] = prop.Value.GetString(); break;
                     case JsonValueKind.Number when !flag: options[name] = prop.Value.GetRawText(); break;
+                    case JsonValueKind.Array when Repeatable.Contains(name) && prop.Value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String):
+                        options[name] = string.Join(Separator, prop.Value.EnumerateArray().Select(v => v.GetString()));
+                        break;
                     default:
-                        return Failed(flag ? $"{prop.Name}: is a flag; give true or false" : $"{prop.Name}: give a string or a number");
+                        return Failed(flag ? $"{prop.Name}: is a flag; give true or false"
+                            : Repeatable.Contains(name) ? $"{prop.Name}: give a string or an array of strings" : $"{prop.Name}: give a string or a number");
                 }
             }
         }
@@ -102,8 +110,8 @@ public static class BatchJobFile
         var args = new List<string>();
         foreach (var (name, value) in options.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            args.Add(name);
-            if (value is not null) args.Add(value);
+            if (value is null) { args.Add(name); continue; }
+            foreach (var one in Repeatable.Contains(name) ? value.Split(Separator) : [value]) args.AddRange([name, one]);
         }
         return new BatchJobSpec(line, ordinal, command, [.. args], output, record, SettingsHash(command, options), null);
     }

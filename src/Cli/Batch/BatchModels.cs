@@ -42,7 +42,7 @@ public sealed class BatchModels : IDisposable
     public ModelBundle Bundle(IBackend backend, ModelPaths paths, string? tokenizerPath, ITokenizer tokenizer)
     {
         if (!ReferenceEquals(backend, _backend)) throw new InvalidOperationException("a batch's models are bound to the backend it handed out");
-        if (_bundle is not null && _bundleKey == (paths, tokenizerPath)) return _bundle;
+        if (_bundle is not null && _bundleKey is { } key && key.Tokenizer == tokenizerPath && SameFiles(key.Paths, paths)) return _bundle;
         _bundle?.Dispose();
         _bundle = null;
         _bundle = new ModelBundle(backend, paths, tokenizer);
@@ -51,6 +51,10 @@ public sealed class BatchModels : IDisposable
         Console.Error.WriteLine($"batch: model set {Loads}: {paths.Checkpoint}");
         return _bundle;
     }
+
+    /// <summary>The same model files (the record's LoRA list compares by reference, so it is compared item by item).</summary>
+    private static bool SameFiles(ModelPaths a, ModelPaths b) =>
+        a with { Loras = [] } == b with { Loras = [] } && a.Loras.SequenceEqual(b.Loras);
 
     /// <summary>Frees everything (after a job failed part-way through the networks, the next job starts clean).</summary>
     public void Reset()
