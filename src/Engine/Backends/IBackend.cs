@@ -28,6 +28,7 @@ public interface IBackend : IDisposable, IPhiloxNormalDevice
     /// A recorder for a forward run at every sampling step (see <see cref="IForwardGraph"/>), or null where the backend
     /// has none (the CPU) or it is switched off: then the caller runs the forward itself.
     /// </summary>
+    [BackendService]
     IForwardGraph? CreateForwardGraph() => null;
 
     /// <summary>
@@ -35,6 +36,7 @@ public interface IBackend : IDisposable, IPhiloxNormalDevice
     /// Linear products may be computed once and reused (see <see cref="ConstantProducts"/>: the cross-attention K and V
     /// of a generation's text conditioning). A backend without a cache ignores it.
     /// </summary>
+    [BackendService]
     IDisposable HoldProductsOf(IReadOnlyList<Tensor> constants) => NoHold.Instance;
 
     // ---- data movement

@@ -341,6 +341,12 @@ public class RecordingBackend : IBackend
         return s.Recording ? Stop(s, y, OpCosts.PhiloxNormal(n)) : y;
     }
 
+    /// <summary>None: the ledger must see every op of every step, which a replayed graph would hide.</summary>
+    public IForwardGraph? CreateForwardGraph() => null;
+
+    /// <summary>No product cache under the ledger: it counts each step's whole work, cross-attention K/V included.</summary>
+    public IDisposable HoldProductsOf(IReadOnlyList<Tensor> constants) => NoHold.Instance;
+
     public void Dispose()
     {
         _vaeFamily?.Dispose();
