@@ -8,6 +8,7 @@ public sealed class ArgParser
 {
     private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
     private readonly List<string> _positional = new();
+    private readonly List<(string Name, string Value)> _repeated = new();
 
     public ArgParser(string command, IReadOnlyList<string> args, IReadOnlyCollection<string> valueOptions, IReadOnlyCollection<string> flags)
     {
@@ -35,6 +36,7 @@ public sealed class ArgParser
                     inline = args[++i];
                 }
                 _values[name] = inline;
+                _repeated.Add((name, inline));
             }
             else
             {
@@ -47,6 +49,8 @@ public sealed class ArgParser
     public IReadOnlyList<string> Positional => _positional;
 
     public bool Has(string name) => _values.ContainsKey(name);
+    /// <summary>Every value of a repeatable option, in command-line order (<see cref="Get(string)"/> gives the last).</summary>
+    public IReadOnlyList<string> GetAll(string name) => _repeated.Where(r => r.Name == name).Select(r => r.Value).ToList();
     public bool Flag(string name) => _values.TryGetValue(name, out var v) && v != "false";
     public string? Get(string name) => _values.TryGetValue(name, out var v) ? v : null;
     public string Get(string name, string fallback) => Get(name) ?? fallback;

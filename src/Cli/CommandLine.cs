@@ -38,7 +38,7 @@ public static class CommandLine
         }
         catch (LdException e)
         {
-            Console.Error.WriteLine($"ld {cmd.Name}: {e.Message}");
+            Console.Error.WriteLine($"ld {cmd.Name}: {SettingNames.Message(e)}");
             return ExitUsage;
         }
         catch (IOException e)

@@ -50,14 +50,23 @@ public static class GenerateCommand
             throw new InvalidOptionException("--mode", "attn, conv, sd15-attn and sd15-joint are `ld generate --method`; layer modes are fg2ble, bg2ble, fgble2bg, bgble2fg, sd15-fg2bg, sd15-bg2fg");
         if (command == "generate" && layerMode)
             throw new InvalidOptionException("--method", $"{LayerMethods.Name(method)} conditions on an image: use `ld layer --mode {LayerMethods.Name(method)}`");
-        if (demo && method != LayerMethod.Attn) throw new InvalidOptionException("--demo", "the demo model has only the attention LoRA (method attn)");
-        if (demo && img2img) throw new InvalidOptionException("--demo", "the demo model has no transparent encoder, which img2img needs; pass real model files");
+        if (demo && LayerMethods.IsSd15(method)) throw new InvalidOptionException("--demo", "the demo model is SDXL: it covers attn, conv, fg2ble, bg2ble, fgble2bg, bgble2fg and img2img, not the SD1.5 methods");
         var settings = GenerationOptions.Settings(p, method, demo);
         foreach (var (option, role) in FramePromptOptions.Zip([FrameRole.Foreground, FrameRole.Background, FrameRole.Blend]))
             if (p.Has(option) && !(LayerMethods.HasFramePrompts(method) && LayerMethods.FrameRoles(method).Contains(role)))
                 throw new InvalidOptionException(option, $"method {LayerMethods.Name(method)} has no {role.ToString().ToLowerInvariant()} frame with its own prompt (the extension hides this prompt for it)");
         var limits = ImageOptions.Limits(p);
-        string? initPath = img2img ? p.Get("--init") ?? throw new InvalidOptionException("--init", "is required: the image to start from (RGBA for a transparent start)") : null;
+        // Under --demo a missing input image is the demo's own (DemoImages), so every workflow runs with nothing given.
+        bool demoSupplies(string option) => demo && (img2img ? option == "--init" : method switch
+        {
+            LayerMethod.Fg2Ble => option == "--fg",
+            LayerMethod.Bg2Ble => option == "--bg",
+            LayerMethod.FgBle2Bg => option is "--fg" or "--blend",
+            LayerMethod.BgBle2Fg => option is "--bg" or "--blend",
+            _ => false,
+        });
+        string? ImagePath(string option) => p.Get(option) ?? (demoSupplies(option) ? Models.Synthetic.DemoImages.For(option, Models.Synthetic.DemoModels.DefaultDir) : null);
+        string? initPath = img2img ? ImagePath("--init") ?? throw new InvalidOptionException("--init", "is required: the image to start from (RGBA for a transparent start)") : null;
         // The init image's header is read first: without --width/--height it sets the size.
         var init = initPath is null ? null : InputImage.Open("--init", initPath, limits);
         if (init is not null) settings = Img2ImgSize(p, settings, init) with { Denoise = p.Double("--denoise", DefaultDenoise, 0, 1, minExclusive: true) };
@@ -67,11 +76,14 @@ public static class GenerateCommand
         int previewEvery = p.Int("--preview-every", 0, 1, 10000);
         string output = CheckOutput(p.Get("--out", demo ? "demo.png" : "out.png"));
         var (paths, tokenizerPath) = GenerationOptions.ModelFiles(p, method, demo);
+        GenerationOptions.CheckKinds(p, paths, method);
+        var (loras, encodedPrompt) = GenerationOptions.Loras(p, settings.Prompt);
+        paths = paths with { Loras = loras };
 
         // Every input and output is known now: check the outputs before any work (nothing may overwrite an input).
         var plan = new OutputPlan();
         GenerationOptions.DeclareInputs(plan, p, paths, tokenizerPath);
-        foreach (var option in new[] { "--fg", "--bg", "--blend" }) plan.Input(option, p.Get(option));
+        foreach (var option in new[] { "--fg", "--bg", "--blend" }) plan.Input(option, ImagePath(option));
         plan.Input("--init", initPath);
         var outputs = new GenerationOutputs(output, settings.Batch * settings.BatchCount);
         bool vis = p.Flag("--vis") && LayerMethods.OutputsTransparent(method);
@@ -81,9 +93,9 @@ public static class GenerateCommand
 
         var inputs = new GenerationInputs
         {
-            Foreground = LoadImage(p, "--fg", limits),
-            Background = LoadImage(p, "--bg", limits),
-            Blend = LoadImage(p, "--blend", limits),
+            Foreground = LoadImage("--fg", ImagePath("--fg"), limits),
+            Background = LoadImage("--bg", ImagePath("--bg"), limits),
+            Blend = LoadImage("--blend", ImagePath("--blend"), limits),
             Init = init is null ? null : RgbaImage.FromPng(init.Decode()), // RGB, grey or palette: opaque (alpha 255), as Forge composites it
             ResizeMode = p.Get("--resize-mode") is { } rm ? Imaging.ResizeModes.Parse(rm) : Imaging.ResizeMode.CropAndResize,
         };
@@ -98,7 +110,7 @@ public static class GenerateCommand
         if (demo) Console.Error.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
         // Refuse a size the machine cannot hold before loading anything (a lower bound from the files' headers).
         var memory = WorkingSetEstimate.For(paths, settings, backend, encodesImages: inputs.Init is not null || LayerMethods.ConcatCount(method) > 0);
-        MemoryCheck.Require(memory, settings, backend);
+        if (job is null) MemoryCheck.Require(memory, settings, backend); else job.CheckMemory(memory, settings, backend);
         using var ownModels = job is null ? new ModelBundle(backend, paths, tokenizer) : null;
         var models = ownModels ?? job!.Bundle(backend, paths, tokenizerPath, tokenizer);
         var progress = new ProgressReporter(p.Flag("--quiet"));
@@ -120,7 +132,8 @@ public static class GenerateCommand
         try
         {
             // Forge's Batch count: one run per batch; weights stay loaded until the last run.
-            result = BatchCount.Run(settings, (run, index) =>
+            // The encoders see the prompt without its <lora:...> tags; the infotext keeps them, as A1111 writes it.
+            result = BatchCount.Run(settings with { Prompt = encodedPrompt }, (run, index) =>
             {
                 pipeline.ReleaseTextEncoders = pipeline.ReleaseUnetsAfterSampling = release && index == settings.BatchCount - 1;
                 if (previews is not null) previews.FirstImage = index * settings.Batch;
@@ -134,9 +147,11 @@ public static class GenerateCommand
         }
 
         // Forge's "Model hash": hashed once per checkpoint version, then read from the hash cache.
-        string modelHash = new FileHashes().ShortHash(paths.Checkpoint);
+        var hashes = new FileHashes();
+        string modelHash = hashes.ShortHash(paths.Checkpoint);
+        var extraParams = GenerationOptions.LoraHashes(loras, hashes) is { } loraHashes ? new[] { new KeyValuePair<string, string>("Lora hashes", loraHashes) } : null;
         // Stage everything, then land it all at once: a failure at any write keeps none of this run's outputs.
-        var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img, inputs, modelHash), result);
+        var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img, inputs, modelHash, extraParams), result);
         if (previews is not null) written.AddRange(previews.Written);
         if (p.Get("--save-latent") is { } latentPath) GenerationOutputs.StageLatent(writes, latentPath, result);
         if (p.Get("--json") is { } jsonPath) GenerationOutputs.StageJson(writes, jsonPath, settings, result, written, backend, memory);
@@ -161,8 +176,8 @@ public static class GenerateCommand
         return output;
     }
 
-    private static RgbaImage? LoadImage(ArgParser p, string option, ImageLimits limits) =>
-        p.Get(option) is { } path ? RgbaImage.FromPng(InputImage.Read(option, path, limits)) : null;
+    private static RgbaImage? LoadImage(string option, string? path, ImageLimits limits) =>
+        path is not null ? RgbaImage.FromPng(InputImage.Read(option, path, limits)) : null;
 
     /// <summary>
     /// img2img's size: --width and --height where given, else the init image's (as seen, after its EXIF orientation),
@@ -185,8 +200,9 @@ public static class GenerateCommand
     /// <param name="img2img">Adds A1111's "Denoising strength" (img2img runs only).</param>
     /// <param name="inputs">The condition images and resize mode, for the extension's layerdiffusion_* keys.</param>
     /// <param name="modelHash">A1111's "Model hash" (the checkpoint's short SHA-256), written before "Model" when known.</param>
+    /// <param name="extra">More extra_generation_params ("Lora hashes"), written before the extension's keys (Forge activates extra networks before the extension's sampling hook).</param>
     public static string InfotextFor(GenerationSettings s, string modelName, long seed, bool img2img = false,
-        GenerationInputs? inputs = null, string? modelHash = null)
+        GenerationInputs? inputs = null, string? modelHash = null, IEnumerable<KeyValuePair<string, string>>? extra = null)
     {
         SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
         var choice = SamplerChoice.Parse(s.Sampler, s.Schedule);
@@ -202,6 +218,7 @@ public static class GenerateCommand
             new("RNG", s.Rng == "cpu" ? "CPU" : "GPU"),
             new("Version", "LayerDiffusion.Native " + BuildInfo.Commit[..Math.Min(10, BuildInfo.Commit.Length)]),
         };
+        if (extra is not null) pars.InsertRange(pars.FindIndex(kv => kv.Key == "Version"), extra);
         pars.InsertRange(pars.FindIndex(kv => kv.Key == "Version"), LayerInfotext.Parameters(s, inputs ?? new GenerationInputs()));
         if (modelHash is not null) pars.Insert(pars.FindIndex(kv => kv.Key == "Model"), new("Model hash", modelHash));
         if (img2img) pars.Insert(pars.FindIndex(kv => kv.Key == "Model") + 1, new("Denoising strength", Infotext.Number(s.Denoise)));
@@ -228,5 +245,6 @@ public static class GenerateCommand
         Console.WriteLine("         --save-latent FILE.safetensors --json FILE --quiet --resize-mode crop|resize|fill");
         Console.WriteLine($"         {ImageLimits.Option} N (largest input image in pixels, default {ImageLimits.DefaultMaxPixels} = 8192x8192)");
         Console.WriteLine("         --preview-every N (latent previews OUT_preview_stepK.png every N steps)");
+        Console.WriteLine("         --lora PATH[:WEIGHT] (repeatable) --lora-dir DIR (resolves <lora:NAME:WEIGHT> in the prompt; kohya LoRAs, merged into the UNet)");
     }
 }

@@ -67,13 +67,13 @@ public static class BatchCommand
         string? error = null;
         try
         {
-            int code = GenerateCommand.Run(spec.Command, spec.Args, job);
+            int code = GenerateCommand.Run(spec.Command!, spec.Args, job);
             if (code == 130) return new Outcome("cancelled", [], clock.Elapsed.TotalMilliseconds, [], "cancelled");
             if (code != CommandLine.ExitOk) error = $"exit code {code}";
         }
         catch (Exception e) when (e is LdException or IOException or UnauthorizedAccessException)
         {
-            error = e.Message;
+            error = SettingNames.Message(e);
         }
         catch (OutOfMemoryException e)
         {

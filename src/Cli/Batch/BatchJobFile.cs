@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace LayerDiffusion.Native.Cli;
 
 /// <summary>One line of a jobs file, turned into the arguments of `ld generate`/`layer`/`img2img`, or the reason it cannot be.</summary>
-public sealed record BatchJobSpec(int Line, int Ordinal, string Command, string[] Args, string Output, string RecordPath, string SettingsHash, string? Error);
+public sealed record BatchJobSpec(int Line, int Ordinal, string? Command, string[] Args, string Output, string RecordPath, string SettingsHash, string? Error);
 
 /// <summary>
 /// Reads a jobs file (JSON Lines): each non-blank line is one job, an object whose keys are the long option names of
@@ -57,13 +57,14 @@ public static class BatchJobFile
     public static BatchJobSpec Parse(int line, int ordinal, string text, IReadOnlyDictionary<string, string?> defaults, string outDir)
     {
         string fallbackOut = Path.Combine(outDir, $"line-{line:D5}.png");
-        BatchJobSpec Failed(string error) => new(line, ordinal, "?", [], fallbackOut, "", "", error);
         var options = new Dictionary<string, string?>(defaults, StringComparer.Ordinal);
         string command = "generate";
+        // The command as far as the line says it (null when the line is not a job at all).
+        BatchJobSpec Failed(string error, bool isJob = true) => new(line, ordinal, isJob && Commands.Contains(command) ? command : null, [], fallbackOut, "", "", error);
         try
         {
             using var doc = JsonDocument.Parse(text);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) return Failed("a job is a JSON object ({\"prompt\": \"...\", \"seed\": 7, ...})");
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return Failed("a job is a JSON object ({\"prompt\": \"...\", \"seed\": 7, ...})", isJob: false);
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
                 if (prop.Name == "command")
@@ -89,7 +90,7 @@ public static class BatchJobFile
         }
         catch (JsonException e)
         {
-            return Failed($"not valid JSON ({e.Message})");
+            return Failed($"not valid JSON ({e.Message})", isJob: false);
         }
 
         foreach (var o in OutputOptions)

@@ -53,18 +53,18 @@ public sealed class LayerPipeline(ModelBundle models)
 
         if (LayerMethods.IsSd15(s.Method) != (models.Family == ModelFamily.Sd15))
             throw new InvalidOptionException("--method", $"method {LayerMethods.Name(s.Method)} is for {(LayerMethods.IsSd15(s.Method) ? "SD1.5" : "SDXL")} checkpoints; {models.Paths.Checkpoint} is {models.Family.Name}");
-        var positive = models.Text.Encode(s.Prompt);
-        var negative = models.Text.EncodeNegative(s.Negative);
+        // Prompt editing and alternation: each prompt is a schedule of texts over the steps, each text encoded once.
+        var prompts = ScheduledPrompts.Encode(s, models.Text);
         var framePrompts = FramePrompts.Encode(models.Text, s);
-        foreach (var e in framePrompts.Where(e => e is not null).Append(positive).Append(negative))
+        foreach (var e in framePrompts.Where(e => e is not null).Concat(prompts.Positive).Concat(prompts.Negative))
         {
             NonFiniteGuard.Check(e!.Context, "the text encoders", "encoding the prompts");
             NonFiniteGuard.Check(e.Pooled, "the text encoders", "encoding the prompts");
         }
+        var positive = prompts.Positive[0];
+        var negative = prompts.Negative[0];
         if (ReleaseTextEncoders) models.ReleaseText();
         var family = models.Family;
-        var yPos = family.VectorConditioning?.Invoke(positive.Pooled, s.Width, s.Height);
-        var yNeg = family.VectorConditioning?.Invoke(negative.Pooled, s.Width, s.Height);
         Phase("text");
         cancel.ThrowIfCancellationRequested();
 
@@ -91,7 +91,8 @@ public sealed class LayerPipeline(ModelBundle models)
         var stepNoise = StepNoise.For(sampler, noiseSource, sigmas);
         float[] latent;
         IReadOnlyList<bool> patchedCalls;
-        using (var denoiser = new GuidedDenoiser(patched, CfgConditioning.FromPrompts(models.Backend, negative, positive, yNeg, yPos, s.Batch),
+        var (conditionings, select) = prompts.Conditionings(models.Backend, family, s);
+        using (var denoiser = new GuidedDenoiser(patched, conditionings, select,
             s.Cfg, [channels, h, w], concat, original is null ? null : new StopAt(original, s.StopAt, schedule), sharing is null ? null : sharing.OnRows))
         {
             latent = init is null
@@ -196,18 +197,18 @@ public sealed class LayerPipeline(ModelBundle models)
 
     /// <summary>
     /// The method's condition images in channel order (none for attn and conv); a missing one is an error naming
-    /// its option. Callers can check this before loading any model.
+    /// its input. Callers can check this before loading any model.
     /// </summary>
     public static RgbaImage[] ConditionImages(LayerMethod method, GenerationInputs inputs)
     {
-        RgbaImage Need(RgbaImage? img, string option) =>
-            img ?? throw new InvalidOptionException(option, $"method {LayerMethods.Name(method)} needs this image");
+        RgbaImage Need(RgbaImage? img, string input) =>
+            img ?? throw new InvalidSettingException(input, $"method {LayerMethods.Name(method)} needs this image");
         return method switch
         {
-            LayerMethod.Fg2Ble => [Need(inputs.Foreground, "--fg")],
-            LayerMethod.Bg2Ble => [Need(inputs.Background, "--bg")],
-            LayerMethod.FgBle2Bg => [Need(inputs.Foreground, "--fg"), Need(inputs.Blend, "--blend")],
-            LayerMethod.BgBle2Fg => [Need(inputs.Background, "--bg"), Need(inputs.Blend, "--blend")],
+            LayerMethod.Fg2Ble => [Need(inputs.Foreground, "Foreground")],
+            LayerMethod.Bg2Ble => [Need(inputs.Background, "Background")],
+            LayerMethod.FgBle2Bg => [Need(inputs.Foreground, "Foreground"), Need(inputs.Blend, "Blend")],
+            LayerMethod.BgBle2Fg => [Need(inputs.Background, "Background"), Need(inputs.Blend, "Blend")],
             _ => [],
         };
     }
@@ -227,9 +228,17 @@ public sealed class LayerPipeline(ModelBundle models)
                 var unscaled = new float[per];
                 for (int j = 0; j < per; j++) unscaled[j] = latent[i * per + j] / models.Family.LatentScale;
                 var z = TensorScope.Detach(b.FromHost(unscaled, 1, channels, h, w));
-                var pixels = DecodeVae(s, b, z, unscaled, channels, h, w);
-                NonFiniteGuard.Check(pixels, "the VAE decoder", $"decoding image {i + 1} of {s.Batch}");
-                decoded.Add((ImageBytes.VaePixelsToRgb(pixels, s.Height, s.Width), z));
+                try
+                {
+                    var pixels = DecodeVae(s, b, z, unscaled, channels, h, w);
+                    NonFiniteGuard.Check(pixels, "the VAE decoder", $"decoding image {i + 1} of {s.Batch}");
+                    decoded.Add((ImageBytes.VaePixelsToRgb(pixels, s.Height, s.Width), z));
+                }
+                catch
+                {
+                    z.Dispose(); // not in `decoded` yet, so the finally below would miss it
+                    throw;
+                }
             }
             phase("vae_decode");
             var images = new List<GeneratedImage>();

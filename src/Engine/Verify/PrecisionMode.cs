@@ -14,7 +14,7 @@ public static class PrecisionMode
         "fp32" or "f32" or "float32" => Precision.Fp32,
         "fp16" or "f16" or "float16" => Precision.Fp16,
         "bf16" or "bfloat16" => Precision.Bf16,
-        _ => throw new InvalidOptionException("--precision", $"'{s}' is not one of fp32, fp16, bf16"),
+        _ => throw new InvalidSettingException("Precision", $"'{s}' is not one of fp32, fp16, bf16"),
     };
 
     /// <summary>"auto" (or nothing) is null: the device decides (see DeviceSelection.Create).</summary>

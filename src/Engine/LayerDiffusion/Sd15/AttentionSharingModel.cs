@@ -68,20 +68,16 @@ public sealed class AttentionSharingModel : IDisposable
     {
         var hooked = new SdxlUnet(unet.Config, unet.Weights);
         var byModule = Units.ToDictionary(u => u.Module, StringComparer.Ordinal);
-        var (input, middle, output) = BlockPaths(unet.Config);
-        var blocks = hooked.TransformerBlocks.ToList();
-        var paths = input.Concat(middle).Concat(output).ToList();
-        if (blocks.Count != paths.Count) throw new InvalidOperationException($"the UNet has {blocks.Count} transformer blocks, its configuration {paths.Count}");
-        for (int i = 0; i < blocks.Count; i++)
-            blocks[i].Hook = new BlockHook(byModule[paths[i] + ".attn1"], byModule[paths[i] + ".attn2"], call);
+        foreach (var module in hooked.AttentionModules)
+            if (!byModule.ContainsKey(module.Name)) throw new InvalidOperationException($"{Path}: no attention unit for the UNet's {module.Name}");
+        hooked.AttentionHook = new UnitHook(byModule, call);
         return hooked;
     }
 
-    /// <summary>One transformer block's two attentions replaced by their units (which hold their own merged projections).</summary>
-    private sealed class BlockHook(AttentionSharingUnit selfUnit, AttentionSharingUnit crossUnit, Func<FrameCall> call) : IAttentionHook
+    /// <summary>Every attention replaced by its unit (found by the module's key path; the unit holds its own merged projections).</summary>
+    private sealed class UnitHook(Dictionary<string, AttentionSharingUnit> byModule, Func<FrameCall> call) : IAttentionHook
     {
-        public Tensor Attend(IBackend b, Attention attention, Tensor x, Tensor? context, bool self) =>
-            (self ? selfUnit : crossUnit).Forward(b, x, context, call());
+        public Tensor Attend(IBackend b, AttentionCall a) => byModule[a.Name].Forward(b, a.Hidden, a.Context, call());
     }
 
     /// <summary>Loads the file's units over the UNet's attention weights (per-frame LoRA merged: W + up·down).</summary>
