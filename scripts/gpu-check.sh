@@ -11,6 +11,7 @@
 #   kernels/attention_mma2.cu   pipelined d64 tensor-core attention (LD_ATTENTION=mma2)   selftest: attention_mma2, attention_qkv_mma2; time_attention_mma2; bench_mma2
 #   kernels/attention_cross.cu  single-tile attention for <= 80 keys (LD_ATTENTION=mma2)     same cases (the 77- and 80-key and causal 77x77 ones)
 #   kernels/attention_d8.cu     head width 8 on mma.m16n8k8 (LD_ATTENTION=mma2)               same cases (the d8 ones)
+#   kernels/attention_fewkeys.cu  <= 16 keys, any head width (SD1.5 temporal attention)       selftest: the "few keys" attention and attention_qkv cases
 #   attention row strides       AttentionQkv on a packed q|k|v, every kernel family            selftest: attention_qkv*
 #   kernels/elementwise.cu      16-byte slots: casts, unary, GEGLU, binary (FastDivmod), bias selftest: silu gelu quick_gelu affine clamp geglu add sub mul conv2d load_weight import
 #   kernels/norm.cu             GroupNorm(+add) from merged (mean, M2); LayerNorm in registers selftest: group_norm, group_norm_add, layer_norm (launch and scratch counts too)

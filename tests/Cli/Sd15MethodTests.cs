@@ -21,15 +21,22 @@ public sealed class Sd15MethodTests
         ["--model", G("tiny_sd15.safetensors"), "--tokenizer", CliFiles.Vocab, "--layer-model", G(patch),
          "--transparent-decoder", G("tiny_transparent_decoder.safetensors"), "--device", "cpu", "--quiet"];
 
-    /// <summary>The CLI options of an e2e case's settings (prompts, seed, sampling, size, --batch in groups of frames).</summary>
-    private static string[] SettingsArgs(JsonElement s, int frames)
+    /// <summary>
+    /// The CLI options of an e2e case's settings (prompts, seed, sampling, size, --batch in groups of frames); the
+    /// additional prompts of the method's frame roles only (the CLI refuses the ones the extension's UI hides).
+    /// </summary>
+    private static string[] SettingsArgs(JsonElement s, LayerMethod method)
     {
         string Str(string k) => s.GetProperty(k).GetString()!;
         string Num(string k) => s.GetProperty(k).GetRawText();
+        var roles = LayerMethods.FrameRoles(method);
+        int frames = roles.Length;
+        string[] Prompt(FrameRole role, string option, string key) => roles.Contains(role) ? [option, Str(key)] : [];
         return
         [
             "--prompt", Str("prompt"), "--negative", Str("negative"),
-            "--fg-prompt", Str("fg_additional_prompt"), "--bg-prompt", Str("bg_additional_prompt"), "--blend-prompt", Str("blend_additional_prompt"),
+            .. Prompt(FrameRole.Foreground, "--fg-prompt", "fg_additional_prompt"), .. Prompt(FrameRole.Background, "--bg-prompt", "bg_additional_prompt"),
+            .. Prompt(FrameRole.Blend, "--blend-prompt", "blend_additional_prompt"),
             "--seed", Num("seed"), "--rng", Str("rng"), "--width", Num("width"), "--height", Num("height"), "--steps", Num("steps"),
             "--cfg", Num("cfg"), "--sampler", Str("sampler"), "--schedule", Str("schedule"), "--stop-at", Num("stop_at"),
             "--batch", (s.GetProperty("batch").GetInt32() / frames).ToString(),
@@ -55,7 +62,7 @@ public sealed class Sd15MethodTests
         var c = Case("sd15_e2e_joint");
         string dir = TestPaths.TempDir(), output = Path.Combine(dir, "j.png");
         var (code, stdout, stderr) = CliRunner.Run(["generate", "--method", "sd15-joint", .. Models("layer_sd15_joint.safetensors"),
-            .. SettingsArgs(c.Settings, 3), "--out", output, "--vis"]);
+            .. SettingsArgs(c.Settings, LayerMethod.Sd15Joint), "--out", output, "--vis"]);
         Assert.True(code == 0, stderr);
         using var reference = SafeTensorsFile.Open(c.FilePath);
         var rgb = reference.ReadBytesU8("rgb_uint8");
@@ -96,7 +103,7 @@ public sealed class Sd15MethodTests
         string fg = Path.Combine(dir, "fg.png");
         PngWriter.Write(fg, reference.ReadBytesU8(fgName), fgShape[1], fgShape[0], 4);
         var (code, _, stderr) = CliRunner.Run(["layer", "--mode", "sd15-fg2bg", "--fg", fg, .. Models("layer_sd15_fg2bg.safetensors"),
-            .. SettingsArgs(c.Settings, 2), "--out", output]);
+            .. SettingsArgs(c.Settings, LayerMethod.Sd15Fg2Bg), "--out", output]);
         Assert.True(code == 0, stderr);
         var rgb = reference.ReadBytesU8("rgb_uint8");
         int plane = rgb.Length / 2;
