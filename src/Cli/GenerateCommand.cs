@@ -17,41 +17,29 @@ namespace LayerDiffusion.Native.Cli;
 /// </summary>
 public static class GenerateCommand
 {
-    public static int Generate(string[] args) => Run("generate", args);
-    public static int Layer(string[] args) => Run("layer", args);
-    public static int Img2Img(string[] args) => Run("img2img", args);
+    public static int Generate(ArgParser p) => Run("generate", p);
+    public static int Layer(ArgParser p) => Run("layer", p);
+    public static int Img2Img(ArgParser p) => Run("img2img", p);
 
-    /// <summary>A1111's default denoising strength.</summary>
-    public const double DefaultDenoise = 0.75;
-
-    private static int Run(string command, string[] args)
+    private static int Run(string command, ArgParser p)
     {
-        string[] extra = command switch
-        {
-            "layer" => ["--mode", "--fg", "--bg", "--blend"],
-            "img2img" => ["--method", "--init", "--denoise"],
-            _ => ["--method"],
-        };
         bool img2img = command == "img2img";
-        var p = new ArgParser(command, args, [.. GenerationOptions.ValueOptions, .. extra], GenerationOptions.Flags);
-        if (p.Flag("--help")) { Help(command); return CommandLine.ExitOk; }
-        if (p.Positional.Count > 0) throw new InvalidOptionException(p.Positional[0], $"unexpected argument for '{command}'");
         bool demo = p.Flag("--demo");
         var method = command == "layer"
             ? LayerMethods.Parse("--mode", p.Get("--mode") ?? throw new InvalidOptionException("--mode", "is required: fg2ble, bg2ble, fgble2bg or bgble2fg"))
-            : LayerMethods.Parse("--method", p.Get("--method", "attn"));
+            : LayerMethods.Parse("--method", p.Value("--method"));
         if (command == "layer" && method is LayerMethod.Attn or LayerMethod.Conv)
             throw new InvalidOptionException("--mode", "attn and conv are `ld generate --method`; layer modes are fg2ble, bg2ble, fgble2bg, bgble2fg");
         if (demo && method != LayerMethod.Attn) throw new InvalidOptionException("--demo", "the demo model has only the attention LoRA (method attn)");
         if (demo && img2img) throw new InvalidOptionException("--demo", "the demo model has no transparent encoder, which img2img needs; pass real model files");
         var settings = GenerationOptions.Settings(p, method, demo);
-        if (img2img) settings = settings with { Denoise = p.Double("--denoise", DefaultDenoise, 0, 1, minExclusive: true) };
+        if (img2img) settings = settings with { Denoise = p.Double("--denoise") };
         settings.Validate();
         SamplerSettings.Parse(settings.Sampler, settings.Schedule, settings.Steps);
         if (img2img) TransparentImg2Img.Validate(settings);
-        int previewEvery = p.Int("--preview-every", 0, 1, 10000);
+        int previewEvery = p.Int("--preview-every", 0);
         string? initPath = img2img ? p.Get("--init") ?? throw new InvalidOptionException("--init", "is required: the RGBA PNG to start from") : null;
-        string output = CheckOutput(p.Get("--out", demo ? "demo.png" : "out.png"));
+        string output = CheckOutput(p.Value("--out"));
         var (paths, tokenizerPath) = GenerationOptions.ModelFiles(p, method, demo);
 
         // Every input and output is known now: check the outputs before any work (nothing may overwrite an input).
@@ -77,7 +65,7 @@ public static class GenerateCommand
         var tokenizer = GenerationOptions.LoadTokenizer(tokenizerPath);
 
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
-        using var backend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
+        using var backend = DeviceSelection.Create(p.Value("--device"), precision, Console.Error);
         if (demo) Console.Error.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
         // Refuse a size the machine cannot hold before loading anything (a lower bound from the files' headers).
         var memory = WorkingSetEstimate.For(paths, settings, backend, encodesImages: inputs.Init is not null || LayerMethods.ConcatCount(method) > 0);
@@ -175,23 +163,5 @@ public static class GenerateCommand
         int version = pars.FindIndex(kv => kv.Key == "Version");
         pars.InsertRange(version < 0 ? pars.Count : version, SamplerDisplay.ScheduleParameters(choice));
         return Infotext.Format(s.Prompt, s.Negative, pars);
-    }
-
-    private static void Help(string command)
-    {
-        Console.WriteLine(command switch
-        {
-            "layer" => "ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg --fg/--bg/--blend IMAGE.png --model CKPT --tokenizer TOK --layer-model FILE|--models-dir DIR [options]",
-            "img2img" => "ld img2img --init RGBA.png [--denoise (0,1], default 0.75] [--method attn|conv] --model CKPT --tokenizer TOK " +
-                "(--layer-model FILE --transparent-decoder FILE --transparent-encoder FILE | --models-dir DIR) [options]",
-            _ => "ld generate [--demo] [--method attn|conv] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE | --models-dir DIR) [options]",
-        });
-        Console.WriteLine("options: --prompt --negative --steps --cfg --sampler --schedule --seed (-1: random) --rng cpu|gpu --width --height");
-        Console.WriteLine("         --batch N (images per run) --batch-count N (runs; image i gets seed + i, as Forge)");
-        Console.WriteLine("         --weight [-1,3] --stop-at [0,1] --device auto|cpu|cuda --precision auto|fp16|bf16|fp32 (auto: fp16 on a GPU, fp32 on the CPU) --out FILE.png --vis");
-        Console.WriteLine("         --decoder-batch 0..8 (transparent-decoder passes per call; 0: by free memory)");
-        Console.WriteLine("         --save-latent FILE.safetensors --json FILE --quiet --resize-mode crop|resize|fill");
-        Console.WriteLine($"         {ImageLimits.Option} N (largest input image in pixels, default {ImageLimits.DefaultMaxPixels} = 8192x8192)");
-        Console.WriteLine("         --preview-every N (latent previews OUT_preview_stepK.png every N steps)");
     }
 }

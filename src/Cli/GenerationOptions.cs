@@ -7,36 +7,29 @@ namespace LayerDiffusion.Native.Cli;
 /// <summary>The options `generate`, `layer` and `img2img` share, parsed and validated into settings and model paths.</summary>
 public static class GenerationOptions
 {
-    public static readonly string[] ValueOptions =
-    [
-        "--model", "--layer-model", "--transparent-decoder", "--transparent-encoder", "--models-dir", "--tokenizer",
-        "--prompt", "--negative", "--steps", "--cfg", "--sampler", "--schedule", "--seed", "--rng", "--width", "--height",
-        "--batch", "--batch-count", "--weight", "--stop-at", "--device", "--out", "--preview-every", "--json", "--precision", "--save-latent",
-        "--resize-mode", "--vae-tile", "--decoder-batch", Imaging.ImageLimits.Option,
-    ];
-
-    public static readonly string[] Flags = ["--demo", "--vis", "--quiet", "--help"];
-
     public static GenerationSettings Settings(ArgParser p, LayerMethod method, bool demo) => new()
     {
-        Prompt = p.Get("--prompt", demo ? "a glass bottle, high quality" : ""),
-        Negative = p.Get("--negative", demo ? "bad, ugly" : ""),
-        Steps = p.Int("--steps", demo ? 8 : 20, 1, 1000),
-        Cfg = (float)p.Double("--cfg", 5, 0, 100),
-        Sampler = p.Get("--sampler", demo ? "euler" : "euler_a"),
+        Prompt = Text(p, "--prompt"),
+        Negative = Text(p, "--negative"),
+        Steps = p.Int("--steps"),
+        Cfg = (float)p.Double("--cfg"),
+        Sampler = p.Value("--sampler"),
         Schedule = Schedule(p),
         Seed = Seed(p),
-        Rng = p.Get("--rng", "gpu"),
-        Width = p.Int("--width", demo ? 128 : 1024, 64, 8192),
-        Height = p.Int("--height", demo ? 128 : 1024, 64, 8192),
-        Batch = p.Int("--batch", 1, 1, 64),
-        BatchCount = p.Int("--batch-count", 1, 1, GenerationSettings.MaxBatchCount),
+        Rng = p.Value("--rng"),
+        Width = p.Int("--width"),
+        Height = p.Int("--height"),
+        Batch = p.Int("--batch"),
+        BatchCount = p.Int("--batch-count"),
         Method = method,
-        Weight = (float)p.Double("--weight", 1, -1, 3),
-        StopAt = (float)p.Double("--stop-at", 1, 0, 1),
-        VaeTile = p.Int("--vae-tile", 0, 0, 4096),
-        DecoderBatch = p.Int("--decoder-batch", 0, 0, 8),
+        Weight = (float)p.Double("--weight"),
+        StopAt = (float)p.Double("--stop-at"),
+        VaeTile = p.Int("--vae-tile"),
+        DecoderBatch = p.Int("--decoder-batch"),
     };
+
+    /// <summary>A text option's value as given, else its declared default without the quotes it is shown in (`""`).</summary>
+    private static string Text(ArgParser p, string option) => p.Get(option) ?? p.Value(option).Trim('"');
 
     /// <summary>Forge's "random seed" for --seed -1 (modules/processing.py get_fixed_seed: randrange(4294967294)).</summary>
     public const long RandomSeedLimit = 4294967294;
@@ -45,7 +38,7 @@ public static class GenerationOptions
     /// infotext and --json record the seed used).</summary>
     private static long Seed(ArgParser p)
     {
-        long seed = p.Long("--seed", 12345, -1, GenerationSettings.MaxSeed);
+        long seed = p.Long("--seed", long.Parse(p.Value("--seed"), System.Globalization.CultureInfo.InvariantCulture));
         if (seed != -1) return seed;
         seed = System.Random.Shared.NextInt64(RandomSeedLimit);
         if (!p.Flag("--quiet")) Console.Error.WriteLine($"--seed -1: using seed {seed}");

@@ -6,14 +6,10 @@ namespace LayerDiffusion.Native.Cli;
 /// <summary>`ld info FILE`: what a safetensors file is.</summary>
 public static class InfoCommand
 {
-    public static int Run(string[] args)
+    public static int Run(ArgParser p)
     {
-        var p = new ArgParser("info", args, [], ["--help"]);
-        if (p.Flag("--help") || p.Positional.Count != 1)
-        {
-            Console.WriteLine("ld info FILE.safetensors");
-            return p.Flag("--help") ? CommandLine.ExitOk : CommandLine.ExitUsage;
-        }
+        if (p.Positional.Count != 1)
+            throw new InvalidOptionException("FILE", p.Positional.Count == 0 ? "ld info needs one safetensors file" : $"ld info takes one file, not {p.Positional.Count}");
         using var f = SafeTensorsFile.Open(p.Positional[0]);
         Console.Write(CheckpointInspector.Describe(f));
         return CommandLine.ExitOk;
