@@ -7,7 +7,7 @@ namespace LayerDiffusion.Native.Cli;
 /// </summary>
 public static class CommandLine
 {
-    public const int ExitOk = 0, ExitFailed = 1, ExitUsage = 2;
+    public const int ExitOk = ExitCodes.Ok, ExitFailed = ExitCodes.Failed, ExitUsage = ExitCodes.Usage;
 
     public static int Run(string[] args)
     {
@@ -50,20 +50,15 @@ public static class CommandLine
                 throw new InvalidOptionException(p.Positional[0], $"unexpected argument for '{cmd.Name}' (ld {cmd.Name} --help lists the options)");
             return cmd.Run(p);
         }
-        catch (LdException e)
+        catch (OperationCanceledException)
         {
-            Console.Error.WriteLine($"ld {cmd.Name}: {e.Message}");
-            return ExitUsage;
+            Console.Error.WriteLine($"ld {cmd.Name}: cancelled; nothing was written");
+            return ExitCodes.Cancelled;
         }
-        catch (IOException e)
+        catch (Exception e) when (e is LdException or IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"ld {cmd.Name}: {e.Message}");
-            return ExitUsage;
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            Console.Error.WriteLine($"ld {cmd.Name}: {e.Message}");
-            return ExitUsage;
+            return ExitCodes.For(e);
         }
         catch (OutOfMemoryException e)
         {
@@ -73,7 +68,7 @@ public static class CommandLine
             GC.WaitForPendingFinalizers();
             Console.Error.WriteLine($"ld {cmd.Name}: out of memory: this run needed more RAM than the machine could give it ({e.Message}); " +
                 "it was stopped and nothing was written; try a smaller --width/--height or --batch");
-            return ExitUsage;
+            return ExitCodes.OutOfMemory;
         }
         catch (Exception e) when (!DebugOptions.ShowStackTraces && parsed?.Verbose != true)
         {

@@ -31,7 +31,7 @@ public static class DecodeCommand
         string output = GenerateCommand.CheckOutput(p.Value("--out"));
         string visName = output[..^4] + "_vis.png";
         string decoderPath = DecoderPath(p);
-        if (modelPath is not null && !File.Exists(modelPath)) throw new InvalidOptionException("--model", $"{modelPath}: file not found");
+        if (modelPath is not null && !File.Exists(modelPath)) throw new InvalidOptionException("--model", $"{modelPath}: file not found") { Kind = ErrorKind.FileAccess };
         var plan = new OutputPlan()
             .Input("--latent", latentPath).Input("--rgb", rgbPath).Input("--model", modelPath)
             .Input(p.Has("--transparent-decoder") ? "--transparent-decoder" : "--models-dir", decoderPath);
@@ -39,7 +39,7 @@ public static class DecodeCommand
         if (p.Flag("--vis")) plan.Output("--vis", visName);
         plan.Check();
 
-        if (!File.Exists(latentPath)) throw new InvalidOptionException("--latent", $"{latentPath}: file not found");
+        if (!File.Exists(latentPath)) throw new InvalidOptionException("--latent", $"{latentPath}: file not found") { Kind = ErrorKind.FileAccess };
         var (latent, channels, latentH, latentW) = ReadLatent(latentPath, p.Has("--index") ? p.Int("--index", 0) : null);
         int height = latentH * 8, width = latentW * 8;
         var (rgbBytes, parameters) = rgbPath is null ? (null, null) : ReadRgb(rgbPath, height, width, ImageOptions.Limits(p));
@@ -57,7 +57,10 @@ public static class DecodeCommand
 
         using var z = backend.FromHost(latent, 1, channels, latentH, latentW);
         byte[] rgb = rgbBytes ?? VaeDecode(backend, modelPath!, z);
-        var (rgba, preview) = TransparentOutput.Decode(backend, decoder, rgb, z, height, width);
+        // Ctrl-C and SIGTERM stop the decode between its passes (exit 130, nothing written).
+        using var cancel = new CancellationTokenSource();
+        using var signals = CancelSignals.Route(cancel);
+        var (rgba, preview) = TransparentOutput.Decode(backend, decoder, rgb, z, height, width, cancel.Token);
 
         var text = parameters is not null ? new[] { new KeyValuePair<string, string>("parameters", parameters) } : null;
         using (var writes = plan.BeginWrites())
@@ -117,7 +120,7 @@ public static class DecodeCommand
     private static string DecoderPath(ArgParser p)
     {
         if (p.Get("--transparent-decoder") is { } path)
-            return File.Exists(path) ? path : throw new InvalidOptionException("--transparent-decoder", $"{path}: file not found");
+            return File.Exists(path) ? path : throw new InvalidOptionException("--transparent-decoder", $"{path}: file not found") { Kind = ErrorKind.FileAccess };
         if (p.Get("--models-dir") is { } dir)
         {
             string inDir = Path.Combine(dir, LayerMethods.DecoderFileName);

@@ -99,7 +99,7 @@ public static class GenerateCommand
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine($"ld {command}: cancelled; nothing was written");
-            return 130;
+            return ExitCodes.Cancelled;
         }
 
         // Stage everything, then land it all at once: a failure at any write keeps none of this run's outputs.

@@ -109,5 +109,5 @@ public static class GenerationOptions
     private static string? OptionalFile(ArgParser p, string option) => p.Get(option) is { } v ? MustExist(option, v) : null;
 
     private static string MustExist(string option, string path) =>
-        File.Exists(path) ? path : throw new InvalidOptionException(option, $"{path}: file not found");
+        File.Exists(path) ? path : throw new InvalidOptionException(option, $"{path}: file not found") { Kind = ErrorKind.FileAccess };
 }

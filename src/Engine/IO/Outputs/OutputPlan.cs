@@ -67,9 +67,9 @@ public sealed class OutputPlan
             }
             string folder = Path.GetDirectoryName(o.Real)!;
             if (!Directory.Exists(folder))
-                throw new InvalidOptionException(o.Option, $"{o.Path}: the folder {folder} does not exist");
+                throw new InvalidOptionException(o.Option, $"{o.Path}: the folder {folder} does not exist") { Kind = ErrorKind.FileAccess };
             if (probed.Add(folder) && StagedFiles.WhyNotWritable(folder) is { } why)
-                throw new InvalidOptionException(o.Option, $"{o.Path}: cannot write in {folder} ({why})");
+                throw new InvalidOptionException(o.Option, $"{o.Path}: cannot write in {folder} ({why})") { Kind = ErrorKind.FileAccess };
         }
     }
 
