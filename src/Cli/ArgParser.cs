@@ -57,6 +57,10 @@ public sealed class ArgParser
 
     public IReadOnlyList<string> Positional => _positional;
 
+    /// <summary>The options given, under their long names, with their values ("true" for a flag), in name order.</summary>
+    public IEnumerable<(OptionSpec Option, string Value)> Given =>
+        _values.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (_options[kv.Key], kv.Value!));
+
     /// <summary>--quiet: results and errors only. --verbose: more on stderr.</summary>
     public bool Quiet => Flag("--quiet");
     public bool Verbose => Flag("--verbose") && !Quiet;

@@ -1,4 +1,5 @@
 using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.IO.Outputs;
 using LayerDiffusion.Native.Pipelines;
@@ -21,7 +22,11 @@ public static class GenerateCommand
     public static int Layer(ArgParser p) => Run("layer", p);
     public static int Img2Img(ArgParser p) => Run("img2img", p);
 
-    private static int Run(string command, ArgParser p)
+    private static int Run(string command, ArgParser p) => Run(command, p, null);
+
+    /// <param name="job">Set when `ld batch` runs this as one of its jobs: models come from (and stay in) its cache,
+    /// and the job's record is written in the same transaction as its outputs.</param>
+    internal static int Run(string command, ArgParser p, BatchJob? job)
     {
         bool img2img = command == "img2img";
         bool demo = p.Flag("--demo");
@@ -33,12 +38,15 @@ public static class GenerateCommand
         if (demo && method != LayerMethod.Attn) throw new InvalidOptionException("--demo", "the demo model has only the attention LoRA (method attn)");
         if (demo && img2img) throw new InvalidOptionException("--demo", "the demo model has no transparent encoder, which img2img needs; pass real model files");
         var settings = GenerationOptions.Settings(p, method, demo);
-        if (img2img) settings = settings with { Denoise = p.Double("--denoise") };
+        var limits = ImageOptions.Limits(p);
+        string? initPath = img2img ? p.Get("--init") ?? throw new InvalidOptionException("--init", "is required: the image to start from (RGBA for a transparent start)") : null;
+        // The init image's header is read first: without --width/--height it sets the size.
+        var init = initPath is null ? null : InputImage.Open("--init", initPath, limits);
+        if (init is not null) settings = Img2ImgSize(p, settings, init) with { Denoise = p.Double("--denoise") };
         settings.Validate();
         SamplerSettings.Parse(settings.Sampler, settings.Schedule, settings.Steps);
         if (img2img) TransparentImg2Img.Validate(settings);
         int previewEvery = p.Int("--preview-every", 0);
-        string? initPath = img2img ? p.Get("--init") ?? throw new InvalidOptionException("--init", "is required: the RGBA PNG to start from") : null;
         string output = CheckOutput(p.Value("--out"));
         var (paths, tokenizerPath) = GenerationOptions.ModelFiles(p, method, demo);
 
@@ -50,27 +58,29 @@ public static class GenerateCommand
         var outputs = new GenerationOutputs(output, settings.Batch * settings.BatchCount);
         bool vis = p.Flag("--vis") && LayerMethods.OutputsTransparent(method);
         outputs.Declare(plan, vis, previewEvery, settings.Steps, p.Get("--save-latent"), p.Get("--json"));
+        job?.Declare(plan);
         plan.Check();
 
-        var limits = ImageOptions.Limits(p);
         var inputs = new GenerationInputs
         {
             Foreground = LoadImage(p, "--fg", limits),
             Background = LoadImage(p, "--bg", limits),
             Blend = LoadImage(p, "--blend", limits),
-            Init = initPath is null ? null : LoadInit(initPath, limits),
+            Init = init is null ? null : RgbaImage.FromPng(init.Decode()), // RGB, grey or palette: opaque (alpha 255), as Forge composites it
             ResizeMode = p.Get("--resize-mode") is { } rm ? Imaging.ResizeModes.Parse(rm) : Imaging.ResizeMode.CropAndResize,
         };
         LayerPipeline.ConditionImages(method, inputs); // a missing condition image fails here, before any model loads
-        var tokenizer = GenerationOptions.LoadTokenizer(tokenizerPath);
+        var tokenizer = job?.Tokenizer(tokenizerPath) ?? GenerationOptions.LoadTokenizer(tokenizerPath);
 
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
-        using var backend = DeviceSelection.Create(p.Value("--device"), precision, Console.Error);
+        using var ownBackend = job is null ? DeviceSelection.Create(p.Value("--device"), precision, Console.Error) : null;
+        var backend = ownBackend ?? job!.Backend(p.Value("--device"), precision);
         if (demo) Console.Error.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
         // Refuse a size the machine cannot hold before loading anything (a lower bound from the files' headers).
         var memory = WorkingSetEstimate.For(paths, settings, backend, encodesImages: inputs.Init is not null || LayerMethods.ConcatCount(method) > 0);
         MemoryCheck.Require(memory, settings, backend);
-        using var models = new ModelBundle(backend, paths, tokenizer);
+        using var ownModels = job is null ? new ModelBundle(backend, paths, tokenizer) : null;
+        var models = ownModels ?? job!.Bundle(backend, paths, tokenizerPath, tokenizer);
         var progress = new ProgressReporter(p.Flag("--quiet"));
         // Ctrl-C and SIGTERM stop the run at the next step; the signal stays handled until the outputs have landed
         // or been taken back, so it cannot end the process half-way through the writes.
@@ -83,7 +93,8 @@ public static class GenerateCommand
         {
             StepCallback = previews is null ? progress.Step : step => { progress.Step(step); previews.Step(step); },
         };
-        bool release = backend is not Backends.Cpu.CpuBackend;
+        // A batch keeps every network loaded for its next job.
+        bool release = job is null && backend is not Backends.Cpu.CpuBackend;
 
         GenerationResult result;
         try
@@ -102,12 +113,16 @@ public static class GenerateCommand
             return ExitCodes.Cancelled;
         }
 
+        // Forge's "Model hash": hashed once per checkpoint version, then read from the hash cache.
+        string modelHash = new FileHashes().ShortHash(paths.Checkpoint);
         // Stage everything, then land it all at once: a failure at any write keeps none of this run's outputs.
-        var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img), result);
+        var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img, inputs, modelHash), result);
         if (previews is not null) written.AddRange(previews.Written);
         if (p.Get("--save-latent") is { } latentPath) GenerationOutputs.StageLatent(writes, latentPath, result);
         if (p.Get("--json") is { } jsonPath) GenerationOutputs.StageJson(writes, jsonPath, settings, result, written, backend, memory);
+        job?.Stage(writes, written);
         writes.Commit();
+        job?.Completed(written, result);
         foreach (var f in written) Console.WriteLine(f);
         if (!p.Flag("--quiet"))
             foreach (var (phase, ms) in result.PhaseMs)
@@ -129,17 +144,26 @@ public static class GenerateCommand
     private static RgbaImage? LoadImage(ArgParser p, string option, ImageLimits limits) =>
         p.Get(option) is { } path ? RgbaImage.FromPng(InputImage.Read(option, path, limits)) : null;
 
-    /// <summary>img2img's init image: an RGBA (or grey + alpha) PNG, since its alpha is what gets encoded.</summary>
-    private static RgbaImage LoadInit(string path, ImageLimits limits)
+    /// <summary>
+    /// img2img's size: --width and --height where given, else the init image's (as seen, after its EXIF orientation),
+    /// each side rounded down to a multiple of 8 as Forge's img2img "Resize by" 1 does.
+    /// </summary>
+    private static GenerationSettings Img2ImgSize(ArgParser p, GenerationSettings s, InputImage init)
     {
-        var png = InputImage.Read("--init", path, limits);
-        if (!png.HasAlpha)
-            throw new InvalidOptionException("--init", $"{path}: has no alpha channel ({png.Channels} channels); transparent img2img needs an RGBA PNG");
-        return RgbaImage.FromPng(png);
+        if (p.Has("--width") && p.Has("--height")) return s;
+        var (w, h) = TransparentImg2Img.SizeFromInit(init.Width, init.Height);
+        s = s with { Width = p.Has("--width") ? s.Width : w, Height = p.Has("--height") ? s.Height : h };
+        if (Math.Min(s.Width, s.Height) < GenerationSettings.MinSide || Math.Max(s.Width, s.Height) > GenerationSettings.MaxSide)
+            throw new InvalidOptionException("--init", $"{init.Path}: is {init.Width}x{init.Height}, which gives a {s.Width}x{s.Height} generation, outside " +
+                $"[{GenerationSettings.MinSide}, {GenerationSettings.MaxSide}] per side; pass --width and --height (the image is fitted with --resize-mode)");
+        return s;
     }
 
     /// <param name="img2img">Adds A1111's "Denoising strength" (img2img runs only).</param>
-    public static string InfotextFor(GenerationSettings s, string modelName, long seed, bool img2img = false)
+    /// <param name="inputs">The condition images and resize mode, for the extension's layerdiffusion_* keys.</param>
+    /// <param name="modelHash">A1111's "Model hash" (the checkpoint's short SHA-256), written before "Model" when known.</param>
+    public static string InfotextFor(GenerationSettings s, string modelName, long seed, bool img2img = false,
+        GenerationInputs? inputs = null, string? modelHash = null)
     {
         SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
         var choice = SamplerChoice.Parse(s.Sampler, s.Schedule);
@@ -153,12 +177,10 @@ public static class GenerateCommand
             new("Size", $"{s.Width}x{s.Height}"),
             new("Model", modelName),
             new("RNG", s.Rng == "cpu" ? "CPU" : "GPU"),
-            new("layerdiffusion_enabled", "True"),
-            new("layerdiffusion_method", LayerMethods.DisplayName(s.Method)),
-            new("layerdiffusion_weight", Infotext.Number(s.Weight)),
-            new("layerdiffusion_ending_step", Infotext.Number(s.StopAt)),
             new("Version", "LayerDiffusion.Native " + BuildInfo.Commit[..Math.Min(10, BuildInfo.Commit.Length)]),
         };
+        pars.InsertRange(pars.FindIndex(kv => kv.Key == "Version"), LayerInfotext.Parameters(s, inputs ?? new GenerationInputs()));
+        if (modelHash is not null) pars.Insert(pars.FindIndex(kv => kv.Key == "Model"), new("Model hash", modelHash));
         if (img2img) pars.Insert(pars.FindIndex(kv => kv.Key == "Model") + 1, new("Denoising strength", Infotext.Number(s.Denoise)));
         int version = pars.FindIndex(kv => kv.Key == "Version");
         pars.InsertRange(version < 0 ? pars.Count : version, SamplerDisplay.ScheduleParameters(choice));

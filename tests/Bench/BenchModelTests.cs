@@ -42,7 +42,7 @@ public sealed class BenchModelTests
         int convs = 0;
         while (f.Contains($"blocks.{2 * convs}.weight")) convs++;
         var widths = Enumerable.Range(0, convs - 1).Select(j => f.Info($"blocks.{2 * j}.weight").Shape[0]).ToArray();
-        var layout = BenchLayouts.TransparentEncoder(widths, f.Info("blocks.0.weight").Shape[1], f.Info($"blocks.{2 * (convs - 1)}.weight").Shape[0]);
+        var layout = LayerDiffusionLayout.TransparentEncoder(widths, f.Info("blocks.0.weight").Shape[1], f.Info($"blocks.{2 * (convs - 1)}.weight").Shape[0]);
         Assert.Equal(f.Names.OrderBy(n => n, StringComparer.Ordinal), layout.Tensors.Select(t => t.Name).OrderBy(n => n, StringComparer.Ordinal));
         foreach (var t in layout.Tensors) Assert.Equal(f.Info(t.Name).Shape, t.Shape);
     }
@@ -50,7 +50,7 @@ public sealed class BenchModelTests
     [Fact]
     public void ReleasedEncoderHasTheReleasedParameterCountAndDownscale()
     {
-        var layout = BenchLayouts.TransparentEncoder(BenchLayouts.RealEncoderWidths);
+        var layout = LayerDiffusionLayout.TransparentEncoder(BenchLayouts.RealEncoderWidths);
         Assert.Equal(1_181_764L, layout.Tensors.Sum(t => (long)Tensors.Shape.Count(t.Shape)));   // layerdiffusion.md 5.1
         var b = CpuBackend.Instance;
         var store = WeightStore.FromTensors(b, "enc", "", layout.Tensors.ToDictionary(t => t.Name, t => b.FromHost(new float[Tensors.Shape.Count(t.Shape)], t.Shape)));

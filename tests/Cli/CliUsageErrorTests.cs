@@ -60,7 +60,6 @@ public sealed class CliUsageErrorTests
         Add("init missing", Img2Img("--init", Missing), "--init", Missing);
         Add("init not a png", Img2Img("--init", NotPng), "--init", NotPng);
         Add("init truncated", Img2Img("--init", Truncated), "--init", Truncated);
-        Add("init without alpha", Img2Img("--init", Rgb), "--init", Rgb, "alpha");
         Add("unipc img2img denoise leaving no step", Img2Img("--init", Rgba, "--sampler", "unipc", "--steps", "4", "--denoise", "0.2"), "--denoise", "UniPC");
         Add("img2img with a layer method", Img2Img("--init", Rgba, "--method", "fg2ble"), "--method");
         Add("img2img demo", ["img2img", "--demo", "--init", Rgba, "--out", Out], "--demo");

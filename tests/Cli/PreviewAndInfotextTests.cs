@@ -97,6 +97,10 @@ public sealed class PreviewAndInfotextTests
         Assert.Equal((64, 64, 4), (png.Width, png.Height, png.Channels));
         var (_, _, pars) = Infotext.Parse(png.GetText("parameters")!);
         Assert.Equal("0.6", pars["Denoising strength"]);
+        // A1111's checkpoint shorthash: the first 10 hex digits of the file's SHA-256.
+        using (var model = File.OpenRead(TestPaths.Golden("tiny_sdxl.safetensors")))
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(model))[..10], pars["Model hash"]);
+        Assert.Equal(("False", "Crop and Resize"), (pars["layerdiffusion_fg_image"], pars["layerdiffusion_resize_mode"]));
         Assert.True(File.Exists(Path.Combine(dir, "i2i_vis.png")));
     }
 }

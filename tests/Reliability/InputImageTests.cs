@@ -95,7 +95,7 @@ public sealed class InputImageTests : IDisposable
         string link = Path.Combine(_dir, "image.png");
         File.CreateSymbolicLink(link, device);
         var e = Assert.Throws<InvalidOptionException>(() => InputImage.Open("--init", link, ImageLimits.Default));
-        Assert.Contains("not a PNG file", e.Message);
+        Assert.Contains("is not an image format ld reads", e.Message);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ namespace LayerDiffusion.Native.Cli;
 /// <summary>Every `ld` command, declared once: `ld --help`, `ld COMMAND --help` and dispatch read this table.</summary>
 public static class CliCommands
 {
-    public static readonly string[] Names = ["generate", "layer", "img2img", "decode", "verify", "info", "bench", "profile", "selftest", "help"];
+    public static readonly string[] Names = ["generate", "layer", "img2img", "batch", "decode", "verify", "info", "bench", "profile", "selftest", "help"];
 
     public static readonly CommandSpec[] All =
     [
@@ -19,6 +19,18 @@ public static class CliCommands
         new("img2img", "transparent image-to-image: --init RGBA.png --denoise S (--method attn|conv)",
             ["ld img2img --init RGBA.png [--denoise S] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE --transparent-encoder FILE | --models-dir DIR) [options]"],
             GenerateCommand.Img2Img),
+        new("batch", "many jobs from a JSON Lines file, models loaded once; --shard I/N, Slurm arrays, Kubernetes Indexed Jobs",
+            ["ld batch JOBS.jsonl [--out-dir DIR] [--results FILE] [--shard INDEX/COUNT | --shard-count N] [job defaults]"],
+            BatchCommand.Run, Positional: "JOBS.jsonl")
+        {
+            Notes =
+            [
+                "JOBS.jsonl: one JSON object per line, keys = long options of generate/layer/img2img without dashes, plus \"command\"",
+                "(generate, layer or img2img; default generate), e.g. {\"prompt\": \"a glass bottle\", \"seed\": 7, \"out\": \"bottle.png\"}.",
+                "Job defaults: any option of generate/layer/img2img but --out (--demo, --model, --models-dir, --steps, ...).",
+                "A rerun skips jobs whose outputs and OUT.ld-job.json record exist with the same settings.",
+            ],
+        },
         new("decode", "transparent decoder alone: --rgb IMAGE --latent FILE.safetensors -> RGBA PNG",
             ["ld decode (--rgb IMAGE.png | --model CKPT) --latent FILE.safetensors (--transparent-decoder FILE | --models-dir DIR) [options]"],
             DecodeCommand.Run)

@@ -13,7 +13,8 @@ namespace LayerDiffusion.Native.Cli;
 /// </summary>
 public static class CliOptions
 {
-    private static readonly string[] Gen = ["generate", "layer", "img2img"];
+    /// <summary>The generation commands, and `batch`, whose command line sets every job's defaults.</summary>
+    private static readonly string[] Gen = ["generate", "layer", "img2img", "batch"];
     private static readonly string[] GenDecode = [.. Gen, "decode"];
     private static readonly string[] Measure = ["bench", "profile"];
     private static readonly string[] Devices = ["auto", "cpu", "cuda"];
@@ -44,13 +45,13 @@ public static class CliOptions
         // What to generate.
         V("--prompt", "TEXT", "the prompt", Gen) with { Short = "-p", Default = "\"\"", DemoDefault = "\"a glass bottle, high quality\"" },
         V("--negative", "TEXT", "the negative prompt", Gen) with { Short = "-n", Default = "\"\"", DemoDefault = "\"bad, ugly\"" },
-        V("--method", "NAME", "transparency method: attention-injection LoRA or conv-injection patch", "generate", "img2img") with { Default = "attn", Choices = ["attn", "conv"] },
-        V("--mode", "NAME", "the layer workflow (required)", "layer") with { Choices = ["fg2ble", "bg2ble", "fgble2bg", "bgble2fg"] },
-        V("--fg", "IMAGE", "the foreground image (fg2ble, fgble2bg)", "layer"),
-        V("--bg", "IMAGE", "the background image (bg2ble, bgble2fg)", "layer"),
-        V("--blend", "IMAGE", "the blended image (fgble2bg, bgble2fg)", "layer"),
-        V("--init", "IMAGE", "the RGBA image to start from (required)", "img2img"),
-        V("--denoise", "S", "denoising strength", "img2img") with { Default = "0.75", Min = 0, Max = 1, MinExclusive = true },
+        V("--method", "NAME", "transparency method: attention-injection LoRA or conv-injection patch", "generate", "img2img", "batch") with { Default = "attn", Choices = ["attn", "conv"] },
+        V("--mode", "NAME", "the layer workflow (required)", "layer", "batch") with { Choices = ["fg2ble", "bg2ble", "fgble2bg", "bgble2fg"] },
+        V("--fg", "IMAGE", "the foreground image (fg2ble, fgble2bg)", "layer", "batch"),
+        V("--bg", "IMAGE", "the background image (bg2ble, bgble2fg)", "layer", "batch"),
+        V("--blend", "IMAGE", "the blended image (fgble2bg, bgble2fg)", "layer", "batch"),
+        V("--init", "IMAGE", "the image to start from (RGBA for a transparent start; required)", "img2img", "batch"),
+        V("--denoise", "S", "denoising strength", "img2img", "batch") with { Default = "0.75", Min = 0, Max = 1, MinExclusive = true },
         V("--steps", "N", "sampling steps", Gen) with { Default = "20", DemoDefault = "8", Min = 1, Max = 1000 },
         V("--cfg", "X", "classifier-free guidance scale", Gen) with { Default = "5", Min = 0, Max = 100 },
         V("--sampler", "NAME", "sampler, by our name, Forge's label or alias; may end with a schedule (\"DPM++ 2M SDE Karras\")", Gen) with
@@ -80,13 +81,19 @@ public static class CliOptions
             { Default = "bar on a terminal, else lines", Choices = ["bar", "lines", "jsonl", "none"] },
 
         // What to write.
-        V("--out", "FILE.png", "the output image (image i of a batch: FILE-i.png)", Gen) with { Short = "-o", Default = "out.png", DemoDefault = "demo.png" },
+        V("--out", "FILE.png", "the output image (image i of a batch: FILE-i.png)", "generate", "layer", "img2img") with { Short = "-o", Default = "out.png", DemoDefault = "demo.png" },
         V("--out", "FILE.png", "the RGBA output image", "decode") with { Short = "-o", Default = "decoded.png" },
         F("--vis", "also write FILE_vis.png, the image over a checkerboard", GenDecode),
         V("--preview-every", "N", "write latent previews FILE_preview_stepK.png every N steps", Gen) with { Min = 1, Max = 10000 },
         V("--save-latent", "FILE", "write the final latent (tensor 'latent' [B, 4, h/8, w/8], unscaled) as safetensors", Gen),
         V("--json", "FILE", "write the run's settings, files (with sha256) and timings as JSON; - for stdout", Gen),
         V("--json", "FILE", "write the results as JSON", ["selftest", .. Measure]),
+
+        // ld batch's own.
+        V("--out-dir", "DIR", "where job outputs go (a job's \"out\" is relative to it; default name line-NNNNN.png)", "batch") with { Default = "." },
+        V("--results", "FILE", "one JSON line per job (status, outputs, ms, error)", "batch") with { Default = "DIR/results[.shard-I-of-N].jsonl" },
+        V("--shard", "I/N", "run jobs I, I+N, I+2N, ... (default: from SLURM_ARRAY_TASK_ID/COUNT)", "batch"),
+        V("--shard-count", "N", "the shard count with a Kubernetes Indexed Job's JOB_COMPLETION_INDEX (its completions)", "batch") with { Min = 1 },
 
         // ld decode.
         V("--rgb", "IMAGE", "the opaque image the VAE decoded from --latent", "decode"),

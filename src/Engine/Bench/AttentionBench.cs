@@ -83,7 +83,8 @@ public static class AttentionBench
             if (f.Contains($"down_blocks.{i}.attentions.0.to_q.weight"))
             {
                 int tokens = (height >> downs) * (width >> downs);
-                yield return new(1, channels / TransparentDecoderConfig.HeadWidth, tokens, tokens, TransparentDecoderConfig.HeadWidth);
+                int heads = TransparentDecoderConfig.Heads.For(channels) ?? throw new ArgumentException($"{channels} channels do not split into {TransparentDecoderConfig.Heads}");
+                yield return new(1, heads, tokens, tokens, channels / heads);
             }
             if (f.Contains($"down_blocks.{i}.downsamplers.0.conv.weight")) downs++;
         }

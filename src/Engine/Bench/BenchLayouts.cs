@@ -3,28 +3,11 @@ using LayerDiffusion.Native.Models.Unet;
 
 namespace LayerDiffusion.Native.Bench;
 
-/// <summary>Key layouts the synthetic benchmark models need beyond Models/Synthetic: the transparent encoder and the conv offsets.</summary>
+/// <summary>Key layouts the synthetic benchmark models need beyond Models/Synthetic: the released encoder's widths and the conv offsets.</summary>
 public static class BenchLayouts
 {
     /// <summary>The released encoder's conv widths (LatentTransparencyOffsetEncoder, layerdiffusion.md 5.1).</summary>
     public static int[] RealEncoderWidths { get; } = [32, 32, 64, 64, 128, 128, 256, 256];
-
-    /// <summary>
-    /// The transparent encoder: nn.Sequential convs at even indices blocks.0, 2, ...; stage pairs of
-    /// <paramref name="widths"/> (the first of each pair after the first stride 2), then a conv to the latent.
-    /// </summary>
-    public static TensorLayout TransparentEncoder(int[] widths, int inChannels = 4, int latentChannels = 4)
-    {
-        var l = new TensorLayout();
-        int ch = inChannels;
-        for (int j = 0; j < widths.Length; j++)
-        {
-            l.Conv($"blocks.{2 * j}", widths[j], ch, 3);
-            ch = widths[j];
-        }
-        l.Conv($"blocks.{2 * widths.Length}", latentChannels, ch, 3);
-        return l;
-    }
 
     /// <summary>
     /// A "conv" layer model (layer_xl_transparent_conv): a diff on every UNet weight except the attention q, k, v

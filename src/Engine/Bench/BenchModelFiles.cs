@@ -76,7 +76,7 @@ public static class SyntheticBenchModels
             AttentionPatch = Made(wanted, BenchFiles.AttentionPatch, files.AttentionPatch, () => LayerDiffusionLayout.AttentionLora(s.Unet, s.LoraRank), Seed + 1, log),
             ConvPatch = Made(wanted, BenchFiles.ConvPatch, files.ConvPatch, () => BenchLayouts.ConvOffsets(s.Unet), Seed + 2, log),
             Decoder = Made(wanted, BenchFiles.Decoder, files.Decoder, () => LayerDiffusionLayout.TransparentDecoder(s.DecoderWidths), Seed + 3, log),
-            Encoder = Made(wanted, BenchFiles.Encoder, files.Encoder, () => BenchLayouts.TransparentEncoder(s.EncoderWidths), Seed + 4, log),
+            Encoder = Made(wanted, BenchFiles.Encoder, files.Encoder, () => LayerDiffusionLayout.TransparentEncoder(s.EncoderWidths), Seed + 4, log),
         };
     }
 

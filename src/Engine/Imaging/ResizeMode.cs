@@ -13,6 +13,14 @@ public enum ResizeMode
 
 public static class ResizeModes
 {
+    /// <summary>The UI label A1111 and the extension write ("Crop and Resize").</summary>
+    public static string Label(ResizeMode mode) => mode switch
+    {
+        ResizeMode.JustResize => "Just Resize",
+        ResizeMode.CropAndResize => "Crop and Resize",
+        _ => "Resize and Fill",
+    };
+
     /// <summary>Parses a UI label ("Crop and Resize"), a short name ("crop") or the number; throws naming the option.</summary>
     public static ResizeMode Parse(string value, string option = "--resize-mode")
     {

@@ -1,5 +1,7 @@
 using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Models;
+using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Tensors;
 
@@ -15,80 +17,95 @@ namespace LayerDiffusion.Native.LayerDiffusion;
 public sealed partial class TransparentDecoder
 {
     private readonly IBackend _b;
-    private readonly Conv _convIn, _latentIn, _convOut;
-    private readonly Norm _normOut;
+    private readonly Conv2d _convIn, _latentIn, _convOut;
+    private readonly GroupNorm _normOut;
     private readonly Block[] _down, _up;
-    private readonly Resnet _mid1, _mid2;
-    private readonly SpatialAttention _midAttn;
+    private readonly ResnetBlock _mid1, _mid2;
+    private readonly SpatialSelfAttention _midAttn;
+
+    /// <summary>A down or up block: its resnets, an attention after each when present, and its resampling conv.</summary>
+    private sealed record Block(ResnetBlock[] Resnets, SpatialSelfAttention[]? Attentions, Conv2d? Resample);
 
     public TransparentDecoderConfig Config { get; }
 
     /// <summary>Loads the decoder from a file in the released key layout (vae_transparent_decoder.safetensors).</summary>
     public static TransparentDecoder Load(IBackend backend, SafeTensorsFile file) => new(WeightStore.Load(backend, file, ""));
 
-    public TransparentDecoder(WeightStore w)
+    public TransparentDecoder(WeightStore w) : this(TransparentDecoderConfig.Infer(w), new StoreWeights(w)) { }
+
+    /// <summary>Builds the decoder from any weight source (a loaded store, or a <see cref="LayoutRecorder"/>).</summary>
+    public TransparentDecoder(TransparentDecoderConfig cfg, WeightSource vs)
     {
-        _b = w.Backend;
-        var cfg = Config = TransparentDecoderConfig.Infer(w);
-        _convIn = Conv.Load(w, "conv_in", cfg.BaseChannels, cfg.PixelChannels, 3);
+        _b = vs.Backend;
+        Config = cfg;
+        _convIn = new Conv2d(vs.Pp("conv_in"), cfg.PixelChannels, cfg.BaseChannels, 3);
 
         // Follow the channel widths through the graph exactly as Forward does, so every tensor is checked against
         // the width the data will have when it reaches it.
         var skips = new Stack<int>();
         skips.Push(cfg.BaseChannels);
         int ch = cfg.BaseChannels;
+        Conv2d? latentIn = null;
         _down = new Block[cfg.Down.Length];
         for (int i = 0; i < cfg.Down.Length; i++)
         {
             var spec = cfg.Down[i];
-            string p = $"down_blocks.{i}";
-            if (i == cfg.LatentBlock) _latentIn = Conv.Load(w, "latent_conv_in", ch, cfg.LatentChannels, 1);
-            var res = new Resnet[spec.Layers];
-            var attn = spec.HasAttention ? new SpatialAttention[spec.Layers] : null;
+            var p = vs.Pp($"down_blocks.{i}");
+            if (i == cfg.LatentBlock) latentIn = new Conv2d(vs.Pp("latent_conv_in"), cfg.LatentChannels, ch, 1);
+            var res = new ResnetBlock[spec.Layers];
+            var attn = spec.HasAttention ? new SpatialSelfAttention[spec.Layers] : null;
             for (int j = 0; j < spec.Layers; j++)
             {
-                res[j] = Resnet.Load(w, $"{p}.resnets.{j}", ch, spec.OutChannels);
+                res[j] = Resnet(p.Pp($"resnets.{j}"), ch, spec.OutChannels);
                 ch = spec.OutChannels;
-                if (attn is not null) attn[j] = SpatialAttention.Load(w, $"{p}.attentions.{j}", ch);
+                if (attn is not null) attn[j] = Attention(p.Pp($"attentions.{j}"), ch);
                 skips.Push(ch);
             }
-            Conv? down = null;
+            Conv2d? down = null;
             if (spec.Resamples)
             {
-                down = Conv.Load(w, $"{p}.downsamplers.0.conv", ch, ch, 3, stride: 2);
+                down = new Conv2d(p.Pp("downsamplers.0.conv"), ch, ch, 3, stride: 2);
                 skips.Push(ch);
             }
             _down[i] = new Block(res, attn, down);
         }
-        if (_latentIn is null) throw new ModelFormatException(w.Source, "latent_conv_in.weight", "no down block runs at 1/8 resolution");
+        _latentIn = latentIn ?? throw vs.Error("latent_conv_in.weight", "no down block runs at 1/8 resolution");
 
-        _mid1 = Resnet.Load(w, "mid_block.resnets.0", ch, ch);
-        _midAttn = SpatialAttention.Load(w, "mid_block.attentions.0", ch);
-        _mid2 = Resnet.Load(w, "mid_block.resnets.1", ch, ch);
+        var mid = vs.Pp("mid_block");
+        _mid1 = Resnet(mid.Pp("resnets.0"), ch, ch);
+        _midAttn = Attention(mid.Pp("attentions.0"), ch);
+        _mid2 = Resnet(mid.Pp("resnets.1"), ch, ch);
 
         _up = new Block[cfg.Up.Length];
         for (int i = 0; i < cfg.Up.Length; i++)
         {
             var spec = cfg.Up[i];
-            string p = $"up_blocks.{i}";
-            var res = new Resnet[spec.Layers];
-            var attn = spec.HasAttention ? new SpatialAttention[spec.Layers] : null;
+            var p = vs.Pp($"up_blocks.{i}");
+            var res = new ResnetBlock[spec.Layers];
+            var attn = spec.HasAttention ? new SpatialSelfAttention[spec.Layers] : null;
             for (int j = 0; j < spec.Layers; j++)
             {
-                if (skips.Count == 0)
-                    throw new ModelFormatException(w.Source, $"{p}.resnets.{j}.conv1.weight", "more up-block resnets than stored skip connections");
-                res[j] = Resnet.Load(w, $"{p}.resnets.{j}", ch + skips.Pop(), spec.OutChannels);
+                if (skips.Count == 0) throw p.Error($"resnets.{j}.conv1.weight", "more up-block resnets than stored skip connections");
+                res[j] = Resnet(p.Pp($"resnets.{j}"), ch + skips.Pop(), spec.OutChannels);
                 ch = spec.OutChannels;
-                if (attn is not null) attn[j] = SpatialAttention.Load(w, $"{p}.attentions.{j}", ch);
+                if (attn is not null) attn[j] = Attention(p.Pp($"attentions.{j}"), ch);
             }
-            var up = spec.Resamples ? Conv.Load(w, $"{p}.upsamplers.0.conv", ch, ch, 3) : null;
+            var up = spec.Resamples ? new Conv2d(p.Pp("upsamplers.0.conv"), ch, ch, 3) : null;
             _up[i] = new Block(res, attn, up);
         }
         if (skips.Count != 0)
-            throw new ModelFormatException(w.Source, null, $"{skips.Count} skip connections are never consumed by the up blocks");
-        _normOut = Norm.Load(w, "conv_norm_out", ch);
-        _convOut = Conv.Load(w, "conv_out", cfg.OutChannels, ch, 3);
+            throw new ModelFormatException(vs.Source, null, $"{skips.Count} skip connections are never consumed by the up blocks");
+        _normOut = Norm(vs.Pp("conv_norm_out"), ch);
+        _convOut = new Conv2d(vs.Pp("conv_out"), ch, cfg.OutChannels, 3);
     }
+
+    private static GroupNorm Norm(WeightSource vs, int ch) => new(vs, ch, TransparentDecoderConfig.Groups, TransparentDecoderConfig.Eps);
+
+    private static ResnetBlock Resnet(WeightSource vs, int inCh, int outCh) =>
+        new(vs, ResnetNames.Diffusers, inCh, outCh, TransparentDecoderConfig.Groups, TransparentDecoderConfig.Eps);
+
+    private static SpatialSelfAttention Attention(WeightSource vs, int ch) =>
+        new(vs, SpatialAttentionNames.Diffusers, ch, TransparentDecoderConfig.Groups, TransparentDecoderConfig.Eps, TransparentDecoderConfig.Heads, storedAsConv: false);
 
     /// <summary>
     /// One pass: pixel [B, 3, H, W] in [0, 1] and the unscaled latent [B, 4, H/8, W/8] → [B, 4, H, W] (alpha, then
@@ -112,9 +129,9 @@ public sealed partial class TransparentDecoder
         using var range = Profiling.Nvtx.Range("transparent_decoder");
         var b = _b;
         using var scope = TensorScope.Open();
-        var latentFeatures = _latentIn.Run(b, latent);
+        var latentFeatures = _latentIn.Forward(b, latent);
         var skips = new List<Tensor>();
-        var h = _convIn.Run(b, pixel);
+        var h = _convIn.Forward(b, pixel);
         skips.Add(h);
         for (int i = 0; i < _down.Length; i++)
         {
@@ -122,20 +139,20 @@ public sealed partial class TransparentDecoder
             if (i == Config.LatentBlock) h = b.Add(h, latentFeatures);
             for (int j = 0; j < blk.Resnets.Length; j++)
             {
-                h = Replace(h, blk.Resnets[j].Run(b, h), skips);
-                if (blk.Attentions is not null) h = Replace(h, blk.Attentions[j].Run(b, h), skips);
+                h = Replace(h, blk.Resnets[j].Forward(b, h), skips);
+                if (blk.Attentions is not null) h = Replace(h, blk.Attentions[j].Forward(b, h), skips);
                 skips.Add(h);
             }
             if (blk.Resample is not null)
             {
-                h = blk.Resample.Run(b, h);
+                h = blk.Resample.Forward(b, h);
                 skips.Add(h);
             }
         }
 
-        h = Replace(h, _mid1.Run(b, h), skips);
-        h = Replace(h, _midAttn.Run(b, h), skips);
-        h = Replace(h, _mid2.Run(b, h), skips);
+        h = Replace(h, _mid1.Forward(b, h), skips);
+        h = Replace(h, _midAttn.Forward(b, h), skips);
+        h = Replace(h, _mid2.Forward(b, h), skips);
 
         foreach (var blk in _up)
         {
@@ -145,16 +162,16 @@ public sealed partial class TransparentDecoder
                 skips.RemoveAt(skips.Count - 1);
                 h = Replace(h, b.Concat(1, h, skip), skips);
                 skip.Dispose();
-                h = Replace(h, blk.Resnets[j].Run(b, h), skips);
-                if (blk.Attentions is not null) h = Replace(h, blk.Attentions[j].Run(b, h), skips);
+                h = Replace(h, blk.Resnets[j].Forward(b, h), skips);
+                if (blk.Attentions is not null) h = Replace(h, blk.Attentions[j].Forward(b, h), skips);
             }
             if (blk.Resample is not null)
             {
                 h = Replace(h, b.Upsample2x(h), skips);
-                h = Replace(h, blk.Resample.Run(b, h), skips);
+                h = Replace(h, blk.Resample.Forward(b, h), skips);
             }
         }
-        return scope.MoveToOuter(_convOut.Run(b, _normOut.Run(b, h, silu: true)));
+        return scope.MoveToOuter(_convOut.Forward(b, _normOut.Forward(b, h, silu: true)));
     }
 
     /// <summary>Returns <paramref name="next"/>, disposing <paramref name="old"/> unless it is still held as a skip.</summary>

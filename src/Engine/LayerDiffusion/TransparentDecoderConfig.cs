@@ -21,7 +21,7 @@ public sealed record TransparentDecoderConfig(
 {
     public const int Groups = 4;
     public const float Eps = 1e-5f;
-    public const int HeadWidth = 8;
+    public static Models.AttentionHeads Heads => Models.AttentionHeads.OfWidth(8);
     /// <summary>Pixels per latent cell (the SDXL VAE's factor); the latent is added where the state is this much smaller.</summary>
     public const int LatentFactor = 8;
 

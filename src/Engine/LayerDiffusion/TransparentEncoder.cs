@@ -1,6 +1,7 @@
 using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Tensors;
 
@@ -16,7 +17,7 @@ namespace LayerDiffusion.Native.LayerDiffusion;
 public sealed class TransparentEncoder
 {
     private readonly IBackend _b;
-    private readonly (Tensor W, Tensor B, int Stride)[] _convs;
+    private readonly Conv2d[] _convs;
 
     public int InChannels { get; }
     public int LatentChannels { get; }
@@ -25,33 +26,44 @@ public sealed class TransparentEncoder
 
     public static TransparentEncoder Load(IBackend backend, SafeTensorsFile file) => new(WeightStore.Load(backend, file, ""));
 
-    public TransparentEncoder(WeightStore w)
+    public TransparentEncoder(WeightStore w) : this(new StoreWeights(w), Widths(w)) { }
+
+    /// <summary>
+    /// The stack over <paramref name="widths"/>: the input channels, then every conv's output channels (stage pairs,
+    /// then the latent's); from a loaded store or a <see cref="LayoutRecorder"/>.
+    /// </summary>
+    public TransparentEncoder(WeightSource vs, int[] widths)
     {
-        _b = w.Backend;
-        int n = 0;
-        while (w.Contains($"blocks.{2 * n}.weight")) n++;
-        if (n < 2) throw new ModelFormatException(w.Source, w.Prefix + "blocks.0.weight", "missing: not a transparent VAE encoder (LatentTransparencyOffsetEncoder) file");
-        if (n % 2 == 0) throw new ModelFormatException(w.Source, w.Prefix + $"blocks.{2 * (n - 1)}.weight", $"{n} convs: expected stage pairs plus one output conv (an odd count)");
-        var convs = new (Tensor, Tensor, int)[n];
-        var first = w.ShapeOf("blocks.0.weight");
-        if (first.Length != 4) throw new ModelFormatException(w.Source, w.Prefix + "blocks.0.weight", "expected a 4-D conv weight");
-        int ch = InChannels = first[1];
+        _b = vs.Backend;
+        int n = widths.Length - 1;
+        if (n < 2) throw vs.Error("blocks.0.weight", "missing: not a transparent VAE encoder (LatentTransparencyOffsetEncoder) file");
+        if (n % 2 == 0) throw vs.Error($"blocks.{2 * (n - 1)}.weight", $"{n} convs: expected stage pairs plus one output conv (an odd count)");
+        _convs = new Conv2d[n];
         int downs = 0;
         for (int j = 0; j < n; j++)
         {
-            string name = $"blocks.{2 * j}";
-            var shape = w.ShapeOf(name + ".weight");
-            if (shape.Length != 4) throw new ModelFormatException(w.Source, w.Prefix + name + ".weight", "expected a 4-D conv weight");
-            int outCh = shape[0];
             // Stage s ≥ 1 starts at conv 2s; the last conv (n - 1) is the output head, not a stage.
             int stride = j >= 2 && j % 2 == 0 && j < n - 1 ? 2 : 1;
             if (stride == 2) downs++;
-            convs[j] = (w.Get(name + ".weight", outCh, ch, 3, 3), w.Get(name + ".bias", outCh), stride);
-            ch = outCh;
+            _convs[j] = new Conv2d(vs.Pp($"blocks.{2 * j}"), widths[j], widths[j + 1], 3, stride, padding: 1);
         }
-        _convs = convs;
-        LatentChannels = ch;
+        InChannels = widths[0];
+        LatentChannels = widths[^1];
         Downscale = 1 << downs;
+    }
+
+    /// <summary>The input channels and every conv's output channels, read from the released key layout.</summary>
+    private static int[] Widths(WeightStore w)
+    {
+        var widths = new List<int>();
+        for (int j = 0; w.Contains($"blocks.{2 * j}.weight"); j++)
+        {
+            var shape = w.ShapeOf($"blocks.{2 * j}.weight");
+            if (shape.Length != 4) throw new ModelFormatException(w.Source, w.Prefix + $"blocks.{2 * j}.weight", "expected a 4-D conv weight");
+            if (j == 0) widths.Add(shape[1]);
+            widths.Add(shape[0]);
+        }
+        return widths.Count == 0 ? [0] : widths.ToArray();
     }
 
     /// <summary>[B, 4, H, W] (alpha, padded RGB; H, W multiples of <see cref="Downscale"/>) → offset [B, 4, H/8, W/8].</summary>
@@ -64,8 +76,8 @@ public sealed class TransparentEncoder
         using var range = Profiling.Nvtx.Range("transparent_encoder");
         // conv, SiLU, conv, SiLU, ..., conv: each link freed once the next exists.
         var steps = _convs.SelectMany((c, j) => j < _convs.Length - 1
-            ? new Func<Tensor, Tensor>[] { h => _b.Conv2d(h, c.W, c.B, c.Stride, 1), _b.Silu }
-            : [h => _b.Conv2d(h, c.W, c.B, c.Stride, 1)]);
+            ? new Func<Tensor, Tensor>[] { h => c.Forward(_b, h), _b.Silu }
+            : [h => c.Forward(_b, h)]);
         return TensorScope.Chain(input, steps.ToArray());
     }
 

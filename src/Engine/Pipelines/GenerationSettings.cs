@@ -68,9 +68,12 @@ public sealed record GenerationSettings
         if (Rng is not ("cpu" or "gpu")) throw new InvalidOptionException("--rng", $"'{Rng}' is not one of cpu, gpu (any case)");
     }
 
+    /// <summary>The smallest and largest --width/--height.</summary>
+    public const int MinSide = 64, MaxSide = 8192;
+
     private static void CheckSize(string option, int v)
     {
-        if (v < 64 || v > 8192) throw new InvalidOptionException(option, $"{v} is out of range [64, 8192]");
+        if (v < MinSide || v > MaxSide) throw new InvalidOptionException(option, $"{v} is out of range [{MinSide}, {MaxSide}]");
         if (v % 8 != 0) throw new InvalidOptionException(option, $"{v} is not a multiple of 8 (the VAE works on 8x8 pixel blocks)");
     }
 }

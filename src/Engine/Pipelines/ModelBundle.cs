@@ -92,13 +92,23 @@ public sealed class ModelBundle : IDisposable
 
     /// <summary>The unpatched UNet (rebuilt around the patched one's shared tensors if its own copies were freed).</summary>
     public SdxlUnet Unet => _unet ??= RebuildOriginal() ?? SdxlUnet.Load(Backend, _checkpoint, Family);
-    public SdxlVae Vae => _vae ??= SdxlVae.Load(VaeBackend, _checkpoint, Family.VaePrefix);
+    public SdxlVae Vae => _vae ??= new SdxlVae(Keep(WeightStore.Load(VaeBackend, _checkpoint, Family.VaePrefix)));
 
-    public TransparentDecoder Decoder => _decoder ??= TransparentDecoder.Load(VaeBackend,
-        Open(Paths.TransparentDecoder ?? throw new InvalidOptionException("--transparent-decoder", $"this workflow needs the transparent decoder ({LayerMethods.DecoderFileName}); pass --transparent-decoder or --models-dir")));
+    public TransparentDecoder Decoder => _decoder ??= new TransparentDecoder(Keep(WeightStore.Load(VaeBackend,
+        Open(Paths.TransparentDecoder ?? throw new InvalidOptionException("--transparent-decoder", $"this workflow needs the transparent decoder ({LayerMethods.DecoderFileName}); pass --transparent-decoder or --models-dir")), "")));
 
-    public TransparentEncoder Encoder => _encoder ??= TransparentEncoder.Load(VaeBackend,
-        Open(Paths.TransparentEncoder ?? throw new InvalidOptionException("--transparent-encoder", $"img2img needs the transparent encoder ({LayerMethods.EncoderFileName}); pass --transparent-encoder or --models-dir")));
+    public TransparentEncoder Encoder => _encoder ??= new TransparentEncoder(Keep(WeightStore.Load(VaeBackend,
+        Open(Paths.TransparentEncoder ?? throw new InvalidOptionException("--transparent-encoder", $"img2img needs the transparent encoder ({LayerMethods.EncoderFileName}); pass --transparent-encoder or --models-dir")), "")));
+
+    /// <summary>The VAE-family weights, freed with the bundle (a long-lived caller, a batch or an embedding
+    /// application, loads and frees many bundles in one process).</summary>
+    private readonly List<WeightStore> _kept = new();
+
+    private WeightStore Keep(WeightStore store)
+    {
+        _kept.Add(store);
+        return store;
+    }
 
     /// <summary>
     /// The UNet with the method's patch merged at a weight (cached for repeated runs at the same weight). With
@@ -181,9 +191,17 @@ public sealed class ModelBundle : IDisposable
         return new SdxlUnet(patched.Config, WeightStore.FromTensors(Backend, _checkpoint.Path, released.Prefix, tensors));
     }
 
+    /// <summary>Frees every network's weights and closes the files.</summary>
     public void Dispose()
     {
-        _text?.Dispose();
+        ReleaseText();
+        ReleaseUnets();
+        foreach (var store in _kept)
+            foreach (var name in store.Names) store.Get(name).Dispose();
+        _kept.Clear();
+        _vae = null;
+        _decoder = null;
+        _encoder = null;
         foreach (var f in _files) f.Dispose();
         _files.Clear();
     }

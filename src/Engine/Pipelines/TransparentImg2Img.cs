@@ -40,6 +40,12 @@ public static class TransparentImg2Img
     }
 
     /// <summary>
+    /// The generation size an init image gives when no size is asked for: each side rounded down to a multiple of 8,
+    /// as Forge's img2img "Resize by" at scale 1 computes it (modules/img2img.py: width -= width % 8).
+    /// </summary>
+    public static (int Width, int Height) SizeFromInit(int width, int height) => (width - width % 8, height - height % 8);
+
+    /// <summary>
     /// The init image at the generation size. Same size: unchanged (the exact Forge path). Otherwise resized with the
     /// resize mode the layer workflows use (ConditionImage.Fit: OpenCV INTER_AREA / LANCZOS4, crop or median fill)
     /// on premultiplied RGBA, as PIL resizes RGBA; A1111 itself resizes with PIL's Lanczos, so resized inputs are

@@ -3,6 +3,7 @@ namespace LayerDiffusion.Native.Imaging.Png;
 /// <summary>
 /// A decoded PNG as 8-bit interleaved pixels: 1 channel (grey), 2 (grey, alpha), 3 (RGB) or 4 (RGBA). Palette
 /// images come out as RGB, or RGBA when they carry transparency; a tRNS colour key becomes an alpha channel.
+/// The other input formats (<see cref="Formats.ImageFormats"/>) decode into the same form, without text.
 /// </summary>
 public sealed class PngImage
 {

@@ -1,5 +1,7 @@
 using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Models.Layers;
+using LayerDiffusion.Native.Models.Synthetic;
 using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Clip;
@@ -16,68 +18,80 @@ public sealed record ClipTextOutput(float[] Hidden, float[]? Pooled, int Tokens,
 /// </summary>
 public sealed class ClipTextEncoder : IDisposable
 {
+    public const float LayerNormEps = 1e-5f;
+
     private readonly IBackend _be;
-    private readonly TokenEmbeddingTable _tokens;
+    private readonly FileWeights? _weights;
+    private readonly TokenEmbeddingTable? _tokens;
     private readonly Tensor _positions;
-    private readonly ClipEncoderLayer[] _layers;
-    private readonly Tensor? _finalLnW, _finalLnB, _projection;
+    private readonly TransformerBlock[] _layers;
+    private readonly LayerNorm? _finalNorm;
+    private readonly Tensor? _projection;
 
-    private ClipTextEncoder(IBackend be, SafeTensorsFile file, TextEncoderSpec spec)
+    /// <summary>
+    /// Builds the encoder from any weight source in the canonical naming: a file (through <see cref="ClipConfig.Keys"/>)
+    /// or a <see cref="LayoutRecorder"/>. Everything the file format stores is declared; only what the spec uses is
+    /// loaded (the crossattn output never needs the layers after it unless the encoder pools).
+    /// </summary>
+    public ClipTextEncoder(WeightSource vs, ClipConfig config, TextEncoderSpec spec)
     {
-        _be = be;
+        _be = vs.Backend;
+        _weights = vs as FileWeights;
+        Config = config;
         Spec = spec;
-        var r = new ClipTensorReader(be, file, spec.Prefix);
-        var layout = Layout = r.Has("embeddings.token_embedding.weight") ? ClipLayout.HuggingFace : ClipLayout.OpenClip;
-        bool hf = layout == ClipLayout.HuggingFace;
-        string tokKey = hf ? "embeddings.token_embedding.weight" : "token_embedding.weight";
-        string posKey = hf ? "embeddings.position_embedding.weight" : "positional_embedding";
-        string layerGroup = hf ? "encoder.layers." : "transformer.resblocks.";
-        string ln1 = hf ? ".layer_norm1.weight" : ".ln_1.weight";
-        string fc1 = hf ? ".mlp.fc1.weight" : ".mlp.c_fc.weight";
+        int width = config.Width;
+        Heads = spec.Heads.For(width) ?? throw vs.Error(ClipKeys.TokenEmbedding, $"width {width} does not split into {spec.Name}'s attention heads ({spec.Heads})");
+        if (config.Layers <= spec.SkipLast)
+            throw vs.Error("encoder.layers.0.layer_norm1.weight", $"missing: {spec.Name} has {config.Layers} layers, it needs more than {spec.SkipLast}");
 
-        _tokens = new TokenEmbeddingTable(file, r.Key(tokKey));
-        Width = _tokens.Width;
-        VocabSize = _tokens.VocabSize;
-        Heads = spec.Heads.For(Width)
-            ?? throw new ModelFormatException(file.Path, r.Key(tokKey), $"width {Width} does not split into {spec.Name}'s attention heads ({spec.Heads})");
-        MaxPositions = r.ShapeOf(posKey, 2)[0];
-        _positions = r.Load(posKey, MaxPositions, Width);
-        Layers = r.CountIndexed(layerGroup, ln1);
-        if (Layers <= spec.SkipLast) throw new ModelFormatException(file.Path, r.Key(layerGroup + "0" + ln1), $"missing: {spec.Name} has {Layers} layers, it needs more than {spec.SkipLast}");
-        MlpWidth = r.ShapeOf(layerGroup + "0" + fc1, 2)[0];
+        // The token embedding stays on the host in its stored dtype (see TokenEmbeddingTable).
+        vs.Declare(ClipKeys.TokenEmbedding, ParamKind.Embedding, config.VocabSize, width);
+        if (_weights is not null) _tokens = new TokenEmbeddingTable(_weights.File, _weights.Key(ClipKeys.TokenEmbedding));
+        _positions = vs.Get("embeddings.position_embedding.weight", ParamKind.Embedding, config.Positions, width);
+        if (config.Layout == ClipLayout.HuggingFace) vs.Declare("embeddings.position_ids", ParamKind.Index, 1, config.Positions);
 
-        // Layers past the crossattn output are needed only for the pooled output.
-        int loaded = spec.Pooled ? Layers : Layers - spec.SkipLast;
-        _layers = new ClipEncoderLayer[loaded];
-        for (int i = 0; i < loaded; i++) _layers[i] = new ClipEncoderLayer(r, layout, $"{layerGroup}{i}.", Width, MlpWidth, Heads);
-
-        if (spec.FinalNorm || spec.Pooled)
+        var layerSpec = new TransformerSpec(TransformerNames.Clip, AttentionNames.Clip, width, ContextDim: 0, Heads, QkvBias: true, Causal: true,
+            FeedForwardNames.Clip, config.Activation, config.MlpWidth, LayerNormEps);
+        int loaded = spec.Pooled ? config.Layers : config.Layers - spec.SkipLast;
+        _layers = new TransformerBlock[loaded];
+        for (int i = 0; i < config.Layers; i++)
         {
-            string ln = hf ? "final_layer_norm." : "ln_final.";
-            _finalLnW = r.Load(ln + "weight", Width);
-            _finalLnB = r.Load(ln + "bias", Width);
+            var layer = vs.Pp($"encoder.layers.{i}");
+            if (i < loaded) _layers[i] = new TransformerBlock(layer, layerSpec);
+            else _ = new TransformerBlock(layer.DeclareOnly(), layerSpec);
         }
-        // OpenCLIP projects the pooled output (x @ P); the Hugging Face CLIPTextModel has no projection.
-        ProjectionWidth = spec.Pooled ? Width : 0;
-        if (spec.Pooled && !hf)
+        bool needsNorm = spec.FinalNorm || spec.Pooled;
+        var finalNorm = new LayerNorm(needsNorm ? vs.Pp("final_layer_norm") : vs.Pp("final_layer_norm").DeclareOnly(), width, LayerNormEps);
+        _finalNorm = needsNorm ? finalNorm : null;
+        if (config.Layout == ClipLayout.OpenClip)
         {
-            ProjectionWidth = r.ShapeOf("text_projection", 2)[1];
-            _projection = r.Load("text_projection", Width, ProjectionWidth);
+            // OpenCLIP projects the pooled output (x @ P); the Hugging Face CLIPTextModel has no projection.
+            if (spec.Pooled) _projection = vs.Get("text_projection", ParamKind.Weight, width, config.ProjectionWidth);
+            else vs.Declare("text_projection", ParamKind.Weight, width, config.ProjectionWidth);
+            vs.Declare("logit_scale", ParamKind.Scalar, 1);
         }
+        ProjectionWidth = !spec.Pooled ? 0 : _projection is null ? width : config.ProjectionWidth;
     }
 
-    /// <summary>Loads the encoder a family's spec describes (its key layout read from the keys).</summary>
-    public static ClipTextEncoder Load(IBackend be, SafeTensorsFile file, TextEncoderSpec spec) => new(be, file, spec);
+    /// <summary>Loads the encoder a family's spec describes from a single-file checkpoint (its key layout read from the keys).</summary>
+    public static ClipTextEncoder Load(IBackend be, SafeTensorsFile file, TextEncoderSpec spec)
+    {
+        var config = ClipConfig.Infer(file, spec.Prefix);
+        var vs = new FileWeights(be, file, spec.Prefix, config.Keys);
+        try { return new ClipTextEncoder(vs, config, spec); }
+        catch { vs.DisposeLoaded(); throw; }
+    }
 
+    public ClipConfig Config { get; }
     public TextEncoderSpec Spec { get; }
-    public ClipLayout Layout { get; }
-    public int Width { get; }
+    public ClipLayout Layout => Config.Layout;
+    public int Width => Config.Width;
     public int Heads { get; }
-    public int Layers { get; }
-    public int MlpWidth { get; }
-    public int VocabSize { get; }
+    public int Layers => Config.Layers;
+    public int MlpWidth => Config.MlpWidth;
+    public int VocabSize => Config.VocabSize;
     /// <summary>Longest token window the position embedding covers (77 for SDXL).</summary>
-    public int MaxPositions { get; }
+    public int MaxPositions => Config.Positions;
     public bool HasPooled => Spec.Pooled;
     /// <summary>Width of the pooled output (the projection's output width), 0 without pooled output.</summary>
     public int ProjectionWidth { get; }
@@ -92,7 +106,7 @@ public sealed class ClipTextEncoder : IDisposable
         int eos = ArgMax(ids);
 
         using var scope = TensorScope.Open();
-        var emb = _be.FromHost(_tokens.Gather(ids), 1, n, Width);
+        var emb = _be.FromHost(_tokens!.Gather(ids), 1, n, Width);
         var x = _be.Add(emb, n == MaxPositions ? _positions : _be.Slice(_positions, 0, 0, n));
         int hiddenLayers = Layers - Spec.SkipLast;
         for (int i = 0; i < hiddenLayers; i++)
@@ -101,7 +115,7 @@ public sealed class ClipTextEncoder : IDisposable
             x.Dispose();
             x = next;
         }
-        var hidden = Spec.FinalNorm ? _be.LayerNorm(x, _finalLnW!, _finalLnB!, ClipEncoderLayer.LayerNormEps) : x;
+        var hidden = Spec.FinalNorm ? _finalNorm!.Forward(_be, x) : x;
         return new ClipTextOutput(_be.ToHost(hidden), pooled ? Pool(x, hiddenLayers, eos) : null, n, Width);
     }
 
@@ -112,7 +126,7 @@ public sealed class ClipTextEncoder : IDisposable
     private float[] Pool(Tensor x, int fromLayer, int eos)
     {
         for (int i = fromLayer; i < Layers; i++) x = _layers[i].Forward(_be, x);
-        var normed = _be.LayerNorm(_be.Slice(x, 1, eos, 1), _finalLnW!, _finalLnB!, ClipEncoderLayer.LayerNormEps);
+        var normed = _finalNorm!.Forward(_be, _be.Slice(x, 1, eos, 1));
         if (_projection is null) return _be.ToHost(normed);
         return _be.ToHost(_be.MatMul(_be.Reshape(normed, 1, Width), _projection));
     }
@@ -125,12 +139,5 @@ public sealed class ClipTextEncoder : IDisposable
         return best;
     }
 
-    public void Dispose()
-    {
-        _positions.Dispose();
-        foreach (var l in _layers) l.Dispose();
-        _finalLnW?.Dispose();
-        _finalLnB?.Dispose();
-        _projection?.Dispose();
-    }
+    public void Dispose() => _weights?.DisposeLoaded();
 }

@@ -1,3 +1,5 @@
+using LayerDiffusion.Native.LayerDiffusion;
+using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Unet;
 
 namespace LayerDiffusion.Native.Models.Synthetic;
@@ -9,61 +11,29 @@ public static class LayerDiffusionLayout
     public static int[] RealDecoderWidths { get; } = [32, 32, 64, 128, 256, 512, 512];
 
     /// <summary>
-    /// UNet1024 in the released diffusers layout: 7 down blocks of 2 ResNets (attention in the last 3), a mid block,
-    /// 7 up blocks of 3 ResNets (attention in the first 3), the latent injected by a 1×1 conv at 1/8 scale.
+    /// UNet1024 in the released diffusers layout, recorded from the decoder's constructor: 7 down blocks of 2 ResNets
+    /// (attention in the last 3), a mid block, 7 up blocks of 3 ResNets (attention in the first 3), the latent injected
+    /// by a 1×1 conv at 1/8 scale.
     /// </summary>
     public static TensorLayout TransparentDecoder(int[] widths, int attentionLevels = 3, int layersPerBlock = 2)
     {
-        var l = new TensorLayout();
         int n = widths.Length;
-        l.Conv("conv_in", widths[0], 3, 3);
-        l.Conv("latent_conv_in", widths[2], 4, 1);
-        int prev = widths[0];
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = 0; j < layersPerBlock; j++)
-            {
-                Resnet(l, $"down_blocks.{i}.resnets.{j}", j == 0 ? prev : widths[i], widths[i]);
-                if (i >= n - attentionLevels) Attention(l, $"down_blocks.{i}.attentions.{j}", widths[i]);
-            }
-            if (i != n - 1) l.Conv($"down_blocks.{i}.downsamplers.0.conv", widths[i], widths[i], 3);
-            prev = widths[i];
-        }
-        Resnet(l, "mid_block.resnets.0", widths[^1], widths[^1]);
-        Attention(l, "mid_block.attentions.0", widths[^1]);
-        Resnet(l, "mid_block.resnets.1", widths[^1], widths[^1]);
-        var rev = widths.Reverse().ToArray();
-        prev = rev[0];
-        for (int u = 0; u < n; u++)
-        {
-            int output = rev[u], input = rev[Math.Min(u + 1, n - 1)];
-            for (int j = 0; j <= layersPerBlock; j++)
-            {
-                int skip = j == layersPerBlock ? input : output;
-                Resnet(l, $"up_blocks.{u}.resnets.{j}", (j == 0 ? prev : output) + skip, output);
-                if (u < attentionLevels) Attention(l, $"up_blocks.{u}.attentions.{j}", output);
-            }
-            if (u != n - 1) l.Conv($"up_blocks.{u}.upsamplers.0.conv", output, output, 3);
-            prev = output;
-        }
-        l.Norm("conv_norm_out", widths[0]);
-        l.Conv("conv_out", 4, widths[0], 3);
+        var down = Enumerable.Range(0, n).Select(i => new TransparentDecoderBlock(widths[i], layersPerBlock, i >= n - attentionLevels, i != n - 1)).ToArray();
+        var up = Enumerable.Range(0, n).Select(u => new TransparentDecoderBlock(widths[n - 1 - u], layersPerBlock + 1, u < attentionLevels, u != n - 1)).ToArray();
+        var l = new TensorLayout();
+        _ = new LayerDiffusion.TransparentDecoder(new TransparentDecoderConfig(3, 4, 4, widths[0], down, up), new LayoutRecorder(l));
         return l;
     }
 
-    private static void Resnet(TensorLayout l, string p, int i, int o)
+    /// <summary>
+    /// The transparent encoder (LatentTransparencyOffsetEncoder), recorded from its constructor: nn.Sequential convs at
+    /// even indices blocks.0, 2, ...; stage pairs of <paramref name="widths"/>, then a conv to the latent.
+    /// </summary>
+    public static TensorLayout TransparentEncoder(int[] widths, int inChannels = 4, int latentChannels = 4)
     {
-        l.Norm(p + ".norm1", i);
-        l.Conv(p + ".conv1", o, i, 3);
-        l.Norm(p + ".norm2", o);
-        l.Conv(p + ".conv2", o, o, 3);
-        if (i != o) l.Conv(p + ".conv_shortcut", o, i, 1);
-    }
-
-    private static void Attention(TensorLayout l, string p, int c)
-    {
-        l.Norm(p + ".group_norm", c);
-        foreach (var x in new[] { "to_q", "to_k", "to_v", "to_out.0" }) l.Linear($"{p}.{x}", c, c);
+        var l = new TensorLayout();
+        _ = new LayerDiffusion.TransparentEncoder(new LayoutRecorder(l), [inChannels, .. widths, latentChannels]);
+        return l;
     }
 
     /// <summary>An attention LoRA in the frozen-patcher format on every attn1/attn2 projection of a UNet layout.</summary>

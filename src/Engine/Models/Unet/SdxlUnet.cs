@@ -1,5 +1,6 @@
 using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Unet;
@@ -25,40 +26,41 @@ public sealed class SdxlUnet
     private const int Groups = 32;
 
     private readonly IBackend _b;
-    private readonly Tensor _timeW0, _timeB0, _timeW2, _timeB2;
-    private readonly Tensor? _labelW0, _labelB0, _labelW2, _labelB2;
-    private readonly Tensor _convInW, _convInB, _outNormW, _outNormB, _outConvW, _outConvB;
+    private readonly Linear _time0, _time2;
+    private readonly Linear? _label0, _label2;
+    private readonly Conv2d _convIn, _outConv;
+    private readonly GroupNorm _outNorm;
     private readonly List<Stage> _input = new();
     private readonly List<Stage> _middle = new();
     private readonly List<Stage> _output = new();
 
     /// <summary>One numbered block: a ResBlock, a transformer, a down or an up sampling conv, in that order.</summary>
-    private sealed record Stage(ResBlock? Res, SpatialTransformer? Transformer, (Tensor W, Tensor B)? Downsample, (Tensor W, Tensor B)? Upsample);
+    private sealed record Stage(ResnetBlock? Res, SpatialTransformer? Transformer, Conv2d? Downsample, Conv2d? Upsample);
 
-    public SdxlUnet(UnetConfig config, WeightStore weights)
+    public SdxlUnet(UnetConfig config, WeightStore weights) : this(config, new StoreWeights(weights)) { }
+
+    /// <summary>
+    /// Builds the UNet from any weight source: a loaded store, or a <see cref="LayoutRecorder"/> that writes down the
+    /// checkpoint layout this configuration loads from.
+    /// </summary>
+    public SdxlUnet(UnetConfig config, WeightSource vs)
     {
         Config = config;
-        Weights = weights;
-        var w = weights;
-        _b = w.Backend;
+        Weights = (vs as StoreWeights)?.Store!; // none when the UNet is only recorded
+        _b = vs.Backend;
         int mc = config.ModelChannels, temb = config.TimeEmbedDim;
 
-        _timeW0 = w.Get("time_embed.0.weight", temb, mc);
-        _timeB0 = w.Get("time_embed.0.bias", temb);
-        _timeW2 = w.Get("time_embed.2.weight", temb, temb);
-        _timeB2 = w.Get("time_embed.2.bias", temb);
+        _time0 = new Linear(vs.Pp("time_embed.0"), mc, temb);
+        _time2 = new Linear(vs.Pp("time_embed.2"), temb, temb);
         if (config.AdmInChannels > 0)
         {
-            _labelW0 = w.Get("label_emb.0.0.weight", temb, config.AdmInChannels);
-            _labelB0 = w.Get("label_emb.0.0.bias", temb);
-            _labelW2 = w.Get("label_emb.0.2.weight", temb, temb);
-            _labelB2 = w.Get("label_emb.0.2.bias", temb);
+            _label0 = new Linear(vs.Pp("label_emb.0.0"), config.AdmInChannels, temb);
+            _label2 = new Linear(vs.Pp("label_emb.0.2"), temb, temb);
         }
 
         // A layer patch widens the input conv; everything else about it is fixed by the config.
-        InChannels = w.ShapeOf("input_blocks.0.0.weight") is [_, int ic, _, _] ? ic : config.InChannels;
-        _convInW = w.Get("input_blocks.0.0.weight", mc, InChannels, 3, 3);
-        _convInB = w.Get("input_blocks.0.0.bias", mc);
+        InChannels = vs.ShapeOf("input_blocks.0.0.weight") is [_, int ic, _, _] ? ic : config.InChannels;
+        _convIn = new Conv2d(vs.Pp("input_blocks.0.0"), InChannels, mc, 3);
 
         // Input side: track every pushed tensor's channel count, the output side pops them in reverse.
         var skips = new Stack<int>();
@@ -69,52 +71,50 @@ public sealed class SdxlUnet
             for (int r = 0; r < config.NumResBlocks; r++, block++, res++)
             {
                 int outCh = mc * config.ChannelMult[level];
-                string p = $"input_blocks.{block}.";
-                var rb = new ResBlock(w, p + "0.", ch, outCh, temb);
-                _input.Add(new Stage(rb, Transformer(w, p + "1.", outCh, config.InputDepths[res], config.Heads), null, null));
+                var p = vs.Pp($"input_blocks.{block}");
+                _input.Add(new Stage(Resnet(p.Pp("0"), ch, outCh), Transformer(p.Pp("1"), outCh, config.InputDepths[res]), null, null));
                 ch = outCh;
                 skips.Push(ch);
             }
             if (level < config.ChannelMult.Length - 1)
             {
-                string p = $"input_blocks.{block}.0.op.";
-                _input.Add(new Stage(null, null, (w.Get(p + "weight", ch, ch, 3, 3), w.Get(p + "bias", ch)), null));
+                _input.Add(new Stage(null, null, new Conv2d(vs.Pp($"input_blocks.{block}.0.op"), ch, ch, 3, stride: 2), null));
                 skips.Push(ch);
                 block++;
             }
         }
 
-        for (int i = 0; w.Contains($"middle_block.{i}.in_layers.0.weight") || w.Contains($"middle_block.{i}.norm.weight"); i++)
-        {
-            string p = $"middle_block.{i}.";
-            _middle.Add(w.Contains(p + "in_layers.0.weight")
-                ? new Stage(new ResBlock(w, p, ch, ch, temb), null, null, null)
-                : new Stage(null, Transformer(w, p, ch, config.MiddleDepth, config.Heads), null, null));
-        }
+        // ResBlock, SpatialTransformer (when the middle has transformer blocks), ResBlock.
+        var mid = vs.Pp("middle_block");
+        _middle.Add(new Stage(Resnet(mid.Pp("0"), ch, ch), null, null, null));
+        if (config.MiddleDepth > 0) _middle.Add(new Stage(null, Transformer(mid.Pp("1"), ch, config.MiddleDepth), null, null));
+        _middle.Add(new Stage(Resnet(mid.Pp(config.MiddleDepth > 0 ? "2" : "1"), ch, ch), null, null, null));
 
         int perLevel = config.NumResBlocks + 1;
         for (int i = 0; i < config.OutputDepths.Length; i++)
         {
             int level = config.ChannelMult.Length - 1 - i / perLevel;
             int outCh = mc * config.ChannelMult[level];
-            string p = $"output_blocks.{i}.";
-            var rb = new ResBlock(w, p + "0.", ch + skips.Pop(), outCh, temb);
-            var st = Transformer(w, p + "1.", outCh, config.OutputDepths[i], config.Heads);
-            (Tensor, Tensor)? up = null;
-            if (level > 0 && i % perLevel == perLevel - 1)
-            {
-                string up0 = p + (st is null ? "1" : "2") + ".conv.";
-                up = (w.Get(up0 + "weight", outCh, outCh, 3, 3), w.Get(up0 + "bias", outCh));
-            }
+            var p = vs.Pp($"output_blocks.{i}");
+            var rb = Resnet(p.Pp("0"), ch + skips.Pop(), outCh);
+            var st = Transformer(p.Pp("1"), outCh, config.OutputDepths[i]);
+            Conv2d? up = level > 0 && i % perLevel == perLevel - 1 ? new Conv2d(p.Pp((st is null ? "1" : "2") + ".conv"), outCh, outCh, 3) : null;
             _output.Add(new Stage(rb, st, null, up));
             ch = outCh;
         }
 
-        _outNormW = w.Get("out.0.weight", ch);
-        _outNormB = w.Get("out.0.bias", ch);
-        _outConvW = w.Get("out.2.weight", config.OutChannels, ch, 3, 3);
-        _outConvB = w.Get("out.2.bias", config.OutChannels);
+        _outNorm = new GroupNorm(vs.Pp("out.0"), ch, Groups, 1e-5f);
+        _outConv = new Conv2d(vs.Pp("out.2"), ch, config.OutChannels, 3);
     }
+
+    private ResnetBlock Resnet(WeightSource vs, int inCh, int outCh) => new(vs, ResnetNames.Ldm, inCh, outCh, Groups, 1e-5f, Config.TimeEmbedDim);
+
+    private SpatialTransformer? Transformer(WeightSource vs, int channels, int depth) =>
+        depth > 0 ? new SpatialTransformer(vs, channels, depth, vs.ShapeOf("transformer_blocks.0.attn2.to_k.weight") is [_, int c] ? c : Config.ContextDim, Config.Heads) : null;
+
+    /// <summary>Every transformer block, input side first (where attention hooks go).</summary>
+    public IEnumerable<TransformerBlock> TransformerBlocks =>
+        _input.Concat(_middle).Concat(_output).Where(s => s.Transformer is not null).SelectMany(s => s.Transformer!.Blocks);
 
     public UnetConfig Config { get; }
     public WeightStore Weights { get; }
@@ -131,13 +131,6 @@ public sealed class SdxlUnet
         return new(UnetConfig.Infer(file, family.UnetPrefix, family.UnetHeads), WeightStore.Load(backend, file, family.UnetPrefix));
     }
 
-    private static SpatialTransformer? Transformer(WeightStore w, string p, int channels, int depth, AttentionHeads heads) =>
-        depth > 0 ? new SpatialTransformer(w, p, channels, depth, ContextDimOf(w, p), heads) : null;
-
-    private static int ContextDimOf(WeightStore w, string p) =>
-        w.ShapeOf(p + "transformer_blocks.0.attn2.to_k.weight") is [_, int c] ? c
-            : throw new ModelFormatException(w.Source, w.Prefix + p + "transformer_blocks.0.attn2.to_k.weight", "is not a linear weight");
-
     /// <param name="x">[B, InChannels, H, W] (the noisy latent, with any concat latents appended)</param>
     /// <param name="timesteps">one (possibly fractional) timestep per row</param>
     /// <param name="context">[B, N, ContextDim], N any multiple of 77</param>
@@ -153,7 +146,7 @@ public sealed class SdxlUnet
 
         // Each stage's output replaces h; the old h is freed at once unless it is still held as a skip.
         var skips = new Stack<Tensor>();
-        var h = b.Conv2d(x, _convInW, _convInB, 1, 1);
+        var h = _convIn.Forward(b, x);
         void Replace(Tensor next)
         {
             if (!skips.Contains(h)) h.Dispose();
@@ -174,7 +167,7 @@ public sealed class SdxlUnet
             skip.Dispose();
             Replace(Run(s, cat, embSilu, context, skips.Count > 0 ? skips.Peek() : null));
         }
-        return scope.MoveToOuter(b.Conv2d(b.GroupNorm(h, Groups, _outNormW, _outNormB, 1e-5f, silu: true), _outConvW, _outConvB, 1, 1));
+        return scope.MoveToOuter(_outConv.Forward(b, _outNorm.Forward(b, h, silu: true)));
     }
 
     /// <summary>
@@ -192,11 +185,11 @@ public sealed class SdxlUnet
         }
         if (s.Res is not null) Replace(s.Res.Forward(b, h, embSilu));
         if (s.Transformer is not null) Replace(s.Transformer.Forward(b, h, context));
-        if (s.Downsample is { } down) Replace(b.Conv2d(h, down.W, down.B, 2, 1));
+        if (s.Downsample is { } down) Replace(down.Forward(b, h));
         if (s.Upsample is { } up)
         {
             Replace(UpsampleTo(h, nextSkip!.Dim(2), nextSkip.Dim(3)));
-            Replace(b.Conv2d(h, up.W, up.B, 1, 1));
+            Replace(up.Forward(b, h));
         }
         return h;
     }
@@ -222,12 +215,12 @@ public sealed class SdxlUnet
         var b = _b;
         using var scope = TensorScope.Open();
         var sinusoid = SinusoidalEmbedding.Of(timesteps, Config.ModelChannels);
-        var emb = Mlp(b.FromHost(sinusoid, timesteps.Length, Config.ModelChannels), _timeW0, _timeB0, _timeW2, _timeB2);
-        if (_labelW0 is not null && y is not null) emb = b.Add(emb, Mlp(y, _labelW0, _labelB0!, _labelW2!, _labelB2!));
+        var emb = Mlp(b.FromHost(sinusoid, timesteps.Length, Config.ModelChannels), _time0, _time2);
+        if (_label0 is not null && y is not null) emb = b.Add(emb, Mlp(y, _label0, _label2!));
         return scope.MoveToOuter(emb);
     }
 
-    private Tensor Mlp(Tensor x, Tensor w0, Tensor b0, Tensor w2, Tensor b2) => _b.Linear(_b.Silu(_b.Linear(x, w0, b0)), w2, b2);
+    private Tensor Mlp(Tensor x, Linear first, Linear second) => second.Forward(_b, _b.Silu(first.Forward(_b, x)));
 
     private void CheckInputs(Tensor x, float[] timesteps, Tensor context, Tensor? y)
     {

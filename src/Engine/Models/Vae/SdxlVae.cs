@@ -1,5 +1,6 @@
 using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Tensors;
 
@@ -18,43 +19,40 @@ namespace LayerDiffusion.Native.Models.Vae;
 public sealed class SdxlVae
 {
     public const string CheckpointPrefix = "first_stage_model.";
-    internal const int Groups = 32;
-    internal const float NormEps = 1e-6f;
+    private const int Groups = 32;
+    private const float NormEps = 1e-6f;
 
     private readonly IBackend _b;
     private readonly Coder? _encoder, _decoder;
-    private readonly Tensor? _quantW, _quantB, _postQuantW, _postQuantB;
+    private readonly Conv2d? _quant, _postQuant;
 
     /// <summary>Either half may be absent (a decoder-only VAE file); calling the missing half throws.</summary>
-    public SdxlVae(WeightStore weights)
+    public SdxlVae(WeightStore weights) : this(VaeConfig.Infer(weights), new StoreWeights(weights)) { }
+
+    /// <summary>Builds the autoencoder from any weight source (a loaded store, or a <see cref="LayoutRecorder"/>).</summary>
+    public SdxlVae(VaeConfig config, WeightSource vs)
     {
-        Weights = weights;
-        _b = weights.Backend;
-        var w = weights;
-        if (w.Contains("encoder.conv_in.weight"))
+        Config = config;
+        Weights = (vs as StoreWeights)?.Store!; // none when the VAE is only recorded
+        _b = vs.Backend;
+        int z = config.LatentChannels;
+        if (config.Encoder is { } enc)
         {
-            _encoder = Coder.Encoder(w);
-            int moments = _encoder.OutChannels;
-            _quantW = w.Get("quant_conv.weight", moments, moments, 1, 1);
-            _quantB = w.Get("quant_conv.bias", moments);
-            LatentChannels = moments / 2;
+            _encoder = new Coder(vs.Pp("encoder"), enc, isEncoder: true);
+            _quant = new Conv2d(vs.Pp("quant_conv"), 2 * z, 2 * z, 1);
         }
-        if (w.Contains("decoder.conv_in.weight"))
+        if (config.Decoder is { } dec)
         {
-            int z = w.DimsOf("decoder.conv_in.weight")[1];
-            _postQuantW = w.Get("post_quant_conv.weight", z, z, 1, 1);
-            _postQuantB = w.Get("post_quant_conv.bias", z);
-            _decoder = Coder.Decoder(w, z);
-            LatentChannels = z;
+            _postQuant = new Conv2d(vs.Pp("post_quant_conv"), z, z, 1);
+            _decoder = new Coder(vs.Pp("decoder"), dec, isEncoder: false);
         }
-        if (_encoder is null && _decoder is null)
-            throw new ModelFormatException(w.Source, w.Prefix + "decoder.conv_in.weight", "missing: no VAE encoder or decoder");
     }
 
+    public VaeConfig Config { get; }
     public WeightStore Weights { get; }
-    public int LatentChannels { get; }
+    public int LatentChannels => Config.LatentChannels;
     /// <summary>Width of the decoder's full-resolution blocks (what bounds its activation memory).</summary>
-    public int DecoderBaseChannels => Weights.DimsOf("decoder.norm_out.weight")[0];
+    public int DecoderBaseChannels => Config.Decoder?.Widths[0] ?? 0;
 
     public static SdxlVae Load(IBackend backend, SafeTensorsFile file, string prefix = CheckpointPrefix) =>
         new(WeightStore.Load(backend, file, prefix));
@@ -66,7 +64,7 @@ public sealed class SdxlVae
         if (z.Rank != 4 || z.Dim(1) != LatentChannels) throw new ArgumentException($"VAE latent {Shape.Format(z.Shape)}: expected [B, {LatentChannels}, h, w]");
         using var range = Profiling.Nvtx.Range("vae_decoder");
         using var scope = TensorScope.Open();
-        return scope.MoveToOuter(dec.Forward(_b, _b.Conv2d(z, _postQuantW!, _postQuantB, 1, 0)));
+        return scope.MoveToOuter(dec.Forward(_b, _postQuant!.Forward(_b, z)));
     }
 
     /// <summary>
@@ -80,7 +78,7 @@ public sealed class SdxlVae
         if (pixels.Rank != 4 || pixels.Dim(1) != 3) throw new ArgumentException($"VAE pixels {Shape.Format(pixels.Shape)}: expected [B, 3, H, W]");
         using var range = Profiling.Nvtx.Range("vae_encoder");
         using var scope = TensorScope.Open();
-        var moments = _b.Conv2d(enc.Forward(_b, pixels), _quantW!, _quantB, 1, 0);
+        var moments = _quant!.Forward(_b, enc.Forward(_b, pixels));
         int z = LatentChannels;
         return scope.MoveToOuter((_b.Slice(moments, 1, 0, z), _b.Clamp(_b.Slice(moments, 1, z, z), -30f, 20f)));
     }
@@ -88,99 +86,84 @@ public sealed class SdxlVae
     /// <summary>One half of the autoencoder: conv_in, the sampling path with its mid block, and the output head.</summary>
     private sealed class Coder
     {
-        private readonly Tensor _convInW, _convInB, _normOutW, _normOutB, _convOutW, _convOutB;
-        private readonly List<object> _path = new();   // VaeResnetBlock, VaeAttnBlock or Resample, in order
+        private readonly Conv2d _convIn, _convOut;
+        private readonly GroupNorm _normOut;
+        private readonly List<Func<IBackend, Tensor, Tensor>> _path = new(); // resnets, attention and resamplers, in order
 
-        private sealed record Resample(Tensor W, Tensor B, bool Down);
-
-        private Coder(bool isEncoder, WeightStore w, string p, int inChannels)
+        public Coder(WeightSource vs, VaeCoderConfig c, bool isEncoder)
         {
-            int ch = w.DimsOf(p + "conv_in.weight")[0];
-            _convInW = w.Get(p + "conv_in.weight", ch, inChannels, 3, 3);
-            _convInB = w.Get(p + "conv_in.bias", ch);
-            int levels = 0;
-            string LevelKey(int l) => isEncoder ? $"{p}down.{l}." : $"{p}up.{l}.";
-            while (w.Contains(LevelKey(levels) + "block.0.conv1.weight")) levels++;
-            if (levels == 0) throw new ModelFormatException(w.Source, w.Prefix + LevelKey(0) + "block.0.conv1.weight", "missing");
-
-            if (!isEncoder) ch = AddMid(w, p, ch);
+            int levels = c.Widths.Length;
+            int ch = isEncoder ? c.Widths[0] : c.Widths[^1];
+            _convIn = new Conv2d(vs.Pp("conv_in"), c.InChannels, ch, 3);
+            if (!isEncoder) AddMid(vs.Pp("mid"), ch);
             for (int i = 0; i < levels; i++)
             {
                 // The encoder walks down from level 0; the decoder walks up from the deepest level.
                 int level = isEncoder ? i : levels - 1 - i;
-                string lp = LevelKey(level);
-                for (int j = 0; w.Contains($"{lp}block.{j}.conv1.weight"); j++)
+                var lv = vs.Pp((isEncoder ? "down." : "up.") + level);
+                for (int j = 0; j < c.Blocks[level]; j++)
                 {
-                    var rb = new VaeResnetBlock(w, $"{lp}block.{j}.", ch);
-                    _path.Add(rb);
-                    ch = rb.OutChannels;
+                    var rb = new ResnetBlock(lv.Pp($"block.{j}"), ResnetNames.Autoencoder, ch, c.Widths[level], Groups, NormEps);
+                    _path.Add((b, x) => rb.Forward(b, x));
+                    ch = c.Widths[level];
                 }
-                string rp = lp + (isEncoder ? "downsample.conv." : "upsample.conv.");
-                if (w.Contains(rp + "weight"))
-                    _path.Add(new Resample(w.Get(rp + "weight", ch, ch, 3, 3), w.Get(rp + "bias", ch), isEncoder));
+                if (isEncoder && level < levels - 1)
+                {
+                    var down = new Conv2d(lv.Pp("downsample.conv"), ch, ch, 3, stride: 2, padding: 0);
+                    _path.Add((b, x) => Downsample(b, x, down));
+                }
+                if (!isEncoder && level > 0)
+                {
+                    var up = new Conv2d(lv.Pp("upsample.conv"), ch, ch, 3);
+                    _path.Add((b, x) => Upsample(b, x, up));
+                }
             }
-            if (isEncoder) ch = AddMid(w, p, ch);
-
-            int outCh = w.DimsOf(p + "conv_out.weight")[0];
-            _normOutW = w.Get(p + "norm_out.weight", ch);
-            _normOutB = w.Get(p + "norm_out.bias", ch);
-            _convOutW = w.Get(p + "conv_out.weight", outCh, ch, 3, 3);
-            _convOutB = w.Get(p + "conv_out.bias", outCh);
-            OutChannels = outCh;
+            if (isEncoder) AddMid(vs.Pp("mid"), ch);
+            _normOut = new GroupNorm(vs.Pp("norm_out"), ch, Groups, NormEps);
+            _convOut = new Conv2d(vs.Pp("conv_out"), ch, c.OutChannels, 3);
         }
 
-        public int OutChannels { get; }
-
-        public static Coder Encoder(WeightStore w) => new(true, w, "encoder.", 3);
-        public static Coder Decoder(WeightStore w, int latentChannels) => new(false, w, "decoder.", latentChannels);
-
-        private int AddMid(WeightStore w, string p, int ch)
+        /// <summary>ResnetBlock, AttnBlock (one head over all H·W tokens with the full width), ResnetBlock.</summary>
+        private void AddMid(WeightSource vs, int ch)
         {
-            var b1 = new VaeResnetBlock(w, p + "mid.block_1.", ch);
-            _path.Add(b1);
-            _path.Add(new VaeAttnBlock(w, p + "mid.attn_1.", b1.OutChannels));
-            var b2 = new VaeResnetBlock(w, p + "mid.block_2.", b1.OutChannels);
-            _path.Add(b2);
-            return b2.OutChannels;
+            var b1 = new ResnetBlock(vs.Pp("block_1"), ResnetNames.Autoencoder, ch, ch, Groups, NormEps);
+            var attn = new SpatialSelfAttention(vs.Pp("attn_1"), SpatialAttentionNames.Autoencoder, ch, Groups, NormEps, AttentionHeads.Fixed(1), storedAsConv: true);
+            var b2 = new ResnetBlock(vs.Pp("block_2"), ResnetNames.Autoencoder, ch, ch, Groups, NormEps);
+            _path.Add((b, x) => b1.Forward(b, x));
+            _path.Add(attn.Forward);
+            _path.Add((b, x) => b2.Forward(b, x));
         }
 
         public Tensor Forward(IBackend b, Tensor x)
         {
             using var scope = TensorScope.Open();
-            var h = b.Conv2d(x, _convInW, _convInB, 1, 1);
+            var h = _convIn.Forward(b, x);
             foreach (var step in _path)
             {
-                var next = step switch
-                {
-                    VaeResnetBlock rb => rb.Forward(b, h),
-                    VaeAttnBlock ab => ab.Forward(b, h),
-                    Resample { Down: true } r => Downsample(b, h, r),
-                    Resample r => Upsample(b, h, r),
-                    _ => throw new InvalidOperationException(),
-                };
+                var next = step(b, h);
                 h.Dispose();
                 h = next;
             }
-            return scope.MoveToOuter(b.Conv2d(b.GroupNorm(h, Groups, _normOutW, _normOutB, NormEps, silu: true), _convOutW, _convOutB, 1, 1));
+            return scope.MoveToOuter(_convOut.Forward(b, _normOut.Forward(b, h, silu: true)));
         }
 
         /// <summary>
         /// The encoder's downsample pads only right and bottom by one zero (pad (0,1,0,1)), then convolves with
         /// stride 2 and no padding: unlike the UNet's symmetric padding, output row i sees input rows 2i..2i+2.
         /// </summary>
-        private static Tensor Downsample(IBackend b, Tensor x, Resample r)
+        private static Tensor Downsample(IBackend b, Tensor x, Conv2d conv)
         {
             using var scope = TensorScope.Open();
             int n = x.Dim(0), c = x.Dim(1), h = x.Dim(2), w = x.Dim(3);
             var wider = b.Concat(3, x, b.FromHost(new float[n * c * h], n, c, h, 1));
             var padded = b.Concat(2, wider, b.FromHost(new float[n * c * (w + 1)], n, c, 1, w + 1));
-            return scope.MoveToOuter(b.Conv2d(padded, r.W, r.B, 2, 0));
+            return scope.MoveToOuter(conv.Forward(b, padded));
         }
 
-        private static Tensor Upsample(IBackend b, Tensor x, Resample r)
+        private static Tensor Upsample(IBackend b, Tensor x, Conv2d conv)
         {
             using var scope = TensorScope.Open();
-            return scope.MoveToOuter(b.Conv2d(b.Upsample2x(x), r.W, r.B, 1, 1));
+            return scope.MoveToOuter(conv.Forward(b, b.Upsample2x(x)));
         }
     }
 }

@@ -1,0 +1,58 @@
+using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.Models.Layers;
+
+/// <summary>Where an attention's projections live.</summary>
+public sealed record AttentionNames(string Q, string K, string V, string Out)
+{
+    /// <summary>sgm CrossAttention (the UNet's transformer blocks).</summary>
+    public static AttentionNames Sgm { get; } = new("to_q", "to_k", "to_v", "to_out.0");
+    /// <summary>Hugging Face CLIP (OpenCLIP files are read through this naming; see ClipKeys).</summary>
+    public static AttentionNames Clip { get; } = new("q_proj", "k_proj", "v_proj", "out_proj");
+}
+
+/// <summary>
+/// Multi-head scaled-dot-product attention with its projections: q = x·Wq, k = c·Wk, v = c·Wv (biases where the
+/// architecture has them), softmax(q·kᵀ/√d)·v over the heads, then the output projection (with bias). Self-attention
+/// passes c = x. Heads and widths come from the configuration.
+/// </summary>
+public sealed class Attention
+{
+    public Attention(WeightSource vs, AttentionNames names, int queryDim, int contextDim, int heads, bool qkvBias, bool causal)
+    {
+        Heads = heads;
+        Causal = causal;
+        Q = new Linear(vs.Pp(names.Q), queryDim, queryDim, qkvBias);
+        K = new Linear(vs.Pp(names.K), contextDim, queryDim, qkvBias);
+        V = new Linear(vs.Pp(names.V), contextDim, queryDim, qkvBias);
+        Out = new Linear(vs.Pp(names.Out), queryDim, queryDim);
+    }
+
+    public int Heads { get; }
+    public bool Causal { get; }
+    public Linear Q { get; }
+    public Linear K { get; }
+    public Linear V { get; }
+    public Linear Out { get; }
+
+    /// <param name="x">queries [B, N, C]</param>
+    /// <param name="context">keys and values [B, M, contextDim]; null for self-attention</param>
+    public Tensor Forward(IBackend b, Tensor x, Tensor? context = null)
+    {
+        using var scope = TensorScope.Open();
+        var c = context ?? x;
+        var o = b.Attention(Q.Forward(b, x), K.Forward(b, c), V.Forward(b, c), Heads, Causal);
+        return scope.MoveToOuter(Out.Forward(b, o));
+    }
+}
+
+/// <summary>
+/// Replaces one attention of a transformer block (SD1.5's attention sharing plugs in here): it receives the block's
+/// normalised input and context and returns what the attention would, with the block's own projections at hand.
+/// </summary>
+public interface IAttentionHook
+{
+    /// <param name="self">True for the block's self-attention, false for its cross-attention.</param>
+    Tensor Attend(IBackend b, Attention attention, Tensor x, Tensor? context, bool self);
+}

@@ -1,0 +1,29 @@
+using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.Models.Synthetic;
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.Models.Layers;
+
+/// <summary>A square convolution with bias, "weight" [out, in, k, k] and "bias" [out]; padding k / 2 unless given.</summary>
+public sealed class Conv2d
+{
+    public Conv2d(WeightSource vs, int inChannels, int outChannels, int kernel, int stride = 1, int? padding = null)
+    {
+        Out = outChannels;
+        Stride = stride;
+        Padding = padding ?? kernel / 2;
+        Weight = vs.Get("weight", ParamKind.Weight, outChannels, inChannels, kernel, kernel);
+        Bias = vs.Get("bias", ParamKind.Bias, outChannels);
+    }
+
+    public int Out { get; }
+    public int Stride { get; }
+    public int Padding { get; }
+    public Tensor Weight { get; }
+    public Tensor Bias { get; }
+
+    public Tensor Forward(IBackend b, Tensor x) => b.Conv2d(x, Weight, Bias, Stride, Padding);
+
+    /// <summary>Forward(x) + residual, the add done in the convolution's epilogue (a resnet's skip connection).</summary>
+    public Tensor ForwardAdd(IBackend b, Tensor x, Tensor residual) => b.Conv2dAdd(x, Weight, Bias, Stride, Padding, residual);
+}

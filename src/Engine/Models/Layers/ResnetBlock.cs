@@ -1,0 +1,58 @@
+using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.Models.Layers;
+
+/// <summary>Where a resnet block's parts live; the three checkpoint conventions spell them differently.</summary>
+public sealed record ResnetNames(string Norm1, string Conv1, string Norm2, string Conv2, string Shortcut, string TimeEmbedding)
+{
+    /// <summary>ldm/sgm openaimodel.ResBlock (the UNet).</summary>
+    public static ResnetNames Ldm { get; } = new("in_layers.0", "in_layers.2", "out_layers.0", "out_layers.3", "skip_connection", "emb_layers.1");
+    /// <summary>ldm/sgm diffusionmodules/model.py ResnetBlock (the autoencoder).</summary>
+    public static ResnetNames Autoencoder { get; } = new("norm1", "conv1", "norm2", "conv2", "nin_shortcut", "temb_proj");
+    /// <summary>diffusers ResnetBlock2D (the transparent decoder).</summary>
+    public static ResnetNames Diffusers { get; } = new("norm1", "conv1", "norm2", "conv2", "conv_shortcut", "time_emb_proj");
+}
+
+/// <summary>
+/// The resnet block every network here uses: h = conv1(SiLU(norm1(x))); with a time embedding,
+/// h += Linear(SiLU(emb))[:, :, None, None]; h = conv2(SiLU(norm2(h))); out = shortcut(x) + h, the shortcut a 1×1
+/// conv when the width changes (or when the file has one). Each link is freed as soon as the next exists.
+/// </summary>
+public sealed class ResnetBlock
+{
+    private readonly GroupNorm _norm1, _norm2;
+    private readonly Conv2d _conv1, _conv2;
+    private readonly Conv2d? _shortcut;
+    private readonly Linear? _emb;
+
+    /// <param name="embDim">Width of the time embedding, 0 for a block without one.</param>
+    public ResnetBlock(WeightSource vs, ResnetNames names, int inChannels, int outChannels, int groups, float eps, int embDim = 0)
+    {
+        In = inChannels;
+        Out = outChannels;
+        _norm1 = new GroupNorm(vs.Pp(names.Norm1), inChannels, groups, eps);
+        _conv1 = new Conv2d(vs.Pp(names.Conv1), inChannels, outChannels, 3);
+        if (embDim > 0) _emb = new Linear(vs.Pp(names.TimeEmbedding), embDim, outChannels);
+        _norm2 = new GroupNorm(vs.Pp(names.Norm2), outChannels, groups, eps);
+        _conv2 = new Conv2d(vs.Pp(names.Conv2), outChannels, outChannels, 3);
+        if (inChannels != outChannels || vs.Has(names.Shortcut + ".weight"))
+            _shortcut = new Conv2d(vs.Pp(names.Shortcut), inChannels, outChannels, 1);
+    }
+
+    public int In { get; }
+    public int Out { get; }
+
+    /// <param name="x">[B, In, H, W]</param>
+    /// <param name="embSilu">SiLU(emb) [B, E] for a block with a time embedding (shared by every block of a pass).</param>
+    public Tensor Forward(IBackend b, Tensor x, Tensor? embSilu = null)
+    {
+        using var scope = TensorScope.Open();
+        // With a time embedding, norm2 normalises h + emb[:, :, None, None] in one kernel without storing the sum.
+        Func<Tensor, Tensor> norm2 = _emb is null
+            ? t => _norm2.Forward(b, t, silu: true)
+            : t => _norm2.ForwardAdd(b, t, _emb.Forward(b, embSilu ?? throw new ArgumentException("this resnet block takes a time embedding")), silu: true);
+        var h = TensorScope.Chain(x, t => _norm1.Forward(b, t, silu: true), t => _conv1.Forward(b, t), norm2, t => _conv2.Forward(b, t));
+        return scope.MoveToOuter(b.Add(_shortcut is null ? x : _shortcut.Forward(b, x), h));
+    }
+}

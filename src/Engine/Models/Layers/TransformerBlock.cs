@@ -1,0 +1,77 @@
+using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.Tensors;
+
+namespace LayerDiffusion.Native.Models.Layers;
+
+/// <summary>Where a transformer block's parts live; a block without cross-attention has no Norm2/CrossAttention.</summary>
+public sealed record TransformerNames(string Norm1, string SelfAttention, string? Norm2, string? CrossAttention, string Norm3, string FeedForward)
+{
+    /// <summary>sgm BasicTransformerBlock (the UNet).</summary>
+    public static TransformerNames Sgm { get; } = new("norm1", "attn1", "norm2", "attn2", "norm3", "ff");
+    /// <summary>Hugging Face CLIPEncoderLayer.</summary>
+    public static TransformerNames Clip { get; } = new("layer_norm1", "self_attn", null, null, "layer_norm2", "mlp");
+}
+
+/// <summary>How a transformer block is built: its naming, widths, heads and the pieces that differ between networks.</summary>
+/// <param name="ContextDim">Cross-attention's key/value width; 0 for a block without cross-attention.</param>
+public sealed record TransformerSpec(TransformerNames Names, AttentionNames Attention, int Width, int ContextDim, int Heads, bool QkvBias,
+    bool Causal, FeedForwardNames FeedForwardNames, FeedForwardKind FeedForward, int FeedForwardInner, float Eps);
+
+/// <summary>
+/// A pre-LN transformer block (sgm BasicTransformerBlock, CLIP's encoder layer): x += attn1(LN1(x));
+/// x += attn2(LN2(x), context) where there is cross-attention; x += ff(LN3(x)). Each sublayer's intermediates are freed
+/// before the next starts. <see cref="Hook"/>, when set, replaces the attentions (SD1.5's attention sharing).
+/// </summary>
+public sealed class TransformerBlock
+{
+    private readonly LayerNorm _norm1, _norm3;
+    private readonly LayerNorm? _norm2;
+    private readonly Attention _self;
+    private readonly Attention? _cross;
+    private readonly FeedForward _ff;
+
+    public TransformerBlock(WeightSource vs, TransformerSpec spec)
+    {
+        var n = spec.Names;
+        _norm1 = new LayerNorm(vs.Pp(n.Norm1), spec.Width, spec.Eps);
+        _self = new Attention(vs.Pp(n.SelfAttention), spec.Attention, spec.Width, spec.Width, spec.Heads, spec.QkvBias, spec.Causal);
+        if (spec.ContextDim > 0)
+        {
+            _norm2 = new LayerNorm(vs.Pp(n.Norm2!), spec.Width, spec.Eps);
+            _cross = new Attention(vs.Pp(n.CrossAttention!), spec.Attention, spec.Width, spec.ContextDim, spec.Heads, spec.QkvBias, causal: false);
+        }
+        _norm3 = new LayerNorm(vs.Pp(n.Norm3), spec.Width, spec.Eps);
+        _ff = new FeedForward(vs.Pp(n.FeedForward), spec.FeedForwardNames, spec.FeedForward, spec.Width, spec.FeedForwardInner);
+    }
+
+    /// <summary>Replaces the block's attentions when set (see <see cref="IAttentionHook"/>).</summary>
+    public IAttentionHook? Hook { get; set; }
+
+    /// <param name="x">[B, N, Width]</param>
+    /// <param name="context">[B, M, ContextDim] for a block with cross-attention</param>
+    public Tensor Forward(IBackend b, Tensor x, Tensor? context = null)
+    {
+        var h = Residual(b, x, _norm1, n => Attend(b, _self, n, null, self: true));
+        if (_cross is not null)
+        {
+            var h2 = Residual(b, h, _norm2!, n => Attend(b, _cross, n, context ?? throw new ArgumentException("this block attends to a context"), self: false));
+            h.Dispose();
+            h = h2;
+        }
+        Tensor h3;
+        using (var scope = TensorScope.Open())
+            h3 = scope.MoveToOuter(_ff.ForwardAdd(b, _norm3.Forward(b, h), h));
+        h.Dispose();
+        return h3;
+    }
+
+    private Tensor Attend(IBackend b, Attention a, Tensor x, Tensor? context, bool self) =>
+        Hook?.Attend(b, a, x, context, self) ?? a.Forward(b, x, context);
+
+    /// <summary>x + f(LN(x)); f's intermediates are freed before the next sublayer starts.</summary>
+    private static Tensor Residual(IBackend b, Tensor x, LayerNorm norm, Func<Tensor, Tensor> f)
+    {
+        using var scope = TensorScope.Open();
+        return scope.MoveToOuter(b.Add(x, f(norm.Forward(b, x))));
+    }
+}
