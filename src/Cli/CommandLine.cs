@@ -52,13 +52,11 @@ public static class CommandLine
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine($"ld {cmd.Name}: cancelled; nothing was written");
-            return ExitCodes.Cancelled;
+            return Report(parsed, cmd.Name, "cancelled; nothing was written", ExitCodes.Cancelled);
         }
         catch (Exception e) when (e is LdException or IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"ld {cmd.Name}: {e.Message}");
-            return ExitCodes.For(e);
+            return Report(parsed, cmd.Name, e.Message, ExitCodes.For(e));
         }
         catch (OutOfMemoryException e)
         {
@@ -66,27 +64,35 @@ public static class CommandLine
             // now: collect them so an in-process caller (a batch) gets the memory back, and say what to change.
             GC.Collect();
             GC.WaitForPendingFinalizers();
-            Console.Error.WriteLine($"ld {cmd.Name}: out of memory: this run needed more RAM than the machine could give it ({e.Message}); " +
-                "it was stopped and nothing was written; try a smaller --width/--height or --batch");
-            return ExitCodes.OutOfMemory;
+            return Report(parsed, cmd.Name, $"out of memory: this run needed more RAM than the machine could give it ({e.Message}); " +
+                "it was stopped and nothing was written; try a smaller --width/--height or --batch", ExitCodes.OutOfMemory);
         }
         catch (Exception e) when (!DebugOptions.ShowStackTraces && parsed?.Verbose != true)
         {
             // A bug of ours, not the user's input: still one line and a non-zero exit; --verbose or LD_STACKTRACE=1
             // shows the stack (not LD_DEBUG: glibc reads that one).
-            Console.Error.WriteLine($"ld {cmd.Name}: internal error: {e.GetType().Name}: {e.Message} (--verbose or LD_STACKTRACE=1 shows where)");
-            return ExitFailed;
+            return Report(parsed, cmd.Name, $"internal error: {e.GetType().Name}: {e.Message} (--verbose or LD_STACKTRACE=1 shows where)", ExitFailed);
         }
     }
 
-    /// <summary>`ld 1.2.3 (commit abc1234…)`: the version and the commit the build embedded ("unknown" without git).</summary>
-    public static string VersionLine()
+    /// <summary>
+    /// A command's error, one line on stderr: `ld COMMAND: MESSAGE`, or with --progress jsonl an event
+    /// {"event": "error", "exit": CODE, "message": ...} so that stderr stays JSON Lines. Returns the exit code.
+    /// </summary>
+    public static int Report(ArgParser? p, string command, string message, int exit)
     {
-        string version = BuildInfo.InformationalVersion;
-        int plus = version.IndexOf('+');
-        if (plus >= 0) version = version[..plus];
-        return $"ld {version} (commit {BuildInfo.Commit})";
+        if (p?.Get("--progress") == "jsonl")
+            CliLog.Event("error", w => { w.WriteNumber("exit", exit); w.WriteString("message", message); });
+        else
+            Console.Error.WriteLine($"ld {command}: {message}");
+        return exit;
     }
+
+    /// <summary>`ld 1.2.3 (commit abc1234…)`: the version and the commit the build embedded ("unknown" without git).</summary>
+    public static string VersionLine() => $"ld {Version} (commit {BuildInfo.Commit})";
+
+    /// <summary>The build's version without the commit suffix the SDK appends.</summary>
+    public static string Version => BuildInfo.InformationalVersion.Split('+')[0];
 
     /// <summary>An unknown command, with the nearest one ("did you mean generate?").</summary>
     public static InvalidOptionException UnknownCommand(string name) =>

@@ -72,16 +72,18 @@ public static class GenerateCommand
         LayerPipeline.ConditionImages(method, inputs); // a missing condition image fails here, before any model loads
         var tokenizer = job?.Tokenizer(tokenizerPath) ?? GenerationOptions.LoadTokenizer(tokenizerPath);
 
+        var log = CliLog.For(p);
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
-        using var ownBackend = job is null ? DeviceSelection.Create(p.Value("--device"), precision, Console.Error) : null;
+        using var ownBackend = job is null ? DeviceSelection.Create(p.Value("--device"), precision, log.Notes) : null;
         var backend = ownBackend ?? job!.Backend(p.Value("--device"), precision);
-        if (demo) Console.Error.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
+        if (demo) log.Notes.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
         // Refuse a size the machine cannot hold before loading anything (a lower bound from the files' headers).
         var memory = WorkingSetEstimate.For(paths, settings, backend, encodesImages: inputs.Init is not null || LayerMethods.ConcatCount(method) > 0);
         MemoryCheck.Require(memory, settings, backend);
+        GenerationJson.Describe(log.Detail, settings, paths, memory);
         using var ownModels = job is null ? new ModelBundle(backend, paths, tokenizer) : null;
         var models = ownModels ?? job!.Bundle(backend, paths, tokenizerPath, tokenizer);
-        var progress = new ProgressReporter(p.Flag("--quiet"));
+        var progress = new ProgressReporter(log.Progress);
         // Ctrl-C and SIGTERM stop the run at the next step; the signal stays handled until the outputs have landed
         // or been taken back, so it cannot end the process half-way through the writes.
         using var cancel = new CancellationTokenSource();
@@ -92,6 +94,7 @@ public static class GenerateCommand
         var pipeline = new LayerPipeline(models)
         {
             StepCallback = previews is null ? progress.Step : step => { progress.Step(step); previews.Step(step); },
+            PhaseCallback = progress.Phase,
         };
         // A batch keeps every network loaded for its next job.
         bool release = job is null && backend is not Backends.Cpu.CpuBackend;
@@ -109,8 +112,7 @@ public static class GenerateCommand
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine($"ld {command}: cancelled; nothing was written");
-            return ExitCodes.Cancelled;
+            return CommandLine.Report(p, command, "cancelled; nothing was written", ExitCodes.Cancelled);
         }
 
         // Forge's "Model hash": hashed once per checkpoint version, then read from the hash cache.
@@ -119,18 +121,26 @@ public static class GenerateCommand
         var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img, inputs, modelHash), result);
         if (previews is not null) written.AddRange(previews.Written);
         if (p.Get("--save-latent") is { } latentPath) GenerationOutputs.StageLatent(writes, latentPath, result);
-        if (p.Get("--json") is { } jsonPath) GenerationOutputs.StageJson(writes, jsonPath, settings, result, written, backend, memory);
+        // --json -: the JSON alone goes to stdout, after the files have landed (its "files" lists them).
+        string? jsonPath = p.Get("--json");
+        byte[]? json = jsonPath is null ? null : GenerationJson.Build(new GenerationJson.Run(command, settings, plan, result, written, backend, memory));
+        if (jsonPath is not null && jsonPath != GenerationJson.Stdout) writes.Stage(jsonPath, s => s.Write(json));
         job?.Stage(writes, written);
         writes.Commit();
         job?.Completed(written, result);
-        foreach (var f in written) Console.WriteLine(f);
-        if (!p.Flag("--quiet"))
+        if (jsonPath == GenerationJson.Stdout)
+        {
+            Console.Out.Write(System.Text.Encoding.UTF8.GetString(json!) + "\n");
+            Console.Out.Flush();
+        }
+        else foreach (var f in written) Console.WriteLine(f);
+        if (!log.Jsonl) // jsonl has had a phase event for each
             foreach (var (phase, ms) in result.PhaseMs)
-                Console.Error.WriteLine(result.PhasePeakBytes.TryGetValue(phase, out long peak)
+                log.Notes.WriteLine(result.PhasePeakBytes.TryGetValue(phase, out long peak)
                     ? $"phase {phase,-18} {ms,9:F1} ms   peak device memory {peak / 1048576.0,9:F1} MiB"
                     : $"phase {phase,-18} {ms,9:F1} ms");
-        if (!p.Flag("--quiet") && result.PeakOverWeights is { } ratio)
-            Console.Error.WriteLine($"device weights {result.WeightBytes / 1048576.0:F1} MiB, peak {result.PeakBytes / 1048576.0:F1} MiB = {ratio:F2} x the weights");
+        if (result.PeakOverWeights is { } ratio)
+            log.Notes.WriteLine($"device weights {result.WeightBytes / 1048576.0:F1} MiB, peak {result.PeakBytes / 1048576.0:F1} MiB = {ratio:F2} x the weights");
         return CommandLine.ExitOk;
     }
 

@@ -41,7 +41,7 @@ public static class GenerationOptions
         long seed = p.Long("--seed", long.Parse(p.Value("--seed"), System.Globalization.CultureInfo.InvariantCulture));
         if (seed != -1) return seed;
         seed = System.Random.Shared.NextInt64(RandomSeedLimit);
-        if (!p.Flag("--quiet")) Console.Error.WriteLine($"--seed -1: using seed {seed}");
+        CliLog.For(p).Notes.WriteLine($"--seed -1: using seed {seed}");
         return seed;
     }
 
@@ -54,8 +54,8 @@ public static class GenerationOptions
         string? schedule = p.Get("--schedule");
         if (schedule is null || p.Get("--sampler") is not { } sampler) return schedule;
         var choice = Sampling.SamplerChoice.Parse(sampler, schedule);
-        if (choice.IgnoredSchedule is { } ignored && !p.Flag("--quiet"))
-            Console.Error.WriteLine($"--schedule {ignored} ignored: --sampler \"{sampler}\" names the {Sampling.ScheduleNames.ForgeLabel(choice.Schedule)} schedule, which wins as in Forge");
+        if (choice.IgnoredSchedule is { } ignored)
+            CliLog.For(p).Notes.WriteLine($"--schedule {ignored} ignored: --sampler \"{sampler}\" names the {Sampling.ScheduleNames.ForgeLabel(choice.Schedule)} schedule, which wins as in Forge");
         return schedule;
     }
 

@@ -25,6 +25,9 @@ public sealed class OutputPlan
     }
 
     /// <summary>A file the run reads (a missing path is ignored here: the reader reports it).</summary>
+    /// <summary>The inputs declared so far, under the options that named them (what a run's record lists and hashes).</summary>
+    public IEnumerable<(string Option, string Path)> DeclaredInputs => _inputs.Select(i => (i.Option, i.Path));
+
     public OutputPlan Input(string option, string? path)
     {
         if (!string.IsNullOrEmpty(path)) _inputs.Add(new Declared(option, path, RealPath.Of(path)));
