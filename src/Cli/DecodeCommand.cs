@@ -45,7 +45,7 @@ public static class DecodeCommand
         var (rgbBytes, parameters) = rgbPath is null ? (null, null) : ReadRgb(rgbPath, height, width, ImageOptions.Limits(p));
 
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
-        using var mainBackend = DeviceSelection.Create(p.Value("--device"), precision, Console.Error);
+        using var mainBackend = DeviceSelection.Create(p.Value("--device"), precision, CliLog.For(p).Notes);
         var backend = NetworkPrecision.ForVae(mainBackend);
         var memory = WorkingSetEstimate.ForDecode(decoderPath, rgbBytes is null ? modelPath : null, height, width, mainBackend);
         MemoryCheck.Require(memory, "--latent", $"{latentPath} ({width}x{height})", "decode a smaller latent",

@@ -79,7 +79,11 @@ public static class GenerationOptions
             var files = DemoModels.Ensure(DemoModels.DefaultDir);
             return (new ModelPaths { Checkpoint = files.Checkpoint, LayerModel = files.AttentionLora, TransparentDecoder = files.Decoder }, null);
         }
-        string model = p.Get("--model") ?? throw new InvalidOptionException("--model", "is required (an SDXL .safetensors checkpoint), or use --demo");
+        // The demo has only the attention LoRA and no transparent encoder: it stands in for `ld generate --method attn` alone.
+        bool demoCovers = p.Command == "generate" && method == LayerMethod.Attn;
+        string model = p.Get("--model") ?? throw new InvalidOptionException("--model",
+            "is required (an SDXL .safetensors checkpoint)" + (demoCovers ? ", or use --demo" : $"; the built-in demo model does not cover {p.Command}" +
+                (p.Command == "generate" ? $" --method {LayerMethods.Name(method)}" : "")));
         string tokenizer = p.Get("--tokenizer") ?? throw new InvalidOptionException("--tokenizer",
             "is required: a diffusers tokenizer folder, vocab.json + merges.txt folder, or bpe_simple_vocab_16e6.txt.gz");
         var paths = new ModelPaths

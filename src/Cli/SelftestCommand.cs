@@ -40,7 +40,7 @@ public static class SelftestCommand
         bool timing = p.Flag("--time");
         if (!SelftestRunner.Select(filter, timing, exclude).Any()) throw new InvalidOptionException("--filter", $"'{filter}' matches no case (see --list)");
 
-        using var backend = DeviceSelection.Create(p.Value("--device"), precision, Console.Error);
+        using var backend = DeviceSelection.Create(p.Value("--device"), precision, CliLog.For(p).Notes);
         Console.WriteLine($"selftest on {backend.Name}, precision {precision.ToString().ToLowerInvariant()}, tolerance rel_l2 <= {SelftestRunner.Tolerance(precision):0.#e+00}");
         var sw = System.Diagnostics.Stopwatch.StartNew();
         if (backend is CudaBackend kb)

@@ -11,7 +11,7 @@ public static class VerifyCommand
         string dir = p.Get("--golden") ?? Environment.GetEnvironmentVariable("LD_GOLDEN_DIR") ?? "../shared/golden";
         var precision = PrecisionMode.Parse(p.Value("--precision"));
         var cases = p.Get("--cases")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        using var backend = DeviceSelection.Create(p.Value("--device"), precision, Console.Error);
+        using var backend = DeviceSelection.Create(p.Value("--device"), precision, CliLog.For(p).Notes);
         var summary = new GoldenVerifier().Run(dir, backend, cases, precision, Console.Out);
         return summary.Failed > 0 ? CommandLine.ExitFailed : CommandLine.ExitOk;
     }

@@ -109,3 +109,33 @@ public sealed class ScriptingTests
         Assert.Contains("phase sample", plainErr);
     }
 }
+
+/// <summary>Hints that point only where they lead somewhere; self-tests that skip what a backend cannot run.</summary>
+public sealed class HonestHintTests
+{
+    [Theory]
+    [InlineData("generate", true)]
+    [InlineData("generate --method conv", false)]
+    [InlineData("layer --mode fg2ble", false)]
+    [InlineData("img2img", false)]
+    public void AMissingModelSuggestsTheDemoOnlyWhereItCoversTheRun(string command, bool suggests)
+    {
+        string dir = TestPaths.TempDir();
+        string[] init = command == "img2img" ? ["--init", CliFiles.WritePng(dir, "init.png", 4)] : [];
+        var (code, _, stderr) = CliRunner.Run([.. command.Split(' '), .. init, "--tokenizer", CliFiles.Vocab, "--out", Path.Combine(dir, "o.png")]);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--model: is required", stderr);
+        Assert.Equal(suggests, stderr.Contains("--demo"));
+    }
+
+    [Fact]
+    public void SelftestOnTheCpuSkipsTheCudaOnlyCasesInsteadOfFailingThem()
+    {
+        var (code, stdout, _) = CliRunner.Run("selftest", "--device", "cpu", "--filter", "to_bytes|import");
+        Assert.Equal(0, code);
+        Assert.Contains("SKIP  to_bytes", stdout);
+        Assert.Contains("SKIP  import", stdout);
+        Assert.Contains("0 failed", stdout);
+        Assert.DoesNotContain("FAIL", stdout);
+    }
+}
