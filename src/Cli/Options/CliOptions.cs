@@ -29,7 +29,7 @@ public static class CliOptions
         F("--help", "show this command's options and exit", CliCommands.Names) with { Short = "-h" },
         F("--version", "print the version and the git commit it was built from, and exit", CliCommands.Names),
         F("--quiet", "print only results and errors (no progress, phases or notes on stderr)", CliCommands.Names) with { Short = "-q" },
-        F("--verbose", "say more on stderr: resolved settings and files, memory estimates, and the stack of an internal error", CliCommands.Names) with { Short = "-v" },
+        F("--verbose", "say more on stderr: the resolved settings, model files and memory estimate of a generation, and the stack of an internal error", CliCommands.Names) with { Short = "-v" },
 
         // The models.
         F("--demo", "use the built-in tiny model (random weights, no download; method attn only)", Gen),
