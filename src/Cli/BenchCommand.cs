@@ -29,7 +29,7 @@ public static class BenchCommand
 
         var options = Options(p) with { CommandLine = "ld bench " + string.Join(' ', p.Args.Select(Quote)) };
         CheckWritable("--ratios", p.Get("--ratios"));
-        var result = Measure("bench", options, p.Get("--json"), p.Get("--markdown"));
+        var result = Measure("bench", options, p.Get("--json"), p.Get("--markdown"), CliLog.For(p).Notes);
         if (p.Get("--reference") is { } refPath) Compare(result.Records, refPath, p.Get("--ratios"), p.Get("--markdown"));
         return result.Failed.Count > 0 ? CommandLine.ExitFailed : CommandLine.ExitOk;
     }
@@ -38,11 +38,12 @@ public static class BenchCommand
     /// Runs a bench session (`ld bench`, `ld profile`): partial JSON after each component, then the JSON and the
     /// Markdown rendered from it (stdout, and <paramref name="markdown"/> when given), with what was skipped or failed.
     /// </summary>
-    internal static BenchResult Measure(string command, BenchOptions options, string? json, string? markdown)
+    /// <param name="log">Progress and notes (stderr, nothing with --quiet).</param>
+    internal static BenchResult Measure(string command, BenchOptions options, string? json, string? markdown, TextWriter log)
     {
         CheckWritable("--json", json);
         CheckWritable("--markdown", markdown);
-        var result = BenchSession.Run(options, Console.Error, json is null ? null : file => BenchJson.Write(json, file));
+        var result = BenchSession.Run(options, log, json is null ? null : file => BenchJson.Write(json, file));
         if (result.Records.Count == 0 && result.Failed.Count == 0)
             Console.Error.WriteLine($"{command}: nothing was measured (every selected component was skipped)");
 

@@ -36,7 +36,7 @@ public static class ProfileCommand
             Runs = common.Runs ?? 5,
             CommandLine = "ld profile " + string.Join(' ', p.Args.Select(BenchCommand.Quote)),
         };
-        var result = BenchCommand.Measure("profile", options, p.Get("--json"), p.Get("--markdown"));
+        var result = BenchCommand.Measure("profile", options, p.Get("--json"), p.Get("--markdown"), CliLog.For(p).Notes);
         return result.Failed.Count > 0 ? CommandLine.ExitFailed : CommandLine.ExitOk;
     }
 
