@@ -20,6 +20,8 @@
 #   launcher parameter layouts  kernel params at the PTX's offsets (Backends/Cuda/Kernels)     every stage
 #   cuDNN 9 convolutions        Interop/Cudnn*.cs, CudaBackend.Conv.cs (the cudnn helper's)   default path in every stage; cudnn_selftest_* (forced), cudnn_timing_*
 #   cost ledger (ld profile)    per-op CUDA events, launch counts, the peak table (Backends/Ledger) stage_ledger
+#   CUDA graphs                 Interop/CudaGraphs.cs, Backends/Cuda/CudaForwardGraph.cs, DevicePool arenas    stage_graphs (graphs_demo, graphs_bench)
+#   cross-attention K/V cache   Backends/ConstantProducts.cs on the CUDA backend                               stage_graphs (graphs_demo, graphs_bench)
 #   earlier, still unchecked    Philox noise (randn_philox), device LoRA/diff merge (merge_*), TF32 sibling (gemm_tf32, verify fp16),
 #                               batched 8-way decode + fused unaugment/median (unaugment_median8, verify), per-phase peaks, tiled VAE
 # Stages, in order:
@@ -32,6 +34,8 @@
 #   torch        perf/torch_reference.py at 1024x1024 (the components bench runs)
 #   bench_mma2   ld bench --synthetic with LD_ATTENTION=mma2 (attention, UNet step b2)
 #   bench        ld bench --synthetic (attention, UNet step b2, VAE decode, 8-way decode, encoder) with ratios
+#   graphs       the demo generation with CUDA graphs + K/V cache vs neither (same PNG), then the UNet call b2 eager,
+#                with the K/V cache, and as graph replays (ld bench unet_call)
 #   ledger       ld profile --synthetic: the cost ledger of a UNet step b2, VAE decode, 8-way decode, encoder
 #   cudnn        cuDNN's timed search (fp16) and the TF32 sibling's convolution shapes, as the budget allows
 set -u
@@ -86,6 +90,25 @@ stage_cudnn() {
   stage cudnn_timing_fp32 45 env LD_CUDNN_LOG=1 "$ld" selftest --device cuda --precision fp32 --time --filter "time_conv2d_tf32|time_conv2d [1, 256|time_conv2d_im2col [1, 256" --json "$out/cudnn_timing_fp32.json"
 }
 # ==== end of stage_cudnn =============================================================================================
+
+# ==== stage_graphs: CUDA graphs of the UNet call and the cross-attention K/V cache (issue 14 items 1 and 4) ========
+# Nothing of Interop/CudaGraphs.cs (stream capture, instantiate, launch), Backends/Cuda/CudaForwardGraph.cs (the
+# pool arena, pinned upload staging) or the K/V cache on CUDA has run on a GPU before this stage. graphs_demo: a
+# 6-step demo generation with Stop At 0.5 (two graph keys: capture, replay, re-capture), with graphs and the cache
+# and with neither, LD_GEMM_TUNE=0 so both processes use the heuristic's GEMM algorithms: the PNGs must be the same
+# bytes and no capture may fall back to eager. graphs_bench: ld bench unet_call at 1024x1024 b2, the UNet call
+# (upload x, UNet, read eps back) eager (unet_call_eager), with the K/V cache (unet_call_kv) and as graph replays
+# with the cache (unet_call): the step time with graphs off and on, and what the cache saves.
+stage_graphs() {
+  stage graphs_demo 30 bash -c 'd=$(mktemp -d) && export LD_GEMM_TUNE=0 &&
+    "$0" generate --demo --device cuda --steps 6 --stop-at 0.5 --quiet --out "$d/on.png" 2>&1 | tee "$d/on.log" &&
+    LD_CUDA_GRAPHS=0 LD_KV_CACHE=0 "$0" generate --demo --device cuda --steps 6 --stop-at 0.5 --quiet --out "$d/off.png" &&
+    ! grep -q "CUDA graphs off" "$d/on.log" && cmp "$d/on.png" "$d/off.png" && echo "graphs + K/V cache: the same PNG as neither"' "$ld"
+  stage graphs_bench 45 "$ld" bench --device cuda --synthetic --components unet_call --batch 2 --size "$size" --warmup 1 --runs 10 \
+    --work-dir "$work" --json "$out/graphs_bench.json" --markdown "$out/graphs_bench.md"
+  [ -f "$out/graphs_bench.md" ] && grep -E "^\| unet_call" "$out/graphs_bench.md" | sed 's/^/    /' | tee -a "$summary"
+}
+# ==== end of stage_graphs ============================================================================================
 
 # ==== stage_ledger: the cost ledger on the card (issue 16 item 1) ===================================================
 # `ld profile` at 1024x1024 on the synthetic released-shape weights (written once under $work, shared with the bench
@@ -151,6 +174,9 @@ stage bench_mma2 50 env LD_ATTENTION=mma2 "$ld" bench --device cuda --synthetic 
   --size "$size" --warmup 2 --runs 5 --work-dir "$work" --json "$out/bench_mma2.json" --markdown "$out/bench_mma2.md" $(ref mma2)
 stage bench 100 "$ld" bench --device cuda --synthetic --components attention,unet_step,vae_decode,tdec_8way,tenc --batch 2 \
   --size "$size" --warmup 1 --runs 3 --work-dir "$work" --json "$out/bench.json" --markdown "$out/bench.md" $(ref default)
+
+# ---- graphs on and off, and the K/V cache, right after the bench they are compared with
+stage_graphs
 
 # ---- the cost ledger, after the bench: the ratios to PyTorch come first when the budget runs short
 stage_ledger

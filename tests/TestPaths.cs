@@ -22,6 +22,19 @@ public static class TestPaths
         }
     }
 
+    /// <summary>The SD1.5 golden set: LD_GOLDEN_SD15_DIR, else ../shared/golden-sd15 beside the repository root.</summary>
+    public static string GoldenSd15Dir
+    {
+        get
+        {
+            var env = Environment.GetEnvironmentVariable("LD_GOLDEN_SD15_DIR");
+            return Path.GetFullPath(string.IsNullOrEmpty(env) ? Path.Combine(RepoRoot, "..", "shared", "golden-sd15") : env);
+        }
+    }
+
+    /// <summary>Every golden set the tests run (SDXL, SD1.5).</summary>
+    public static IReadOnlyList<string> GoldenSets => [GoldenDir, GoldenSd15Dir];
+
     public static string VocabPath => Path.GetFullPath(Path.Combine(GoldenDir, "..", "vocab", "bpe_simple_vocab_16e6.txt.gz"));
 
     public static string Golden(string file) => Path.Combine(GoldenDir, file);

@@ -13,6 +13,7 @@ public sealed class ArgParser
     private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
     private readonly List<string> _positional = new();
     private readonly Dictionary<string, OptionSpec> _options = new(StringComparer.Ordinal);
+    private readonly List<(string Name, string Value)> _repeated = new();
 
     public ArgParser(string command, IReadOnlyList<string> args)
     {
@@ -47,6 +48,7 @@ public sealed class ArgParser
                 inline = args[++i];
             }
             _values[spec.Name] = inline ?? "true";
+            if (!spec.IsFlag) _repeated.Add((spec.Name, inline!));
         }
     }
 
@@ -66,6 +68,8 @@ public sealed class ArgParser
     public bool Verbose => Flag("--verbose") && !Quiet;
 
     public bool Has(string name) => _values.ContainsKey(name);
+    /// <summary>Every value of a repeatable option, in command-line order (<see cref="Get(string)"/> gives the last).</summary>
+    public IReadOnlyList<string> GetAll(string name) => _repeated.Where(r => r.Name == name).Select(r => r.Value).ToList();
     public bool Flag(string name) => _values.TryGetValue(name, out var v) && v != "false";
     public string? Get(string name) => _values.TryGetValue(name, out var v) ? v : null;
     public string Get(string name, string fallback) => Get(name) ?? fallback;

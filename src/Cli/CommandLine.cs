@@ -56,7 +56,7 @@ public static class CommandLine
         }
         catch (Exception e) when (e is LdException or IOException or UnauthorizedAccessException)
         {
-            return Report(parsed, cmd.Name, e.Message, ExitCodes.For(e));
+            return Report(parsed, cmd.Name, SettingNames.Message(e), ExitCodes.For(e));
         }
         catch (OutOfMemoryException e)
         {

@@ -31,13 +31,19 @@ public static class GenerateCommand
         bool img2img = command == "img2img";
         bool demo = p.Flag("--demo");
         var method = command == "layer"
-            ? LayerMethods.Parse("--mode", p.Get("--mode") ?? throw new InvalidOptionException("--mode", "is required: fg2ble, bg2ble, fgble2bg or bgble2fg"))
+            ? LayerMethods.Parse("--mode", p.Get("--mode") ?? throw new InvalidOptionException("--mode", "is required: fg2ble, bg2ble, fgble2bg, bgble2fg, sd15-fg2bg or sd15-bg2fg"))
             : LayerMethods.Parse("--method", p.Value("--method"));
-        if (command == "layer" && method is LayerMethod.Attn or LayerMethod.Conv)
-            throw new InvalidOptionException("--mode", "attn and conv are `ld generate --method`; layer modes are fg2ble, bg2ble, fgble2bg, bgble2fg");
+        bool layerMode = method is LayerMethod.Fg2Ble or LayerMethod.Bg2Ble or LayerMethod.FgBle2Bg or LayerMethod.BgBle2Fg or LayerMethod.Sd15Fg2Bg or LayerMethod.Sd15Bg2Fg;
+        if (command == "layer" && !layerMode)
+            throw new InvalidOptionException("--mode", "attn, conv, sd15-attn and sd15-joint are `ld generate --method`; layer modes are fg2ble, bg2ble, fgble2bg, bgble2fg, sd15-fg2bg, sd15-bg2fg");
+        if (command == "generate" && layerMode)
+            throw new InvalidOptionException("--method", $"{LayerMethods.Name(method)} conditions on an image: use `ld layer --mode {LayerMethods.Name(method)}`");
         if (demo && method != LayerMethod.Attn) throw new InvalidOptionException("--demo", "the demo model has only the attention LoRA (method attn)");
         if (demo && img2img) throw new InvalidOptionException("--demo", "the demo model has no transparent encoder, which img2img needs; pass real model files");
         var settings = GenerationOptions.Settings(p, method, demo);
+        foreach (var (option, role) in FramePromptOptions.Zip([FrameRole.Foreground, FrameRole.Background, FrameRole.Blend]))
+            if (p.Has(option) && !(LayerMethods.HasFramePrompts(method) && LayerMethods.FrameRoles(method).Contains(role)))
+                throw new InvalidOptionException(option, $"method {LayerMethods.Name(method)} has no {role.ToString().ToLowerInvariant()} frame with its own prompt (the extension hides this prompt for it)");
         var limits = ImageOptions.Limits(p);
         string? initPath = img2img ? p.Get("--init") ?? throw new InvalidOptionException("--init", "is required: the image to start from (RGBA for a transparent start)") : null;
         // The init image's header is read first: without --width/--height it sets the size.
@@ -49,6 +55,9 @@ public static class GenerateCommand
         int previewEvery = p.Int("--preview-every", 0);
         string output = CheckOutput(p.Value("--out"));
         var (paths, tokenizerPath) = GenerationOptions.ModelFiles(p, method, demo);
+        GenerationOptions.CheckKinds(p, paths, method);
+        var (loras, encodedPrompt) = GenerationOptions.Loras(p, settings.Prompt);
+        paths = paths with { Loras = loras };
 
         // Every input and output is known now: check the outputs before any work (nothing may overwrite an input).
         var plan = new OutputPlan();
@@ -69,7 +78,9 @@ public static class GenerateCommand
             Init = init is null ? null : RgbaImage.FromPng(init.Decode()), // RGB, grey or palette: opaque (alpha 255), as Forge composites it
             ResizeMode = p.Get("--resize-mode") is { } rm ? Imaging.ResizeModes.Parse(rm) : Imaging.ResizeMode.CropAndResize,
         };
-        LayerPipeline.ConditionImages(method, inputs); // a missing condition image fails here, before any model loads
+        // A missing condition image fails here, before any model loads.
+        LayerPipeline.ConditionImages(method, inputs);
+        LayerPipeline.ControlImage(settings, inputs);
         var tokenizer = job?.Tokenizer(tokenizerPath) ?? GenerationOptions.LoadTokenizer(tokenizerPath);
 
         var log = CliLog.For(p);
@@ -103,7 +114,8 @@ public static class GenerateCommand
         try
         {
             // Forge's Batch count: one run per batch; weights stay loaded until the last run.
-            result = BatchCount.Run(settings, (run, index) =>
+            // The encoders see the prompt without its <lora:...> tags; the infotext keeps them, as A1111 writes it.
+            result = BatchCount.Run(settings with { Prompt = encodedPrompt }, (run, index) =>
             {
                 pipeline.ReleaseTextEncoders = pipeline.ReleaseUnetsAfterSampling = release && index == settings.BatchCount - 1;
                 if (previews is not null) previews.FirstImage = index * settings.Batch;
@@ -116,9 +128,11 @@ public static class GenerateCommand
         }
 
         // Forge's "Model hash": hashed once per checkpoint version, then read from the hash cache.
-        string modelHash = new FileHashes().ShortHash(paths.Checkpoint);
+        var hashes = new FileHashes();
+        string modelHash = hashes.ShortHash(paths.Checkpoint);
+        var extraParams = GenerationOptions.LoraHashes(loras, hashes) is { } loraHashes ? new[] { new KeyValuePair<string, string>("Lora hashes", loraHashes) } : null;
         // Stage everything, then land it all at once: a failure at any write keeps none of this run's outputs.
-        var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img, inputs, modelHash), result);
+        var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img, inputs, modelHash, extraParams), result);
         if (previews is not null) written.AddRange(previews.Written);
         if (p.Get("--save-latent") is { } latentPath) GenerationOutputs.StageLatent(writes, latentPath, result);
         // --json -: the JSON alone goes to stdout, after the files have landed (its "files" lists them).
@@ -169,11 +183,15 @@ public static class GenerateCommand
         return s;
     }
 
+    /// <summary>SD1.5 attention sharing's additional prompts, one per frame role.</summary>
+    private static readonly string[] FramePromptOptions = ["--fg-prompt", "--bg-prompt", "--blend-prompt"];
+
     /// <param name="img2img">Adds A1111's "Denoising strength" (img2img runs only).</param>
     /// <param name="inputs">The condition images and resize mode, for the extension's layerdiffusion_* keys.</param>
     /// <param name="modelHash">A1111's "Model hash" (the checkpoint's short SHA-256), written before "Model" when known.</param>
+    /// <param name="extra">More extra_generation_params ("Lora hashes"), written before the extension's keys (Forge activates extra networks before the extension's sampling hook).</param>
     public static string InfotextFor(GenerationSettings s, string modelName, long seed, bool img2img = false,
-        GenerationInputs? inputs = null, string? modelHash = null)
+        GenerationInputs? inputs = null, string? modelHash = null, IEnumerable<KeyValuePair<string, string>>? extra = null)
     {
         SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps);
         var choice = SamplerChoice.Parse(s.Sampler, s.Schedule);
@@ -189,6 +207,7 @@ public static class GenerateCommand
             new("RNG", s.Rng == "cpu" ? "CPU" : "GPU"),
             new("Version", "LayerDiffusion.Native " + BuildInfo.Commit[..Math.Min(10, BuildInfo.Commit.Length)]),
         };
+        if (extra is not null) pars.InsertRange(pars.FindIndex(kv => kv.Key == "Version"), extra);
         pars.InsertRange(pars.FindIndex(kv => kv.Key == "Version"), LayerInfotext.Parameters(s, inputs ?? new GenerationInputs()));
         if (modelHash is not null) pars.Insert(pars.FindIndex(kv => kv.Key == "Model"), new("Model hash", modelHash));
         if (img2img) pars.Insert(pars.FindIndex(kv => kv.Key == "Model") + 1, new("Denoising strength", Infotext.Number(s.Denoise)));

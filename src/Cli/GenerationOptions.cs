@@ -1,3 +1,6 @@
+using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Lora;
+using LayerDiffusion.Native.Models;
 using LayerDiffusion.Native.Models.Synthetic;
 using LayerDiffusion.Native.Pipelines;
 using LayerDiffusion.Native.Text;
@@ -19,7 +22,11 @@ public static class GenerationOptions
         Rng = p.Value("--rng"),
         Width = p.Int("--width"),
         Height = p.Int("--height"),
-        Batch = p.Int("--batch"),
+        // SD1.5 attention sharing: --batch counts groups of frames, the sampler's batch is every frame of them.
+        Batch = p.Int("--batch") * LayerMethods.FrameCount(method),
+        FgPrompt = p.Get("--fg-prompt", ""),
+        BgPrompt = p.Get("--bg-prompt", ""),
+        BlendPrompt = p.Get("--blend-prompt", ""),
         BatchCount = p.Int("--batch-count"),
         Method = method,
         Weight = (float)p.Double("--weight"),
@@ -96,6 +103,83 @@ public static class GenerationOptions
         return (paths, tokenizer);
     }
 
+    /// <summary>
+    /// The run's user LoRAs: each `&lt;lora:NAME:WEIGHT&gt;` of the prompt (NAME.safetensors under --lora-dir, searched
+    /// in subfolders as A1111 does), then each --lora PATH[:WEIGHT]; and the prompt with the tags removed, which is
+    /// what the text encoders see. Every file is checked to be a kohya LoRA before anything loads.
+    /// </summary>
+    public static (IReadOnlyList<UserLora> Loras, string Prompt) Loras(ArgParser p, string prompt)
+    {
+        var (text, tags) = PromptLoras.Extract(prompt);
+        var loras = new List<UserLora>();
+        string? dir = p.Get("--lora-dir");
+        if (dir is not null && !Directory.Exists(dir)) throw new InvalidOptionException("--lora-dir", $"{dir}: no such folder");
+        foreach (var tag in tags)
+        {
+            if (dir is null) throw new InvalidOptionException("--prompt", $"<lora:{tag.Name}>: pass --lora-dir DIR (the folder holding {tag.Name}.safetensors), or give the file with --lora PATH:WEIGHT");
+            string file = tag.Name + ".safetensors";
+            string? path = File.Exists(Path.Combine(dir, file)) ? Path.Combine(dir, file)
+                : Directory.EnumerateFiles(dir, file, SearchOption.AllDirectories).FirstOrDefault();
+            loras.Add(new UserLora(path ?? throw new InvalidOptionException("--prompt", $"<lora:{tag.Name}>: no {file} under --lora-dir {dir}"), tag.Name, tag.Weight));
+        }
+        foreach (var value in p.GetAll("--lora"))
+        {
+            // PATH[:WEIGHT]: the weight is what follows the last colon when it is a number (a Windows drive colon is not).
+            int colon = value.LastIndexOf(':');
+            string path = value;
+            float weight = 1f;
+            if (colon > 0 && float.TryParse(value[(colon + 1)..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float w))
+            {
+                if (!float.IsFinite(w)) throw new InvalidOptionException("--lora", $"{value}: the weight is not a finite number");
+                (path, weight) = (value[..colon], w);
+            }
+            loras.Add(new UserLora(MustExist("--lora", path), Path.GetFileNameWithoutExtension(path), weight));
+        }
+        foreach (var lora in loras)
+        {
+            using var f = SafeTensorsFile.Open(lora.Path);
+            var kind = ModelFileKinds.Classify(f);
+            if (kind.Kind != ModelFileKind.KohyaLora)
+                throw new InvalidOptionException(p.GetAll("--lora").Any(v => v.StartsWith(lora.Path, StringComparison.Ordinal)) ? "--lora" : "--prompt",
+                    $"{lora.Path}: is {kind.Description}, not a kohya/A1111 LoRA (lora_unet_*/lora_te*_* with lora_down, lora_up, alpha)");
+            if (KohyaLora.TextEncoderModules(f) is > 0 and int te)
+                Console.Error.WriteLine($"warning: LoRA {lora.Name}: its {te} text-encoder modules are not applied (this build merges user LoRAs into the UNet only)");
+        }
+        return (loras, text);
+    }
+
+    /// <summary>
+    /// Forge's "Lora hashes": NAME: the first 12 hex digits of the file's addnet hash (SHA-256 after the safetensors
+    /// header), names stripped of ':' and ','; null without LoRAs.
+    /// </summary>
+    public static string? LoraHashes(IReadOnlyList<UserLora> loras, FileHashes hashes) => loras.Count == 0 ? null :
+        string.Join(", ", loras.Select(l => $"{l.Name.Replace(":", "").Replace(",", "")}: {hashes.AddnetHash(l.Path)[..12]}"));
+
+    /// <summary>
+    /// Refuses, before anything loads, a model file of the wrong kind for its option and the method: the attention
+    /// LoRA for --method conv, a layer model of another mode, a decoder given as the encoder, and so on.
+    /// </summary>
+    public static void CheckKinds(ArgParser p, ModelPaths paths, LayerMethod method)
+    {
+        string Option(string o) => p.Has(o) || !p.Has("--models-dir") ? o : "--models-dir";
+        if (paths.LayerModel is { } layer)
+        {
+            using var f = SafeTensorsFile.Open(layer);
+            if (ModelFileKinds.MismatchFor(method, layer, ModelFileKinds.Classify(f)) is { } why)
+                throw new InvalidOptionException(Option("--layer-model"), why);
+        }
+        Expect(Option("--transparent-decoder"), paths.TransparentDecoder, ModelFileKind.TransparentDecoder, LayerMethods.DecoderFileName);
+        Expect(Option("--transparent-encoder"), paths.TransparentEncoder, ModelFileKind.TransparentEncoder, LayerMethods.EncoderFileName);
+    }
+
+    private static void Expect(string option, string? path, ModelFileKind kind, string released)
+    {
+        if (path is null) return;
+        using var f = SafeTensorsFile.Open(path);
+        var found = ModelFileKinds.Classify(f);
+        if (found.Kind != kind) throw new InvalidOptionException(option, $"{path}: is {found.Description}, not the {released} this option takes");
+    }
+
     /// <summary>The tokenizer at a path from <see cref="ModelFiles"/> (null: the demo's byte-level tokenizer).</summary>
     public static ITokenizer LoadTokenizer(string? path) => path is null ? DemoModels.Tokenizer() : ClipTokenizer.Load(path);
 
@@ -107,6 +191,7 @@ public static class GenerationOptions
             .Input(Option("--layer-model"), paths.LayerModel)
             .Input(Option("--transparent-decoder"), paths.TransparentDecoder)
             .Input(Option("--transparent-encoder"), paths.TransparentEncoder);
+        foreach (var lora in paths.Loras) plan.Input("--lora", lora.Path);
         if (tokenizer is not null) plan.Inputs("--tokenizer", ClipTokenizer.FilesOf(tokenizer));
     }
 

@@ -44,3 +44,46 @@ public sealed class InvalidOptionException : LdException
 {
     public InvalidOptionException(string option, string message) : base($"{option}: {message}") { }
 }
+
+/// <summary>
+/// A setting of the engine's API (<see cref="Pipelines.GenerationSettings"/>, <see cref="Pipelines.ModelPaths"/>,
+/// <see cref="EngineOptions"/>, the inputs) that is out of range, missing or does not fit the models.
+/// <see cref="Setting"/> names it as the API spells it ("Width", "LayerModel"; "Width/Height" for a pair). The
+/// message refers to other settings by the same names; a front end with other names for them (the CLI's options)
+/// renders the message with <see cref="Render"/>.
+/// </summary>
+public sealed class InvalidSettingException : LdException
+{
+    private const char Open = '⟪', Close = '⟫';
+
+    /// <param name="setting">The setting's API name ("Width/Height" for a pair).</param>
+    /// <param name="detail">What is wrong; other settings are written <see cref="Ref"/>(name).</param>
+    public InvalidSettingException(string setting, string detail) : base(Format(setting, detail, name => name))
+    {
+        Setting = setting;
+        Detail = detail;
+    }
+
+    public string Setting { get; }
+    /// <summary>The detail with its setting references still marked (see <see cref="Render"/>).</summary>
+    public string Detail { get; }
+
+    /// <summary>A reference to another setting inside a detail, rendered by <see cref="Render"/>.</summary>
+    public static string Ref(string setting) => $"{Open}{setting}{Close}";
+
+    /// <summary>The message with every setting name passed through <paramref name="name"/> (e.g. to a CLI option).</summary>
+    public string Render(Func<string, string> name) => Format(Setting, Detail, name);
+
+    private static string Format(string setting, string detail, Func<string, string> name)
+    {
+        var text = new System.Text.StringBuilder(string.Join("/", setting.Split('/').Select(name))).Append(": ");
+        for (int i = 0; i < detail.Length; i++)
+        {
+            int close = detail[i] == Open ? detail.IndexOf(Close, i + 1) : -1;
+            if (close < 0) { text.Append(detail[i]); continue; }
+            text.Append(name(detail[(i + 1)..close]));
+            i = close;
+        }
+        return text.ToString();
+    }
+}

@@ -28,8 +28,9 @@ public sealed class Img2ImgTests
     [InlineData(double.NaN)]
     public void DenoiseOutsideTheRangeIsAnError(double denoise)
     {
-        var e = Assert.Throws<InvalidOptionException>(() => TransparentImg2Img.StartIndex(20, denoise));
-        Assert.Contains("--denoise", e.Message);
+        var e = Assert.Throws<InvalidSettingException>(() => TransparentImg2Img.StartIndex(20, denoise));
+        Assert.Equal("Denoise", e.Setting);
+        Assert.DoesNotContain("--", e.Message);
     }
 
     [Fact]
@@ -70,8 +71,11 @@ public sealed class Img2ImgTests
         Assert.Equal(5, a.PatchedCalls.Count);
         Assert.Equal(a.Images[0].Rgba, b.Images[0].Rgba);
         Assert.True(FlowFixture.DistinctAlphas(a.Images[0].Rgba!) > 2);
-        var e = Assert.Throws<InvalidOptionException>(() => TransparentImg2Img.Validate(settings with { Denoise = 0.05 }));
-        Assert.Contains("--denoise", e.Message);
+        var e = Assert.Throws<InvalidSettingException>(() => TransparentImg2Img.Validate(settings with { Denoise = 0.05 }));
+        Assert.Equal("Denoise", e.Setting);
+        // The API names settings as it spells them; the CLI says them as its options.
+        Assert.EndsWith("raise Denoise or Steps", e.Message);
+        Assert.EndsWith("raise --denoise or --steps", e.Render(Cli.SettingNames.Option));
     }
 
     [Fact]
@@ -128,7 +132,7 @@ public sealed class Img2ImgTests
     {
         using var models = FlowFixture.Models(LayerMethod.Fg2Ble);
         var inputs = FlowFixture.Inputs("fg2ble") with { Init = FlowFixture.Image(1, transparent: true) };
-        var e = Assert.Throws<InvalidOptionException>(() => new LayerPipeline(models).Run(FlowFixture.Settings("fg2ble"), inputs));
-        Assert.Contains("--method", e.Message);
+        var e = Assert.Throws<InvalidSettingException>(() => new LayerPipeline(models).Run(FlowFixture.Settings("fg2ble"), inputs));
+        Assert.Equal("Method", e.Setting);
     }
 }

@@ -82,10 +82,10 @@ public sealed class SamplerImg2ImgTests
         Assert.Throws<ArgumentException>(() => Sampler.Run(euler, Sdxl, GaussianEps, noise, new float[15], 0));
         // UniPC runs t_enc = steps − 1 − start steps: a start at the last index leaves it none.
         var unipc = new SamplerSettings(SamplerKind.UniPc, ScheduleKind.Normal, 10);
-        Assert.Contains("UniPC", Assert.Throws<InvalidOptionException>(() => Sampler.Run(unipc, Sdxl, GaussianEps, noise, new float[16], 9)).Message);
+        Assert.Contains("UniPC", Assert.Throws<InvalidSettingException>(() => Sampler.Run(unipc, Sdxl, GaussianEps, noise, new float[16], 9)).Message);
         // DDIM runs t_enc − 1 steps: a start one before the last leaves it none.
         var ddim = new SamplerSettings(SamplerKind.Ddim, ScheduleKind.Normal, 10);
-        Assert.Contains("DDIM", Assert.Throws<InvalidOptionException>(() => Sampler.Run(ddim, Sdxl, GaussianEps, noise, new float[16], 8)).Message);
+        Assert.Contains("DDIM", Assert.Throws<InvalidSettingException>(() => Sampler.Run(ddim, Sdxl, GaussianEps, noise, new float[16], 8)).Message);
     }
 
     /// <summary>

@@ -60,24 +60,28 @@ public sealed class LayerInfotextTests : IDisposable
     [InlineData(LayerMethod.Fg2Ble)]
     [InlineData(LayerMethod.Bg2Ble)]
     [InlineData(LayerMethod.BgBle2Fg)]
+    [InlineData(LayerMethod.Sd15Attn)]
+    [InlineData(LayerMethod.Sd15Joint)]
+    [InlineData(LayerMethod.Sd15Fg2Bg)]
+    [InlineData(LayerMethod.Sd15Bg2Fg)]
     public void EveryMethodReadsBack(LayerMethod method)
     {
-        var s = new GenerationSettings { Method = method, Weight = 1.25f };
+        var s = new GenerationSettings { Method = method, Weight = 1.25f, Batch = LayerMethods.FrameCount(method), BlendPrompt = "on a table, at night" };
         var back = LayerInfotext.Read(Infotext.Parse(GenerateCommand.InfotextFor(s, "m", 1)).Parameters);
-        Assert.Equal((method, 1.25f), (back!.Method, back.Weight));
+        Assert.Equal((method, 1.25f, "on a table, at night"), (back!.Method, back.Weight, back.BlendPrompt));
     }
 
     [Fact]
-    public void AnSd15MethodOrADisabledRunIsNotReadAsOurs()
+    public void AnUnknownMethodOrADisabledRunIsNotReadAsOurs()
     {
         Assert.Null(LayerInfotext.Read(new Dictionary<string, string> { ["Steps"] = "20" }));
         Assert.Null(LayerInfotext.Read(new Dictionary<string, string> { ["layerdiffusion_enabled"] = "False" }));
         var e = Assert.Throws<FormatException>(() => LayerInfotext.Read(new Dictionary<string, string>
         {
             ["layerdiffusion_enabled"] = "True",
-            ["layerdiffusion_method"] = "(SD1.5) Only Generate Transparent Image (Attention Injection)",
+            ["layerdiffusion_method"] = "(SD2) Only Generate Transparent Image",
         }));
-        Assert.Contains("layerdiffusion_method: '(SD1.5) Only Generate Transparent Image (Attention Injection)'", e.Message);
+        Assert.Contains("layerdiffusion_method: '(SD2) Only Generate Transparent Image'", e.Message);
     }
 
     [Fact]

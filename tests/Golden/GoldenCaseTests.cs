@@ -6,8 +6,8 @@ using Xunit.Abstractions;
 namespace LayerDiffusion.Native.Tests.Golden;
 
 /// <summary>
-/// Every golden case the engine has a runner for, through the same verifier as `ld verify`, on the CPU.
-/// A case with a runner must have every output computed and within tolerance.
+/// Every golden case the engine has a runner for, through the same verifier as `ld verify`, on the CPU, in the
+/// golden set (SDXL or SD1.5) that holds it. A case with a runner must have every output computed and within tolerance.
 /// </summary>
 public sealed class GoldenCaseTests(ITestOutputHelper output)
 {
@@ -22,10 +22,10 @@ public sealed class GoldenCaseTests(ITestOutputHelper output)
     [MemberData(nameof(RunnableCases))]
     public void CaseMatchesReference(string caseName)
     {
-        var manifest = GoldenManifest.Load(TestPaths.GoldenDir);
-        Assert.True(manifest.Find(caseName) is not null, $"golden set has no case {caseName}");
+        string? dir = TestPaths.GoldenSets.FirstOrDefault(d => GoldenManifest.Load(d).Find(caseName) is not null);
+        Assert.True(dir is not null, $"no golden set ({string.Join(", ", TestPaths.GoldenSets)}) has a case {caseName}");
         var log = new StringWriter();
-        var summary = new GoldenVerifier().Run(TestPaths.GoldenDir, CpuBackend.Instance, [caseName], Precision.Fp32, log);
+        var summary = new GoldenVerifier().Run(dir, CpuBackend.Instance, [caseName], Precision.Fp32, log);
         output.WriteLine(log.ToString());
         Assert.True(summary.Passed > 0, "no tensor compared");
         Assert.Equal(0, summary.Failed);

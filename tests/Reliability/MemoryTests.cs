@@ -32,8 +32,9 @@ public sealed class MemoryTests
         var need = WorkingSetEstimate.For(DemoPaths, s, CpuBackend.Instance, encodesImages: false);
         Assert.Equal("cpu", need.Where);
         MemoryCheck.Require(need, s, hostAvailable: need.HostBytes, device: null);
-        var e = Assert.Throws<InvalidOptionException>(() => MemoryCheck.Require(need, s, hostAvailable: need.HostBytes - 1, device: null));
-        Assert.StartsWith("--width/--height: 2048x1024 with --batch 2 needs at least", e.Message);
+        var e = Assert.Throws<InvalidSettingException>(() => MemoryCheck.Require(need, s, hostAvailable: need.HostBytes - 1, device: null));
+        Assert.StartsWith("Width/Height: 2048x1024 with Batch 2 needs at least", e.Message);
+        Assert.StartsWith("--width/--height: 2048x1024 with --batch 2 needs at least", e.Render(Cli.SettingNames.Option));
         Assert.Contains("of RAM (in its " + need.Peak.Phase + " phase", e.Message);
         Assert.Contains("is available", e.Message);
     }

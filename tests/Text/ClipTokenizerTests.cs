@@ -110,15 +110,15 @@ public sealed class ClipTokenizerTests
         try
         {
             var e = Assert.Throws<LdException>(() => ClipTokenizer.Load(dir));
-            Assert.Contains("--tokenizer", e.Message);
+            Assert.Contains("A tokenizer is a diffusers tokenizer folder", e.Message);
             e = Assert.Throws<LdException>(() => ClipTokenizer.Load(Path.Combine(dir, "nope.txt.gz")));
-            Assert.Contains("--tokenizer", e.Message);
+            Assert.Contains("A tokenizer is a diffusers tokenizer folder", e.Message);
             File.WriteAllText(Path.Combine(dir, "vocab.json"), "{}");
             e = Assert.Throws<LdException>(() => ClipTokenizer.Load(Path.Combine(dir, "vocab.json")));
             Assert.Contains("merges.txt", e.Message);
             File.WriteAllText(Path.Combine(dir, "broken.txt.gz"), "not gzip");
             e = Assert.Throws<LdException>(() => ClipTokenizer.Load(Path.Combine(dir, "broken.txt.gz")));
-            Assert.Contains("--tokenizer", e.Message);
+            Assert.Contains("A tokenizer is a diffusers tokenizer folder", e.Message);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

@@ -55,6 +55,6 @@ public sealed class TiledVaeDecodeTests
     public void TooSmallTileIsAnError()
     {
         var (vae, z) = Setup(8, 8);
-        Assert.Throws<InvalidOptionException>(() => TiledVaeDecode.Decode(vae, CpuBackend.Instance, z, 4, 8, 8, tile: 4, overlap: 1));
+        Assert.Throws<InvalidSettingException>(() => TiledVaeDecode.Decode(vae, CpuBackend.Instance, z, 4, 8, 8, tile: 4, overlap: 1));
     }
 }

@@ -76,7 +76,7 @@ public static class BatchCommand
         }
         catch (Exception e) when (e is LdException or IOException or UnauthorizedAccessException)
         {
-            error = e.Message;
+            error = SettingNames.Message(e);
         }
         catch (OutOfMemoryException e)
         {

@@ -39,10 +39,13 @@ public sealed class BatchModels : IDisposable
         return _backend;
     }
 
+    /// <summary>The same files: the record's own equality, except that the LoRA lists (a new list per job) compare by their items.</summary>
+    private static bool SameModels(ModelPaths a, ModelPaths b) => a with { Loras = [] } == b with { Loras = [] } && a.Loras.SequenceEqual(b.Loras);
+
     public ModelBundle Bundle(IBackend backend, ModelPaths paths, string? tokenizerPath, ITokenizer tokenizer)
     {
         if (!ReferenceEquals(backend, _backend)) throw new InvalidOperationException("a batch's models are bound to the backend it handed out");
-        if (_bundle is not null && _bundleKey == (paths, tokenizerPath)) return _bundle;
+        if (_bundle is not null && _bundleKey is { } key && SameModels(key.Paths, paths) && key.Tokenizer == tokenizerPath) return _bundle;
         _bundle?.Dispose();
         _bundle = null;
         _bundle = new ModelBundle(backend, paths, tokenizer);

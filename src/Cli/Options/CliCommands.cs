@@ -36,7 +36,7 @@ public static class CliCommands
             DecodeCommand.Run)
         { Notes = ["FILE.safetensors holds tensor 'latent' [1, 4, h/8, w/8]: the unscaled VAE latent (ld generate --save-latent)."] },
         new("verify", "check the engine against a golden data folder", ["ld verify [--golden DIR] [options]"], VerifyCommand.Run),
-        new("info", "describe a checkpoint, patch file or safetensors file", ["ld info FILE.safetensors"], InfoCommand.Run, Positional: "FILE"),
+        new("info", "describe a model file (checkpoint, LayerDiffusion file, LoRA) or an image and its infotext", ["ld info FILE"], InfoCommand.Run, Positional: "FILE"),
         new("bench", "per-component timings and peak memory (JSON + Markdown; --reference for PyTorch ratios)",
             ["ld bench [options]",
              "ld bench --results OURS.json --reference TORCH.json [--ratios FILE] [--markdown FILE]   (compare only)"],

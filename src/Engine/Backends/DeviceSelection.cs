@@ -28,12 +28,12 @@ public static class DeviceSelection
         switch (device)
         {
             case "cpu":
-                if (precision != Precision.Fp32) throw new InvalidOptionException("--precision", "the CPU backend computes in fp32 only");
+                if (precision != Precision.Fp32) throw new InvalidSettingException("Precision", "the CPU backend computes in fp32 only");
                 return CpuBackend.Instance;
             case "cuda":
             {
                 var (b, why) = TryCuda(precision);
-                if (b is null) throw new LdException($"--device cuda: no usable GPU ({why})");
+                if (b is null) throw new InvalidSettingException("Device", $"cuda: no usable GPU ({why})");
                 log.WriteLine($"device: {b.Name}");
                 return b;
             }
@@ -45,7 +45,7 @@ public static class DeviceSelection
                 return CpuBackend.Instance;
             }
             default:
-                throw new InvalidOptionException("--device", $"'{device}' is not one of auto, cpu, cuda");
+                throw new InvalidSettingException("Device", $"'{device}' is not one of auto, cpu, cuda");
         }
     }
 

@@ -24,6 +24,19 @@ public interface IBackend : IDisposable, IPhiloxNormalDevice
     /// </summary>
     IBackend VaeFamily => this;
 
+    /// <summary>
+    /// A recorder for a forward run at every sampling step (see <see cref="IForwardGraph"/>), or null where the backend
+    /// has none (the CPU) or it is switched off: then the caller runs the forward itself.
+    /// </summary>
+    IForwardGraph? CreateForwardGraph() => null;
+
+    /// <summary>
+    /// Promises that <paramref name="constants"/> keep their values until the returned hold is disposed, so their
+    /// Linear products may be computed once and reused (see <see cref="ConstantProducts"/>: the cross-attention K and V
+    /// of a generation's text conditioning). A backend without a cache ignores it.
+    /// </summary>
+    IDisposable HoldProductsOf(IReadOnlyList<Tensor> constants) => NoHold.Instance;
+
     // ---- data movement
     Tensor FromHost(ReadOnlySpan<float> data, params int[] shape);
     float[] ToHost(Tensor t);
@@ -167,4 +180,11 @@ public interface IBackend : IDisposable, IPhiloxNormalDevice
     /// <summary>The draws, computed on the host by default (the GPU backend runs kernels/random.cu).</summary>
     float[] IPhiloxNormalDevice.PhiloxNormal(ulong seed, ulong baseBlock, long threads, int n) =>
         TorchCudaGenerator.PhiloxNormal(seed, baseBlock, threads, n);
+}
+
+/// <summary>The hold of a backend that caches nothing.</summary>
+internal sealed class NoHold : IDisposable
+{
+    public static readonly NoHold Instance = new();
+    public void Dispose() { }
 }

@@ -20,6 +20,7 @@ public static class BenchComponents
         new("text_encode", "CLIP-L + OpenCLIP-G on one 77-token chunk", BenchNeeds.Text, TextBench.Run),
         new("attention", "backend attention alone at the UNet's and the decoder's shapes", BenchNeeds.None, AttentionBench.Run, BenchFiles.Decoder),
         new("unet_step", "one SDXL UNet forward per size and batch", BenchNeeds.Unet, UnetBench.Run),
+        new("unet_call", "the sampler's UNet call (upload x, forward, read eps back): eager, with the K/V cache, and as CUDA graph replays (unless LD_CUDA_GRAPHS=0)", BenchNeeds.Unet, UnetBench.Call),
         new("patch_attn", "merge the attention LoRA (layer_xl_transparent_attn) into the UNet weights", BenchNeeds.Unet, ctx => PatchBench.Run(ctx, "patch_attn", ctx.Files.AttentionPatch), BenchFiles.AttentionPatch),
         new("patch_conv", "merge the conv offsets (layer_xl_transparent_conv) into the UNet weights", BenchNeeds.Unet, ctx => PatchBench.Run(ctx, "patch_conv", ctx.Files.ConvPatch), BenchFiles.ConvPatch),
         new("vae_encode", "SDXL VAE encoder (posterior moments) per size", BenchNeeds.Vae, VaeBench.Encode),

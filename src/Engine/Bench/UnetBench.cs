@@ -1,3 +1,5 @@
+using LayerDiffusion.Native.Models;
+
 namespace LayerDiffusion.Native.Bench;
 
 /// <summary>
@@ -20,6 +22,46 @@ public static class UnetBench
                 var t = Enumerable.Repeat(500f, batch).ToArray();
                 ctx.Runner.Measure("unet_step", BenchParams.Image(batch, w, h), ctx.Settings.DType,
                     () => ctx.Finish(unet.Forward(x, t, context, y)));
+            }
+    }
+
+    /// <summary>
+    /// The sampler's per-step UNet call as GuidedDenoiser makes it (upload x, the UNet forward, read ε back), three
+    /// ways on one loaded UNet: unet_call_eager (every op launched, K and V of the context recomputed), unet_call_kv
+    /// (the context held: cross-attention K/V computed once, see ConstantProducts) and, where the backend records
+    /// forwards, unet_call (K/V cache and a CUDA graph replay; two warm-up runs: the eager warm-up and the capture).
+    /// </summary>
+    public static void Call(BenchContext ctx)
+    {
+        var unet = ctx.Unet;
+        var cfg = unet.Config;
+        var b = unet.Weights.Backend;
+        foreach (var (w, h) in ctx.Settings.Sizes)
+            foreach (int batch in ctx.Settings.Batches)
+            {
+                var rng = new System.Random(batch * 7919 + w);
+                var xHost = new float[batch * unet.InChannels * (h / 8) * (w / 8)];
+                for (int i = 0; i < xHost.Length; i++) xHost[i] = (float)(rng.NextDouble() * 2 - 1);
+                using var context = ctx.Input(-1, 1, batch, 77, cfg.ContextDim);
+                using var y = cfg.AdmInChannels > 0 ? ctx.Input(-1, 1, batch, cfg.AdmInChannels) : null;
+                var t = Enumerable.Repeat(500f, batch).ToArray();
+                var uploads = new[] { xHost, SinusoidalEmbedding.Of(t, cfg.ModelChannels) };
+                var shape = BenchParams.Image(batch, w, h);
+                Tensors.Tensor Forward() => unet.Forward(b.FromHost(xHost, batch, unet.InChannels, h / 8, w / 8), t, context, y);
+                void Eager()
+                {
+                    using var scope = Tensors.TensorScope.Open();
+                    b.ToHost(Forward());
+                }
+                ctx.Runner.Measure("unet_call_eager", shape, ctx.Settings.DType, Eager, note: "no K/V cache, no graph");
+                using var hold = b.HoldProductsOf([context]);
+                ctx.Runner.Measure("unet_call_kv", shape, ctx.Settings.DType, Eager, note: "cross-attention K/V cached", minWarmup: 1);
+                using var graph = b.CreateForwardGraph();
+                if (graph is null) continue;
+                var key = (unet, context, batch, w, h);
+                ctx.Runner.Measure("unet_call", shape, ctx.Settings.DType, () => graph.Run(key, uploads, Forward),
+                    note: "K/V cache + CUDA graph replays", minWarmup: 2);
+                if (graph.EagerReason is { } why) ctx.Runner.UpdateLast(r => r with { Note = "graph capture failed, eager: " + why });
             }
     }
 }

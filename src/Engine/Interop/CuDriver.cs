@@ -4,13 +4,16 @@ namespace LayerDiffusion.Native.Interop;
 
 /// <summary>
 /// The CUDA driver API (libcuda.so.1), resolved into unmanaged function pointers once. Only what the engine uses:
-/// init and device queries, the primary context, streams, events, memory, modules and kernel launches.
+/// init and device queries, the primary context, streams, events, memory, modules, kernel launches and CUDA graphs
+/// (stream capture, instantiate, launch).
 /// Every call's status goes through <see cref="Check"/>, which names the call and the status (cuGetErrorName).
 /// Device pointers are <c>ulong</c> (CUdeviceptr); handles are <c>nint</c>.
 /// </summary>
 internal sealed unsafe class CuDriver
 {
     public const int Success = 0, ErrorOutOfMemory = 2, ErrorNoDevice = 100;
+    /// <summary>CU_STREAM_CAPTURE_MODE_GLOBAL: while capturing, unsafe calls (allocation, synchronisation) from any thread fail.</summary>
+    public const int CaptureModeGlobal = 0;
 
     // Device attributes (CUdevice_attribute).
     public const int AttrMultiprocessorCount = 16, AttrMaxThreadsPerMultiprocessor = 39, AttrComputeMajor = 75, AttrComputeMinor = 76, AttrMaxSharedPerBlockOptin = 97;
@@ -71,6 +74,13 @@ internal sealed unsafe class CuDriver
     public readonly delegate* unmanaged<nint*, nint, byte*, int> cuModuleGetFunction;
     public readonly delegate* unmanaged<nint, int, int, int> cuFuncSetAttribute;
     public readonly delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int> cuLaunchKernel;
+    public readonly delegate* unmanaged<nint, int, int> cuStreamBeginCapture;
+    public readonly delegate* unmanaged<nint, nint*, int> cuStreamEndCapture;
+    public readonly delegate* unmanaged<nint, nint*, nuint*, int> cuGraphGetNodes;
+    public readonly delegate* unmanaged<nint*, nint, ulong, int> cuGraphInstantiateWithFlags;
+    public readonly delegate* unmanaged<nint, nint, int> cuGraphLaunch;
+    public readonly delegate* unmanaged<nint, int> cuGraphExecDestroy;
+    public readonly delegate* unmanaged<nint, int> cuGraphDestroy;
     public readonly delegate* unmanaged<int, byte**, int> cuGetErrorName;
     public readonly delegate* unmanaged<int, byte**, int> cuGetErrorString;
 
@@ -115,6 +125,13 @@ internal sealed unsafe class CuDriver
         cuModuleGetFunction = (delegate* unmanaged<nint*, nint, byte*, int>)lib.Export("cuModuleGetFunction");
         cuFuncSetAttribute = (delegate* unmanaged<nint, int, int, int>)lib.Export("cuFuncSetAttribute");
         cuLaunchKernel = (delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int>)lib.Export("cuLaunchKernel");
+        cuStreamBeginCapture = (delegate* unmanaged<nint, int, int>)lib.Export("cuStreamBeginCapture_v2");
+        cuStreamEndCapture = (delegate* unmanaged<nint, nint*, int>)lib.Export("cuStreamEndCapture");
+        cuGraphGetNodes = (delegate* unmanaged<nint, nint*, nuint*, int>)lib.Export("cuGraphGetNodes");
+        cuGraphInstantiateWithFlags = (delegate* unmanaged<nint*, nint, ulong, int>)lib.Export("cuGraphInstantiateWithFlags");
+        cuGraphLaunch = (delegate* unmanaged<nint, nint, int>)lib.Export("cuGraphLaunch");
+        cuGraphExecDestroy = (delegate* unmanaged<nint, int>)lib.Export("cuGraphExecDestroy");
+        cuGraphDestroy = (delegate* unmanaged<nint, int>)lib.Export("cuGraphDestroy");
         cuGetErrorName = (delegate* unmanaged<int, byte**, int>)lib.Export("cuGetErrorName");
         cuGetErrorString = (delegate* unmanaged<int, byte**, int>)lib.Export("cuGetErrorString");
     }

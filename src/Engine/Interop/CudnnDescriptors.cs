@@ -57,7 +57,7 @@ internal sealed unsafe class CudnnFilterDescriptor : CudnnDescriptor
 
 /// <summary>
 /// A 2-D cross-correlation with square stride and symmetric padding, no dilation, accumulating in
-/// <paramref name="computeType"/>, with the math type (tensor cores or not) an algorithm was found for.
+/// the compute type, with the math type (tensor cores or not) an algorithm was found for.
 /// </summary>
 internal sealed unsafe class CudnnConvolutionDescriptor : CudnnDescriptor
 {

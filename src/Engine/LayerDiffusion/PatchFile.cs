@@ -37,6 +37,12 @@ public sealed class PatchFile
     /// <summary>One entry per target weight, in file order.</summary>
     public IReadOnlyList<PatchEntry> Entries { get; }
 
+    /// <summary>A patch built from another key layout (a user LoRA mapped onto UNet weights); entries name the file's tensors.</summary>
+    public static PatchFile FromEntries(SafeTensorsFile file, IReadOnlyList<PatchEntry> entries) => new(file, entries);
+
+    /// <summary>The entries whose target passes <paramref name="keep"/> (same file).</summary>
+    public PatchFile Only(Func<string, bool> keep) => new(File, Entries.Where(e => keep(e.Target)).ToList());
+
     /// <summary>Parses the key layout; throws ModelFormatException naming the first key that is not a patch key.</summary>
     public static PatchFile Read(SafeTensorsFile file)
     {

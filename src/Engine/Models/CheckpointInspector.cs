@@ -12,6 +12,7 @@ public static class CheckpointInspector
     public const string VaePrefix = "first_stage_model.";
     public const string ClipLPrefix = "conditioner.embedders.0.transformer.text_model.";
     public const string ClipGPrefix = "conditioner.embedders.1.model.";
+    public const string Sd15ClipPrefix = "cond_stage_model.transformer.text_model.";
 
     public static string Describe(SafeTensorsFile f)
     {
@@ -29,17 +30,18 @@ public static class CheckpointInspector
             any = true;
             var family = ModelFamily.Detect(f);
             var c = UnetConfig.Infer(f, UnetPrefix, family.UnetHeads);
-            sb.AppendLine($"SDXL UNet: {Params(f, UnetPrefix):N0} parameters ({DTypeSummary(f, UnetPrefix)})");
+            sb.AppendLine($"{family.Name} UNet: {Params(f, UnetPrefix):N0} parameters ({DTypeSummary(f, UnetPrefix)})");
             sb.AppendLine($"  in/out channels {c.InChannels}/{c.OutChannels}, model channels {c.ModelChannels}, multipliers {string.Join(",", c.ChannelMult)}, res blocks per level {c.NumResBlocks}");
             sb.AppendLine($"  transformer depth per level {string.Join(",", c.LevelDepths)} (mid {c.MiddleDepth}); per input block {string.Join(",", c.InputDepths)}; per output block {string.Join(",", c.OutputDepths)}");
             sb.AppendLine($"  context width {c.ContextDim}, adm width {c.AdmInChannels}, time embedding {c.TimeEmbedDim}, {family.UnetHeads} ({family.Name})");
         }
-        if (f.Contains(ClipLPrefix + "embeddings.token_embedding.weight"))
+        foreach (var clipL in new[] { ClipLPrefix, Sd15ClipPrefix })
         {
+            if (!f.Contains(clipL + "embeddings.token_embedding.weight")) continue;
             any = true;
-            var emb = f.Dims(ClipLPrefix + "embeddings.token_embedding.weight");
-            int layers = CountIndexed(f, ClipLPrefix + "encoder.layers.", ".layer_norm1.weight");
-            sb.AppendLine($"CLIP-L text encoder: {Params(f, ClipLPrefix):N0} parameters, width {emb[1]}, {layers} layers, {emb[1] / 64} heads of 64, vocab {emb[0]}");
+            var emb = f.Dims(clipL + "embeddings.token_embedding.weight");
+            int layers = CountIndexed(f, clipL + "encoder.layers.", ".layer_norm1.weight");
+            sb.AppendLine($"CLIP-L text encoder: {Params(f, clipL):N0} parameters, width {emb[1]}, {layers} layers, {emb[1] / 64} heads of 64, vocab {emb[0]}");
         }
         if (f.Contains(ClipGPrefix + "token_embedding.weight"))
         {
@@ -57,7 +59,7 @@ public static class CheckpointInspector
         }
         if (!any)
         {
-            sb.AppendLine("not an SDXL checkpoint; tensors:");
+            sb.AppendLine("not a checkpoint of a known family; tensors:");
             foreach (var n in f.Names.Take(40))
             {
                 var i = f.Info(n);

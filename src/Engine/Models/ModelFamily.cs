@@ -53,8 +53,22 @@ public sealed record ModelFamily(
         VectorConditioning: (pooled, width, height) => Models.VectorConditioning.Build(pooled, Models.VectorConditioning.SizeConds(width, height)),
         Pipelines.LatentPreview.Sdxl, Markers: ["conditioner.embedders.", "model.diffusion_model.label_emb."]);
 
+    /// <summary>
+    /// SD1.5 (ldm layout): eight UNet heads of any width (head width = channels / 8), no vector conditioning; one
+    /// CLIP-L (Hugging Face layout under cond_stage_model.transformer) at its last layer with the final norm and
+    /// end-token padding; latent scale 0.18215; the same scaled-linear betas as SDXL; Forge encodes an empty negative
+    /// prompt like any other (force_zero_negative_prompt is SDXL's).
+    /// </summary>
+    public static ModelFamily Sd15 { get; } = new(
+        "SD1.5", "model.diffusion_model.", "first_stage_model.", AttentionHeads.Fixed(8),
+        [
+            new("CLIP-L", "cond_stage_model.transformer.text_model.", AttentionHeads.OfWidth(64), SkipLast: 0, FinalNorm: true, Pooled: false, PadAfterEnd: null),
+        ],
+        LatentScale: 0.18215f, DiscreteSchedule.Sdxl, EmptyNegativeIsZero: false, VectorConditioning: null,
+        Pipelines.LatentPreview.Sd15, Markers: ["cond_stage_model.transformer."]);
+
     /// <summary>The families this build knows, tried in order by <see cref="Detect"/>.</summary>
-    public static IReadOnlyList<ModelFamily> Known { get; } = [Sdxl];
+    public static IReadOnlyList<ModelFamily> Known { get; } = [Sdxl, Sd15];
 
     /// <summary>Whether a checkpoint (or a part of one) belongs to this family: it holds a key under one of its markers.</summary>
     public bool Matches(SafeTensorsFile f) => f.Names.Any(n => Markers.Any(m => n.StartsWith(m, StringComparison.Ordinal)));

@@ -14,6 +14,8 @@ public sealed record GenerationResult
     public required float[] Noise { get; init; }
     public required PromptEmbedding Positive { get; init; }
     public required PromptEmbedding Negative { get; init; }
+    /// <summary>SD1.5 attention sharing: per frame, its prompt's conditioning (null where the frame has none).</summary>
+    public IReadOnlyList<PromptEmbedding?> FramePrompts { get; init; } = [];
     /// <summary>The sampler's final latent (VAE scale, i.e. before dividing by the family's latent scale), [B, C, H/8, W/8].</summary>
     public required float[] Latent { get; init; }
     /// <summary>The model family that made it (its latent scale turns <see cref="Latent"/> into the VAE's latent).</summary>

@@ -34,6 +34,22 @@ public sealed record GenerationSettings
     public LayerMethod Method { get; init; } = LayerMethod.Attn;
     /// <summary>Patch strength ("Weight" in the extension), in [-1, 3].</summary>
     public float Weight { get; init; } = 1f;
+    /// <summary>
+    /// SD1.5 attention sharing's additional prompts (the extension's fg/bg/blend additional prompts): a frame whose
+    /// role has a non-empty one is conditioned on its positive rows by "additional, prompt".
+    /// </summary>
+    public string FgPrompt { get; init; } = "";
+    public string BgPrompt { get; init; } = "";
+    public string BlendPrompt { get; init; } = "";
+
+    /// <summary>The additional prompt of a frame role.</summary>
+    public string AdditionalPrompt(FrameRole role) => role switch
+    {
+        FrameRole.Foreground => FgPrompt,
+        FrameRole.Background => BgPrompt,
+        _ => BlendPrompt,
+    };
+
     /// <summary>"Stop At" in [0, 1]; 1 never switches back to the unpatched UNet.</summary>
     public float StopAt { get; init; } = 1f;
     /// <summary>
@@ -50,22 +66,25 @@ public sealed record GenerationSettings
 
     public void Validate()
     {
-        if (DecoderBatch < 0 || DecoderBatch > 8) throw new InvalidOptionException("--decoder-batch", $"{DecoderBatch} is out of range [0, 8] (0: automatic)");
-        if (VaeTile < 0 || (VaeTile > 0 && VaeTile < 8)) throw new InvalidOptionException("--vae-tile", $"{VaeTile} must be 0 (automatic) or at least 8 latent pixels");
-        if (Steps < 1 || Steps > 1000) throw new InvalidOptionException("--steps", $"{Steps} is out of range [1, 1000]");
-        if (!float.IsFinite(Cfg) || Cfg < 0 || Cfg > 100) throw new InvalidOptionException("--cfg", $"{Cfg} is out of range [0, 100]");
-        CheckSize("--width", Width);
-        CheckSize("--height", Height);
-        if (Batch < 1 || Batch > 64) throw new InvalidOptionException("--batch", $"{Batch} is out of range [1, 64]");
-        if (!(Weight >= -1 && Weight <= 3)) throw new InvalidOptionException("--weight", $"{Weight} is out of range [-1, 3]");
-        if (!(StopAt >= 0 && StopAt <= 1)) throw new InvalidOptionException("--stop-at", $"{StopAt} is out of range [0, 1]");
-        if (!(Denoise > 0 && Denoise <= 1)) throw new InvalidOptionException("--denoise", $"{Denoise} is out of range (0, 1]");
-        if (BatchCount < 1 || BatchCount > MaxBatchCount) throw new InvalidOptionException("--batch-count", $"{BatchCount} is out of range [1, {MaxBatchCount}]");
-        if (Seed < 0) throw new InvalidOptionException("--seed", $"{Seed} is out of range [0, {MaxSeed}] (-1 picks a random seed)");
+        if (DecoderBatch < 0 || DecoderBatch > 8) throw new InvalidSettingException("DecoderBatch", $"{DecoderBatch} is out of range [0, 8] (0: automatic)");
+        if (VaeTile < 0 || (VaeTile > 0 && VaeTile < 8)) throw new InvalidSettingException("VaeTile", $"{VaeTile} must be 0 (automatic) or at least 8 latent pixels");
+        if (Steps < 1 || Steps > 1000) throw new InvalidSettingException("Steps", $"{Steps} is out of range [1, 1000]");
+        if (!float.IsFinite(Cfg) || Cfg < 0 || Cfg > 100) throw new InvalidSettingException("Cfg", $"{Cfg} is out of range [0, 100]");
+        CheckSize("Width", Width);
+        CheckSize("Height", Height);
+        if (Batch < 1 || Batch > 64) throw new InvalidSettingException("Batch", $"{Batch} is out of range [1, 64]");
+        int frames = LayerMethods.FrameCount(Method);
+        if (Batch % frames != 0)
+            throw new InvalidSettingException("Batch", $"{Batch} images are not whole groups of method {LayerMethods.Name(Method)}'s {frames} frames");
+        if (!(Weight >= -1 && Weight <= 3)) throw new InvalidSettingException("Weight", $"{Weight} is out of range [-1, 3]");
+        if (!(StopAt >= 0 && StopAt <= 1)) throw new InvalidSettingException("StopAt", $"{StopAt} is out of range [0, 1]");
+        if (!(Denoise > 0 && Denoise <= 1)) throw new InvalidSettingException("Denoise", $"{Denoise} is out of range (0, 1]");
+        if (BatchCount < 1 || BatchCount > MaxBatchCount) throw new InvalidSettingException("BatchCount", $"{BatchCount} is out of range [1, {MaxBatchCount}]");
+        if (Seed < 0) throw new InvalidSettingException("Seed", $"{Seed} is out of range [0, {MaxSeed}] (-1 picks a random seed)");
         long images = (long)Batch * BatchCount;
         if (Seed > MaxSeed - (images - 1))
-            throw new InvalidOptionException("--seed", $"{Seed} leaves no room for {images} images: image i gets seed + i, and the last must stay at most {MaxSeed}");
-        if (Rng is not ("cpu" or "gpu")) throw new InvalidOptionException("--rng", $"'{Rng}' is not one of cpu, gpu (any case)");
+            throw new InvalidSettingException("Seed", $"{Seed} leaves no room for {images} images: image i gets seed + i, and the last must stay at most {MaxSeed}");
+        if (Rng is not ("cpu" or "gpu")) throw new InvalidSettingException("Rng", $"'{Rng}' is not one of cpu, gpu (any case)");
     }
 
     /// <summary>The smallest and largest --width/--height.</summary>
@@ -73,7 +92,7 @@ public sealed record GenerationSettings
 
     private static void CheckSize(string option, int v)
     {
-        if (v < MinSide || v > MaxSide) throw new InvalidOptionException(option, $"{v} is out of range [{MinSide}, {MaxSide}]");
-        if (v % 8 != 0) throw new InvalidOptionException(option, $"{v} is not a multiple of 8 (the VAE works on 8x8 pixel blocks)");
+        if (v < MinSide || v > MaxSide) throw new InvalidSettingException(option, $"{v} is out of range [{MinSide}, {MaxSide}]");
+        if (v % 8 != 0) throw new InvalidSettingException(option, $"{v} is not a multiple of 8 (the VAE works on 8x8 pixel blocks)");
     }
 }

@@ -19,6 +19,15 @@ public sealed record LatentPreview(float[,] Factors, float[] Bias)
         { -0.3165f, -0.2492f, -0.2188f },
     }, [0.1084f, -0.0175f, -0.0011f]);
 
+    /// <summary>ComfyUI's SD1.5 fit (comfy/latent_formats.py, class SD15; it has no bias).</summary>
+    public static LatentPreview Sd15 { get; } = new(new float[,]
+    {
+        { 0.3512f, 0.2297f, 0.3227f },
+        { 0.3250f, 0.4974f, 0.2350f },
+        { -0.2829f, 0.1762f, 0.2721f },
+        { -0.2120f, -0.2616f, -0.7177f },
+    }, [0f, 0f, 0f]);
+
     public int LatentChannels => Factors.GetLength(0);
 
     /// <summary>One image's sampler-space latent [C, h, w] → RGB bytes [h, w, 3].</summary>

@@ -5,13 +5,14 @@ namespace LayerDiffusion.Native.Pipelines;
 
 /// <summary>What a layerdiffusion_* infotext says about a run (the settings the extension reads back).</summary>
 public sealed record LayerInfotextSettings(LayerMethod Method, float Weight, float StopAt, ResizeMode ResizeMode,
-    bool HasForeground, bool HasBackground, bool HasBlend);
+    bool HasForeground, bool HasBackground, bool HasBlend, string FgPrompt = "", string BgPrompt = "", string BlendPrompt = "");
 
 /// <summary>
 /// The extension's eleven infotext keys, in the order its process_before_every_sampling puts them in
 /// extra_generation_params: enabled, method (the UI label), weight, ending_step, whether a foreground, background and
 /// blending image was given ("True"/"False", Python's bool), the resize mode's label and the three additional prompts
-/// (always empty for the SDXL methods: the UI hides and clears them), which A1111 writes as "key: " with nothing after.
+/// (SD1.5 attention sharing's frame prompts; empty where the method's UI hides and clears them, always for the SDXL
+/// methods), which A1111 writes as "key: " with nothing after.
 /// </summary>
 public static class LayerInfotext
 {
@@ -27,27 +28,31 @@ public static class LayerInfotext
         yield return new(Prefix + "bg_image", PythonBool(inputs.Background is not null));
         yield return new(Prefix + "blend_image", PythonBool(inputs.Blend is not null));
         yield return new(Prefix + "resize_mode", ResizeModes.Label(inputs.ResizeMode));
-        yield return new(Prefix + "fg_additional_prompt", "");
-        yield return new(Prefix + "bg_additional_prompt", "");
-        yield return new(Prefix + "blend_additional_prompt", "");
+        yield return new(Prefix + "fg_additional_prompt", s.FgPrompt);
+        yield return new(Prefix + "bg_additional_prompt", s.BgPrompt);
+        yield return new(Prefix + "blend_additional_prompt", s.BlendPrompt);
     }
+
+    private static string Text(IReadOnlyDictionary<string, string> parameters, string key) =>
+        parameters.TryGetValue(Prefix + key, out var v) ? v : "";
 
     private static string PythonBool(bool b) => b ? "True" : "False";
 
     /// <summary>
     /// Reads the keys back (as parsed by <see cref="Infotext.Parse"/>); null when the infotext has none or says
-    /// disabled. Throws naming the key when a value is not one the extension writes, or is an SD1.5 method.
+    /// disabled. Throws naming the key when a value is not one the extension writes.
     /// </summary>
     public static LayerInfotextSettings? Read(IReadOnlyDictionary<string, string> parameters)
     {
         if (!parameters.TryGetValue(Prefix + "enabled", out var enabled) || enabled != "True") return null;
         string methodLabel = Required(parameters, "method");
         var method = Enum.GetValues<LayerMethod>().Where(m => LayerMethods.DisplayName(m) == methodLabel).Cast<LayerMethod?>().FirstOrDefault()
-            ?? throw new FormatException($"{Prefix}method: '{methodLabel}' is not an SDXL method this engine runs");
+            ?? throw new FormatException($"{Prefix}method: '{methodLabel}' is not a method this engine runs");
         return new LayerInfotextSettings(method,
             Number(parameters, "weight", 1f), Number(parameters, "ending_step", 1f),
             parameters.TryGetValue(Prefix + "resize_mode", out var rm) ? ResizeModes.Parse(rm, Prefix + "resize_mode") : ResizeMode.CropAndResize,
-            Bool(parameters, "fg_image"), Bool(parameters, "bg_image"), Bool(parameters, "blend_image"));
+            Bool(parameters, "fg_image"), Bool(parameters, "bg_image"), Bool(parameters, "blend_image"),
+            Text(parameters, "fg_additional_prompt"), Text(parameters, "bg_additional_prompt"), Text(parameters, "blend_additional_prompt"));
     }
 
     private static string Required(IReadOnlyDictionary<string, string> parameters, string key) =>

@@ -54,11 +54,14 @@ public sealed class LayerPipeline(ModelBundle models)
             clock.Restart();
         }
 
+        if (LayerMethods.IsSd15(s.Method) != (models.Family == ModelFamily.Sd15))
+            throw new InvalidOptionException("--method", $"method {LayerMethods.Name(s.Method)} is for {(LayerMethods.IsSd15(s.Method) ? "SD1.5" : "SDXL")} checkpoints; {models.Paths.Checkpoint} is {models.Family.Name}");
         var positive = models.Text.Encode(s.Prompt);
         var negative = models.Text.EncodeNegative(s.Negative);
-        foreach (var e in new[] { positive, negative })
+        var framePrompts = FramePrompts.Encode(models.Text, s);
+        foreach (var e in framePrompts.Where(e => e is not null).Append(positive).Append(negative))
         {
-            NonFiniteGuard.Check(e.Context, "the text encoders", "encoding the prompts");
+            NonFiniteGuard.Check(e!.Context, "the text encoders", "encoding the prompts");
             NonFiniteGuard.Check(e.Pooled, "the text encoders", "encoding the prompts");
         }
         if (ReleaseTextEncoders) models.ReleaseText();
@@ -71,11 +74,13 @@ public sealed class LayerPipeline(ModelBundle models)
         int channels = models.Vae.LatentChannels, h = s.Height / 8, w = s.Width / 8;
         var concat = ConditionLatents(s, inputs, h, w);
         var init = InitLatent(s, inputs);
+        var controlRgb = ControlImage(s, inputs);
         Phase("condition");
 
         // "Stop At" 1 never switches back, so the original's copies of the patched weights need not stay resident.
         bool switchesBack = s.StopAt < 1f;
-        var patched = models.Patched(s.Method, s.Weight, keepOriginal: switchesBack);
+        using var sharing = LayerMethods.IsSd15(s.Method) ? AttentionSharing(s, framePrompts, controlRgb) : null;
+        var patched = sharing?.Unet ?? models.Patched(s.Method, s.Weight, keepOriginal: switchesBack);
         var original = switchesBack ? models.Unet : null;
         Phase("patch");
 
@@ -90,7 +95,7 @@ public sealed class LayerPipeline(ModelBundle models)
         float[] latent;
         IReadOnlyList<bool> patchedCalls;
         using (var denoiser = new GuidedDenoiser(patched, CfgConditioning.FromPrompts(models.Backend, negative, positive, yNeg, yPos, s.Batch),
-            s.Cfg, [channels, h, w], concat, original is null ? null : new StopAt(original, s.StopAt, schedule)))
+            s.Cfg, [channels, h, w], concat, original is null ? null : new StopAt(original, s.StopAt, schedule), sharing is null ? null : sharing.OnRows))
         {
             latent = init is null
                 ? Sampler.Run(sampler, schedule, denoiser.Model, noise, stepNoise, NonFiniteGuard.Steps(StepCallback), cancel)
@@ -107,7 +112,7 @@ public sealed class LayerPipeline(ModelBundle models)
         var images = Decode(s, latent, noiseSource.Seeds, channels, h, w, cancel, Phase, DecoderBudget);
         return new GenerationResult
         {
-            Width = s.Width, Height = s.Height, Noise = noise, Positive = positive, Negative = negative,
+            Width = s.Width, Height = s.Height, Noise = noise, Positive = positive, Negative = negative, FramePrompts = framePrompts,
             Latent = latent, Family = family, Images = images, PatchedCalls = patchedCalls, PhaseMs = phases, PhasePeakBytes = peaks,
             WeightBytes = diag?.WeightBytes ?? 0,
         };
@@ -130,6 +135,34 @@ public sealed class LayerPipeline(ModelBundle models)
             NonFiniteGuard.Check(vb.ToHost(mean), "the VAE encoder", "encoding a condition image");
             return TensorScope.Detach(models.Backend.Import(vb.Affine(mean, models.Family.LatentScale, 0f)));
         }).ToArray();
+    }
+
+    /// <summary>
+    /// SD1.5 fg2bg / bg2fg's control image: the foreground / background composited on grey in fp32 and fitted to the
+    /// generation size, [1, 3, H, W] in about [0, 1]; null for the other methods.
+    /// </summary>
+    public static float[]? ControlImage(GenerationSettings s, GenerationInputs inputs)
+    {
+        var (img, option) = s.Method switch
+        {
+            LayerMethod.Sd15Fg2Bg => (inputs.Foreground, "--fg"),
+            LayerMethod.Sd15Bg2Fg => (inputs.Background, "--bg"),
+            _ => (null, null),
+        };
+        if (option is null) return null;
+        if (img is null) throw new InvalidOptionException(option, $"method {LayerMethods.Name(s.Method)} needs this image");
+        return LayerDiffusion.Sd15.AttentionSharingModel.ControlRgb(img.Pixels, img.Width, img.Height, s.Width, s.Height, inputs.ResizeMode);
+    }
+
+    /// <summary>The run's attention sharing: the method's file over the unpatched UNet, its frame prompts and control signals.</summary>
+    private LayerDiffusion.Sd15.AttentionSharingRun AttentionSharing(GenerationSettings s, PromptEmbedding?[] framePrompts, float[]? controlRgb)
+    {
+        var b = models.Backend;
+        var model = models.AttentionSharing(s.Method);
+        using var scope = TensorScope.Open();
+        var signals = controlRgb is null ? [] : model.Signals(b, b.FromHost(controlRgb, 1, 3, s.Height, s.Width));
+        var overwrites = framePrompts.Select(e => e is null ? null : b.FromHost(e.Context, e.ContextShape)).ToArray();
+        return new LayerDiffusion.Sd15.AttentionSharingRun(model, models.Unet, overwrites, signals);
     }
 
     /// <summary>Transparent img2img's start latent [1, 4, h, w] (sampler scale), or null for text-to-image.</summary>
@@ -166,18 +199,18 @@ public sealed class LayerPipeline(ModelBundle models)
 
     /// <summary>
     /// The method's condition images in channel order (none for attn and conv); a missing one is an error naming
-    /// its option. Callers can check this before loading any model.
+    /// its input. Callers can check this before loading any model.
     /// </summary>
     public static RgbaImage[] ConditionImages(LayerMethod method, GenerationInputs inputs)
     {
-        RgbaImage Need(RgbaImage? img, string option) =>
-            img ?? throw new InvalidOptionException(option, $"method {LayerMethods.Name(method)} needs this image");
+        RgbaImage Need(RgbaImage? img, string input) =>
+            img ?? throw new InvalidSettingException(input, $"method {LayerMethods.Name(method)} needs this image");
         return method switch
         {
-            LayerMethod.Fg2Ble => [Need(inputs.Foreground, "--fg")],
-            LayerMethod.Bg2Ble => [Need(inputs.Background, "--bg")],
-            LayerMethod.FgBle2Bg => [Need(inputs.Foreground, "--fg"), Need(inputs.Blend, "--blend")],
-            LayerMethod.BgBle2Fg => [Need(inputs.Background, "--bg"), Need(inputs.Blend, "--blend")],
+            LayerMethod.Fg2Ble => [Need(inputs.Foreground, "Foreground")],
+            LayerMethod.Bg2Ble => [Need(inputs.Background, "Background")],
+            LayerMethod.FgBle2Bg => [Need(inputs.Foreground, "Foreground"), Need(inputs.Blend, "Blend")],
+            LayerMethod.BgBle2Fg => [Need(inputs.Background, "Background"), Need(inputs.Blend, "Blend")],
             _ => [],
         };
     }
@@ -206,7 +239,7 @@ public sealed class LayerPipeline(ModelBundle models)
             for (int i = 0; i < s.Batch; i++)
             {
                 var (rgb, z) = decoded[i];
-                if (!LayerMethods.OutputsTransparent(s.Method))
+                if (!LayerMethods.TransparentImage(s.Method, i))
                 {
                     images.Add(new GeneratedImage(seeds[i], rgb, null, null));
                     continue;

@@ -19,18 +19,20 @@ public sealed record ModelPaths
     public string? LayerModel { get; init; }
     public string? TransparentDecoder { get; init; }
     public string? TransparentEncoder { get; init; }
+    /// <summary>User LoRAs merged into the UNet on load, in order (under the layer model, as Forge stacks them).</summary>
+    public IReadOnlyList<Lora.UserLora> Loras { get; init; } = [];
 
     /// <summary>Fills missing paths from a folder holding the released files under their own names.</summary>
     public ModelPaths WithModelsDir(string? dir, LayerMethod method)
     {
         if (dir is null) return this;
-        if (!Directory.Exists(dir)) throw new InvalidOptionException("--models-dir", $"{dir}: no such folder");
+        if (!Directory.Exists(dir)) throw new InvalidSettingException("ModelsDir", $"{dir}: no such folder");
         string? Find(string name) => File.Exists(Path.Combine(dir, name)) ? Path.Combine(dir, name) : null;
         return this with
         {
             LayerModel = LayerModel ?? Find(LayerMethods.PatchFileName(method)),
-            TransparentDecoder = TransparentDecoder ?? Find(LayerMethods.DecoderFileName),
-            TransparentEncoder = TransparentEncoder ?? Find(LayerMethods.EncoderFileName),
+            TransparentDecoder = TransparentDecoder ?? Find(LayerMethods.DecoderFile(method)),
+            TransparentEncoder = TransparentEncoder ?? Find(LayerMethods.EncoderFile(method)),
         };
     }
 }
@@ -53,6 +55,7 @@ public sealed class ModelBundle : IDisposable
     /// <summary>Set while the original UNet is incomplete: the names it gave up to the patch, and its key prefix.</summary>
     private (HashSet<string> Names, string Prefix)? _released;
     private SdxlVae? _vae;
+    private LayerDiffusion.Sd15.AttentionSharingModel? _sharing;
     private TransparentDecoder? _decoder;
     private TransparentEncoder? _encoder;
 
@@ -81,7 +84,7 @@ public sealed class ModelBundle : IDisposable
     }
 
     public TextConditioner Text => _text ??= TextConditioner.Load(Backend, _checkpoint, Family,
-        _tokenizer ?? throw new LdException("no tokenizer: point --tokenizer at a diffusers tokenizer folder, vocab.json + merges.txt, or bpe_simple_vocab_16e6.txt.gz"));
+        _tokenizer ?? throw new InvalidSettingException("Tokenizer", "is needed for the prompts: a diffusers tokenizer folder, vocab.json + merges.txt, or bpe_simple_vocab_16e6.txt.gz"));
 
     /// <summary>Frees the text encoders' weights (they are reloaded if needed again).</summary>
     public void ReleaseText()
@@ -91,14 +94,30 @@ public sealed class ModelBundle : IDisposable
     }
 
     /// <summary>The unpatched UNet (rebuilt around the patched one's shared tensors if its own copies were freed).</summary>
-    public SdxlUnet Unet => _unet ??= RebuildOriginal() ?? SdxlUnet.Load(Backend, _checkpoint, Family);
+    public SdxlUnet Unet => _unet ??= RebuildOriginal() ?? LoadUnetWithLoras();
+
+    /// <summary>
+    /// The checkpoint's UNet with the user LoRAs merged in (each merge frees the tensors it replaces). This is the
+    /// "original" UNet of a run: the layer model is merged on top of it, and Stop At switches back to it, as Forge
+    /// clones the LoRA-patched UNet before the extension patches it.
+    /// </summary>
+    private SdxlUnet LoadUnetWithLoras()
+    {
+        var unet = SdxlUnet.Load(Backend, _checkpoint, Family);
+        foreach (var lora in Paths.Loras)
+        {
+            var patch = Lora.KohyaLora.UnetPatch(Open(lora.Path), unet.Weights.Names);
+            if (patch.Entries.Count > 0) unet = new SdxlUnet(unet.Config, PatchMerger.Apply(unet.Weights, patch, lora.Weight, releaseOriginals: true));
+        }
+        return unet;
+    }
     public SdxlVae Vae => _vae ??= new SdxlVae(Keep(WeightStore.Load(VaeBackend, _checkpoint, Family.VaePrefix)));
 
     public TransparentDecoder Decoder => _decoder ??= new TransparentDecoder(Keep(WeightStore.Load(VaeBackend,
-        Open(Paths.TransparentDecoder ?? throw new InvalidOptionException("--transparent-decoder", $"this workflow needs the transparent decoder ({LayerMethods.DecoderFileName}); pass --transparent-decoder or --models-dir")), "")));
+        Open(Paths.TransparentDecoder ?? throw new InvalidSettingException("TransparentDecoder", $"this workflow needs the transparent decoder ({LayerMethods.DecoderFileName}); give {InvalidSettingException.Ref("TransparentDecoder")} or {InvalidSettingException.Ref("ModelsDir")}")), "")));
 
     public TransparentEncoder Encoder => _encoder ??= new TransparentEncoder(Keep(WeightStore.Load(VaeBackend,
-        Open(Paths.TransparentEncoder ?? throw new InvalidOptionException("--transparent-encoder", $"img2img needs the transparent encoder ({LayerMethods.EncoderFileName}); pass --transparent-encoder or --models-dir")), "")));
+        Open(Paths.TransparentEncoder ?? throw new InvalidSettingException("TransparentEncoder", $"img2img needs the transparent encoder ({LayerMethods.EncoderFileName}); give {InvalidSettingException.Ref("TransparentEncoder")} or {InvalidSettingException.Ref("ModelsDir")}")), "")));
 
     /// <summary>The VAE-family weights, freed with the bundle (a long-lived caller, a batch or an embedding
     /// application, loads and frees many bundles in one process).</summary>
@@ -117,8 +136,8 @@ public sealed class ModelBundle : IDisposable
     /// </summary>
     public SdxlUnet Patched(LayerMethod method, float weight, bool keepOriginal = true)
     {
-        string path = Paths.LayerModel ?? throw new InvalidOptionException("--layer-model",
-            $"method {LayerMethods.Name(method)} needs its patch file ({LayerMethods.PatchFileName(method)}); pass --layer-model or --models-dir");
+        string path = Paths.LayerModel ?? throw new InvalidSettingException("LayerModel",
+            $"method {LayerMethods.Name(method)} needs its patch file ({LayerMethods.PatchFileName(method)}); give {InvalidSettingException.Ref("LayerModel")} or {InvalidSettingException.Ref("ModelsDir")}");
         if (_patched is not null && _patchedKey == (path, weight))
         {
             if (!keepOriginal) ReleaseOriginalCopies();
@@ -139,9 +158,31 @@ public sealed class ModelBundle : IDisposable
         return _patched;
     }
 
+    /// <summary>
+    /// The method's SD1.5 attention-sharing file (--layer-model) bound to the unpatched UNet, whose weights stay as
+    /// they are: the units hold their own per-frame merged projections.
+    /// </summary>
+    public LayerDiffusion.Sd15.AttentionSharingModel AttentionSharing(LayerMethod method)
+    {
+        if (_sharing is not null) return _sharing;
+        string path = Paths.LayerModel ?? throw new InvalidOptionException("--layer-model",
+            $"method {LayerMethods.Name(method)} needs its attention-sharing file ({LayerMethods.PatchFileName(method)}); pass --layer-model or --models-dir");
+        var model = LayerDiffusion.Sd15.AttentionSharingModel.Load(Backend, Open(path), Unet);
+        int frames = LayerMethods.FrameCount(method);
+        bool control = method is LayerMethod.Sd15Fg2Bg or LayerMethod.Sd15Bg2Fg;
+        if (model.Frames != frames || model.UsesControl != control)
+        {
+            model.Dispose();
+            throw new ModelFormatException(path, null, $"is an attention-sharing file of {model.Frames} frames {(model.UsesControl ? "with" : "without")} control; method {LayerMethods.Name(method)} needs {frames} {(control ? "with" : "without")} control (wrong layer model for this method?)");
+        }
+        return _sharing = model;
+    }
+
     /// <summary>Frees both UNets' weights (the shared tensors once).</summary>
     public void ReleaseUnets()
     {
+        _sharing?.Dispose();
+        _sharing = null;
         var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         foreach (var store in new[] { _patched?.Weights, _unet?.Weights })
             if (store is not null)
@@ -185,8 +226,17 @@ public sealed class ModelBundle : IDisposable
     {
         if (_released is not { } released || _patched is not { } patched) return null;
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var reloaded = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var name in released.Names) reloaded[name] = Backend.LoadWeight(_checkpoint, released.Prefix + name);
+        // The user LoRAs are part of the original: merged again into the tensors read back from the checkpoint.
+        var store = WeightStore.FromTensors(Backend, _checkpoint.Path, released.Prefix, reloaded);
+        foreach (var lora in Paths.Loras)
+        {
+            var patch = Lora.KohyaLora.UnetPatch(Open(lora.Path), patched.Weights.Names).Only(store.Contains);
+            if (patch.Entries.Count > 0) store = PatchMerger.Apply(store, patch, lora.Weight, releaseOriginals: true);
+        }
         foreach (var name in patched.Weights.Names)
-            tensors[name] = released.Names.Contains(name) ? Backend.LoadWeight(_checkpoint, released.Prefix + name) : patched.Weights.Get(name);
+            tensors[name] = store.Contains(name) ? store.Get(name) : patched.Weights.Get(name);
         _released = null;
         return new SdxlUnet(patched.Config, WeightStore.FromTensors(Backend, _checkpoint.Path, released.Prefix, tensors));
     }

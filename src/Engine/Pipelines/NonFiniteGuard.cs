@@ -26,7 +26,7 @@ public static class NonFiniteGuard
         if (bad < 0) return;
         throw new NonFiniteResultException(
             $"{network} produced a non-finite value ({values[bad]}) {when} (element {bad} of {values.Length}); nothing was written. " +
-            "The model files may be corrupt or not belong together, or a reduced precision overflowed (try --precision fp32)");
+            "The model files may be corrupt or not belong together, or a reduced precision overflowed (try fp32 precision)");
     }
 
     /// <summary>A step callback that checks each step's x0 prediction (the guided UNet's output) before passing the step on.</summary>

@@ -22,7 +22,7 @@ public static class TransparentImg2Img
     public static void Validate(GenerationSettings s)
     {
         if (s.Method is not (LayerMethod.Attn or LayerMethod.Conv))
-            throw new InvalidOptionException("--method", $"img2img runs the transparent models (attn or conv), not {LayerMethods.Name(s.Method)}");
+            throw new InvalidSettingException("Method", $"img2img runs the transparent models (attn or conv), not {LayerMethods.Name(s.Method)}");
         Sampler.ValidateImg2Img(SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps), StartIndex(s.Steps, s.Denoise));
     }
 
@@ -33,8 +33,8 @@ public static class TransparentImg2Img
     /// </summary>
     public static int StartIndex(int steps, double denoise)
     {
-        if (steps < 1) throw new InvalidOptionException("--steps", $"must be at least 1 (got {steps})");
-        if (!(denoise > 0 && denoise <= 1)) throw new InvalidOptionException("--denoise", $"{denoise} is out of range (0, 1]");
+        if (steps < 1) throw new InvalidSettingException("Steps", $"must be at least 1 (got {steps})");
+        if (!(denoise > 0 && denoise <= 1)) throw new InvalidSettingException("Denoise", $"{denoise} is out of range (0, 1]");
         int tEnc = (int)(Math.Min(denoise, 0.999) * steps);
         return steps - tEnc - 1;
     }

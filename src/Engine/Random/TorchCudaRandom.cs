@@ -2,7 +2,7 @@ namespace LayerDiffusion.Native.Random;
 
 /// <summary>
 /// <c>torch.randn(shape, generator=torch.Generator('cuda').manual_seed(seed), device='cuda')</c>, emulated on the
-/// CPU; <paramref name="draw"/> = 2 is the second draw of that shape from the same generator, and so on.
+/// CPU; <c>draw</c> = 2 is the second draw of that shape from the same generator, and so on.
 /// The SM count matters only for tensors larger than the launch grid (see <see cref="TorchCudaGenerator"/>).
 /// </summary>
 public static class TorchCudaRandom

@@ -43,7 +43,7 @@ internal sealed class DdimSampler
     {
         var ts = Timesteps(steps);
         if (tEnc < 2 || tEnc >= ts.Length)
-            throw new InvalidOptionException("--denoise", $"DDIM img2img runs t_enc − 1 steps and needs 2 ≤ t_enc < {ts.Length} (got t_enc = {tEnc}); raise --denoise or --steps");
+            throw new InvalidSettingException("Denoise", $"DDIM img2img runs t_enc − 1 steps and needs 2 ≤ t_enc < {ts.Length} (got t_enc = {tEnc}); raise {InvalidSettingException.Ref("Denoise")} or {InvalidSettingException.Ref("Steps")}");
         float alphaBar = _alphasCumprod[ts[tEnc]];
         float a = MathF.Sqrt(alphaBar), b = MathF.Sqrt(1f - alphaBar);
         var x = new float[init.Length];

@@ -1,4 +1,6 @@
+using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.LayerDiffusion;
+using LayerDiffusion.Native.Models;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Tensors;
 
@@ -16,7 +18,12 @@ public sealed record StopAt(SdxlUnet Original, double Percent, DiscreteSchedule 
 /// same length (two calls otherwise), and at cfg = 1 only the positive half runs, so ε = ε_c exactly. With
 /// <see cref="StopAt"/> the patched UNet (with the concat latents cat([x, c1(, c2)]) along channels, neither scaled
 /// by c_in nor noised, the same for both halves) runs while σ ≥ percent_to_sigma(p), the original one without them
-/// afterwards. Sampling stays on the host; each call uploads x, runs the UNet in a scope and reads ε back.
+/// afterwards. Sampling stays on the host; each call uploads x, runs the UNet in a scope and reads ε back. Where the
+/// backend records forwards (<see cref="IBackend.CreateForwardGraph"/>: a CUDA graph), the one UNet call per step
+/// (the CFG batch, or the positive half at cfg = 1) is recorded at its second step and replayed from then on, with x and
+/// the timestep embedding as its uploads; the split CFG halves (two calls per step) run eagerly. The contexts are held
+/// constant on the backend (<see cref="IBackend.HoldProductsOf"/>), so each cross-attention layer's K and V are computed
+/// at the first step only.
 /// </summary>
 public sealed class GuidedDenoiser : IDisposable
 {
@@ -28,16 +35,24 @@ public sealed class GuidedDenoiser : IDisposable
     private readonly SdxlUnet? _original;
     private readonly double _sigmaEnd;
     private readonly List<bool> _patchedCalls = [];
+    private readonly Action<bool[]>? _rows;
     // Both halves' context and y along the batch, for the one-call CFG batch (null when the context lengths differ).
     private readonly Tensor? _bothContext, _bothY;
+    private readonly IForwardGraph? _graph;
+    private readonly IBackend _graphBackend;
+    private readonly IDisposable _constantContexts;
 
     /// <param name="unet">The UNet (the patched one under Stop At); it takes the latent's channels plus the concat latents'.</param>
     /// <param name="conditioning">Owned from now on: disposed with this denoiser.</param>
     /// <param name="imageShape">[C, H, W] of one latent.</param>
     /// <param name="concat">Condition latents [1 or B, C', H, W] on the UNet's backend; owned from now on.</param>
     /// <param name="stopAt">Where to switch to the original UNet; null never switches.</param>
-    public GuidedDenoiser(SdxlUnet unet, CfgConditioning conditioning, float cfg, int[] imageShape, IReadOnlyList<Tensor>? concat = null, StopAt? stopAt = null)
+    /// <param name="rows">Told before every UNet call which of its batch rows are negative-prompt rows (Forge's
+    /// cond_mark, for SD1.5's attention sharing).</param>
+    public GuidedDenoiser(SdxlUnet unet, CfgConditioning conditioning, float cfg, int[] imageShape, IReadOnlyList<Tensor>? concat = null, StopAt? stopAt = null,
+        Action<bool[]>? rows = null)
     {
+        _rows = rows;
         if (!float.IsFinite(cfg)) throw new InvalidOptionException("cfg", $"must be a finite number (got {cfg})");
         if (imageShape.Length != 3) throw new ArgumentException("imageShape is [C, H, W]", nameof(imageShape));
         if (stopAt is not null && !double.IsFinite(stopAt.Percent)) throw new InvalidOptionException("stop_at", $"must be a finite number (got {stopAt.Percent})");
@@ -61,6 +76,10 @@ public sealed class GuidedDenoiser : IDisposable
             _bothContext = TensorScope.Detach(b.Concat(0, conditioning.NegativeContext, conditioning.PositiveContext));
             _bothY = conditioning.NegativeY is null ? null : TensorScope.Detach(b.Concat(0, conditioning.NegativeY, conditioning.PositiveY!));
         }
+        _graphBackend = unet.Weights.Backend;
+        _graph = _graphBackend.CreateForwardGraph();
+        // The contexts stay the same for this denoiser's life: every cross-attention K and V is computed once.
+        _constantContexts = _graphBackend.HoldProductsOf(new[] { conditioning.NegativeContext, conditioning.PositiveContext, _bothContext }.OfType<Tensor>().ToArray());
         Model = Eps;
     }
 
@@ -70,6 +89,8 @@ public sealed class GuidedDenoiser : IDisposable
     public IReadOnlyList<bool> PatchedCalls => _patchedCalls;
     /// <summary>The Stop At switch point, Forge's percent_to_sigma(p) (0 without Stop At: never reached).</summary>
     public double SigmaEnd => _sigmaEnd;
+    /// <summary>The recorder of the per-step UNet call, null where the backend has none (counts for tests and logs).</summary>
+    public IForwardGraph? Graph => _graph;
 
     private float[] Eps(float[] x, float timestep, float sigma)
     {
@@ -82,38 +103,54 @@ public sealed class GuidedDenoiser : IDisposable
         var unet = patched ? _unet : _original ?? throw new InvalidOperationException("Stop At switched without an unpatched UNet");
         var concat = patched ? _concat : [];
 
-        if (_cfg == 1f) return Run(unet, concat, x, 1, timestep, _cond.PositiveContext, _cond.PositiveY);
+        if (_cfg == 1f) return Run(unet, concat, x, [false], timestep, _cond.PositiveContext, _cond.PositiveY, replayable: true);
         float[] uncond, cond;
         if (_bothContext is not null)
         {
-            var eps = Run(unet, concat, x, 2, timestep, _bothContext, _bothY);
+            var eps = Run(unet, concat, x, [true, false], timestep, _bothContext, _bothY, replayable: true);
             (uncond, cond) = (eps[..x.Length], eps[x.Length..]);
         }
         else
         {
-            uncond = Run(unet, concat, x, 1, timestep, _cond.NegativeContext, _cond.NegativeY);
-            cond = Run(unet, concat, x, 1, timestep, _cond.PositiveContext, _cond.PositiveY);
+            uncond = Run(unet, concat, x, [true], timestep, _cond.NegativeContext, _cond.NegativeY);
+            cond = Run(unet, concat, x, [false], timestep, _cond.PositiveContext, _cond.PositiveY);
         }
         var result = new float[x.Length];
         for (int i = 0; i < result.Length; i++) result[i] = uncond[i] + (cond[i] - uncond[i]) * _cfg;
         return result;
     }
 
-    /// <summary>ε of the UNet for x repeated <paramref name="copies"/> times along the batch (one copy per CFG half).</summary>
-    private float[] Run(SdxlUnet unet, Tensor[] concat, float[] xHost, int copies, float timestep, Tensor context, Tensor? y)
+    /// <summary>ε of the UNet for x repeated once per CFG half in <paramref name="halves"/> (true: the negative half).</summary>
+    /// <param name="replayable">The only UNet call of a step: recorded and replayed where the backend can.</param>
+    private float[] Run(SdxlUnet unet, Tensor[] concat, float[] xHost, bool[] halves, float timestep, Tensor context, Tensor? y, bool replayable = false)
     {
         var b = unet.Weights.Backend;
-        using var scope = TensorScope.Open();
-        var x = b.FromHost(xHost, [_cond.Batch, .. _imageShape]);
-        if (copies == 2) x = b.Concat(0, x, x);
-        var input = concat.Length == 0 ? x : ConcatInput.Build(b, x, concat);
-        var timesteps = new float[x.Dim(0)];
+        int copies = halves.Length;
+        _rows?.Invoke(halves.SelectMany(negative => Enumerable.Repeat(negative, _cond.Batch)).ToArray());
+        var timesteps = new float[_cond.Batch * copies];
         Array.Fill(timesteps, timestep);
-        return b.ToHost(unet.Forward(input, timesteps, context, y));
+        Tensor Forward()
+        {
+            var x = b.FromHost(xHost, [_cond.Batch, .. _imageShape]);
+            if (copies == 2) x = b.Concat(0, x, x);
+            var input = concat.Length == 0 ? x : ConcatInput.Build(b, x, concat);
+            return unet.Forward(input, timesteps, context, y);
+        }
+        if (!replayable || _graph is null || !ReferenceEquals(b, _graphBackend))
+        {
+            using var scope = TensorScope.Open();
+            return b.ToHost(Forward());
+        }
+        // Same UNet, device inputs and shapes: the same graph. Its host uploads are x and the UNet's timestep
+        // embedding (SdxlUnet.Forward uploads E(t)); anything else the capture refuses and the call runs eagerly.
+        var key = (unet, concat, context, y, copies, xHost.Length);
+        return _graph.Run(key, [xHost, SinusoidalEmbedding.Of(timesteps, unet.Config.ModelChannels)], Forward);
     }
 
     public void Dispose()
     {
+        _graph?.Dispose();
+        _constantContexts.Dispose();
         _cond.Dispose();
         _bothContext?.Dispose();
         _bothY?.Dispose();

@@ -99,8 +99,8 @@ public static class Sampler
         int tEnc = settings.Steps - 1 - startIndex;
         int needed = settings.Sampler switch { SamplerKind.UniPc => 1, SamplerKind.Ddim => 2, _ => 0 };
         if (tEnc < needed)
-            throw new InvalidOptionException("--denoise", $"leaves {settings.Sampler.ForgeLabel()} no step at {settings.Steps} steps " +
-                $"(it runs {(needed == 1 ? "int(denoise · steps)" : "int(denoise · steps) − 1")} of them); raise --denoise or --steps");
+            throw new InvalidSettingException("Denoise", $"leaves {settings.Sampler.ForgeLabel()} no step at {settings.Steps} steps " +
+                $"(it runs {(needed == 1 ? "int(denoise · steps)" : "int(denoise · steps) − 1")} of them); raise {InvalidSettingException.Ref("Denoise")} or {InvalidSettingException.Ref("Steps")}");
     }
 
     private static void CheckArguments(SamplerSettings settings, EpsModel model, float[] noise, IStepNoise? stepNoise)

@@ -7,8 +7,8 @@ namespace LayerDiffusion.Native.Text;
 /// <summary>Finds and reads CLIP tokenizer files in the layouts users have: diffusers folders, HF files, CLIP's gzip.</summary>
 internal static class ClipTokenizerFiles
 {
-    public const string Hint = "Point --tokenizer at a diffusers tokenizer folder (or the model folder holding tokenizer/), " +
-                               "at vocab.json with merges.txt beside it, or at bpe_simple_vocab_16e6.txt.gz.";
+    public const string Hint = "A tokenizer is a diffusers tokenizer folder (or the model folder holding tokenizer/), " +
+                               "vocab.json with merges.txt beside it, or bpe_simple_vocab_16e6.txt.gz.";
     private const string VocabJson = "vocab.json";
     private const string MergesTxt = "merges.txt";
     private const string ClipGzip = "bpe_simple_vocab_16e6.txt.gz";

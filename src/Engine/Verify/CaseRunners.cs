@@ -22,5 +22,11 @@ public static class CaseRunners
         new Cases.SamplerLayerCase(),
         new Cases.SamplersMoreCase(),
         new Cases.BrownianTreeCase(),
+        new Cases.Sd15TextEncoderCase(),
+        new Cases.UnetForwardCase("sd15_unet_forward"),
+        new Cases.Sd15AttentionSharingCase(),
+        new Cases.Sd15SamplerJointCase(),
+        new Cases.Sd15E2eCase("sd15_e2e_fg2bg"),
+        new Cases.Sd15E2eCase("sd15_e2e_joint"),
     ];
 }

@@ -14,13 +14,14 @@ public static class PrecisionMode
         "fp32" or "f32" or "float32" => Precision.Fp32,
         "fp16" or "f16" or "float16" => Precision.Fp16,
         "bf16" or "bfloat16" => Precision.Bf16,
-        _ => throw new InvalidOptionException("--precision", $"'{s}' is not one of fp32, fp16, bf16"),
+        _ => throw new InvalidSettingException("Precision", $"'{s}' is not one of fp32, fp16, bf16"),
     };
 
     /// <summary>"auto" (or nothing) is null: the device decides (see DeviceSelection.Create).</summary>
     public static Precision? ParseOrAuto(string? s) => s is null || s.Equals("auto", StringComparison.OrdinalIgnoreCase) ? null : Parse(s);
 
-    private static readonly HashSet<string> SamplingCases = ["samplers", "samplers_more", "sampler_unipc", "sampler_layer", "brownian_tree", "e2e_transparent"];
+    private static readonly HashSet<string> SamplingCases = ["samplers", "samplers_more", "sampler_unipc", "sampler_layer", "brownian_tree", "e2e_transparent",
+        "sd15_sampler_joint", "sd15_e2e_fg2bg", "sd15_e2e_joint"];
 
     /// <summary>
     /// Outputs the host computes whatever the network precision: sigma schedules, noise intervals, the Brownian noise.

@@ -18,6 +18,8 @@
 #include <immintrin.h>
 #include <ffi.h>
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -355,6 +357,66 @@ bool ld_emu_device_range(unsigned long long p, size_t bytes)
     return p >= it->first && p + bytes <= it->first + it->second;
 }
 
+// ---- stream capture (CUDA graphs)
+// A stream between cuStreamBeginCapture and cuStreamEndCapture runs nothing: each kernel launch, copy, memset and
+// cuBLASLt / cuDNN call issued on it is recorded (arguments copied by value, as the driver bakes a node's
+// parameters), and cuGraphLaunch replays the list in order. What CUDA refuses during a global-mode capture is refused
+// here too, with CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, and invalidates the capture (cuStreamEndCapture then fails
+// with CUDA_ERROR_STREAM_CAPTURE_INVALIDATED): allocating or freeing device memory, synchronising the capturing
+// stream or the context, synchronous copies. LD_EMU_GRAPH_REPORT=1 prints one line per graph launch (its nodes and
+// the kernels launched directly since the previous graph launch) and, at exit, the kernels and the cuBLASLt / cuDNN
+// calls run, direct or replayed.
+namespace {
+const int kCaptureUnsupported = 900, kCaptureInvalidated = 901;
+enum NodeKind { NODE_KERNEL, NODE_COPY, NODE_LIBRARY };
+struct Node { NodeKind kind; std::function<int()> run; };
+struct Capture { bool invalid = false; std::vector<Node> nodes; };
+struct Graph { std::vector<Node> nodes; };
+std::mutex g_capture_mutex;
+std::map<void*, Capture> g_captures;  // capturing streams
+long g_kernels_run = 0, g_direct_kernels = 0;
+std::atomic<long> g_library_run{0};  // cuBLASLt and cuDNN calls run, direct or replayed
+const bool kGraphReport = env_long("LD_EMU_GRAPH_REPORT", 0) != 0;
+
+struct GraphReport
+{
+    ~GraphReport() { if (kGraphReport) std::fprintf(stderr, "emu graphs: %ld kernels run, %ld library calls run\n", g_kernels_run, g_library_run.load()); }
+} g_graph_report;
+
+bool any_capture()
+{
+    std::lock_guard<std::mutex> lock(g_capture_mutex);
+    return !g_captures.empty();
+}
+
+// A call CUDA prohibits while any stream captures in global mode: every capture is invalidated.
+int refuse_during_capture()
+{
+    std::lock_guard<std::mutex> lock(g_capture_mutex);
+    if (g_captures.empty()) return 0;
+    for (auto& [s, c] : g_captures) c.invalid = true;
+    return kCaptureUnsupported;
+}
+
+// Records op as a node when the stream captures (true); otherwise the caller runs it now (false).
+bool record(void* stream, NodeKind kind, std::function<int()> op)
+{
+    std::lock_guard<std::mutex> lock(g_capture_mutex);
+    auto it = g_captures.find(stream);
+    if (it == g_captures.end()) return false;
+    it->second.nodes.push_back({kind, std::move(op)});
+    return true;
+}
+}  // namespace
+
+// For fake_cublaslt.cpp and fake_cudnn.cpp: run a library call's work now, or record it when the stream captures.
+int ld_emu_submit(void* stream, std::function<int()> op)
+{
+    auto counted = [op] { g_library_run++; return op(); };
+    if (record(stream, NODE_LIBRARY, counted)) return 0;
+    return counted();
+}
+
 extern "C" {
 
 typedef int CUresult;
@@ -381,10 +443,16 @@ CUresult cuDeviceTotalMem_v2(size_t* b, int) { *b = kDeviceBytes; return 0; }
 CUresult cuDevicePrimaryCtxRetain(void** ctx, int) { *ctx = (void*)0x1; return 0; }
 CUresult cuDevicePrimaryCtxRelease_v2(int) { return 0; }
 CUresult cuCtxSetCurrent(void*) { return 0; }
-CUresult cuCtxSynchronize() { return 0; }
-CUresult cuStreamCreate(void** s, unsigned) { *s = (void*)0x2; return 0; }
+CUresult cuCtxSynchronize() { return refuse_during_capture(); }
+// Each stream its own handle: a capture belongs to one stream.
+CUresult cuStreamCreate(void** s, unsigned)
+{
+    static std::atomic<uintptr_t> next{0x2};
+    *s = (void*)next.fetch_add(1);
+    return 0;
+}
 CUresult cuStreamDestroy_v2(void*) { return 0; }
-CUresult cuStreamSynchronize(void*) { return 0; }
+CUresult cuStreamSynchronize(void*) { return refuse_during_capture(); }
 // Events hold the host time they were recorded at: every emulated launch runs to completion inside its call, so
 // the interval between two events is the emulated work between them (host speed, not a GPU's: for the ledger's
 // per-op times and bench runs to have a non-zero shape, never for performance figures).
@@ -397,6 +465,7 @@ CUresult cuEventElapsedTime_v2(float* ms, void* start, void* end) { *ms = (float
 
 CUresult cuMemAlloc_v2(unsigned long long* p, size_t bytes)
 {
+    if (int rc = refuse_during_capture()) return rc;
     std::lock_guard<std::mutex> lock(g_mutex);
     long call = ++g_alloc_calls;
     if (call == kFailAllocAt || (kFailAllocFrom > 0 && call >= kFailAllocFrom)) return 2;  // injected out of memory
@@ -412,6 +481,7 @@ CUresult cuMemAlloc_v2(unsigned long long* p, size_t bytes)
 }
 CUresult cuMemFree_v2(unsigned long long p)
 {
+    if (int rc = refuse_during_capture()) return rc;
     std::lock_guard<std::mutex> lock(g_mutex);
     auto it = g_sizes.find(p);
     if (it == g_sizes.end()) return 1;  // not an allocation: a double free or a bad pointer
@@ -422,13 +492,21 @@ CUresult cuMemFree_v2(unsigned long long p)
 }
 CUresult cuMemAllocHost_v2(void** p, size_t bytes) { *p = std::aligned_alloc(256, (bytes + 255) / 256 * 256); return 0; }
 CUresult cuMemFreeHost(void* p) { std::free(p); return 0; }
-CUresult cuMemcpyHtoD_v2(unsigned long long d, const void* s, size_t n) { std::memcpy((void*)d, s, n); return 0; }
-CUresult cuMemcpyDtoH_v2(void* d, unsigned long long s, size_t n) { std::memcpy(d, (void*)s, n); return 0; }
-CUresult cuMemcpyDtoD_v2(unsigned long long d, unsigned long long s, size_t n) { std::memmove((void*)d, (void*)s, n); return 0; }
-CUresult cuMemcpyHtoDAsync_v2(unsigned long long d, const void* s, size_t n, void*) { std::memcpy((void*)d, s, n); return 0; }
-CUresult cuMemcpyDtoHAsync_v2(void* d, unsigned long long s, size_t n, void*) { std::memcpy(d, (void*)s, n); return 0; }
-CUresult cuMemcpyDtoDAsync_v2(unsigned long long d, unsigned long long s, size_t n, void*) { std::memmove((void*)d, (void*)s, n); return 0; }
-CUresult cuMemsetD8Async(unsigned long long d, unsigned char v, size_t n, void*) { std::memset((void*)d, v, n); return 0; }
+// The synchronous copies synchronise with the device: refused during a capture.
+CUresult cuMemcpyHtoD_v2(unsigned long long d, const void* s, size_t n) { if (int rc = refuse_during_capture()) return rc; std::memcpy((void*)d, s, n); return 0; }
+CUresult cuMemcpyDtoH_v2(void* d, unsigned long long s, size_t n) { if (int rc = refuse_during_capture()) return rc; std::memcpy(d, (void*)s, n); return 0; }
+CUresult cuMemcpyDtoD_v2(unsigned long long d, unsigned long long s, size_t n) { if (int rc = refuse_during_capture()) return rc; std::memmove((void*)d, (void*)s, n); return 0; }
+// The asynchronous ones become copy nodes on a capturing stream; a host pointer is read when the node runs (a graph
+// reads its host buffers at every launch, so the engine stages through buffers it keeps).
+static CUresult on_stream(void* stream, std::function<int()> op)
+{
+    if (record(stream, NODE_COPY, op)) return 0;
+    return op();
+}
+CUresult cuMemcpyHtoDAsync_v2(unsigned long long d, const void* s, size_t n, void* st) { return on_stream(st, [=] { std::memcpy((void*)d, s, n); return 0; }); }
+CUresult cuMemcpyDtoHAsync_v2(void* d, unsigned long long s, size_t n, void* st) { return on_stream(st, [=] { std::memcpy(d, (void*)s, n); return 0; }); }
+CUresult cuMemcpyDtoDAsync_v2(unsigned long long d, unsigned long long s, size_t n, void* st) { return on_stream(st, [=] { std::memmove((void*)d, (void*)s, n); return 0; }); }
+CUresult cuMemsetD8Async(unsigned long long d, unsigned char v, size_t n, void* st) { return on_stream(st, [=] { std::memset((void*)d, v, n); return 0; }); }
 CUresult cuMemGetInfo_v2(size_t* free, size_t* total) { *total = kDeviceBytes; *free = kDeviceBytes - g_allocated; return 0; }
 
 CUresult cuModuleLoadDataEx(void** m, const void* image, unsigned, int*, void**)
@@ -488,12 +566,10 @@ CUresult cuModuleGetFunction(void** f, void*, const char* name)
 
 CUresult cuFuncSetAttribute(void*, int, int) { return 0; }
 
-CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
-                        unsigned, void*, void** args, void**)
+static CUresult run_kernel(Kernel* k, unsigned gx, unsigned gy, unsigned gz, unsigned bx, void** args)
 {
-    auto* k = (Kernel*)f;
-    if (by != 1 || bz != 1 || bx == 0 || bx > 1024 || bx % 32 != 0) return 1;  // the backend launches 1-D blocks of whole warps
     std::lock_guard<std::mutex> lock(g_mutex);
+    g_kernels_run++;
     static const bool profile = env_long("LD_EMU_PROFILE", 0) != 0;
     auto started = std::chrono::steady_clock::now();
     struct Timed
@@ -561,6 +637,88 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
     return 0;
 }
 
+CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                        unsigned, void* stream, void** args, void**)
+{
+    auto* k = (Kernel*)f;
+    if (by != 1 || bz != 1 || bx == 0 || bx > 1024 || bx % 32 != 0) return 1;  // the backend launches 1-D blocks of whole warps
+    // A captured launch keeps a copy of every parameter's value (the caller's argument block is gone by replay).
+    std::vector<char> blob;
+    std::vector<size_t> offsets;
+    for (size_t i = 0; i < k->params.size(); i++)
+    {
+        offsets.push_back(blob.size());
+        blob.insert(blob.end(), (const char*)args[i], (const char*)args[i] + k->params[i].size);
+    }
+    auto replay = [=]() mutable {
+        std::vector<void*> ptrs;
+        for (size_t off : offsets) ptrs.push_back(blob.data() + off);
+        return run_kernel(k, gx, gy, gz, bx, ptrs.data());
+    };
+    if (record(stream, NODE_KERNEL, replay)) return 0;
+    g_direct_kernels++;
+    return run_kernel(k, gx, gy, gz, bx, args);
+}
+
+CUresult cuStreamBeginCapture_v2(void* stream, int mode)
+{
+    if (mode != 0) return 1;  // the engine captures in CU_STREAM_CAPTURE_MODE_GLOBAL only
+    std::lock_guard<std::mutex> lock(g_capture_mutex);
+    if (g_captures.count(stream)) return kCaptureUnsupported;  // already capturing
+    g_captures[stream] = Capture{};
+    return 0;
+}
+
+CUresult cuStreamEndCapture(void* stream, void** graph)
+{
+    std::lock_guard<std::mutex> lock(g_capture_mutex);
+    auto it = g_captures.find(stream);
+    if (it == g_captures.end()) return 1;  // CUDA_ERROR_INVALID_VALUE: not capturing
+    Capture c = std::move(it->second);
+    g_captures.erase(it);
+    *graph = nullptr;
+    if (c.invalid) return kCaptureInvalidated;
+    *graph = new Graph{std::move(c.nodes)};
+    return 0;
+}
+
+CUresult cuGraphGetNodes(void* graph, void** nodes, size_t* count)
+{
+    auto* g = (Graph*)graph;
+    if (nodes == nullptr) { *count = g->nodes.size(); return 0; }
+    for (size_t i = 0; i < *count && i < g->nodes.size(); i++) nodes[i] = &g->nodes[i];
+    return 0;
+}
+
+CUresult cuGraphInstantiateWithFlags(void** exec, void* graph, unsigned long long)
+{
+    if (any_capture()) return kCaptureUnsupported;
+    *exec = new Graph(*(Graph*)graph);  // an executable graph is a copy: the graph may be destroyed after
+    return 0;
+}
+
+CUresult cuGraphLaunch(void* exec, void* stream)
+{
+    auto* g = (Graph*)exec;
+    {
+        std::lock_guard<std::mutex> lock(g_capture_mutex);
+        if (g_captures.count(stream)) return kCaptureUnsupported;  // no graphs inside graphs here
+    }
+    long kernels = 0;
+    for (auto& n : g->nodes)
+    {
+        kernels += n.kind == NODE_KERNEL ? 1 : 0;
+        if (int rc = n.run()) return rc;
+    }
+    if (kGraphReport)
+        std::fprintf(stderr, "emu graph launch: nodes %zu kernels %ld direct kernels since the last launch %ld\n", g->nodes.size(), kernels, g_direct_kernels);
+    g_direct_kernels = 0;
+    return 0;
+}
+
+CUresult cuGraphExecDestroy(void* exec) { delete (Graph*)exec; return 0; }
+CUresult cuGraphDestroy(void* graph) { delete (Graph*)graph; return 0; }
+
 CUresult cuGetErrorName(CUresult e, const char** s)
 {
     switch (e)
@@ -570,6 +728,8 @@ CUresult cuGetErrorName(CUresult e, const char** s)
         case 2: *s = "CUDA_ERROR_OUT_OF_MEMORY"; break;
         case 500: *s = "CUDA_ERROR_NOT_FOUND"; break;
         case 719: *s = "CUDA_ERROR_LAUNCH_FAILED"; break;
+        case 900: *s = "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"; break;
+        case 901: *s = "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED"; break;
         default: *s = "CUDA_ERROR_UNKNOWN"; break;
     }
     return 0;

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <immintrin.h>
 #include <map>
 #include <mutex>
@@ -23,6 +24,7 @@
 #include <vector>
 
 bool ld_emu_device_range(unsigned long long p, size_t bytes);  // fake_cuda.cpp
+int ld_emu_submit(void* stream, std::function<int()> op);       // fake_cuda.cpp: now, or recorded on a capturing stream
 
 namespace {
 
@@ -383,6 +385,10 @@ std::vector<double> convolve(const Problem& p, const void* x, const void* w)
     return out;
 }
 
+// The fused forward's arithmetic (defined after the C API).
+int fused(const Problem& p, const Tensor& zt, const Tensor& bt, const Activation& act, float alpha1, float alpha2,
+          const void* x, const void* w, const void* z, const void* bias, void* y);
+
 }  // namespace
 
 extern "C" {
@@ -544,14 +550,19 @@ int cudnnConvolutionForward(void* handle, const float* alpha, const void* xd, co
     if (int rc = check_data(call, p, x, w, y)) return rc;
     if (int rc = check_workspace(call, p, algo, ws, ws_bytes)) return rc;
     if (trace()) std::fprintf(stderr, "fake cudnn: forward algo %d math %d\n", algo, p.conv->math);
-    auto acc = convolve(p, x, w);
-    for (long long i = 0; i < (long long)acc.size(); i++)
-    {
-        double v = (double)*alpha * (float)acc[i];
-        if (*beta != 0.0f) v += (double)*beta * load(y, p.y->dtype, i);
-        store(y, p.y->dtype, i, v);
-    }
-    return SUCCESS;
+    // Checked now; computed now or at every launch of a graph captured from the handle's stream (descriptors and
+    // host scalars copied, as cuDNN bakes them into its kernels' parameters).
+    return ld_emu_submit(((Handle*)handle)->stream, [xt = *p.x, f = *p.f, conv = *p.conv, yt = *p.y, ho = p.ho, wo = p.wo, a = *alpha, b = *beta, x, w, y]() mutable {
+        Problem q{&xt, &f, &conv, &yt, ho, wo};
+        auto acc = convolve(q, x, w);
+        for (long long i = 0; i < (long long)acc.size(); i++)
+        {
+            double v = (double)a * (float)acc[i];
+            if (b != 0.0f) v += (double)b * load(y, yt.dtype, i);
+            store(y, yt.dtype, i, v);
+        }
+        return SUCCESS;
+    });
 }
 
 int cudnnConvolutionBiasActivationForward(void* handle, const float* alpha1, const void* xd, const void* x, const void* wd, const void* w,
@@ -586,12 +597,27 @@ int cudnnConvolutionBiasActivationForward(void* handle, const float* alpha1, con
     }
     if (int rc = check_workspace(call, p, algo, ws, ws_bytes)) return rc;
     if (trace()) std::fprintf(stderr, "fake cudnn: fused algo %d math %d residual %d\n", algo, p.conv->math, *alpha2 != 0.0f ? 1 : 0);
+    return ld_emu_submit(((Handle*)handle)->stream, [xt = *p.x, f = *p.f, conv = *p.conv, yt = *p.y, zt = *zt, bt = *bt, act = *act, ho = p.ho, wo = p.wo,
+                                                    a1 = *alpha1, a2 = *alpha2, x, w, z, bias, y]() mutable {
+        Problem q{&xt, &f, &conv, &yt, ho, wo};
+        return fused(q, zt, bt, act, a1, a2, x, w, z, bias, y);
+    });
+}
+
+}  // extern "C"
+
+namespace {
+// y = act(alpha1·conv(x, w) + bias + alpha2·z), the epilogue in fp32.
+int fused(const Problem& p, const Tensor& zt, const Tensor& bt, const Activation& act, float alpha1, float alpha2,
+          const void* x, const void* w, const void* z, const void* bias, void* y)
+{
+    const Tensor& yt = *p.y;
     auto acc = convolve(p, x, w);
     std::vector<double> zv;
-    if (*alpha2 != 0.0f)  // read z before y is written: z may be y itself
+    if (alpha2 != 0.0f)  // read z before y is written: z may be y itself
     {
         zv.resize(acc.size());
-        for (size_t i = 0; i < acc.size(); i++) zv[i] = load(z, zt->dtype, (long long)i);
+        for (size_t i = 0; i < acc.size(); i++) zv[i] = load(z, zt.dtype, (long long)i);
     }
     for (long long n = 0; n < yt.n; n++)
         for (long long k = 0; k < yt.c; k++)
@@ -599,12 +625,11 @@ int cudnnConvolutionBiasActivationForward(void* handle, const float* alpha1, con
                 for (long long ww = 0; ww < yt.w; ww++)
                 {
                     long long i = offset(yt, n, k, h, ww);
-                    float v = *alpha1 * (float)acc[i] + (float)load(bias, bt->dtype, k);  // the epilogue in fp32
-                    if (*alpha2 != 0.0f) v += *alpha2 * (float)zv[i];
-                    if (act->mode == kActivationRelu) v = v > 0 ? v : 0;
+                    float v = alpha1 * (float)acc[i] + (float)load(bias, bt.dtype, k);  // the epilogue in fp32
+                    if (alpha2 != 0.0f) v += alpha2 * (float)zv[i];
+                    if (act.mode == kActivationRelu) v = v > 0 ? v : 0;
                     store(y, yt.dtype, i, v);
                 }
     return SUCCESS;
 }
-
-}  // extern "C"
+}  // namespace

@@ -5,11 +5,20 @@ namespace LayerDiffusion.Native.Backends.Cpu;
 
 public sealed partial class CpuBackend
 {
+    private ConstantProducts? _products;
+
+    /// <summary>Kept Linear products of held constant inputs (the cross-attention K/V cache, see <see cref="ConstantProducts"/>).</summary>
+    public ConstantProducts Products => _products ??= new(t => Reshape(t, t.Shape));
+
+    public IDisposable HoldProductsOf(IReadOnlyList<Tensor> constants) => Products.Hold(constants);
+
     public Tensor Linear(Tensor x, Tensor w, Tensor? bias)
     {
+        if (Products.TryGet(x, w, bias) is { } kept) return kept;
         var y = New(ShapeRules.Linear(x, w, bias));
         int k = x.Dim(-1), n = w.Dim(0), m = x.Count / Math.Max(1, k);
         Gemm.NT(C(x).Data, C(w).Data, y.Data, m, n, k, bias is null ? default : C(bias).Data);
+        Products.Keep(x, w, bias, y);
         return y;
     }
 

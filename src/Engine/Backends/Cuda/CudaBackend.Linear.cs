@@ -62,13 +62,22 @@ public sealed unsafe partial class CudaBackend
             Launch(new LdGemm(ta, tb, m, n, k, a, lda, strideA, b, ldb, strideB, d, ldd, strideD, batch, bias, alpha, beta), grid);
     }
 
+    private ConstantProducts? _products;
+
+    /// <summary>Kept Linear products of held constant inputs (the cross-attention K/V cache, see <see cref="ConstantProducts"/>).</summary>
+    public ConstantProducts Products => _products ??= new(t => Reshape(t, t.Shape));
+
+    public IDisposable HoldProductsOf(IReadOnlyList<Tensor> constants) => Products.Hold(constants);
+
     public Tensor Linear(Tensor x, Tensor w, Tensor? bias)
     {
+        if (Products.TryGet(x, w, bias) is { } kept) return kept;
         var y = New(ShapeRules.Linear(x, w, bias));
         int k = x.Dim(-1), n = w.Dim(0);
         long m = x.Count / Math.Max(1, k);
         // Row-major y[m, n] = x[m, k] · w[n, k]ᵀ  ⇔  column-major yᵀ (n × m) = w (k × n, transposed) · xᵀ (k × m).
         Gemm(true, false, n, m, k, Own(w).Ptr, k, Own(x).Ptr, k, y.Ptr, n, BlasType, bias: bias is null ? 0 : Own(bias).Ptr);
+        Products.Keep(x, w, bias, y);
         return y;
     }
 

@@ -114,7 +114,7 @@ public sealed unsafe partial class CudaBackend
             for (int i = 0; i < v.Length && bad < 0; i++) if (MathF.Abs(v[i]) >= 65520f) bad = i;
         }
         if (bad >= 0)
-            throw new ModelFormatException(file.Path, name, $"element {firstElement + bad} is outside the fp16 range (±65504); load this file with --precision bf16 or fp32");
+            throw new ModelFormatException(file.Path, name, $"element {firstElement + bad} is outside the fp16 range (±65504); load this file at bf16 or fp32 precision");
     }
 
     private static int FirstWithAllOnes<T>(ReadOnlySpan<T> v, T mask) where T : unmanaged, IBinaryInteger<T>

@@ -30,7 +30,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         _stream = new CudaStream(device);
         _kernels = new KernelLibrary(device);
         Pool = new DevicePool(device);
-        Name = $"cuda ({device.Describe()}, {precision.ToString().ToLowerInvariant()}, kernels: {_kernels.Origin}, {Path.GetFileName(blas.LibraryPath)}, {ConvolutionSummary()})";
+        Name = $"cuda ({device.Describe()}, {precision.ToString().ToLowerInvariant()}, kernels: {_kernels.Origin}, {Path.GetFileName(blas.LibraryPath)}, {ConvolutionSummary()}, {GraphSummary()})";
     }
 
     public string Name { get; }
@@ -105,13 +105,13 @@ public sealed unsafe partial class CudaBackend : IBackend
         if (data.Length == 0) return y;
         if (StorageType == DType.F32)
         {
-            fixed (float* p = data) _drv.Check(_drv.cuMemcpyHtoDAsync(y.Ptr, p, (nuint)bytes, _stream.Raw), "cuMemcpyHtoDAsync");
+            fixed (float* p = data) _drv.Check(_drv.cuMemcpyHtoDAsync(y.Ptr, UploadSource(data, p), (nuint)bytes, _stream.Raw), "cuMemcpyHtoDAsync");
             return y;
         }
         var tmp = Scratch(bytes);
         try
         {
-            fixed (float* p = data) _drv.Check(_drv.cuMemcpyHtoDAsync(tmp.Ptr, p, (nuint)bytes, _stream.Raw), "cuMemcpyHtoDAsync");
+            fixed (float* p = data) _drv.Check(_drv.cuMemcpyHtoDAsync(tmp.Ptr, UploadSource(data, p), (nuint)bytes, _stream.Raw), "cuMemcpyHtoDAsync");
             Cast(tmp.Ptr, DType.F32, y.Ptr, StorageType, data.Length);
         }
         finally { tmp.Release(); }

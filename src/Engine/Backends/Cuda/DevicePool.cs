@@ -19,6 +19,8 @@ public sealed class DevicePool : IDisposable
     private readonly CudaDevice _device;
     private readonly Dictionary<long, Stack<DeviceMemory>> _free = new();
     private readonly HashSet<DeviceMemory> _rented = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<DeviceMemory, PoolArena> _arenaOf = new(ReferenceEqualityComparer.Instance);
+    private PoolArena? _arena;
     private readonly object _lock = new();
     private long _inUse, _peak, _cached, _weights;
     private bool _disposed;
@@ -53,7 +55,8 @@ public sealed class DevicePool : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         long size = RoundSize(bytes);
-        var block = TakeCached(size);
+        var arena = weight ? null : _arena;
+        var block = arena is null ? TakeCached(size) : TakeFromArena(arena, size);
         if (block is null)
         {
             try
@@ -68,6 +71,7 @@ public sealed class DevicePool : IDisposable
         }
         lock (_lock)
         {
+            if (arena is not null && arena.Blocks.Add(block)) _arenaOf[block] = arena;
             _rented.Add(block);
             _inUse += size;
             if (weight) _weights += size;
@@ -86,6 +90,56 @@ public sealed class DevicePool : IDisposable
         }
     }
 
+    /// <summary>An arena's free block of the size class, else (outside a capture) a new one from the driver.</summary>
+    private DeviceMemory? TakeFromArena(PoolArena arena, long size)
+    {
+        lock (_lock)
+        {
+            if (arena.Free.TryGetValue(size, out var stack) && stack.Count > 0) return stack.Pop();
+        }
+        if (arena.Sealed)
+            throw new LdException($"a CUDA graph capture needed {size} bytes of device memory its warm-up pass did not (the captured forward must request the same memory as the warm-up)");
+        return null;
+    }
+
+    /// <summary>
+    /// From now until <see cref="LeaveArena"/>, activations (not weights) come from <paramref name="arena"/> and go
+    /// back to it: the memory a captured CUDA graph reads and writes belongs to the graph alone, so nothing allocated
+    /// between its launches (the sampler's tensors, another network) can land in it.
+    /// </summary>
+    internal void EnterArena(PoolArena arena)
+    {
+        lock (_lock)
+        {
+            if (_arena is not null) throw new InvalidOperationException("an arena is already active on this pool");
+            _arena = arena;
+        }
+    }
+
+    internal void LeaveArena()
+    {
+        lock (_lock) _arena = null;
+    }
+
+    /// <summary>
+    /// Frees the arena's free blocks to the driver (the stream must be idle); blocks still rented (a tensor kept
+    /// beyond the graph) become ordinary pool blocks.
+    /// </summary>
+    internal void DisposeArena(PoolArena arena)
+    {
+        lock (_lock)
+        {
+            if (ReferenceEquals(_arena, arena)) _arena = null;
+            foreach (var block in arena.Blocks)
+            {
+                _arenaOf.Remove(block);
+                if (!_rented.Contains(block)) block.Dispose();
+            }
+            arena.Blocks.Clear();
+            arena.Free.Clear();
+        }
+    }
+
     /// <summary>Takes a block back for reuse (freed to the driver once the pool is disposed).</summary>
     public void Return(DeviceMemory block, bool weight)
     {
@@ -95,6 +149,12 @@ public sealed class DevicePool : IDisposable
             _inUse -= block.Bytes;
             if (weight) _weights -= block.Bytes;
             if (_disposed) { block.Dispose(); return; }
+            if (_arenaOf.TryGetValue(block, out var arena))
+            {
+                if (!arena.Free.TryGetValue(block.Bytes, out var own)) arena.Free[block.Bytes] = own = new Stack<DeviceMemory>();
+                own.Push(block);
+                return;
+            }
             if (!_free.TryGetValue(block.Bytes, out var stack)) _free[block.Bytes] = stack = new Stack<DeviceMemory>();
             stack.Push(block);
             _cached += block.Bytes;
@@ -121,8 +181,28 @@ public sealed class DevicePool : IDisposable
             _disposed = true;
             foreach (var b in _rented) b.Dispose();
             _rented.Clear();
+            foreach (var a in _arenaOf.Values.Distinct().ToList())
+            {
+                foreach (var b in a.Free.Values.SelectMany(s => s)) b.Dispose();
+                a.Free.Clear();
+                a.Blocks.Clear();
+            }
+            _arenaOf.Clear();
             _inUse = _weights = 0;
         }
         ReleaseCached();
     }
+}
+
+/// <summary>
+/// The device memory of one captured CUDA graph (see <see cref="DevicePool.EnterArena"/>): every block rented while
+/// it was active, and which of them are free. Sealed while capturing: CUDA forbids allocation then, and the warm-up
+/// pass before the capture has already rented every block the same forward needs.
+/// </summary>
+internal sealed class PoolArena
+{
+    public readonly HashSet<DeviceMemory> Blocks = new(ReferenceEqualityComparer.Instance);
+    public readonly Dictionary<long, Stack<DeviceMemory>> Free = new();
+    public bool Sealed { get; set; }
+    public long Bytes => Blocks.Sum(b => b.Bytes);
 }

@@ -21,6 +21,7 @@ public sealed class Attention
 {
     public Attention(WeightSource vs, AttentionNames names, int queryDim, int contextDim, int heads, bool qkvBias, bool causal)
     {
+        Name = vs.Prefix.TrimEnd('.');
         Heads = heads;
         Causal = causal;
         Q = new Linear(vs.Pp(names.Q), queryDim, queryDim, qkvBias);
@@ -29,6 +30,8 @@ public sealed class Attention
         Out = new Linear(vs.Pp(names.Out), queryDim, queryDim);
     }
 
+    /// <summary>The module's key prefix in its network, e.g. "input_blocks.4.1.transformer_blocks.0.attn1".</summary>
+    public string Name { get; }
     public int Heads { get; }
     public bool Causal { get; }
     public Linear Q { get; }
@@ -41,18 +44,20 @@ public sealed class Attention
     public Tensor Forward(IBackend b, Tensor x, Tensor? context = null)
     {
         using var scope = TensorScope.Open();
-        var c = context ?? x;
-        var o = b.Attention(Q.Forward(b, x), K.Forward(b, c), V.Forward(b, c), Heads, Causal);
-        return scope.MoveToOuter(Out.Forward(b, o));
+        return scope.MoveToOuter(Out.Forward(b, Attend(b, x, context)));
     }
-}
 
-/// <summary>
-/// Replaces one attention of a transformer block (SD1.5's attention sharing plugs in here): it receives the block's
-/// normalised input and context and returns what the attention would, with the block's own projections at hand.
-/// </summary>
-public interface IAttentionHook
-{
-    /// <param name="self">True for the block's self-attention, false for its cross-attention.</param>
-    Tensor Attend(IBackend b, Attention attention, Tensor x, Tensor? context, bool self);
+    /// <summary>residual + Forward(x, context), the add done by the output projection's epilogue.</summary>
+    public Tensor ForwardAdd(IBackend b, Tensor x, Tensor? context, Tensor residual)
+    {
+        using var scope = TensorScope.Open();
+        return scope.MoveToOuter(Out.ForwardAdd(b, Attend(b, x, context), residual));
+    }
+
+    /// <summary>softmax(q·kᵀ/√d)·v over the heads, before the output projection.</summary>
+    private Tensor Attend(IBackend b, Tensor x, Tensor? context)
+    {
+        var c = context ?? x;
+        return b.Attention(Q.Forward(b, x), K.Forward(b, c), V.Forward(b, c), Heads, Causal);
+    }
 }

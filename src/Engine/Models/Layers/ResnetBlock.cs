@@ -52,7 +52,8 @@ public sealed class ResnetBlock
         Func<Tensor, Tensor> norm2 = _emb is null
             ? t => _norm2.Forward(b, t, silu: true)
             : t => _norm2.ForwardAdd(b, t, _emb.Forward(b, embSilu ?? throw new ArgumentException("this resnet block takes a time embedding")), silu: true);
-        var h = TensorScope.Chain(x, t => _norm1.Forward(b, t, silu: true), t => _conv1.Forward(b, t), norm2, t => _conv2.Forward(b, t));
-        return scope.MoveToOuter(b.Add(_shortcut is null ? x : _shortcut.Forward(b, x), h));
+        var h = TensorScope.Chain(x, t => _norm1.Forward(b, t, silu: true), t => _conv1.Forward(b, t), norm2);
+        // The skip connection is added in conv2's epilogue.
+        return scope.MoveToOuter(_conv2.ForwardAdd(b, h, _shortcut is null ? x : _shortcut.Forward(b, x)));
     }
 }

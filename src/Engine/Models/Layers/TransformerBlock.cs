@@ -20,7 +20,7 @@ public sealed record TransformerSpec(TransformerNames Names, AttentionNames Atte
 /// <summary>
 /// A pre-LN transformer block (sgm BasicTransformerBlock, CLIP's encoder layer): x += attn1(LN1(x));
 /// x += attn2(LN2(x), context) where there is cross-attention; x += ff(LN3(x)). Each sublayer's intermediates are freed
-/// before the next starts. <see cref="Hook"/>, when set, replaces the attentions (SD1.5's attention sharing).
+/// before the next starts. An <see cref="IAttentionHook"/>, when attached, replaces the attentions (SD1.5's attention sharing).
 /// </summary>
 public sealed class TransformerBlock
 {
@@ -44,17 +44,31 @@ public sealed class TransformerBlock
         _ff = new FeedForward(vs.Pp(n.FeedForward), spec.FeedForwardNames, spec.FeedForward, spec.Width, spec.FeedForwardInner);
     }
 
-    /// <summary>Replaces the block's attentions when set (see <see cref="IAttentionHook"/>).</summary>
-    public IAttentionHook? Hook { get; set; }
+    public Attention SelfAttention => _self;
+    public Attention? CrossAttention => _cross;
+
+    /// <summary>
+    /// Routes the block's attentions through <paramref name="hook"/> (null: the module's own path), numbering them from
+    /// <paramref name="firstIndex"/>; returns the next network-wide index.
+    /// </summary>
+    public int AttachHook(IAttentionHook? hook, int firstIndex)
+    {
+        _hook = hook;
+        _firstIndex = firstIndex;
+        return firstIndex + (_cross is null ? 1 : 2);
+    }
+
+    private IAttentionHook? _hook;
+    private int _firstIndex;
 
     /// <param name="x">[B, N, Width]</param>
     /// <param name="context">[B, M, ContextDim] for a block with cross-attention</param>
     public Tensor Forward(IBackend b, Tensor x, Tensor? context = null)
     {
-        var h = Residual(b, x, _norm1, n => Attend(b, _self, n, null, self: true));
+        var h = Attend(b, x, _norm1, _self, null, _firstIndex);
         if (_cross is not null)
         {
-            var h2 = Residual(b, h, _norm2!, n => Attend(b, _cross, n, context ?? throw new ArgumentException("this block attends to a context"), self: false));
+            var h2 = Attend(b, h, _norm2!, _cross, context ?? throw new ArgumentException("this block attends to a context"), _firstIndex + 1);
             h.Dispose();
             h = h2;
         }
@@ -65,13 +79,14 @@ public sealed class TransformerBlock
         return h3;
     }
 
-    private Tensor Attend(IBackend b, Attention a, Tensor x, Tensor? context, bool self) =>
-        Hook?.Attend(b, a, x, context, self) ?? a.Forward(b, x, context);
-
-    /// <summary>x + f(LN(x)); f's intermediates are freed before the next sublayer starts.</summary>
-    private static Tensor Residual(IBackend b, Tensor x, LayerNorm norm, Func<Tensor, Tensor> f)
+    /// <summary>
+    /// x + attention(LN(x)): the add in the output projection's epilogue, or after the hook's replacement. The
+    /// sublayer's intermediates are freed before the next one starts.
+    /// </summary>
+    private Tensor Attend(IBackend b, Tensor x, LayerNorm norm, Attention a, Tensor? context, int index)
     {
         using var scope = TensorScope.Open();
-        return scope.MoveToOuter(b.Add(x, f(norm.Forward(b, x))));
+        var n = norm.Forward(b, x);
+        return scope.MoveToOuter(_hook is null ? a.ForwardAdd(b, n, context, x) : b.Add(x, _hook.Attend(b, new AttentionCall(index, a, n, context))));
     }
 }

@@ -112,9 +112,30 @@ public sealed class SdxlUnet
     private SpatialTransformer? Transformer(WeightSource vs, int channels, int depth) =>
         depth > 0 ? new SpatialTransformer(vs, channels, depth, vs.ShapeOf("transformer_blocks.0.attn2.to_k.weight") is [_, int c] ? c : Config.ContextDim, Config.Heads) : null;
 
-    /// <summary>Every transformer block, input side first (where attention hooks go).</summary>
+    /// <summary>Every transformer block in forward order: input blocks, middle, output blocks.</summary>
     public IEnumerable<TransformerBlock> TransformerBlocks =>
         _input.Concat(_middle).Concat(_output).Where(s => s.Transformer is not null).SelectMany(s => s.Transformer!.Blocks);
+
+    /// <summary>Every attention module in forward order (attn1 before attn2): <see cref="AttentionCall.Index"/> indexes this.</summary>
+    public IReadOnlyList<Attention> AttentionModules =>
+        TransformerBlocks.SelectMany(t => t.CrossAttention is null ? new[] { t.SelfAttention } : [t.SelfAttention, t.CrossAttention]).ToArray();
+
+    /// <summary>
+    /// Replaces every attention module's computation (SD1.5's attention sharing; see <see cref="IAttentionHook"/>);
+    /// null, the default, runs the modules themselves.
+    /// </summary>
+    public IAttentionHook? AttentionHook
+    {
+        get => _attentionHook;
+        set
+        {
+            _attentionHook = value;
+            int index = 0;
+            foreach (var block in TransformerBlocks) index = block.AttachHook(value, index);
+        }
+    }
+
+    private IAttentionHook? _attentionHook;
 
     public UnetConfig Config { get; }
     public WeightStore Weights { get; }

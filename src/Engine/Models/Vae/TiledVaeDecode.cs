@@ -15,7 +15,7 @@ public static class TiledVaeDecode
     /// <param name="cancel">Checked before each tile: a long decode stops within one tile.</param>
     public static float[] Decode(SdxlVae vae, IBackend b, float[] z, int channels, int h, int w, int tile, int overlap, CancellationToken cancel = default)
     {
-        if (tile < 8) throw new InvalidOptionException("--vae-tile", $"{tile} is too small (at least 8 latent pixels, 64 image pixels)");
+        if (tile < 8) throw new InvalidSettingException("VaeTile", $"{tile} is too small (at least 8 latent pixels, 64 image pixels)");
         overlap = Math.Clamp(overlap, 0, tile / 4);
         int H = 8 * h, W = 8 * w;
         var sum = new float[3 * H * W];

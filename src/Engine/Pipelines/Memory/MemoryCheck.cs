@@ -10,14 +10,14 @@ namespace LayerDiffusion.Native.Pipelines.Memory;
 public static class MemoryCheck
 {
     public static void Require(WorkingSetEstimate need, GenerationSettings s, long? hostAvailable, (long Free, string Device)? device) =>
-        Require(need, "--width/--height", $"{s.Width}x{s.Height}{(s.Batch > 1 ? $" with --batch {s.Batch}" : "")}", "choose a smaller size or batch",
+        Require(need, "Width/Height", $"{s.Width}x{s.Height}{(s.Batch > 1 ? $" with {InvalidSettingException.Ref("Batch")} {s.Batch}" : "")}", "choose a smaller size or batch",
             hostAvailable, device);
 
     public static void Require(WorkingSetEstimate need, GenerationSettings s, IBackend backend) =>
         Require(need, s, AvailableMemory.HostBytes(), AvailableMemory.DeviceBytes(backend));
 
-    /// <param name="option">The option the error names.</param>
-    /// <param name="asked">What was asked, as the user would say it ("2048x2048 with --batch 2").</param>
+    /// <param name="option">The setting the error names (<see cref="InvalidSettingException.Setting"/>).</param>
+    /// <param name="asked">What was asked, other settings referred to with <see cref="InvalidSettingException.Ref"/>.</param>
     /// <param name="advice">What to change.</param>
     public static void Require(WorkingSetEstimate need, string option, string asked, string advice, long? hostAvailable, (long Free, string Device)? device)
     {
@@ -27,10 +27,10 @@ public static class MemoryCheck
             throw Refuse(option, asked, advice, need.HostBytes, "RAM", need.Where == "cpu" ? need.Peak : null, host, "available");
     }
 
-    private static InvalidOptionException Refuse(string option, string asked, string advice, long bytes, string where, PhaseNeed? peak, long free, string freeWord)
+    private static InvalidSettingException Refuse(string option, string asked, string advice, long bytes, string where, PhaseNeed? peak, long free, string freeWord)
     {
         string detail = peak is null ? "for its images" : $"in its {peak.Phase} phase: weights {GiB(peak.WeightBytes)}, activations {GiB(peak.ActivationBytes)}";
-        return new InvalidOptionException(option, $"{asked} needs at least {GiB(bytes)} of {where} ({detail}), but {GiB(free)} is {freeWord}; {advice} (nothing was run)") { Kind = ErrorKind.OutOfMemory };
+        return new InvalidSettingException(option, $"{asked} needs at least {GiB(bytes)} of {where} ({detail}), but {GiB(free)} is {freeWord}; {advice} (nothing was run)") { Kind = ErrorKind.OutOfMemory };
     }
 
     private static string GiB(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F1} GiB" : $"{bytes / (double)(1L << 20):F0} MiB";

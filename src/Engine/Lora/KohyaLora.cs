@@ -1,0 +1,53 @@
+using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.LayerDiffusion;
+
+namespace LayerDiffusion.Native.Lora;
+
+/// <summary>A user LoRA of a run: its file, the name written in "Lora hashes", and the UNet multiplier.</summary>
+public sealed record UserLora(string Path, string Name, float Weight);
+
+/// <summary>
+/// A kohya/A1111 LoRA file (sd-scripts' SDXL layout): per module `lora_unet_&lt;name&gt;.lora_down.weight` [r, in(, kh, kw)],
+/// `.lora_up.weight` [out, r(, 1, 1)] and an optional scalar `.alpha`, where &lt;name&gt; is the ldm/sgm UNet module
+/// name with '.' written as '_' (LoCon convolution modules included); `lora_te1_`/`lora_te2_` modules patch the two
+/// text encoders. Mapped onto the UNet's weights it is a <see cref="PatchFile"/> of LoRA entries, which
+/// <see cref="PatchMerger"/> merges as W + s·(alpha/rank)·up@down: the formula A1111's network_lora uses.
+/// </summary>
+public static class KohyaLora
+{
+    public const string UnetPrefix = "lora_unet_", DownSuffix = ".lora_down.weight", UpSuffix = ".lora_up.weight", AlphaSuffix = ".alpha";
+
+    /// <summary>
+    /// The file's UNet modules as patch entries on <paramref name="unetNames"/> (UNet weight names without the
+    /// checkpoint prefix). Throws ModelFormatException naming the first key that has no up matrix or names no UNet
+    /// module, or that uses a layout this merge does not do (LoHa/LoKr, Tucker mid, DoRA).
+    /// </summary>
+    public static PatchFile UnetPatch(SafeTensorsFile file, IEnumerable<string> unetNames)
+    {
+        var modules = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in unetNames)
+            if (name.EndsWith(".weight", StringComparison.Ordinal))
+                modules[UnetPrefix + name[..^".weight".Length].Replace('.', '_')] = name;
+        var entries = new List<PatchEntry>();
+        foreach (var key in file.Names)
+        {
+            if (key.Contains(".hada_", StringComparison.Ordinal) || key.Contains(".lokr_", StringComparison.Ordinal) ||
+                key.EndsWith(".lora_mid.weight", StringComparison.Ordinal) || key.EndsWith(".dora_scale", StringComparison.Ordinal))
+                throw new ModelFormatException(file.Path, key, "is a LyCORIS/DoRA layout (LoHa, LoKr, Tucker or DoRA) this engine does not merge; only plain LoRA/LoCon (lora_down, lora_up, alpha) is supported");
+            if (!key.StartsWith(UnetPrefix, StringComparison.Ordinal) || !key.EndsWith(DownSuffix, StringComparison.Ordinal)) continue;
+            string module = key[..^DownSuffix.Length];
+            string up = module + UpSuffix;
+            if (!file.Contains(up)) throw new ModelFormatException(file.Path, key, $"has no '{up}'");
+            if (!modules.TryGetValue(module, out var target))
+                throw new ModelFormatException(file.Path, key, $"names no UNet module of this checkpoint (expected kohya SDXL names such as " +
+                    $"'{modules.Keys.FirstOrDefault(k => k.Contains("attn1_to_q", StringComparison.Ordinal)) ?? modules.Keys.First()}')");
+            string? alpha = file.Contains(module + AlphaSuffix) ? module + AlphaSuffix : null;
+            entries.Add(new PatchEntry(target, PatchKind.Lora, [up, key, alpha]));
+        }
+        return PatchFile.FromEntries(file, entries);
+    }
+
+    /// <summary>How many text-encoder modules (lora_te*_) the file holds.</summary>
+    public static int TextEncoderModules(SafeTensorsFile file) =>
+        file.Names.Count(n => n.StartsWith("lora_te", StringComparison.Ordinal) && n.EndsWith(DownSuffix, StringComparison.Ordinal));
+}

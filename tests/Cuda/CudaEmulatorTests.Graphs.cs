@@ -1,0 +1,68 @@
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace LayerDiffusion.Native.Tests.Cuda;
+
+/// <summary>
+/// CUDA graphs of the per-step UNet call (Backends/Cuda/CudaForwardGraph) and the cross-attention K/V cache
+/// (Backends/ConstantProducts) on the emulated GPU, whose fake driver
+/// records a capturing stream's work and replays it on cuGraphLaunch, and with LD_EMU_GRAPH_REPORT=1 prints one line
+/// per graph launch (its nodes and kernels, and the kernels launched directly since the previous graph launch) and
+/// the kernels and cuBLASLt / cuDNN calls run in all.
+/// </summary>
+public sealed partial class CudaEmulatorTests
+{
+    private static readonly Regex GraphLaunch = new(@"^emu graph launch: nodes (\d+) kernels (\d+) direct kernels since the last launch (\d+)$", RegexOptions.Multiline);
+    private static readonly Regex KernelsRun = new(@"^emu graphs: (\d+) kernels run, (\d+) library calls run$", RegexOptions.Multiline);
+
+    /// <summary>
+    /// 6 steps with Stop At 0.5 (the patched UNet for steps 1-3, the original for 4-6: two graph keys) at fp16, with
+    /// graphs and the K/V cache and without either (LD_CUDA_GRAPHS=0 LD_KV_CACHE=0): the same PNG to the byte and the
+    /// same kernels run in all; the cache saves 2 GEMMs per cross-attention layer of the demo UNet at every step but
+    /// each UNet's first (the two UNets' attention weights differ: the layer patch changes them). With graphs, each key warms up eagerly
+    /// (step 1 / 4), captures and launches (step 2 / 5) and replays (step 3 / 6): 4 graph launches; a replayed step
+    /// launches exactly one kernel itself (the fp16 → fp32 cast of ε's read-back); a graph holds exactly the kernels
+    /// of its eager warm-up step (the launches between the first graph's replay and the second graph's first launch are
+    /// that replay's read-back cast, the warm-up's UNet call and its read-back cast).
+    /// </summary>
+    [EmulatorFact]
+    public void GraphReplaysGiveTheEagerImageAndRecaptureWhenTheUnetChanges()
+    {
+        var dir = Directory.CreateTempSubdirectory("ld-emu-graphs-").FullName;
+        try
+        {
+            string[] common = ["generate", "--demo", "--rng", "gpu", "--steps", "6", "--stop-at", "0.5", "--quiet", "--precision", "fp16", "--device", "cuda"];
+            var env = new Dictionary<string, string>(EmulatorEnv) { ["LD_EMU_GRAPH_REPORT"] = "1" };
+            var (onCode, onText) = Run("dotnet", [LdDll, .. common, "--out", Path.Combine(dir, "on.png")], env, TimeSpan.FromMinutes(10));
+            output.WriteLine(onText);
+            Assert.Equal(0, onCode);
+            var (offCode, offText) = Run("dotnet", [LdDll, .. common, "--out", Path.Combine(dir, "off.png")],
+                new Dictionary<string, string>(env) { ["LD_CUDA_GRAPHS"] = "0", ["LD_KV_CACHE"] = "0" }, TimeSpan.FromMinutes(10));
+            output.WriteLine(offText);
+            Assert.Equal(0, offCode);
+
+            Assert.Equal(File.ReadAllBytes(Path.Combine(dir, "off.png")), File.ReadAllBytes(Path.Combine(dir, "on.png")));
+            Assert.Contains("CUDA graphs per UNet step", onText);
+            Assert.Contains("no CUDA graphs", offText);
+            Assert.Empty(GraphLaunch.Matches(offText));
+            Assert.Equal(KernelsRun.Match(offText).Groups[1].Value, KernelsRun.Match(onText).Groups[1].Value);
+            var u = Native.Models.Synthetic.DemoModels.Unet;
+            int crossAttentionLayers = u.InputDepths.Sum() + u.MiddleDepth + u.OutputDepths.Sum();
+            long librarySaved = long.Parse(KernelsRun.Match(offText).Groups[2].Value) - long.Parse(KernelsRun.Match(onText).Groups[2].Value);
+            Assert.Equal(2L * crossAttentionLayers * (6 - 2), librarySaved);
+            Assert.DoesNotContain("CUDA graphs off", onText); // no capture fell back to eager
+
+            var launches = GraphLaunch.Matches(onText).Select(m => (Nodes: long.Parse(m.Groups[1].Value), Kernels: long.Parse(m.Groups[2].Value),
+                Direct: long.Parse(m.Groups[3].Value))).ToArray();
+            Assert.Equal(4, launches.Length);
+            Assert.Equal(launches[0].Nodes, launches[1].Nodes); // the first graph, captured and replayed
+            Assert.Equal(launches[2].Nodes, launches[3].Nodes); // the second graph
+            Assert.Equal(launches[0].Kernels, launches[1].Kernels);
+            Assert.Equal(launches[2].Kernels, launches[3].Kernels);
+            Assert.Equal(1, launches[1].Direct);
+            Assert.Equal(1, launches[3].Direct);
+            Assert.Equal(launches[2].Kernels + 2, launches[2].Direct);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+}
