@@ -78,6 +78,7 @@ public sealed class ArgParser
     public string Value(string name) => Get(name) ?? DeclaredDefault(name);
 
     public int Int(string name) => Int(name, int.Parse(DeclaredDefault(name), CultureInfo.InvariantCulture));
+    public long Long(string name) => Long(name, long.Parse(DeclaredDefault(name), CultureInfo.InvariantCulture));
     public double Double(string name) => Double(name, double.Parse(DeclaredDefault(name), CultureInfo.InvariantCulture));
 
     public int Int(string name, int fallback, int? min = null, int? max = null)

@@ -45,7 +45,7 @@ public static class GenerationOptions
     /// infotext and --json record the seed used).</summary>
     private static long Seed(ArgParser p)
     {
-        long seed = p.Long("--seed", long.Parse(p.Value("--seed"), System.Globalization.CultureInfo.InvariantCulture));
+        long seed = p.Long("--seed");
         if (seed != -1) return seed;
         seed = System.Random.Shared.NextInt64(RandomSeedLimit);
         CliLog.For(p).Notes.WriteLine($"--seed -1: using seed {seed}");

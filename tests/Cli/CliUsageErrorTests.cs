@@ -44,6 +44,7 @@ public sealed class CliUsageErrorTests
         Add("height not a multiple of 8", Generate("--height", "65"), "--height", "multiple of 8");
         Add("steps zero", Generate("--steps", "0"), "--steps");
         Add("steps not a number", Generate("--steps", "many"), "--steps", "many");
+        Add("seed not a number", Generate("--seed", "abc"), "--seed", "abc");
         Add("weight too high", Generate("--weight", "5"), "--weight");
         Add("weight too low", Generate("--weight", "-2"), "--weight");
         Add("stop-at above 1", Generate("--stop-at", "1.5"), "--stop-at");
