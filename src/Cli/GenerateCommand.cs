@@ -38,14 +38,23 @@ public static class GenerateCommand
             throw new InvalidOptionException("--mode", "attn, conv, sd15-attn and sd15-joint are `ld generate --method`; layer modes are fg2ble, bg2ble, fgble2bg, bgble2fg, sd15-fg2bg, sd15-bg2fg");
         if (command == "generate" && layerMode)
             throw new InvalidOptionException("--method", $"{LayerMethods.Name(method)} conditions on an image: use `ld layer --mode {LayerMethods.Name(method)}`");
-        if (demo && method != LayerMethod.Attn) throw new InvalidOptionException("--demo", "the demo model has only the attention LoRA (method attn)");
-        if (demo && img2img) throw new InvalidOptionException("--demo", "the demo model has no transparent encoder, which img2img needs; pass real model files");
+        if (demo && LayerMethods.IsSd15(method)) throw new InvalidOptionException("--demo", "the demo model is SDXL: it covers attn, conv, fg2ble, bg2ble, fgble2bg, bgble2fg and img2img, not the SD1.5 methods");
         var settings = GenerationOptions.Settings(p, method, demo);
         foreach (var (option, role) in FramePromptOptions.Zip([FrameRole.Foreground, FrameRole.Background, FrameRole.Blend]))
             if (p.Has(option) && !(LayerMethods.HasFramePrompts(method) && LayerMethods.FrameRoles(method).Contains(role)))
                 throw new InvalidOptionException(option, $"method {LayerMethods.Name(method)} has no {role.ToString().ToLowerInvariant()} frame with its own prompt (the extension hides this prompt for it)");
         var limits = ImageOptions.Limits(p);
-        string? initPath = img2img ? p.Get("--init") ?? throw new InvalidOptionException("--init", "is required: the image to start from (RGBA for a transparent start)") : null;
+        // Under --demo a missing input image is the demo's own (DemoImages), so every workflow runs with nothing given.
+        bool demoSupplies(string option) => demo && (img2img ? option == "--init" : method switch
+        {
+            LayerMethod.Fg2Ble => option == "--fg",
+            LayerMethod.Bg2Ble => option == "--bg",
+            LayerMethod.FgBle2Bg => option is "--fg" or "--blend",
+            LayerMethod.BgBle2Fg => option is "--bg" or "--blend",
+            _ => false,
+        });
+        string? ImagePath(string option) => p.Get(option) ?? (demoSupplies(option) ? Models.Synthetic.DemoImages.For(option, Models.Synthetic.DemoModels.DefaultDir) : null);
+        string? initPath = img2img ? ImagePath("--init") ?? throw new InvalidOptionException("--init", "is required: the image to start from (RGBA for a transparent start)") : null;
         // The init image's header is read first: without --width/--height it sets the size.
         var init = initPath is null ? null : InputImage.Open("--init", initPath, limits);
         if (init is not null) settings = Img2ImgSize(p, settings, init) with { Denoise = p.Double("--denoise") };
@@ -62,7 +71,7 @@ public static class GenerateCommand
         // Every input and output is known now: check the outputs before any work (nothing may overwrite an input).
         var plan = new OutputPlan();
         GenerationOptions.DeclareInputs(plan, p, paths, tokenizerPath);
-        foreach (var option in new[] { "--fg", "--bg", "--blend" }) plan.Input(option, p.Get(option));
+        foreach (var option in new[] { "--fg", "--bg", "--blend" }) plan.Input(option, ImagePath(option));
         plan.Input("--init", initPath);
         var outputs = new GenerationOutputs(output, settings.Batch * settings.BatchCount);
         bool vis = p.Flag("--vis") && LayerMethods.OutputsTransparent(method);
@@ -72,9 +81,9 @@ public static class GenerateCommand
 
         var inputs = new GenerationInputs
         {
-            Foreground = LoadImage(p, "--fg", limits),
-            Background = LoadImage(p, "--bg", limits),
-            Blend = LoadImage(p, "--blend", limits),
+            Foreground = LoadImage("--fg", ImagePath("--fg"), limits),
+            Background = LoadImage("--bg", ImagePath("--bg"), limits),
+            Blend = LoadImage("--blend", ImagePath("--blend"), limits),
             Init = init is null ? null : RgbaImage.FromPng(init.Decode()), // RGB, grey or palette: opaque (alpha 255), as Forge composites it
             ResizeMode = p.Get("--resize-mode") is { } rm ? Imaging.ResizeModes.Parse(rm) : Imaging.ResizeMode.CropAndResize,
         };
@@ -90,7 +99,7 @@ public static class GenerateCommand
         if (demo) log.Notes.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
         // Refuse a size the machine cannot hold before loading anything (a lower bound from the files' headers).
         var memory = WorkingSetEstimate.For(paths, settings, backend, encodesImages: inputs.Init is not null || LayerMethods.ConcatCount(method) > 0);
-        MemoryCheck.Require(memory, settings, backend);
+        if (job is null) MemoryCheck.Require(memory, settings, backend); else job.CheckMemory(memory, settings, backend);
         GenerationJson.Describe(log.Detail, settings, paths, memory);
         using var ownModels = job is null ? new ModelBundle(backend, paths, tokenizer) : null;
         var models = ownModels ?? job!.Bundle(backend, paths, tokenizerPath, tokenizer);
@@ -165,8 +174,8 @@ public static class GenerateCommand
         return output;
     }
 
-    private static RgbaImage? LoadImage(ArgParser p, string option, ImageLimits limits) =>
-        p.Get(option) is { } path ? RgbaImage.FromPng(InputImage.Read(option, path, limits)) : null;
+    private static RgbaImage? LoadImage(string option, string? path, ImageLimits limits) =>
+        path is not null ? RgbaImage.FromPng(InputImage.Read(option, path, limits)) : null;
 
     /// <summary>
     /// img2img's size: --width and --height where given, else the init image's (as seen, after its EXIF orientation),

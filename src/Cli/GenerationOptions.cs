@@ -81,10 +81,10 @@ public static class GenerationOptions
     {
         if (demo)
         {
-            foreach (var o in new[] { "--model", "--layer-model", "--transparent-decoder", "--tokenizer", "--models-dir" })
+            foreach (var o in new[] { "--model", "--layer-model", "--transparent-decoder", "--transparent-encoder", "--tokenizer", "--models-dir" })
                 if (p.Has(o)) throw new InvalidOptionException(o, "cannot be combined with --demo (the demo brings its own models)");
             var files = DemoModels.Ensure(DemoModels.DefaultDir);
-            return (new ModelPaths { Checkpoint = files.Checkpoint, LayerModel = files.AttentionLora, TransparentDecoder = files.Decoder }, null);
+            return (new ModelPaths { Checkpoint = files.Checkpoint, LayerModel = files.PatchFor(method), TransparentDecoder = files.Decoder, TransparentEncoder = files.Encoder }, null);
         }
         // The demo has only the attention LoRA and no transparent encoder: it stands in for `ld generate --method attn` alone.
         bool demoCovers = p.Command == "generate" && method == LayerMethod.Attn;

@@ -63,7 +63,6 @@ public sealed class CliUsageErrorTests
         Add("init truncated", Img2Img("--init", Truncated), "--init", Truncated);
         Add("unipc img2img denoise leaving no step", Img2Img("--init", Rgba, "--sampler", "unipc", "--steps", "4", "--denoise", "0.2"), "--denoise", "UniPC");
         Add("img2img with a layer method", Img2Img("--init", Rgba, "--method", "fg2ble"), "--method");
-        Add("img2img demo", ["img2img", "--demo", "--init", Rgba, "--out", Out], "--demo");
         Add("layer without mode", ["layer", "--out", Out], "--mode");
         Add("layer unknown mode", Layer("fg2bg"), "--mode", "fg2bg");
         Add("fgble2bg without images", Layer("fgble2bg"), "--fg");

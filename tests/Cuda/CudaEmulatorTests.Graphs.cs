@@ -65,4 +65,34 @@ public sealed partial class CudaEmulatorTests
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
+
+    /// <summary>
+    /// One recorder across shapes (`ld bench unet_call`, the tiny UNet at two sizes and batches 1 and 2): every new
+    /// shape drops the last graph and captures its own (the eager warm-up, the capture and one replay per shape: two
+    /// launches of one graph each, the first after the host ran that shape's warm-up) and no capture falls back to
+    /// eager.
+    /// </summary>
+    [EmulatorFact]
+    public void ANewShapeDropsTheGraphAndCapturesAgain()
+    {
+        var env = new Dictionary<string, string>(EmulatorEnv) { ["LD_EMU_GRAPH_REPORT"] = "1" };
+        var (code, text) = Run("dotnet", [LdDll, "bench", "--device", "cuda", "--tiny", "--precision", "fp16", "--components", "unet_call",
+            "--size", "64x64,64x96", "--batch", "1,2", "--warmup", "0", "--runs", "1"], env, TimeSpan.FromMinutes(10));
+        output.WriteLine(text);
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("CUDA graphs off", text);
+        Assert.DoesNotContain("capture failed", text);
+        var launches = GraphLaunch.Matches(text).Select(m => (Nodes: long.Parse(m.Groups[1].Value), Kernels: long.Parse(m.Groups[2].Value),
+            Direct: long.Parse(m.Groups[3].Value))).ToArray();
+        Assert.Equal(8, launches.Length); // 4 shapes × (capture + launch, replay)
+        for (int shape = 0; shape < 4; shape++)
+        {
+            var (captured, replayed) = (launches[2 * shape], launches[2 * shape + 1]);
+            // Before a shape's first launch the host ran its eager calls and the graph's warm-up: at least the kernels
+            // the new graph holds (a graph of the old shape replayed would follow the last replay's 1 kernel).
+            Assert.True(captured.Direct >= captured.Kernels, $"shape {shape}: {captured.Direct} direct kernels before the first launch of a {captured.Kernels}-kernel graph");
+            Assert.Equal(captured.Nodes, replayed.Nodes);
+            Assert.Equal(1, replayed.Direct); // the replay: only ε's read-back cast launched by the host
+        }
+    }
 }

@@ -89,8 +89,9 @@ public sealed class ConditionImageTests
     [Fact]
     public void UnknownResizeModeNamesTheOption()
     {
-        var e = Assert.Throws<InvalidOptionException>(() => ResizeModes.Parse("zoom"));
-        Assert.Contains("--resize-mode", e.Message);
+        var e = Assert.Throws<InvalidSettingException>(() => ResizeModes.Parse("zoom"));
+        Assert.Equal("ResizeMode", e.Setting);
+        Assert.StartsWith("--resize-mode:", Cli.SettingNames.Message(e));
         Assert.Contains("zoom", e.Message);
     }
 }

@@ -27,8 +27,11 @@ public static class BatchCommand
         var shard = BatchShard.Resolve(p.Get("--shard"), shardCount, Environment.GetEnvironmentVariable);
         string resultsPath = p.Get("--results") ?? Path.Combine(outDir, $"results{shard.Suffix}.jsonl");
         // Flags are on (null) or left out; values as given.
+        // A repeatable option keeps every value (--lora A --lora B: both, as on ld generate).
         var defaults = p.Given.Where(g => !OwnOptions.Contains(g.Option.Name) && !(g.Option.IsFlag && g.Value == "false"))
-            .ToDictionary(g => g.Option.Name, g => g.Option.IsFlag ? null : (string?)g.Value, StringComparer.Ordinal);
+            .ToDictionary(g => g.Option.Name, g => g.Option.IsFlag ? null
+                : BatchJobFile.Repeatable.Contains(g.Option.Name) ? string.Join(BatchJobFile.Separator, p.GetAll(g.Option.Name)) : (string?)g.Value,
+                StringComparer.Ordinal);
 
         var jobs = BatchJobFile.Read(jobsPath, defaults, outDir).Where(j => shard.Owns(j.Ordinal)).ToList();
         Console.Error.WriteLine($"batch: {jobsPath}: shard {shard}: {jobs.Count} jobs -> {outDir} (results: {resultsPath})");
@@ -70,7 +73,7 @@ public static class BatchCommand
         string? error = null;
         try
         {
-            int code = GenerateCommand.Run(spec.Command, new ArgParser(spec.Command, spec.Args), job);
+            int code = GenerateCommand.Run(spec.Command!, new ArgParser(spec.Command!, spec.Args), job);
             if (code == 130) return new Outcome("cancelled", [], clock.Elapsed.TotalMilliseconds, [], "cancelled");
             if (code != CommandLine.ExitOk) error = $"exit code {code}";
         }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using LayerDiffusion.Native.IO.Outputs;
 using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Pipelines;
+using LayerDiffusion.Native.Pipelines.Memory;
 using LayerDiffusion.Native.Text;
 using LayerDiffusion.Native.Verify;
 
@@ -33,6 +34,18 @@ public sealed class BatchJob(BatchModels models, int line, string settingsHash, 
     {
         TouchedModels = true;
         return Models.Backend(device, precision);
+    }
+
+    /// <summary>
+    /// The up-front memory check of a job whose model set may already be resident: the estimate counts the weights,
+    /// which the device's free memory no longer includes once an earlier job loaded them, so they are counted as
+    /// available (they are what this job will use).
+    /// </summary>
+    internal void CheckMemory(WorkingSetEstimate need, GenerationSettings settings, IBackend backend)
+    {
+        var device = AvailableMemory.DeviceBytes(backend);
+        if (device is { } d && backend is IBackendDiagnostics diagnostics) device = (d.Free + diagnostics.WeightBytes, d.Device);
+        MemoryCheck.Require(need, settings, AvailableMemory.HostBytes(), device);
     }
 
     internal ModelBundle Bundle(IBackend backend, ModelPaths paths, string? tokenizerPath, ITokenizer tokenizer) =>

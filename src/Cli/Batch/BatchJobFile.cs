@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace LayerDiffusion.Native.Cli;
 
 /// <summary>One line of a jobs file, turned into the arguments of `ld generate`/`layer`/`img2img`, or the reason it cannot be.</summary>
-public sealed record BatchJobSpec(int Line, int Ordinal, string Command, string[] Args, string Output, string RecordPath, string SettingsHash, string? Error);
+public sealed record BatchJobSpec(int Line, int Ordinal, string? Command, string[] Args, string Output, string RecordPath, string SettingsHash, string? Error);
 
 /// <summary>
 /// Reads a jobs file (JSON Lines): each non-blank line is one job, an object whose keys are the long option names of
@@ -22,6 +22,10 @@ public static class BatchJobFile
     private static readonly string[] OutputOptions = ["--out", "--json", "--save-latent"];
     /// <summary>Options whose values are input files: their size and modification time are part of the settings hash.</summary>
     private static readonly string[] InputFileOptions = ["--model", "--layer-model", "--transparent-decoder", "--transparent-encoder", "--tokenizer", "--fg", "--bg", "--blend", "--init"];
+    /// <summary>Options that may be given several times (a JSON array in a job); their values are kept joined by
+    /// <see cref="Separator"/>.</summary>
+    public static readonly string[] Repeatable = ["--lora"];
+    public const char Separator = '\0';
     /// <summary>Options that change what a job prints, not what it writes.</summary>
     private static readonly string[] NotSettings = ["--quiet"];
 
@@ -56,13 +60,14 @@ public static class BatchJobFile
     public static BatchJobSpec Parse(int line, int ordinal, string text, IReadOnlyDictionary<string, string?> defaults, string outDir)
     {
         string fallbackOut = Path.Combine(outDir, $"line-{line:D5}.png");
-        BatchJobSpec Failed(string error) => new(line, ordinal, "?", [], fallbackOut, "", "", error);
         var options = new Dictionary<string, string?>(defaults, StringComparer.Ordinal);
         string command = "generate";
+        // The command as far as the line says it (null when the line is not a job at all).
+        BatchJobSpec Failed(string error, bool isJob = true) => new(line, ordinal, isJob && Commands.Contains(command) ? command : null, [], fallbackOut, "", "", error);
         try
         {
             using var doc = JsonDocument.Parse(text);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) return Failed("a job is a JSON object ({\"prompt\": \"...\", \"seed\": 7, ...})");
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return Failed("a job is a JSON object ({\"prompt\": \"...\", \"seed\": 7, ...})", isJob: false);
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
                 if (prop.Name == "command")
@@ -81,14 +86,18 @@ public static class BatchJobFile
                     case JsonValueKind.False when flag: options.Remove(name); break;
                     case JsonValueKind.String when !flag: options[name] = prop.Value.GetString(); break;
                     case JsonValueKind.Number when !flag: options[name] = prop.Value.GetRawText(); break;
+                    case JsonValueKind.Array when Repeatable.Contains(name) && prop.Value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String):
+                        options[name] = string.Join(Separator, prop.Value.EnumerateArray().Select(v => v.GetString()));
+                        break;
                     default:
-                        return Failed(flag ? $"{prop.Name}: is a flag; give true or false" : $"{prop.Name}: give a string or a number");
+                        return Failed(flag ? $"{prop.Name}: is a flag; give true or false"
+                            : Repeatable.Contains(name) ? $"{prop.Name}: give a string or an array of strings" : $"{prop.Name}: give a string or a number");
                 }
             }
         }
         catch (JsonException e)
         {
-            return Failed($"not valid JSON ({e.Message})");
+            return Failed($"not valid JSON ({e.Message})", isJob: false);
         }
 
         foreach (var o in OutputOptions)
@@ -100,8 +109,8 @@ public static class BatchJobFile
         var args = new List<string>();
         foreach (var (name, value) in options.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            args.Add(name);
-            if (value is not null) args.Add(value);
+            if (value is null) { args.Add(name); continue; }
+            foreach (var one in Repeatable.Contains(name) ? value.Split(Separator) : [value]) args.AddRange([name, one]);
         }
         return new BatchJobSpec(line, ordinal, command, [.. args], output, record, SettingsHash(command, options), null);
     }

@@ -39,13 +39,10 @@ public sealed class BatchModels : IDisposable
         return _backend;
     }
 
-    /// <summary>The same files: the record's own equality, except that the LoRA lists (a new list per job) compare by their items.</summary>
-    private static bool SameModels(ModelPaths a, ModelPaths b) => a with { Loras = [] } == b with { Loras = [] } && a.Loras.SequenceEqual(b.Loras);
-
     public ModelBundle Bundle(IBackend backend, ModelPaths paths, string? tokenizerPath, ITokenizer tokenizer)
     {
         if (!ReferenceEquals(backend, _backend)) throw new InvalidOperationException("a batch's models are bound to the backend it handed out");
-        if (_bundle is not null && _bundleKey is { } key && SameModels(key.Paths, paths) && key.Tokenizer == tokenizerPath) return _bundle;
+        if (_bundle is not null && _bundleKey is { } key && key.Tokenizer == tokenizerPath && SameFiles(key.Paths, paths)) return _bundle;
         _bundle?.Dispose();
         _bundle = null;
         _bundle = new ModelBundle(backend, paths, tokenizer);
@@ -54,6 +51,10 @@ public sealed class BatchModels : IDisposable
         Console.Error.WriteLine($"batch: model set {Loads}: {paths.Checkpoint}");
         return _bundle;
     }
+
+    /// <summary>The same model files (the record's LoRA list compares by reference, so it is compared item by item).</summary>
+    private static bool SameFiles(ModelPaths a, ModelPaths b) =>
+        a with { Loras = [] } == b with { Loras = [] } && a.Loras.SequenceEqual(b.Loras);
 
     /// <summary>Frees everything (after a job failed part-way through the networks, the next job starts clean).</summary>
     public void Reset()

@@ -36,6 +36,9 @@ public static class UnetBench
         var unet = ctx.Unet;
         var cfg = unet.Config;
         var b = unet.Weights.Backend;
+        // One recorder for every shape, as one denoiser keeps one: a new shape is a new key, so the graph of the
+        // previous shape is dropped and the new one captured.
+        using var graph = b.CreateForwardGraph();
         foreach (var (w, h) in ctx.Settings.Sizes)
             foreach (int batch in ctx.Settings.Batches)
             {
@@ -56,7 +59,6 @@ public static class UnetBench
                 ctx.Runner.Measure("unet_call_eager", shape, ctx.Settings.DType, Eager, note: "no K/V cache, no graph");
                 using var hold = b.HoldProductsOf([context]);
                 ctx.Runner.Measure("unet_call_kv", shape, ctx.Settings.DType, Eager, note: "cross-attention K/V cached", minWarmup: 1);
-                using var graph = b.CreateForwardGraph();
                 if (graph is null) continue;
                 var key = (unet, context, batch, w, h);
                 ctx.Runner.Measure("unet_call", shape, ctx.Settings.DType, () => graph.Run(key, uploads, Forward),

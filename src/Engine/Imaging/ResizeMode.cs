@@ -21,8 +21,8 @@ public static class ResizeModes
         _ => "Resize and Fill",
     };
 
-    /// <summary>Parses a UI label ("Crop and Resize"), a short name ("crop") or the number; throws naming the option.</summary>
-    public static ResizeMode Parse(string value, string option = "--resize-mode")
+    /// <summary>Parses a UI label ("Crop and Resize"), a short name ("crop") or the number; throws naming the setting (an infotext passes its key).</summary>
+    public static ResizeMode Parse(string value, string setting = "ResizeMode")
     {
         string v = value.Trim().ToLowerInvariant().Replace("_", " ").Replace("-", " ");
         return v switch
@@ -30,7 +30,7 @@ public static class ResizeModes
             "0" or "just resize" or "resize" or "just" or "stretch" => ResizeMode.JustResize,
             "1" or "crop and resize" or "crop" => ResizeMode.CropAndResize,
             "2" or "resize and fill" or "fill" => ResizeMode.ResizeAndFill,
-            _ => throw new InvalidOptionException(option, $"unknown resize mode '{value}' (expected 'Just Resize', 'Crop and Resize' or 'Resize and Fill')"),
+            _ => throw new InvalidSettingException(setting, $"unknown resize mode '{value}' (expected 'Just Resize', 'Crop and Resize' or 'Resize and Fill')"),
         };
     }
 }

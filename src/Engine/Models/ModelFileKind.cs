@@ -61,7 +61,7 @@ public static class ModelFileKinds
             return new(ModelFileKind.DiffusersLora, "user LoRA in diffusers/PEFT layout");
         if (ModelFamily.Sdxl.Matches(f))
             return new(ModelFileKind.SdxlCheckpoint, "SDXL checkpoint");
-        if (names.Any(n => n.StartsWith("cond_stage_model.transformer.", StringComparison.Ordinal)) && f.Contains("model.diffusion_model.input_blocks.0.0.weight"))
+        if (ModelFamily.Sd15.Matches(f))
             return new(ModelFileKind.Sd15Checkpoint, "SD1.5 checkpoint");
         return new(ModelFileKind.Unknown, "not a file kind this engine knows");
     }
@@ -96,6 +96,10 @@ public static class ModelFileKinds
     /// </summary>
     public static string? MismatchFor(LayerMethod method, string path, ModelFileClass kind)
     {
+        // The SD1.5 files' frame counts are checked by their loader, which names what the method needs.
+        if (LayerMethods.IsSd15(method))
+            return kind.Kind == ModelFileKind.Sd15LayerModel ? null
+                : $"{path}: is {kind.Description}, not an SD1.5 attention-sharing model for method {LayerMethods.Name(method)} ({LayerMethods.PatchFileName(method)})";
         bool fits = (method, kind.Kind) switch
         {
             (LayerMethod.Attn, ModelFileKind.LayerAttnLora) => true,

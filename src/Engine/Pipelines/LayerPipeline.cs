@@ -56,18 +56,18 @@ public sealed class LayerPipeline(ModelBundle models)
 
         if (LayerMethods.IsSd15(s.Method) != (models.Family == ModelFamily.Sd15))
             throw new InvalidOptionException("--method", $"method {LayerMethods.Name(s.Method)} is for {(LayerMethods.IsSd15(s.Method) ? "SD1.5" : "SDXL")} checkpoints; {models.Paths.Checkpoint} is {models.Family.Name}");
-        var positive = models.Text.Encode(s.Prompt);
-        var negative = models.Text.EncodeNegative(s.Negative);
+        // Prompt editing and alternation: each prompt is a schedule of texts over the steps, each text encoded once.
+        var prompts = ScheduledPrompts.Encode(s, models.Text);
         var framePrompts = FramePrompts.Encode(models.Text, s);
-        foreach (var e in framePrompts.Where(e => e is not null).Append(positive).Append(negative))
+        foreach (var e in framePrompts.Where(e => e is not null).Concat(prompts.Positive).Concat(prompts.Negative))
         {
             NonFiniteGuard.Check(e!.Context, "the text encoders", "encoding the prompts");
             NonFiniteGuard.Check(e.Pooled, "the text encoders", "encoding the prompts");
         }
+        var positive = prompts.Positive[0];
+        var negative = prompts.Negative[0];
         if (ReleaseTextEncoders) models.ReleaseText();
         var family = models.Family;
-        var yPos = family.VectorConditioning?.Invoke(positive.Pooled, s.Width, s.Height);
-        var yNeg = family.VectorConditioning?.Invoke(negative.Pooled, s.Width, s.Height);
         Phase("text");
         cancel.ThrowIfCancellationRequested();
 
@@ -94,7 +94,8 @@ public sealed class LayerPipeline(ModelBundle models)
         var stepNoise = StepNoise.For(sampler, noiseSource, sigmas);
         float[] latent;
         IReadOnlyList<bool> patchedCalls;
-        using (var denoiser = new GuidedDenoiser(patched, CfgConditioning.FromPrompts(models.Backend, negative, positive, yNeg, yPos, s.Batch),
+        var (conditionings, select) = prompts.Conditionings(models.Backend, family, s);
+        using (var denoiser = new GuidedDenoiser(patched, conditionings, select,
             s.Cfg, [channels, h, w], concat, original is null ? null : new StopAt(original, s.StopAt, schedule), sharing is null ? null : sharing.OnRows))
         {
             latent = init is null
@@ -230,9 +231,17 @@ public sealed class LayerPipeline(ModelBundle models)
                 var unscaled = new float[per];
                 for (int j = 0; j < per; j++) unscaled[j] = latent[i * per + j] / models.Family.LatentScale;
                 var z = TensorScope.Detach(b.FromHost(unscaled, 1, channels, h, w));
-                var pixels = DecodeVae(s, b, z, unscaled, channels, h, w, cancel);
-                NonFiniteGuard.Check(pixels, "the VAE decoder", $"decoding image {i + 1} of {s.Batch}");
-                decoded.Add((ImageBytes.VaePixelsToRgb(pixels, s.Height, s.Width), z));
+                try
+                {
+                    var pixels = DecodeVae(s, b, z, unscaled, channels, h, w, cancel);
+                    NonFiniteGuard.Check(pixels, "the VAE decoder", $"decoding image {i + 1} of {s.Batch}");
+                    decoded.Add((ImageBytes.VaePixelsToRgb(pixels, s.Height, s.Width), z));
+                }
+                catch
+                {
+                    z.Dispose(); // not in `decoded` yet, so the finally below would miss it
+                    throw;
+                }
             }
             phase("vae_decode");
             var images = new List<GeneratedImage>();

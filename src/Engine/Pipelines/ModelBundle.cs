@@ -22,6 +22,13 @@ public sealed record ModelPaths
     /// <summary>User LoRAs merged into the UNet on load, in order (under the layer model, as Forge stacks them).</summary>
     public IReadOnlyList<Lora.UserLora> Loras { get; init; } = [];
 
+    /// <summary>Value equality, the LoRA list by its items (a long-lived caller reuses loaded models for equal paths).</summary>
+    public bool Equals(ModelPaths? other) => other is not null && Checkpoint == other.Checkpoint && Tokenizer == other.Tokenizer &&
+        LayerModel == other.LayerModel && TransparentDecoder == other.TransparentDecoder && TransparentEncoder == other.TransparentEncoder &&
+        Loras.SequenceEqual(other.Loras);
+
+    public override int GetHashCode() => HashCode.Combine(Checkpoint, Tokenizer, LayerModel, TransparentDecoder, TransparentEncoder, Loras.Count);
+
     /// <summary>Fills missing paths from a folder holding the released files under their own names.</summary>
     public ModelPaths WithModelsDir(string? dir, LayerMethod method)
     {

@@ -28,7 +28,9 @@ public sealed record StopAt(SdxlUnet Original, double Percent, DiscreteSchedule 
 public sealed class GuidedDenoiser : IDisposable
 {
     private readonly SdxlUnet _unet;
-    private readonly CfgConditioning _cond;
+    private readonly CfgConditioning[] _conds;
+    private readonly Func<int, int> _select;
+    private int _calls;
     private readonly float _cfg;
     private readonly int[] _imageShape;
     private readonly Tensor[] _concat;
@@ -36,8 +38,9 @@ public sealed class GuidedDenoiser : IDisposable
     private readonly double _sigmaEnd;
     private readonly List<bool> _patchedCalls = [];
     private readonly Action<bool[]>? _rows;
-    // Both halves' context and y along the batch, for the one-call CFG batch (null when the context lengths differ).
-    private readonly Tensor? _bothContext, _bothY;
+    // Per conditioning, both halves' context and y along the batch, for the one-call CFG batch (null when the
+    // context lengths differ).
+    private readonly (Tensor? Context, Tensor? Y)[] _both;
     private readonly IForwardGraph? _graph;
     private readonly IBackend _graphBackend;
     private readonly IDisposable _constantContexts;
@@ -51,13 +54,27 @@ public sealed class GuidedDenoiser : IDisposable
     /// cond_mark, for SD1.5's attention sharing).</param>
     public GuidedDenoiser(SdxlUnet unet, CfgConditioning conditioning, float cfg, int[] imageShape, IReadOnlyList<Tensor>? concat = null, StopAt? stopAt = null,
         Action<bool[]>? rows = null)
+        : this(unet, [conditioning], _ => 0, cfg, imageShape, concat, stopAt, rows)
     {
+    }
+
+    /// <summary>
+    /// Prompt editing: the conditioning changes per model call. <paramref name="select"/> maps the call counter (0, 1,
+    /// … one count per model call, as A1111's CFGDenoiser.step counts) to an index into <paramref name="conditionings"/>,
+    /// all owned from now on and of one batch.
+    /// </summary>
+    public GuidedDenoiser(SdxlUnet unet, IReadOnlyList<CfgConditioning> conditionings, Func<int, int> select, float cfg, int[] imageShape,
+        IReadOnlyList<Tensor>? concat = null, StopAt? stopAt = null, Action<bool[]>? rows = null)
+    {
+        if (conditionings.Count == 0) throw new ArgumentException("no conditioning", nameof(conditionings));
+        var conditioning = conditionings[0];
         _rows = rows;
         if (!float.IsFinite(cfg)) throw new InvalidOptionException("cfg", $"must be a finite number (got {cfg})");
         if (imageShape.Length != 3) throw new ArgumentException("imageShape is [C, H, W]", nameof(imageShape));
         if (stopAt is not null && !double.IsFinite(stopAt.Percent)) throw new InvalidOptionException("stop_at", $"must be a finite number (got {stopAt.Percent})");
         _unet = unet;
-        _cond = conditioning;
+        _conds = [.. conditionings];
+        _select = select;
         _cfg = cfg;
         _imageShape = imageShape;
         _concat = concat?.Select(TensorScope.Detach).ToArray() ?? [];
@@ -70,16 +87,21 @@ public sealed class GuidedDenoiser : IDisposable
                 : $"the UNet takes {unet.InChannels} input channels but the latent and condition latents give {channels}");
         if (_original is not null && _original.InChannels != imageShape[0])
             throw new LdException($"the unpatched UNet takes {_original.InChannels} input channels, not the latent's {imageShape[0]}");
-        if (cfg != 1f && conditioning.NegativeContext.Dim(1) == conditioning.PositiveContext.Dim(1))
+        _both = new (Tensor?, Tensor?)[_conds.Length];
+        for (int i = 0; i < _conds.Length; i++)
         {
+            var c = _conds[i];
+            if (c.Batch != conditioning.Batch) throw new ArgumentException("the scheduled conditionings differ in batch", nameof(conditionings));
+            if (cfg == 1f || c.NegativeContext.Dim(1) != c.PositiveContext.Dim(1)) continue;
             var b = unet.Weights.Backend;
-            _bothContext = TensorScope.Detach(b.Concat(0, conditioning.NegativeContext, conditioning.PositiveContext));
-            _bothY = conditioning.NegativeY is null ? null : TensorScope.Detach(b.Concat(0, conditioning.NegativeY, conditioning.PositiveY!));
+            _both[i] = (TensorScope.Detach(b.Concat(0, c.NegativeContext, c.PositiveContext)),
+                c.NegativeY is null ? null : TensorScope.Detach(b.Concat(0, c.NegativeY, c.PositiveY!)));
         }
         _graphBackend = unet.Weights.Backend;
         _graph = _graphBackend.CreateForwardGraph();
         // The contexts stay the same for this denoiser's life: every cross-attention K and V is computed once.
-        _constantContexts = _graphBackend.HoldProductsOf(new[] { conditioning.NegativeContext, conditioning.PositiveContext, _bothContext }.OfType<Tensor>().ToArray());
+        _constantContexts = _graphBackend.HoldProductsOf(_conds.SelectMany(c => new[] { c.NegativeContext, c.PositiveContext })
+            .Concat(_both.Select(both => both.Context)).OfType<Tensor>().ToArray());
         Model = Eps;
     }
 
@@ -94,7 +116,10 @@ public sealed class GuidedDenoiser : IDisposable
 
     private float[] Eps(float[] x, float timestep, float sigma)
     {
-        int batch = _cond.Batch, image = _imageShape[0] * _imageShape[1] * _imageShape[2];
+        int which = _select(_calls++);
+        var cond = _conds[which];
+        var (bothContext, bothY) = _both[which];
+        int batch = cond.Batch, image = _imageShape[0] * _imageShape[1] * _imageShape[2];
         if (x.Length != batch * image)
             throw new ArgumentException($"latent batch of {x.Length} values does not fit {batch} rows of [{string.Join(", ", _imageShape)}]");
         // Forge compares the float32 sigma tensor with the Python float, which torch casts to float32 first.
@@ -103,20 +128,20 @@ public sealed class GuidedDenoiser : IDisposable
         var unet = patched ? _unet : _original ?? throw new InvalidOperationException("Stop At switched without an unpatched UNet");
         var concat = patched ? _concat : [];
 
-        if (_cfg == 1f) return Run(unet, concat, x, [false], timestep, _cond.PositiveContext, _cond.PositiveY, replayable: true);
-        float[] uncond, cond;
-        if (_bothContext is not null)
+        if (_cfg == 1f) return Run(unet, concat, x, [false], timestep, cond.PositiveContext, cond.PositiveY, replayable: true);
+        float[] uncondEps, condEps;
+        if (bothContext is not null)
         {
-            var eps = Run(unet, concat, x, [true, false], timestep, _bothContext, _bothY, replayable: true);
-            (uncond, cond) = (eps[..x.Length], eps[x.Length..]);
+            var eps = Run(unet, concat, x, [true, false], timestep, bothContext, bothY, replayable: true);
+            (uncondEps, condEps) = (eps[..x.Length], eps[x.Length..]);
         }
         else
         {
-            uncond = Run(unet, concat, x, [true], timestep, _cond.NegativeContext, _cond.NegativeY);
-            cond = Run(unet, concat, x, [false], timestep, _cond.PositiveContext, _cond.PositiveY);
+            uncondEps = Run(unet, concat, x, [true], timestep, cond.NegativeContext, cond.NegativeY);
+            condEps = Run(unet, concat, x, [false], timestep, cond.PositiveContext, cond.PositiveY);
         }
         var result = new float[x.Length];
-        for (int i = 0; i < result.Length; i++) result[i] = uncond[i] + (cond[i] - uncond[i]) * _cfg;
+        for (int i = 0; i < result.Length; i++) result[i] = uncondEps[i] + (condEps[i] - uncondEps[i]) * _cfg;
         return result;
     }
 
@@ -126,12 +151,12 @@ public sealed class GuidedDenoiser : IDisposable
     {
         var b = unet.Weights.Backend;
         int copies = halves.Length;
-        _rows?.Invoke(halves.SelectMany(negative => Enumerable.Repeat(negative, _cond.Batch)).ToArray());
-        var timesteps = new float[_cond.Batch * copies];
+        _rows?.Invoke(halves.SelectMany(negative => Enumerable.Repeat(negative, _conds[0].Batch)).ToArray());
+        var timesteps = new float[_conds[0].Batch * copies];
         Array.Fill(timesteps, timestep);
         Tensor Forward()
         {
-            var x = b.FromHost(xHost, [_cond.Batch, .. _imageShape]);
+            var x = b.FromHost(xHost, [_conds[0].Batch, .. _imageShape]);
             if (copies == 2) x = b.Concat(0, x, x);
             var input = concat.Length == 0 ? x : ConcatInput.Build(b, x, concat);
             return unet.Forward(input, timesteps, context, y);
@@ -141,9 +166,10 @@ public sealed class GuidedDenoiser : IDisposable
             using var scope = TensorScope.Open();
             return b.ToHost(Forward());
         }
-        // Same UNet, device inputs and shapes: the same graph. Its host uploads are x and the UNet's timestep
-        // embedding (SdxlUnet.Forward uploads E(t)); anything else the capture refuses and the call runs eagerly.
-        var key = (unet, concat, context, y, copies, xHost.Length);
+        // Same UNet (and attention hook), device inputs and shapes: the same graph. Its host uploads are x and the
+        // UNet's timestep embedding (SdxlUnet.Forward uploads E(t)); anything else the capture refuses (the call then
+        // runs eagerly).
+        var key = (unet, unet.AttentionHook, concat, context, y, copies, xHost.Length);
         return _graph.Run(key, [xHost, SinusoidalEmbedding.Of(timesteps, unet.Config.ModelChannels)], Forward);
     }
 
@@ -151,9 +177,12 @@ public sealed class GuidedDenoiser : IDisposable
     {
         _graph?.Dispose();
         _constantContexts.Dispose();
-        _cond.Dispose();
-        _bothContext?.Dispose();
-        _bothY?.Dispose();
+        foreach (var c in _conds) c.Dispose();
+        foreach (var (context, y) in _both)
+        {
+            context?.Dispose();
+            y?.Dispose();
+        }
         foreach (var c in _concat) c.Dispose();
     }
 }

@@ -127,6 +127,13 @@ public sealed unsafe partial class CudaBackend
             else Launch(new LdFlashD8(a.Q, a.K, a.V, a.O, nq, nk, heads, scale, causalFlag, a.Sq, a.Skv), grid);
             return;
         }
+        // A handful of keys (SD1.5's temporal attention across frames: thousands of batch entries of 1-3 keys) in one
+        // launch; the general path would launch three kernels per batch entry.
+        if (AttentionKernel != AttentionKernel.Gemm && !causal && nk <= LdAttnFewKeys.MaxKeys)
+        {
+            Launch(new LdAttnFewKeys(a.Q, a.K, a.V, a.O, b, nq, nk, heads, d, scale, a.Sq, a.Skv), Stride((long)b * nq * heads));
+            return;
+        }
         GeneralAttention(a, scale, causal);
     }
 

@@ -14,7 +14,7 @@ namespace LayerDiffusion.Native.Backends.Cuda;
 public sealed class KernelLibrary : IDisposable
 {
     /// <summary>One module per kernels/*.cu file.</summary>
-    public static readonly string[] ModuleNames = ["elementwise", "layout", "norm", "attention", "attention_mma", "attention_mma2", "attention_d8", "attention_cross", "gemm", "random"];
+    public static readonly string[] ModuleNames = ["elementwise", "layout", "norm", "attention", "attention_mma", "attention_mma2", "attention_d8", "attention_cross", "attention_fewkeys", "gemm", "random"];
 
     private readonly CudaDevice _device;
     private readonly string? _dir;

@@ -130,6 +130,10 @@ public static class SelftestCases
             (1, 256, 256, 1, 512, false, "VAE mid-block, one 512-wide head"),
             (2, 100, 77, 3, 40, false, "general width 40"),
             (1, 70, 70, 2, 128, true, "general width 128, causal"),
+            (512, 3, 3, 8, 40, false, "few keys: SD1.5 temporal attention across 3 frames, d40"),
+            (300, 2, 2, 8, 4, false, "few keys: temporal across 2 frames, d4"),
+            (64, 1, 1, 8, 160, false, "few keys: one frame, d160"),
+            (3, 20, 16, 2, 24, false, "few keys: 16 keys (the kernel's most), d24"),
         ];
         foreach (var (bn, nq, nk, h, d, causal, what) in attn)
         {
@@ -142,6 +146,7 @@ public static class SelftestCases
                 c.Add(Case("attention_simt", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Simt, x, h, causal)));
                 c.Add(Case("attention_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, x, h, causal)));
             }
+            else if (nk <= 16 && !causal) c.Add(Case("attention_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, x, h, causal)));
         }
 
         // Packed q|k|v (self-attention after one fused projection): every kernel family reads it in place.
@@ -151,6 +156,7 @@ public static class SelftestCases
             (1, 77, 12, 64, true, "CLIP causal, d64"),
             (2, 256, 8, 8, false, "transparent decoder, d8"),
             (1, 100, 3, 40, false, "general width 40"),
+            (300, 3, 8, 10, false, "few keys: temporal across 3 frames, d10"),
         ];
         foreach (var (bn, n, h, d, causal, what) in packed)
         {

@@ -68,27 +68,16 @@ public sealed class AttentionSharingModel : IDisposable
     {
         var hooked = new SdxlUnet(unet.Config, unet.Weights);
         var byModule = Units.ToDictionary(u => u.Module, StringComparer.Ordinal);
-        var (input, middle, output) = BlockPaths(unet.Config);
-        var paths = input.Concat(middle).Concat(output).ToList();
-        int blocks = hooked.TransformerBlocks.Count();
-        if (blocks != paths.Count) throw new InvalidOperationException($"the UNet has {blocks} transformer blocks, its configuration {paths.Count}");
-        // The hook numbers the attentions in forward order (input, middle, output blocks; attn1 before attn2), the
-        // order of these paths; the file numbers its units in module_mapping_sd15's order (byModule maps between them).
-        var inForwardOrder = paths.SelectMany(p => new[] { byModule[p + ".attn1"], byModule[p + ".attn2"] }).ToArray();
-        hooked.AttentionHook = new UnitHook(inForwardOrder, call);
+        foreach (var module in hooked.AttentionModules)
+            if (!byModule.ContainsKey(module.Name)) throw new InvalidOperationException($"{Path}: no attention unit for the UNet's {module.Name}");
+        hooked.AttentionHook = new UnitHook(byModule, call);
         return hooked;
     }
 
-    /// <summary>Each attention replaced by its unit (which holds its own merged projections).</summary>
-    private sealed class UnitHook(AttentionSharingUnit[] inForwardOrder, Func<FrameCall> call) : IAttentionHook
+    /// <summary>Every attention replaced by its unit (found by the module's key path; the unit holds its own merged projections).</summary>
+    private sealed class UnitHook(Dictionary<string, AttentionSharingUnit> byModule, Func<FrameCall> call) : IAttentionHook
     {
-        public Tensor Attend(IBackend b, AttentionCall c)
-        {
-            var unit = inForwardOrder[c.Index];
-            if (!c.Name.EndsWith(unit.Module, StringComparison.Ordinal))
-                throw new InvalidOperationException($"attention {c.Index} is {c.Name}, the unit for it {unit.Module}");
-            return unit.Forward(b, c.Hidden, c.Context, call());
-        }
+        public Tensor Attend(IBackend b, AttentionCall a) => byModule[a.Name].Forward(b, a.Hidden, a.Context, call());
     }
 
     /// <summary>Loads the file's units over the UNet's attention weights (per-frame LoRA merged: W + up·down).</summary>

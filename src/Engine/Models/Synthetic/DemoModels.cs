@@ -1,11 +1,12 @@
 using LayerDiffusion.Native.Models.Unet;
+using LayerDiffusion.Native.Pipelines;
 using LayerDiffusion.Native.Text;
 
 namespace LayerDiffusion.Native.Models.Synthetic;
 
 /// <summary>
-/// The built-in demo model behind `ld generate --demo`: a tiny SDXL-topology checkpoint, an attention LoRA and a
-/// transparent decoder, all with deterministic random weights written to real safetensors files on first use, and a
+/// The built-in demo model behind `ld generate/layer/img2img --demo`: a tiny SDXL-topology checkpoint, the attention
+/// LoRA, conv and layer models (one- and two-condition layouts), the transparent decoder and encoder, all with deterministic random weights written to real safetensors files on first use, and a
 /// byte-level tokenizer. It exercises every stage of the real pipeline in seconds on a CPU; its images are noise.
 /// </summary>
 public static class DemoModels
@@ -20,17 +21,36 @@ public static class DemoModels
 
     public static int[] DecoderWidths { get; } = [8, 8, 16, 16, 32, 32, 32];
 
-    public sealed record Files(string Checkpoint, string AttentionLora, string Decoder);
+    public static int[] EncoderWidths { get; } = [8, 8, 8, 8, 16, 16, 16, 16];
+
+    /// <param name="ConvDiff">The conv method's model; <paramref name="OneCondition"/> serves fg2ble and bg2ble,
+    /// <paramref name="TwoConditions"/> fgble2bg and bgble2fg (the layouts the released pairs share).</param>
+    public sealed record Files(string Checkpoint, string AttentionLora, string Decoder, string Encoder, string ConvDiff, string OneCondition, string TwoConditions)
+    {
+        /// <summary>The demo's patch file for a method.</summary>
+        public string PatchFor(LayerMethod method) => method switch
+        {
+            LayerMethod.Attn => AttentionLora,
+            LayerMethod.Conv => ConvDiff,
+            _ => LayerMethods.ConcatCount(method) == 1 ? OneCondition : TwoConditions,
+        };
+    }
 
     /// <summary>Writes the demo files into <paramref name="dir"/> unless they are already there.</summary>
     public static Files Ensure(string dir)
     {
         Directory.CreateDirectory(dir);
         var files = new Files(Path.Combine(dir, "demo_sdxl.safetensors"), Path.Combine(dir, "demo_layer_xl_transparent_attn.safetensors"),
-            Path.Combine(dir, "demo_vae_transparent_decoder.safetensors"));
+            Path.Combine(dir, "demo_vae_transparent_decoder.safetensors"), Path.Combine(dir, "demo_vae_transparent_encoder.safetensors"),
+            Path.Combine(dir, "demo_layer_xl_transparent_conv.safetensors"), Path.Combine(dir, "demo_layer_xl_one_condition.safetensors"),
+            Path.Combine(dir, "demo_layer_xl_two_conditions.safetensors"));
         WriteOnce(files.Checkpoint, p => SyntheticWeights.Write(SdxlLayout.Checkpoint(Unet, Sizes), p, Seed));
         WriteOnce(files.AttentionLora, p => SyntheticWeights.Write(LayerDiffusionLayout.AttentionLora(Unet, 4), p, Seed + 1));
         WriteOnce(files.Decoder, p => SyntheticWeights.Write(LayerDiffusionLayout.TransparentDecoder(DecoderWidths), p, Seed + 2));
+        WriteOnce(files.Encoder, p => SyntheticWeights.Write(LayerDiffusionLayout.TransparentEncoder(EncoderWidths), p, Seed + 3));
+        WriteOnce(files.ConvDiff, p => SyntheticWeights.Write(LayerDiffusionLayout.LayerDiff(Unet, 0), p, Seed + 4));
+        WriteOnce(files.OneCondition, p => SyntheticWeights.Write(LayerDiffusionLayout.LayerDiff(Unet, 1), p, Seed + 5));
+        WriteOnce(files.TwoConditions, p => SyntheticWeights.Write(LayerDiffusionLayout.LayerDiff(Unet, 2), p, Seed + 6));
         return files;
     }
 

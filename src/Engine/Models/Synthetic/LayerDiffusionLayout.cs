@@ -36,6 +36,30 @@ public static class LayerDiffusionLayout
         return l;
     }
 
+    /// <summary>
+    /// A diff layer model in the frozen-patcher format over a UNet layout, shaped like the released ones: with
+    /// <paramref name="conditions"/> condition latents the input conv is widened by 4 channels each and the transformer
+    /// layers are left out (fg2ble, bg2ble, fgble2bg); with none it is the conv model (every weight except the
+    /// attention q/k/v projections and the embeddings).
+    /// </summary>
+    public static TensorLayout LayerDiff(UnetConfig unet, int conditions)
+    {
+        var net = new TensorLayout();
+        SdxlUnet(net, unet);
+        var l = new TensorLayout();
+        foreach (var t in net.Tensors)
+        {
+            if (t.Name.StartsWith("time_embed.", StringComparison.Ordinal) || t.Name.StartsWith("label_emb.", StringComparison.Ordinal)) continue;
+            string[] skipped = conditions > 0 ? [".transformer_blocks.", ".proj_in.", ".proj_out.", ".norm."] : [".to_q.", ".to_k.", ".to_v."];
+            if (skipped.Any(part => t.Name.Contains(part, StringComparison.Ordinal))) continue;
+            int[] shape = t.Name == PatchFile.InputConvKey ? [t.Shape[0], t.Shape[1] + 4 * conditions, .. t.Shape[2..]] : t.Shape;
+            l.Add("diffusion_model." + t.Name + "::diff::0", t.Kind, shape);
+        }
+        return l;
+    }
+
+    private static void SdxlUnet(TensorLayout net, UnetConfig unet) => SdxlLayout.Unet(net, unet, "");
+
     /// <summary>An attention LoRA in the frozen-patcher format on every attn1/attn2 projection of a UNet layout.</summary>
     public static TensorLayout AttentionLora(UnetConfig unet, int rank)
     {

@@ -45,3 +45,13 @@ internal readonly record struct LdFlashCrossD64(DevPtr Q, DevPtr K, DevPtr V, De
 {
     public static KernelName Kernel { get; } = new("ld_flash_cross_d64_{t}", KernelFamily.HalfTypes);
 }
+
+/// <summary>
+/// Attention over at most <see cref="MaxKeys"/> keys, any head width (attention_fewkeys.cu: SD1.5 attention sharing's
+/// temporal attention across frames); one thread per (batch, query, head) row, a 1-D grid-stride launch.
+/// </summary>
+internal readonly record struct LdAttnFewKeys(DevPtr Q, DevPtr K, DevPtr V, DevPtr O, int Batch, int Nq, int Nk, int Heads, int D, float Scale, int Sq, int Skv) : IKernelArgs
+{
+    public const int MaxKeys = 16;
+    public static KernelName Kernel { get; } = new("ld_attn_fewkeys_{t}", KernelFamily.StorageTypes);
+}
