@@ -11,25 +11,13 @@ namespace LayerDiffusion.Native.Cli;
 /// </summary>
 public static class BenchCommand
 {
-    private static readonly string[] ValueOptions =
-    [
-        "--device", "--precision", "--model", "--tokenizer", "--layer-model", "--conv-layer-model", "--transparent-decoder",
-        "--transparent-encoder", "--models-dir", "--size", "--batch", "--components", "--warmup", "--runs", "--json",
-        "--markdown", "--work-dir", "--steps", "--method", "--reference", "--results", "--ratios",
-    ];
-
-    private static readonly string[] Flags = ["--synthetic", "--tiny", "--help", "--list"];
-
-    public static int Run(string[] args)
+    public static int Run(ArgParser p)
     {
-        var p = new ArgParser("bench", args, ValueOptions, Flags);
-        if (p.Flag("--help")) { Help(); return CommandLine.ExitOk; }
         if (p.Flag("--list"))
         {
             foreach (var c in BenchComponents.All) Console.WriteLine($"{c.Name,-12} {c.Summary}");
             return CommandLine.ExitOk;
         }
-        if (p.Positional.Count > 0) throw new InvalidOptionException(p.Positional[0], "unexpected argument for 'bench'");
 
         if (p.Get("--results") is { } resultsPath)
         {
@@ -39,9 +27,9 @@ public static class BenchCommand
             return CommandLine.ExitOk;
         }
 
-        var options = Options(p) with { CommandLine = "ld bench " + string.Join(' ', args.Select(Quote)) };
+        var options = Options(p) with { CommandLine = "ld bench " + string.Join(' ', p.Args.Select(Quote)) };
         CheckWritable("--ratios", p.Get("--ratios"));
-        var result = Measure("bench", options, p.Get("--json"), p.Get("--markdown"));
+        var result = Measure("bench", options, p.Get("--json"), p.Get("--markdown"), CliLog.For(p).Notes);
         if (p.Get("--reference") is { } refPath) Compare(result.Records, refPath, p.Get("--ratios"), p.Get("--markdown"));
         return result.Failed.Count > 0 ? CommandLine.ExitFailed : CommandLine.ExitOk;
     }
@@ -50,11 +38,12 @@ public static class BenchCommand
     /// Runs a bench session (`ld bench`, `ld profile`): partial JSON after each component, then the JSON and the
     /// Markdown rendered from it (stdout, and <paramref name="markdown"/> when given), with what was skipped or failed.
     /// </summary>
-    internal static BenchResult Measure(string command, BenchOptions options, string? json, string? markdown)
+    /// <param name="log">Progress and notes (stderr, nothing with --quiet).</param>
+    internal static BenchResult Measure(string command, BenchOptions options, string? json, string? markdown, TextWriter log)
     {
         CheckWritable("--json", json);
         CheckWritable("--markdown", markdown);
-        var result = BenchSession.Run(options, Console.Error, json is null ? null : file => BenchJson.Write(json, file));
+        var result = BenchSession.Run(options, log, json is null ? null : file => BenchJson.Write(json, file));
         if (result.Records.Count == 0 && result.Failed.Count == 0)
             Console.Error.WriteLine($"{command}: nothing was measured (every selected component was skipped)");
 
@@ -72,9 +61,9 @@ public static class BenchCommand
         {
             Sizes = p.Get("--size") is { } sizes ? BenchOptions.ParseSizes("--size", sizes) : null,
             Batches = p.Get("--batch") is { } batches ? BenchOptions.ParseInts("--batch", batches, 64) : null,
-            Components = p.Get("--components", "all"),
-            Steps = p.Int("--steps", 20, 1, 1000),
-            Method = p.Get("--method", "attn") switch
+            Components = p.Value("--components"),
+            Steps = p.Int("--steps"),
+            Method = p.Value("--method") switch
             {
                 "attn" => LayerMethod.Attn,
                 "conv" => LayerMethod.Conv,
@@ -85,7 +74,7 @@ public static class BenchCommand
     /// <summary>The options `ld bench` and `ld profile` share: device, precision, which weights, run counts, work folder.</summary>
     internal static BenchOptions CommonOptions(ArgParser p)
     {
-        var device = p.Get("--device", "auto");
+        var device = p.Value("--device");
         if (device is not ("auto" or "cpu" or "cuda")) throw new InvalidOptionException("--device", $"'{device}' is not one of auto, cpu, cuda");
         BenchUserModels? models = null;
         string[] fileOptions = ["--tokenizer", "--layer-model", "--conv-layer-model", "--transparent-decoder", "--transparent-encoder", "--models-dir"];
@@ -101,8 +90,8 @@ public static class BenchCommand
             Synthetic = p.Flag("--synthetic"),
             Tiny = p.Flag("--tiny"),
             Models = models,
-            Warmup = p.Has("--warmup") ? p.Int("--warmup", 1, 0, 1000) : null,
-            Runs = p.Has("--runs") ? p.Int("--runs", 5, 1, 10000) : null,
+            Warmup = p.Has("--warmup") ? p.Int("--warmup") : null,
+            Runs = p.Has("--runs") ? p.Int("--runs") : null,
             WorkDir = p.Get("--work-dir"),
         };
     }
@@ -130,18 +119,11 @@ public static class BenchCommand
         if (dir is not null && !Directory.Exists(dir)) throw new InvalidOptionException(option, $"{dir}: no such folder");
     }
 
-    private static void Help()
-    {
-        Console.WriteLine("ld bench [--device auto|cpu|cuda] [--precision fp16|fp32|bf16] [--synthetic | --tiny]");
-        Console.WriteLine("         [--model CKPT --tokenizer T [--layer-model ATTN] [--conv-layer-model CONV] [--transparent-decoder F]");
-        Console.WriteLine("          [--transparent-encoder F] [--models-dir DIR]]");
-        Console.WriteLine("         [--size WxH,...] [--batch 1,2] [--components a,b] [--warmup N] [--runs N] [--steps N] [--method attn|conv]");
-        Console.WriteLine("         [--json FILE] [--markdown FILE] [--work-dir DIR] [--reference TORCH.json [--ratios FILE]]");
-        Console.WriteLine("ld bench --results OURS.json --reference TORCH.json [--ratios FILE] [--markdown FILE]   (compare only)");
-        Console.WriteLine("ld bench --list   (the components)");
-        Console.WriteLine();
-        Console.WriteLine("Without model files: random weights; tiny sizes on the CPU (or --tiny), the released SDXL/UNet1024 shapes on a GPU");
-        Console.WriteLine("(or --synthetic), written once under --work-dir (default $LD_CACHE_DIR or the temp folder's ld-cache).");
-        Console.WriteLine($"Components: {BenchComponents.Names}. See perf/README.md.");
-    }
+    /// <summary>What `ld bench --help` says after the options.</summary>
+    public static string[] Notes =>
+    [
+        "Without model files: random weights; tiny sizes on the CPU (or --tiny), the released SDXL/UNet1024 shapes on a GPU",
+        "(or --synthetic), written once under --work-dir.",
+        $"Components: {BenchComponents.Names}. See perf/README.md.",
+    ];
 }

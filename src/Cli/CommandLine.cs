@@ -1,55 +1,62 @@
 namespace LayerDiffusion.Native.Cli;
 
-/// <summary>The `ld` entry point: dispatches a subcommand and turns every user-facing error into one line and exit 2.</summary>
+/// <summary>
+/// The `ld` entry point: parses the arguments against the command's declared options (<see cref="CliOptions"/>),
+/// answers --help and --version, dispatches, and turns every user-facing error into one line on stderr and an exit
+/// code.
+/// </summary>
 public static class CommandLine
 {
-    public const int ExitOk = 0, ExitFailed = 1, ExitUsage = 2;
-
-    private static readonly (string Name, string Summary, Func<string[], int> Run)[] Commands =
-    [
-        ("generate", "transparent text-to-image (--method attn|conv; --demo for the built-in model)", GenerateCommand.Generate),
-        ("layer", "layer workflows: --mode fg2ble|bg2ble|fgble2bg|bgble2fg", GenerateCommand.Layer),
-        ("img2img", "transparent image-to-image: --init RGBA.png --denoise S (--method attn|conv)", GenerateCommand.Img2Img),
-        ("batch", "many jobs from a JSON Lines file, models loaded once; --shard I/N, Slurm arrays, Kubernetes Indexed Jobs", BatchCommand.Run),
-        ("decode", "transparent decoder alone: --rgb IMAGE --latent FILE.safetensors -> RGBA PNG", DecodeCommand.Run),
-        ("verify", "check the engine against a golden data folder", VerifyCommand.Run),
-        ("info", "describe a checkpoint, patch file or safetensors file", InfoCommand.Run),
-        ("bench", "per-component timings and peak memory (JSON + Markdown; --reference for PyTorch ratios)", BenchCommand.Run),
-        ("profile", "cost ledger: launches, FLOPs, bytes and time per op class of a UNet step, VAE and transparent decode/encode", ProfileCommand.Run),
-        ("selftest", "check every GPU op against the CPU reference on random inputs", SelftestCommand.Run),
-    ];
+    public const int ExitOk = ExitCodes.Ok, ExitFailed = ExitCodes.Failed, ExitUsage = ExitCodes.Usage;
 
     public static int Run(string[] args)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        if (args.Length == 0)
         {
-            PrintUsage(Console.Out);
-            return args.Length == 0 ? ExitUsage : ExitOk;
-        }
-        var cmd = Commands.FirstOrDefault(c => c.Name == args[0]);
-        if (cmd.Run is null)
-        {
-            Console.Error.WriteLine($"ld: unknown command '{args[0]}' (commands: {string.Join(", ", Commands.Select(c => c.Name))})");
+            Console.Error.Write(HelpWriter.Overview());
             return ExitUsage;
         }
+        if (args[0] is "-h" or "--help")
+        {
+            Console.Write(HelpWriter.Overview());
+            return ExitOk;
+        }
+        if (args[0] is "--version" or "-V")
+        {
+            Console.WriteLine(VersionLine());
+            return ExitOk;
+        }
+        var cmd = CliCommands.Find(args[0]);
+        if (cmd is null)
+        {
+            Console.Error.WriteLine($"ld: {UnknownCommand(args[0]).Message}");
+            return ExitUsage;
+        }
+        ArgParser? parsed = null;
         try
         {
-            return cmd.Run(args[1..]);
+            var p = parsed = new ArgParser(cmd.Name, args[1..]);
+            if (p.Flag("--help"))
+            {
+                Console.Write(HelpWriter.Command(cmd));
+                return ExitOk;
+            }
+            if (p.Flag("--version"))
+            {
+                Console.WriteLine(VersionLine());
+                return ExitOk;
+            }
+            if (cmd.Positional is null && p.Positional.Count > 0)
+                throw new InvalidOptionException(p.Positional[0], $"unexpected argument for '{cmd.Name}' (ld {cmd.Name} --help lists the options)");
+            return cmd.Run(p);
         }
-        catch (LdException e)
+        catch (OperationCanceledException)
         {
-            Console.Error.WriteLine($"ld {cmd.Name}: {SettingNames.Message(e)}");
-            return ExitUsage;
+            return Report(parsed, cmd.Name, "cancelled; nothing was written", ExitCodes.Cancelled);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is LdException or IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"ld {cmd.Name}: {e.Message}");
-            return ExitUsage;
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            Console.Error.WriteLine($"ld {cmd.Name}: {e.Message}");
-            return ExitUsage;
+            return Report(parsed, cmd.Name, SettingNames.Message(e), ExitCodes.For(e));
         }
         catch (OutOfMemoryException e)
         {
@@ -57,25 +64,39 @@ public static class CommandLine
             // now: collect them so an in-process caller (a batch) gets the memory back, and say what to change.
             GC.Collect();
             GC.WaitForPendingFinalizers();
-            Console.Error.WriteLine($"ld {cmd.Name}: out of memory: this run needed more RAM than the machine could give it ({e.Message}); " +
-                "it was stopped and nothing was written; try a smaller --width/--height or --batch");
-            return ExitUsage;
+            return Report(parsed, cmd.Name, $"out of memory: this run needed more RAM than the machine could give it ({e.Message}); " +
+                "it was stopped and nothing was written; try a smaller --width/--height or --batch", ExitCodes.OutOfMemory);
         }
-        catch (Exception e) when (!DebugOptions.ShowStackTraces)
+        catch (Exception e) when (!DebugOptions.ShowStackTraces && parsed?.Verbose != true)
         {
-            // A bug of ours, not the user's input: still one line and a non-zero exit; LD_STACKTRACE=1 shows the stack (not LD_DEBUG: glibc reads that one).
-            Console.Error.WriteLine($"ld {cmd.Name}: internal error: {e.GetType().Name}: {e.Message} (set LD_STACKTRACE=1 for details)");
-            return ExitFailed;
+            // A bug of ours, not the user's input: still one line and a non-zero exit; --verbose or LD_STACKTRACE=1
+            // shows the stack (not LD_DEBUG: glibc reads that one).
+            return Report(parsed, cmd.Name, $"internal error: {e.GetType().Name}: {e.Message} (--verbose or LD_STACKTRACE=1 shows where)", ExitFailed);
         }
     }
 
-    private static void PrintUsage(TextWriter w)
+    /// <summary>
+    /// A command's error, one line on stderr: `ld COMMAND: MESSAGE`, or with --progress jsonl an event
+    /// {"event": "error", "exit": CODE, "message": ...} so that stderr stays JSON Lines. Returns the exit code.
+    /// </summary>
+    public static int Report(ArgParser? p, string command, string message, int exit)
     {
-        w.WriteLine("ld — LayerDiffusion.Native: transparent images and layers with SDXL + LayerDiffusion");
-        w.WriteLine();
-        w.WriteLine("usage: ld <command> [options]");
-        foreach (var c in Commands) w.WriteLine($"  {c.Name,-10} {c.Summary}");
-        w.WriteLine();
-        w.WriteLine("Run 'ld <command> --help' for a command's options.");
+        if (p?.Get("--progress") == "jsonl")
+            CliLog.Event("error", w => { w.WriteNumber("exit", exit); w.WriteString("message", message); });
+        else
+            Console.Error.WriteLine($"ld {command}: {message}");
+        return exit;
     }
+
+    /// <summary>`ld 1.2.3 (commit abc1234…)`: the version and the commit the build embedded ("unknown" without git).</summary>
+    public static string VersionLine() => $"ld {Version} (commit {BuildInfo.Commit})";
+
+    /// <summary>The build's version without the commit suffix the SDK appends.</summary>
+    public static string Version => BuildInfo.InformationalVersion.Split('+')[0];
+
+    /// <summary>An unknown command, with the nearest one ("did you mean generate?").</summary>
+    public static InvalidOptionException UnknownCommand(string name) =>
+        Suggestions.Nearest(name, CliCommands.Names) is { } near
+            ? new InvalidOptionException(name, $"unknown command; did you mean {near}? (ld --help lists the commands)")
+            : new InvalidOptionException(name, $"unknown command (commands: {string.Join(", ", CliCommands.Names)})");
 }

@@ -22,26 +22,16 @@ public static class DecodeCommand
 {
     public const string LatentTensor = "latent";
 
-    public static int Run(string[] args)
+    public static int Run(ArgParser p)
     {
-        var p = new ArgParser("decode", args,
-            ["--rgb", "--latent", "--index", "--model", "--transparent-decoder", "--models-dir", "--out", "--device", "--precision", ImageLimits.Option], ["--vis", "--help"]);
-        if (p.Flag("--help"))
-        {
-            Console.WriteLine("ld decode (--rgb IMAGE.png | --model CKPT) --latent FILE.safetensors (--transparent-decoder FILE | --models-dir DIR) [--out FILE.png] [--vis]");
-            Console.WriteLine($"         [--index I (image I of a batch latent)] [--device auto|cpu|cuda] [--precision auto|fp16|bf16|fp32] [{ImageLimits.Option} N]");
-            Console.WriteLine("  FILE.safetensors holds tensor 'latent' [1, 4, h/8, w/8]: the unscaled VAE latent (ld generate --save-latent)");
-            return CommandLine.ExitOk;
-        }
-        if (p.Positional.Count > 0) throw new InvalidOptionException(p.Positional[0], "unexpected argument for 'decode'");
         string latentPath = p.Get("--latent") ?? throw new InvalidOptionException("--latent", "is required: a .safetensors file with tensor 'latent' [1, 4, h/8, w/8]");
         string? rgbPath = p.Get("--rgb"), modelPath = p.Get("--model");
         if ((rgbPath is null) == (modelPath is null))
             throw new InvalidOptionException("--rgb", "give either --rgb (the VAE-decoded image) or --model (a checkpoint whose VAE decodes the latent), not both or neither");
-        string output = GenerateCommand.CheckOutput(p.Get("--out", "decoded.png"));
+        string output = GenerateCommand.CheckOutput(p.Value("--out"));
         string visName = output[..^4] + "_vis.png";
         string decoderPath = DecoderPath(p);
-        if (modelPath is not null && !File.Exists(modelPath)) throw new InvalidOptionException("--model", $"{modelPath}: file not found");
+        if (modelPath is not null && !File.Exists(modelPath)) throw new InvalidOptionException("--model", $"{modelPath}: file not found") { Kind = ErrorKind.FileAccess };
         var plan = new OutputPlan()
             .Input("--latent", latentPath).Input("--rgb", rgbPath).Input("--model", modelPath)
             .Input(p.Has("--transparent-decoder") ? "--transparent-decoder" : "--models-dir", decoderPath);
@@ -49,13 +39,13 @@ public static class DecodeCommand
         if (p.Flag("--vis")) plan.Output("--vis", visName);
         plan.Check();
 
-        if (!File.Exists(latentPath)) throw new InvalidOptionException("--latent", $"{latentPath}: file not found");
-        var (latent, channels, latentH, latentW) = ReadLatent(latentPath, p.Has("--index") ? p.Int("--index", 0, 0) : null);
+        if (!File.Exists(latentPath)) throw new InvalidOptionException("--latent", $"{latentPath}: file not found") { Kind = ErrorKind.FileAccess };
+        var (latent, channels, latentH, latentW) = ReadLatent(latentPath, p.Has("--index") ? p.Int("--index", 0) : null);
         int height = latentH * 8, width = latentW * 8;
         var (rgbBytes, parameters) = rgbPath is null ? (null, null) : ReadRgb(rgbPath, height, width, ImageOptions.Limits(p));
 
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
-        using var mainBackend = DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error);
+        using var mainBackend = DeviceSelection.Create(p.Value("--device"), precision, CliLog.For(p).Notes);
         var backend = NetworkPrecision.ForVae(mainBackend);
         var memory = WorkingSetEstimate.ForDecode(decoderPath, rgbBytes is null ? modelPath : null, height, width, mainBackend);
         MemoryCheck.Require(memory, "--latent", $"{latentPath} ({width}x{height})", "decode a smaller latent",
@@ -67,7 +57,10 @@ public static class DecodeCommand
 
         using var z = backend.FromHost(latent, 1, channels, latentH, latentW);
         byte[] rgb = rgbBytes ?? VaeDecode(backend, modelPath!, z);
-        var (rgba, preview) = TransparentOutput.Decode(backend, decoder, rgb, z, height, width);
+        // Ctrl-C and SIGTERM stop the decode between its passes (exit 130, nothing written).
+        using var cancel = new CancellationTokenSource();
+        using var signals = CancelSignals.Route(cancel);
+        var (rgba, preview) = TransparentOutput.Decode(backend, decoder, rgb, z, height, width, cancel.Token);
 
         var text = parameters is not null ? new[] { new KeyValuePair<string, string>("parameters", parameters) } : null;
         using (var writes = plan.BeginWrites())
@@ -127,7 +120,7 @@ public static class DecodeCommand
     private static string DecoderPath(ArgParser p)
     {
         if (p.Get("--transparent-decoder") is { } path)
-            return File.Exists(path) ? path : throw new InvalidOptionException("--transparent-decoder", $"{path}: file not found");
+            return File.Exists(path) ? path : throw new InvalidOptionException("--transparent-decoder", $"{path}: file not found") { Kind = ErrorKind.FileAccess };
         if (p.Get("--models-dir") is { } dir)
         {
             string inDir = Path.Combine(dir, LayerMethods.DecoderFileName);

@@ -18,33 +18,21 @@ namespace LayerDiffusion.Native.Cli;
 /// </summary>
 public static class GenerateCommand
 {
-    public static int Generate(string[] args) => Run("generate", args);
-    public static int Layer(string[] args) => Run("layer", args);
-    public static int Img2Img(string[] args) => Run("img2img", args);
+    public static int Generate(ArgParser p) => Run("generate", p);
+    public static int Layer(ArgParser p) => Run("layer", p);
+    public static int Img2Img(ArgParser p) => Run("img2img", p);
 
-    /// <summary>A1111's default denoising strength.</summary>
-    public const double DefaultDenoise = 0.75;
-
-    private static int Run(string command, string[] args) => Run(command, args, null);
+    private static int Run(string command, ArgParser p) => Run(command, p, null);
 
     /// <param name="job">Set when `ld batch` runs this as one of its jobs: models come from (and stay in) its cache,
     /// and the job's record is written in the same transaction as its outputs.</param>
-    internal static int Run(string command, string[] args, BatchJob? job)
+    internal static int Run(string command, ArgParser p, BatchJob? job)
     {
-        string[] extra = command switch
-        {
-            "layer" => ["--mode", "--fg", "--bg", "--blend", .. FramePromptOptions],
-            "img2img" => ["--method", "--init", "--denoise"],
-            _ => ["--method", .. FramePromptOptions],
-        };
         bool img2img = command == "img2img";
-        var p = new ArgParser(command, args, [.. GenerationOptions.ValueOptions, .. extra], GenerationOptions.Flags);
-        if (p.Flag("--help")) { Help(command); return CommandLine.ExitOk; }
-        if (p.Positional.Count > 0) throw new InvalidOptionException(p.Positional[0], $"unexpected argument for '{command}'");
         bool demo = p.Flag("--demo");
         var method = command == "layer"
             ? LayerMethods.Parse("--mode", p.Get("--mode") ?? throw new InvalidOptionException("--mode", "is required: fg2ble, bg2ble, fgble2bg, bgble2fg, sd15-fg2bg or sd15-bg2fg"))
-            : LayerMethods.Parse("--method", p.Get("--method", "attn"));
+            : LayerMethods.Parse("--method", p.Value("--method"));
         bool layerMode = method is LayerMethod.Fg2Ble or LayerMethod.Bg2Ble or LayerMethod.FgBle2Bg or LayerMethod.BgBle2Fg or LayerMethod.Sd15Fg2Bg or LayerMethod.Sd15Bg2Fg;
         if (command == "layer" && !layerMode)
             throw new InvalidOptionException("--mode", "attn, conv, sd15-attn and sd15-joint are `ld generate --method`; layer modes are fg2ble, bg2ble, fgble2bg, bgble2fg, sd15-fg2bg, sd15-bg2fg");
@@ -69,12 +57,12 @@ public static class GenerateCommand
         string? initPath = img2img ? ImagePath("--init") ?? throw new InvalidOptionException("--init", "is required: the image to start from (RGBA for a transparent start)") : null;
         // The init image's header is read first: without --width/--height it sets the size.
         var init = initPath is null ? null : InputImage.Open("--init", initPath, limits);
-        if (init is not null) settings = Img2ImgSize(p, settings, init) with { Denoise = p.Double("--denoise", DefaultDenoise, 0, 1, minExclusive: true) };
+        if (init is not null) settings = Img2ImgSize(p, settings, init) with { Denoise = p.Double("--denoise") };
         settings.Validate();
         SamplerSettings.Parse(settings.Sampler, settings.Schedule, settings.Steps);
         if (img2img) TransparentImg2Img.Validate(settings);
-        int previewEvery = p.Int("--preview-every", 0, 1, 10000);
-        string output = CheckOutput(p.Get("--out", demo ? "demo.png" : "out.png"));
+        int previewEvery = p.Int("--preview-every", 0);
+        string output = CheckOutput(p.Value("--out"));
         var (paths, tokenizerPath) = GenerationOptions.ModelFiles(p, method, demo);
         GenerationOptions.CheckKinds(p, paths, method);
         var (loras, encodedPrompt) = GenerationOptions.Loras(p, settings.Prompt);
@@ -104,16 +92,18 @@ public static class GenerateCommand
         LayerPipeline.ControlImage(settings, inputs);
         var tokenizer = job?.Tokenizer(tokenizerPath) ?? GenerationOptions.LoadTokenizer(tokenizerPath);
 
+        var log = CliLog.For(p);
         var precision = PrecisionMode.ParseOrAuto(p.Get("--precision"));
-        using var ownBackend = job is null ? DeviceSelection.Create(p.Get("--device", "auto"), precision, Console.Error) : null;
-        var backend = ownBackend ?? job!.Backend(p.Get("--device", "auto"), precision);
-        if (demo) Console.Error.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
+        using var ownBackend = job is null ? DeviceSelection.Create(p.Value("--device"), precision, log.Notes) : null;
+        var backend = ownBackend ?? job!.Backend(p.Value("--device"), precision);
+        if (demo) log.Notes.WriteLine("demo: built-in tiny model with RANDOM weights (no download); the picture is noise, the pipeline is real");
         // Refuse a size the machine cannot hold before loading anything (a lower bound from the files' headers).
         var memory = WorkingSetEstimate.For(paths, settings, backend, encodesImages: inputs.Init is not null || LayerMethods.ConcatCount(method) > 0);
         if (job is null) MemoryCheck.Require(memory, settings, backend); else job.CheckMemory(memory, settings, backend);
+        GenerationJson.Describe(log.Detail, settings, paths, memory);
         using var ownModels = job is null ? new ModelBundle(backend, paths, tokenizer) : null;
         var models = ownModels ?? job!.Bundle(backend, paths, tokenizerPath, tokenizer);
-        var progress = new ProgressReporter(p.Flag("--quiet"));
+        var progress = new ProgressReporter(log.Progress);
         // Ctrl-C and SIGTERM stop the run at the next step; the signal stays handled until the outputs have landed
         // or been taken back, so it cannot end the process half-way through the writes.
         using var cancel = new CancellationTokenSource();
@@ -124,6 +114,7 @@ public static class GenerateCommand
         var pipeline = new LayerPipeline(models)
         {
             StepCallback = previews is null ? progress.Step : step => { progress.Step(step); previews.Step(step); },
+            PhaseCallback = progress.Phase,
         };
         // A batch keeps every network loaded for its next job.
         bool release = job is null && backend is not Backends.Cpu.CpuBackend;
@@ -142,8 +133,7 @@ public static class GenerateCommand
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine($"ld {command}: cancelled; nothing was written");
-            return 130;
+            return CommandLine.Report(p, command, "cancelled; nothing was written", ExitCodes.Cancelled);
         }
 
         // Forge's "Model hash": hashed once per checkpoint version, then read from the hash cache.
@@ -154,18 +144,26 @@ public static class GenerateCommand
         var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img, inputs, modelHash, extraParams), result);
         if (previews is not null) written.AddRange(previews.Written);
         if (p.Get("--save-latent") is { } latentPath) GenerationOutputs.StageLatent(writes, latentPath, result);
-        if (p.Get("--json") is { } jsonPath) GenerationOutputs.StageJson(writes, jsonPath, settings, result, written, backend, memory);
+        // --json -: the JSON alone goes to stdout, after the files have landed (its "files" lists them).
+        string? jsonPath = p.Get("--json");
+        byte[]? json = jsonPath is null ? null : GenerationJson.Build(new GenerationJson.Run(command, settings, plan, result, written, backend, memory));
+        if (jsonPath is not null && jsonPath != GenerationJson.Stdout) writes.Stage(jsonPath, s => s.Write(json));
         job?.Stage(writes, written);
         writes.Commit();
         job?.Completed(written, result);
-        foreach (var f in written) Console.WriteLine(f);
-        if (!p.Flag("--quiet"))
+        if (jsonPath == GenerationJson.Stdout)
+        {
+            Console.Out.Write(System.Text.Encoding.UTF8.GetString(json!) + "\n");
+            Console.Out.Flush();
+        }
+        else foreach (var f in written) Console.WriteLine(f);
+        if (!log.Jsonl) // jsonl has had a phase event for each
             foreach (var (phase, ms) in result.PhaseMs)
-                Console.Error.WriteLine(result.PhasePeakBytes.TryGetValue(phase, out long peak)
+                log.Notes.WriteLine(result.PhasePeakBytes.TryGetValue(phase, out long peak)
                     ? $"phase {phase,-18} {ms,9:F1} ms   peak device memory {peak / 1048576.0,9:F1} MiB"
                     : $"phase {phase,-18} {ms,9:F1} ms");
-        if (!p.Flag("--quiet") && result.PeakOverWeights is { } ratio)
-            Console.Error.WriteLine($"device weights {result.WeightBytes / 1048576.0:F1} MiB, peak {result.PeakBytes / 1048576.0:F1} MiB = {ratio:F2} x the weights");
+        if (result.PeakOverWeights is { } ratio)
+            log.Notes.WriteLine($"device weights {result.WeightBytes / 1048576.0:F1} MiB, peak {result.PeakBytes / 1048576.0:F1} MiB = {ratio:F2} x the weights");
         return CommandLine.ExitOk;
     }
 
@@ -225,26 +223,5 @@ public static class GenerateCommand
         int version = pars.FindIndex(kv => kv.Key == "Version");
         pars.InsertRange(version < 0 ? pars.Count : version, SamplerDisplay.ScheduleParameters(choice));
         return Infotext.Format(s.Prompt, s.Negative, pars);
-    }
-
-    private static void Help(string command)
-    {
-        Console.WriteLine(command switch
-        {
-            "layer" => "ld layer --mode fg2ble|bg2ble|fgble2bg|bgble2fg|sd15-fg2bg|sd15-bg2fg --fg/--bg/--blend IMAGE --model CKPT --tokenizer TOK --layer-model FILE|--models-dir DIR [options]",
-            "img2img" => "ld img2img --init IMAGE [--denoise (0,1], default 0.75] [--method attn|conv] --model CKPT --tokenizer TOK " +
-                "(--layer-model FILE --transparent-decoder FILE --transparent-encoder FILE | --models-dir DIR) [options]",
-            _ => "ld generate [--demo] [--method attn|conv|sd15-attn|sd15-joint] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE | --models-dir DIR) [options]",
-        });
-        Console.WriteLine("options: --prompt --negative --steps --cfg --sampler --schedule --seed (-1: random) --rng cpu|gpu --width --height");
-        Console.WriteLine("         --batch N (images per run; SD1.5 sd15-joint/fg2bg/bg2fg: N groups of 3/2/2 frames, OUT-i.png = frame i % F)");
-        Console.WriteLine("         --batch-count N (runs; image i gets seed + i, as Forge)");
-        Console.WriteLine("         --fg-prompt/--bg-prompt/--blend-prompt TEXT (SD1.5: a frame's prompt is 'TEXT, PROMPT' on its positive rows)");
-        Console.WriteLine("         --weight [-1,3] --stop-at [0,1] --device auto|cpu|cuda --precision auto|fp16|bf16|fp32 (auto: fp16 on a GPU, fp32 on the CPU) --out FILE.png --vis");
-        Console.WriteLine("         --decoder-batch 0..8 (transparent-decoder passes per call; 0: by free memory)");
-        Console.WriteLine("         --save-latent FILE.safetensors --json FILE --quiet --resize-mode crop|resize|fill");
-        Console.WriteLine($"         {ImageLimits.Option} N (largest input image in pixels, default {ImageLimits.DefaultMaxPixels} = 8192x8192)");
-        Console.WriteLine("         --preview-every N (latent previews OUT_preview_stepK.png every N steps)");
-        Console.WriteLine("         --lora PATH[:WEIGHT] (repeatable) --lora-dir DIR (resolves <lora:NAME:WEIGHT> in the prompt; kohya LoRAs, merged into the UNet)");
     }
 }

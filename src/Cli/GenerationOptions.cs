@@ -10,40 +10,33 @@ namespace LayerDiffusion.Native.Cli;
 /// <summary>The options `generate`, `layer` and `img2img` share, parsed and validated into settings and model paths.</summary>
 public static class GenerationOptions
 {
-    public static readonly string[] ValueOptions =
-    [
-        "--model", "--layer-model", "--transparent-decoder", "--transparent-encoder", "--models-dir", "--tokenizer",
-        "--prompt", "--negative", "--steps", "--cfg", "--sampler", "--schedule", "--seed", "--rng", "--width", "--height",
-        "--batch", "--batch-count", "--weight", "--stop-at", "--device", "--out", "--preview-every", "--json", "--precision", "--save-latent",
-        "--resize-mode", "--vae-tile", "--decoder-batch", Imaging.ImageLimits.Option, "--lora", "--lora-dir",
-    ];
-
-    public static readonly string[] Flags = ["--demo", "--vis", "--quiet", "--help"];
-
     public static GenerationSettings Settings(ArgParser p, LayerMethod method, bool demo) => new()
     {
-        Prompt = p.Get("--prompt", demo ? "a glass bottle, high quality" : ""),
-        Negative = p.Get("--negative", demo ? "bad, ugly" : ""),
-        Steps = p.Int("--steps", demo ? 8 : 20, 1, 1000),
-        Cfg = (float)p.Double("--cfg", 5, 0, 100),
-        Sampler = p.Get("--sampler", demo ? "euler" : "euler_a"),
+        Prompt = Text(p, "--prompt"),
+        Negative = Text(p, "--negative"),
+        Steps = p.Int("--steps"),
+        Cfg = (float)p.Double("--cfg"),
+        Sampler = p.Value("--sampler"),
         Schedule = Schedule(p),
         Seed = Seed(p),
-        Rng = p.Get("--rng", "gpu"),
-        Width = p.Int("--width", demo ? 128 : 1024, 64, 8192),
-        Height = p.Int("--height", demo ? 128 : 1024, 64, 8192),
+        Rng = p.Value("--rng"),
+        Width = p.Int("--width"),
+        Height = p.Int("--height"),
         // SD1.5 attention sharing: --batch counts groups of frames, the sampler's batch is every frame of them.
-        Batch = p.Int("--batch", 1, 1, 64) * LayerMethods.FrameCount(method),
+        Batch = p.Int("--batch") * LayerMethods.FrameCount(method),
         FgPrompt = p.Get("--fg-prompt", ""),
         BgPrompt = p.Get("--bg-prompt", ""),
         BlendPrompt = p.Get("--blend-prompt", ""),
-        BatchCount = p.Int("--batch-count", 1, 1, GenerationSettings.MaxBatchCount),
+        BatchCount = p.Int("--batch-count"),
         Method = method,
-        Weight = (float)p.Double("--weight", 1, -1, 3),
-        StopAt = (float)p.Double("--stop-at", 1, 0, 1),
-        VaeTile = p.Int("--vae-tile", 0, 0, 4096),
-        DecoderBatch = p.Int("--decoder-batch", 0, 0, 8),
+        Weight = (float)p.Double("--weight"),
+        StopAt = (float)p.Double("--stop-at"),
+        VaeTile = p.Int("--vae-tile"),
+        DecoderBatch = p.Int("--decoder-batch"),
     };
+
+    /// <summary>A text option's value as given, else its declared default without the quotes it is shown in (`""`).</summary>
+    private static string Text(ArgParser p, string option) => p.Get(option) ?? p.Value(option).Trim('"');
 
     /// <summary>Forge's "random seed" for --seed -1 (modules/processing.py get_fixed_seed: randrange(4294967294)).</summary>
     public const long RandomSeedLimit = 4294967294;
@@ -52,10 +45,10 @@ public static class GenerationOptions
     /// infotext and --json record the seed used).</summary>
     private static long Seed(ArgParser p)
     {
-        long seed = p.Long("--seed", 12345, -1, GenerationSettings.MaxSeed);
+        long seed = p.Long("--seed");
         if (seed != -1) return seed;
         seed = System.Random.Shared.NextInt64(RandomSeedLimit);
-        if (!p.Flag("--quiet")) Console.Error.WriteLine($"--seed -1: using seed {seed}");
+        CliLog.For(p).Notes.WriteLine($"--seed -1: using seed {seed}");
         return seed;
     }
 
@@ -68,8 +61,8 @@ public static class GenerationOptions
         string? schedule = p.Get("--schedule");
         if (schedule is null || p.Get("--sampler") is not { } sampler) return schedule;
         var choice = Sampling.SamplerChoice.Parse(sampler, schedule);
-        if (choice.IgnoredSchedule is { } ignored && !p.Flag("--quiet"))
-            Console.Error.WriteLine($"--schedule {ignored} ignored: --sampler \"{sampler}\" names the {Sampling.ScheduleNames.ForgeLabel(choice.Schedule)} schedule, which wins as in Forge");
+        if (choice.IgnoredSchedule is { } ignored)
+            CliLog.For(p).Notes.WriteLine($"--schedule {ignored} ignored: --sampler \"{sampler}\" names the {Sampling.ScheduleNames.ForgeLabel(choice.Schedule)} schedule, which wins as in Forge");
         return schedule;
     }
 
@@ -93,7 +86,11 @@ public static class GenerationOptions
             var files = DemoModels.Ensure(DemoModels.DefaultDir);
             return (new ModelPaths { Checkpoint = files.Checkpoint, LayerModel = files.PatchFor(method), TransparentDecoder = files.Decoder, TransparentEncoder = files.Encoder }, null);
         }
-        string model = p.Get("--model") ?? throw new InvalidOptionException("--model", "is required (an SDXL .safetensors checkpoint), or use --demo");
+        // The demo has only the attention LoRA and no transparent encoder: it stands in for `ld generate --method attn` alone.
+        bool demoCovers = p.Command == "generate" && method == LayerMethod.Attn;
+        string model = p.Get("--model") ?? throw new InvalidOptionException("--model",
+            "is required (an SDXL .safetensors checkpoint)" + (demoCovers ? ", or use --demo" : $"; the built-in demo model does not cover {p.Command}" +
+                (p.Command == "generate" ? $" --method {LayerMethods.Name(method)}" : "")));
         string tokenizer = p.Get("--tokenizer") ?? throw new InvalidOptionException("--tokenizer",
             "is required: a diffusers tokenizer folder, vocab.json + merges.txt folder, or bpe_simple_vocab_16e6.txt.gz");
         var paths = new ModelPaths
@@ -201,5 +198,5 @@ public static class GenerationOptions
     private static string? OptionalFile(ArgParser p, string option) => p.Get(option) is { } v ? MustExist(option, v) : null;
 
     private static string MustExist(string option, string path) =>
-        File.Exists(path) ? path : throw new InvalidOptionException(option, $"{path}: file not found");
+        File.Exists(path) ? path : throw new InvalidOptionException(option, $"{path}: file not found") { Kind = ErrorKind.FileAccess };
 }

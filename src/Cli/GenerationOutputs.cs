@@ -42,7 +42,7 @@ public sealed class GenerationOutputs
                 for (int k = previewEvery; k <= steps; k += previewEvery) plan.Output("--preview-every", Preview(i, k));
         }
         if (saveLatent is not null) plan.Output("--save-latent", saveLatent);
-        if (json is not null) plan.Output("--json", json);
+        if (json is not null && json != GenerationJson.Stdout) plan.Output("--json", json);
     }
 
     /// <summary>Stages each image (and with --vis its checkerboard preview) with A1111 infotext; returns the names.</summary>
@@ -80,43 +80,4 @@ public sealed class GenerationOutputs
         var writer = new SafeTensorsWriter().Add("latent", [r.Images.Count, per / (r.Height / 8 * (r.Width / 8)), r.Height / 8, r.Width / 8], unscaled);
         tx.Stage(path, writer.Write);
     }
-
-    public static void StageJson(OutputTransaction tx, string path, GenerationSettings s, GenerationResult r, List<string> files, IBackend backend,
-        WorkingSetEstimate memory) =>
-        tx.Stage(path, stream =>
-        {
-            using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
-            w.WriteStartObject();
-            w.WriteString("device", backend.Name);
-            w.WriteString("commit", BuildInfo.Commit);
-            w.WriteNumber("width", s.Width);
-            w.WriteNumber("height", s.Height);
-            w.WriteNumber("steps", s.Steps);
-            w.WriteNumber("seed", s.Seed);
-            w.WriteString("method", LayerMethods.Name(s.Method));
-            w.WriteStartObject("phase_ms");
-            foreach (var (k, v) in r.PhaseMs) w.WriteNumber(k, Math.Round(v, 3));
-            w.WriteEndObject();
-            if (r.PhasePeakBytes.Count > 0)
-            {
-                w.WriteStartObject("phase_peak_device_bytes");
-                foreach (var (k, v) in r.PhasePeakBytes) w.WriteNumber(k, v);
-                w.WriteEndObject();
-                w.WriteNumber("peak_device_bytes", r.PeakBytes);
-                w.WriteNumber("weights_device_bytes", r.WeightBytes);
-                if (r.PeakOverWeights is { } ratio) w.WriteNumber("peak_over_weights", Math.Round(ratio, 4));
-            }
-            w.WriteNumber("managed_heap_bytes", GC.GetTotalMemory(false));
-            // The lower bound the run was admitted on (checked against free memory before anything was loaded).
-            w.WriteStartObject("memory_estimate");
-            w.WriteString("where", memory.Where);
-            w.WriteString("peak_phase", memory.Peak.Phase);
-            w.WriteNumber("tensor_bytes", memory.TensorBytes);
-            w.WriteNumber("host_bytes", memory.HostBytes);
-            w.WriteEndObject();
-            w.WriteStartArray("files");
-            foreach (var f in files) w.WriteStringValue(f);
-            w.WriteEndArray();
-            w.WriteEndObject();
-        });
 }

@@ -12,14 +12,10 @@ namespace LayerDiffusion.Native.Cli;
 /// </summary>
 public static class InfoCommand
 {
-    public static int Run(string[] args)
+    public static int Run(ArgParser p)
     {
-        var p = new ArgParser("info", args, [], ["--help"]);
-        if (p.Flag("--help") || p.Positional.Count != 1)
-        {
-            Console.WriteLine("ld info FILE (.safetensors model file, or an image: PNG, JPEG, BMP, GIF, TGA)");
-            return p.Flag("--help") ? CommandLine.ExitOk : CommandLine.ExitUsage;
-        }
+        if (p.Positional.Count != 1)
+            throw new InvalidOptionException("FILE", p.Positional.Count == 0 ? "ld info needs one file" : $"ld info takes one file, not {p.Positional.Count}");
         string path = p.Positional[0];
         // A .safetensors name always goes to the safetensors reader (whose errors say what is wrong with the file).
         if (File.Exists(path) && !path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) && !LooksLikeSafetensors(path))

@@ -15,19 +15,8 @@ public static class ProfileCommand
     /// <summary>What `ld profile` measures unless --components says otherwise.</summary>
     public const string DefaultComponents = "unet_step,vae_decode,tdec_8way,tenc";
 
-    private static readonly string[] ValueOptions =
-    [
-        "--device", "--precision", "--model", "--tokenizer", "--transparent-decoder", "--transparent-encoder", "--models-dir",
-        "--width", "--height", "--batch", "--components", "--warmup", "--runs", "--json", "--markdown", "--work-dir",
-    ];
-
-    private static readonly string[] Flags = ["--synthetic", "--tiny", "--help"];
-
-    public static int Run(string[] args)
+    public static int Run(ArgParser p)
     {
-        var p = new ArgParser("profile", args, ValueOptions, Flags);
-        if (p.Flag("--help")) { Help(); return CommandLine.ExitOk; }
-        if (p.Positional.Count > 0) throw new InvalidOptionException(p.Positional[0], "unexpected argument for 'profile'");
 
         var common = BenchCommand.CommonOptions(p);
         // Without --width/--height the session picks the first default size of its weights (128x128 tiny, 1024x1024 real).
@@ -41,35 +30,29 @@ public static class ProfileCommand
         {
             Ledger = true,
             Sizes = sizes,
-            Batches = [p.Int("--batch", 2, 1, 64)],
-            Components = p.Get("--components", DefaultComponents),
+            Batches = [p.Int("--batch")],
+            Components = p.Value("--components"),
             Warmup = common.Warmup ?? 1,
             Runs = common.Runs ?? 5,
-            CommandLine = "ld profile " + string.Join(' ', args.Select(BenchCommand.Quote)),
+            CommandLine = "ld profile " + string.Join(' ', p.Args.Select(BenchCommand.Quote)),
         };
-        var result = BenchCommand.Measure("profile", options, p.Get("--json"), p.Get("--markdown"));
+        var result = BenchCommand.Measure("profile", options, p.Get("--json"), p.Get("--markdown"), CliLog.For(p).Notes);
         return result.Failed.Count > 0 ? CommandLine.ExitFailed : CommandLine.ExitOk;
     }
 
     private static int Side(ArgParser p, string option, int fallback)
     {
-        int v = p.Int(option, fallback, 64, 8192);
+        int v = p.Int(option, fallback);
         return v % 8 == 0 ? v : throw new InvalidOptionException(option, $"{v} is not a multiple of 8");
     }
 
-    private static void Help()
-    {
-        Console.WriteLine("ld profile [--device auto|cpu|cuda] [--precision fp16|fp32|bf16] [--synthetic | --tiny]");
-        Console.WriteLine("           [--model CKPT [--transparent-decoder F] [--transparent-encoder F] [--models-dir DIR]]");
-        Console.WriteLine("           [--width W] [--height H] [--batch B] [--components a,b] [--warmup N] [--runs N]");
-        Console.WriteLine("           [--json FILE] [--markdown FILE] [--work-dir DIR]");
-        Console.WriteLine();
-        Console.WriteLine("The cost ledger: every op of one UNet step (batch B: 2 is one CFG step of one image), the VAE decode, the 8-way");
-        Console.WriteLine("transparent decode and the transparent encode (batch 1) at W x H, by op class: launches, FLOPs, bytes moved, time");
-        Console.WriteLine("(CUDA events per op on a GPU, wall time on the CPU), achieved TFLOP/s and GB/s and the share of the card's peak.");
-        Console.WriteLine($"Components: {DefaultComponents} by default; any of `ld bench --list`.");
-        Console.WriteLine("Weights as `ld bench`: tiny synthetic on the CPU (or --tiny), the released shapes on a GPU (or --synthetic), or files.");
-        Console.WriteLine("Defaults: 128x128 with tiny weights, else 1024x1024 (one side given: square); batch 2; warm-up 1; runs 5.");
-        Console.WriteLine("See perf/README.md, \"Reading the cost ledger\".");
-    }
+    /// <summary>What `ld profile --help` says after the options.</summary>
+    public static string[] Notes =>
+    [
+        "The cost ledger: every op of one UNet step (batch B: 2 is one CFG step of one image), the VAE decode, the 8-way",
+        "transparent decode and the transparent encode (batch 1) at W x H, by op class: launches, FLOPs, bytes moved, time",
+        "(CUDA events per op on a GPU, wall time on the CPU), achieved TFLOP/s and GB/s and the share of the card's peak.",
+        "Weights as `ld bench`: tiny synthetic on the CPU (or --tiny), the released shapes on a GPU (or --synthetic), or files.",
+        "See perf/README.md, \"Reading the cost ledger\".",
+    ];
 }

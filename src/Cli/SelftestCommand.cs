@@ -12,16 +12,8 @@ namespace LayerDiffusion.Native.Cli;
 /// </summary>
 public static class SelftestCommand
 {
-    public static int Run(string[] args)
+    public static int Run(ArgParser p)
     {
-        var p = new ArgParser("selftest", args, ["--device", "--precision", "--filter", "--exclude", "--seed", "--json"], ["--help", "--list", "--kernels", "--time"]);
-        if (p.Flag("--help"))
-        {
-            Console.WriteLine("ld selftest [--device cuda|auto|cpu] [--precision fp32|fp16|bf16] [--filter A|B] [--exclude A|B] [--seed N] [--json FILE] [--list] [--kernels] [--time]");
-            Console.WriteLine("  --time also times each op on the device (median of 7 runs) and adds timing-only cases at SDXL sizes.");
-            Console.WriteLine("  Runs every backend op on random inputs against the fp32 CPU reference; exit 1 if any case fails.");
-            return CommandLine.ExitOk;
-        }
         if (p.Flag("--kernels"))
         {
             // What this build embeds (works without a GPU): one PTX module per kernels/*.cu.
@@ -39,8 +31,8 @@ public static class SelftestCommand
             foreach (var c in SelftestRunner.Select(filter, p.Flag("--time"), exclude)) Console.WriteLine(c.Name);
             return CommandLine.ExitOk;
         }
-        var precision = PrecisionMode.Parse(p.Get("--precision", "fp32"));
-        int seed = p.Int("--seed", 1234);
+        var precision = PrecisionMode.Parse(p.Value("--precision"));
+        int seed = p.Int("--seed");
         string? jsonPath = p.Get("--json");
         var plan = new IO.Outputs.OutputPlan();
         if (jsonPath is not null) plan.Output("--json", jsonPath);
@@ -48,7 +40,7 @@ public static class SelftestCommand
         bool timing = p.Flag("--time");
         if (!SelftestRunner.Select(filter, timing, exclude).Any()) throw new InvalidOptionException("--filter", $"'{filter}' matches no case (see --list)");
 
-        using var backend = DeviceSelection.Create(p.Get("--device", "cuda"), precision, Console.Error);
+        using var backend = DeviceSelection.Create(p.Value("--device"), precision, CliLog.For(p).Notes);
         Console.WriteLine($"selftest on {backend.Name}, precision {precision.ToString().ToLowerInvariant()}, tolerance rel_l2 <= {SelftestRunner.Tolerance(precision):0.#e+00}");
         var sw = System.Diagnostics.Stopwatch.StartNew();
         if (backend is CudaBackend kb)

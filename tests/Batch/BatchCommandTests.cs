@@ -129,7 +129,7 @@ public sealed class BatchCommandTests
         Assert.Contains("--out:", CliRunner.Run("batch", jobs, "--demo", "--out", "x.png").Stderr);
         Assert.Contains("--stpes", CliRunner.Run("batch", jobs, "--stpes", "2").Stderr);
         Assert.Contains("--shard:", CliRunner.Run("batch", jobs, "--shard", "2/2").Stderr);
-        Assert.Equal(2, CliRunner.Run("batch", Path.Combine(dir, "missing.jsonl")).Code);
+        Assert.Equal(Native.Cli.ExitCodes.FileAccess, CliRunner.Run("batch", Path.Combine(dir, "missing.jsonl")).Code);
         Assert.False(File.Exists(Path.Combine(dir, "line-00001.png")));
     }
 

@@ -79,7 +79,7 @@ public sealed class InputFormatCliTests : IDisposable
         string fg = Save("fg.webp", [.. "RIFF\0\0\0\0WEBPVP8 "u8, .. new byte[32]]);
         var (code, _, stderr) = CliRunner.Run(["layer", "--mode", "fg2ble", .. CliFiles.ModelArgs("patch_layer_1cond.safetensors"), "--fg", fg,
             "--out", Path.Combine(_dir, "x.png"), .. CliFiles.Small]);
-        Assert.Equal(2, code);
+        Assert.Equal(Native.Cli.ExitCodes.FileAccess, code); // a file ld cannot read as an image
         Assert.Contains($"--fg: {fg}: WebP is not supported", stderr);
     }
 }

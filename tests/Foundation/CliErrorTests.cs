@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Cli;
 using Xunit;
 
 namespace LayerDiffusion.Native.Tests.Foundation;
@@ -27,7 +28,7 @@ public sealed class CliErrorTests
     [InlineData("truncated")]
     [InlineData("missing")]
     [InlineData("json-not-model")]
-    public void BadFilesGiveOneLineAndExitTwo(string kind)
+    public void BadFilesGiveOneLineAndTheirExitCode(string kind)
     {
         var dir = TestPaths.TempDir();
         string path = Path.Combine(dir, kind + ".safetensors");
@@ -38,7 +39,7 @@ public sealed class CliErrorTests
             case "json-not-model": File.WriteAllText(path, "{\"hello\": \"world\"}"); break;
         }
         var (code, stdout, stderr) = CliRunner.Run("info", path);
-        Assert.Equal(2, code);
+        Assert.Equal(kind == "missing" ? ExitCodes.FileAccess : ExitCodes.ModelFile, code);
         Assert.Single(stderr.Trim().Split('\n'));
         Assert.Contains(path, stderr);
         Assert.DoesNotContain("   at ", stderr + stdout);

@@ -21,8 +21,9 @@ public sealed class FuzzCollection
 /// </summary>
 internal static class FuzzHarness
 {
-    /// <summary>Exit codes `ld` documents: 0 success, 2 a user-facing error (1 only from `ld verify` with failing cases).</summary>
-    public static readonly int[] DocumentedExits = [0, 2];
+    /// <summary>Exit codes `ld` documents for bad input: 0 success, 2 usage, 3 a file error, 4 a bad model file, 5 out of memory
+    /// (1 only from `ld verify` with failing cases).</summary>
+    public static readonly int[] DocumentedExits = [0, 2, 3, 4, 5];
 
     /// <summary>A small input must never make the run hold more than this (the bound is 2 GiB).</summary>
     public const long MaxLiveHeapBytes = 1L << 30;

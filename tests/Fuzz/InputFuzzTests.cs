@@ -132,7 +132,7 @@ public sealed class InputFuzzTests(ITestOutputHelper log) : IDisposable
             string manifest = i % 5 == 4 ? CutText(original, rng) : EditJson(original, rng);
             File.WriteAllText(Path.Combine(golden, "manifest.json"), manifest);
             var r = FuzzHarness.Run($"manifest {i}", _dir, ["verify", "--golden", golden, "--device", "cpu", "--cases", "vector_cond"], [],
-                allowedExits: [0, 1, 2]);
+                allowedExits: [0, 1, 2, 3, 4]);
             if (r.Code == 1) Assert.Matches(@"\d+ passed, [1-9]\d* failed", r.Stdout); // 1 only for failing cases
             runs.Add(r);
         }

@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Cli;
 using System.Security.Cryptography;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.IO.Outputs;
@@ -51,11 +52,11 @@ public sealed class CliOutputSafetyTests : IDisposable
             .ToDictionary(f => f, f => SHA256.HashData(File.ReadAllBytes(f)));
 
     /// <summary>Runs `ld`, expects exit 2 with the option named before any sampling, and the folder exactly as it was.</summary>
-    private void Refused(string[] args, string option, string mentions)
+    private void Refused(string[] args, string option, string mentions, int exit = ExitCodes.Usage)
     {
         var before = Snapshot();
         var (code, _, stderr) = CliRunner.Run(args);
-        Assert.True(code == 2, $"exit {code}: {stderr}");
+        Assert.True(code == exit, $"exit {code}, expected {exit}: {stderr}");
         var last = stderr.Trim().Split('\n')[^1];
         Assert.Contains(option + ":", last);
         Assert.Contains(mentions, last);
@@ -95,14 +96,14 @@ public sealed class CliOutputSafetyTests : IDisposable
     }
 
     [Fact] public void SaveLatentIntoAMissingFolder() =>
-        Refused(Generate("--out", P("o.png"), "--save-latent", P("nope/l.safetensors")), "--save-latent", "does not exist");
+        Refused(Generate("--out", P("o.png"), "--save-latent", P("nope/l.safetensors")), "--save-latent", "does not exist", ExitCodes.FileAccess);
 
-    [Fact] public void JsonIntoAMissingFolder() => Refused(Generate("--out", P("o.png"), "--json", P("nope/r.json")), "--json", "does not exist");
+    [Fact] public void JsonIntoAMissingFolder() => Refused(Generate("--out", P("o.png"), "--json", P("nope/r.json")), "--json", "does not exist", ExitCodes.FileAccess);
 
     [Fact] public void UnwritableOut()
     {
         if (!OperatingSystem.IsLinux()) return;
-        Refused(Generate("--out", "/sys/ld-test-output.png"), "--out", "cannot write");
+        Refused(Generate("--out", "/sys/ld-test-output.png"), "--out", "cannot write", ExitCodes.FileAccess);
     }
 
     /// <summary>
@@ -123,7 +124,7 @@ public sealed class CliOutputSafetyTests : IDisposable
         string stderr;
         using (StagedFiles.InjectFaults(FailingStream.FailingAt(failingFile, budget: 100)))
             (code, _, stderr) = CliRunner.Run(Generate("--out", P("o.png"), "--vis", "--preview-every", "1", "--save-latent", P("l.safetensors"), "--json", P("r.json")));
-        Assert.True(code == 2, $"exit {code}: {stderr}");
+        Assert.True(code == ExitCodes.FileAccess, $"exit {code}: {stderr}");
         var last = stderr.Trim().Split('\n')[^1];
         Assert.Contains(option + ":", last);
         Assert.Contains("No space left on device", last);

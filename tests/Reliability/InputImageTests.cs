@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Cli;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using LayerDiffusion.Native.Imaging;
@@ -128,7 +129,7 @@ public sealed class InputImageTests : IDisposable
         Assert.Contains("16384x16384", stderr);
         var (raised, _, stderr2) = CliRunner.Run(["img2img", .. CliFiles.ModelArgs("patch_attn_lora.safetensors"), "--init", path,
             "--out", Path.Combine(_dir, "o.png"), "--max-image-pixels", "268435456", .. CliFiles.Small]);
-        Assert.Equal(2, raised);
+        Assert.Equal(ExitCodes.FileAccess, raised); // a corrupt PNG
         Assert.Contains("compressed bytes cannot hold", stderr2);
     }
 

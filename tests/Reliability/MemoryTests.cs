@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Cli;
 using LayerDiffusion.Native.Backends.Cpu;
 using LayerDiffusion.Native.Models.Synthetic;
 using LayerDiffusion.Native.Pipelines;
@@ -76,7 +77,7 @@ public sealed class MemoryTests
         {
             var (code, output) = Ld(new() { ["DOTNET_GCHeapHardLimit"] = "0x8000000" },
                 "generate", "--demo", "--device", "cpu", "--width", "512", "--height", "512", "--steps", "1", "--out", Path.Combine(dir, "o.png"));
-            Assert.True(code == 2, output);
+            Assert.True(code == ExitCodes.OutOfMemory, output);
             Assert.Contains("--width/--height: 512x512 needs at least", output);
             Assert.DoesNotContain("step 1/", output);
             Assert.Empty(Directory.GetFiles(dir));
@@ -95,7 +96,7 @@ public sealed class MemoryTests
             new Native.IO.SafeTensorsWriter().Add("latent", [1, 4, 128, 128], new float[4 * 128 * 128]).Write(latent);
             var (code, output) = Ld(new() { ["DOTNET_GCHeapHardLimit"] = "0x10000000" }, "decode", "--model", TestPaths.Golden("tiny_sdxl.safetensors"),
                 "--latent", latent, "--transparent-decoder", TestPaths.Golden("tiny_transparent_decoder.safetensors"), "--out", Path.Combine(dir, "o.png"), "--device", "cpu");
-            Assert.True(code == 2, output);
+            Assert.True(code == ExitCodes.OutOfMemory, output);
             Assert.Contains($"--latent: {latent} (1024x1024) needs at least", output);
             Assert.False(File.Exists(Path.Combine(dir, "o.png")));
         }
@@ -114,7 +115,7 @@ public sealed class MemoryTests
         {
             var (code, output) = Ld(new() { ["DOTNET_GCHeapHardLimit"] = "0x18000000" },
                 "generate", "--demo", "--device", "cpu", "--width", "768", "--height", "768", "--steps", "1", "--quiet", "--out", Path.Combine(dir, "o.png"));
-            Assert.True(code == 2, output);
+            Assert.True(code == ExitCodes.OutOfMemory, output);
             Assert.Contains("ld generate: out of memory: this run needed more RAM", output);
             Assert.DoesNotContain("internal error", output);
             Assert.Empty(Directory.GetFiles(dir));
@@ -152,7 +153,7 @@ public sealed class EmulatedGpuMemoryTests(CudaEmulatorFixture emu) : IClassFixt
         {
             var (code, output) = Ld(new() { ["LD_EMU_FAIL_ALLOC_FROM"] = failFrom.ToString() },
                 "generate", "--demo", "--device", "cuda", "--steps", "2", "--quiet", "--out", Path.Combine(dir, "o.png"), "--json", Path.Combine(dir, "o.json"));
-            Assert.True(code == 2, output);
+            Assert.True(code == ExitCodes.OutOfMemory, output);
             Assert.Matches(@"ld generate: .*out of GPU memory: requested \d+ bytes", output);
             Assert.DoesNotContain("internal error", output);
             Assert.Contains("emu: 0 device bytes in 0 allocations still held at exit", output);
@@ -166,7 +167,7 @@ public sealed class EmulatedGpuMemoryTests(CudaEmulatorFixture emu) : IClassFixt
     {
         var (code, output) = Ld(new() { ["LD_EMU_DEVICE_BYTES"] = (256L << 20).ToString() },
             "generate", "--demo", "--device", "cuda", "--width", "2048", "--height", "2048", "--out", Path.Combine(TestPaths.TempDir(), "o.png"));
-        Assert.True(code == 2, output);
+        Assert.True(code == ExitCodes.OutOfMemory, output);
         Assert.Contains("--width/--height: 2048x2048 needs at least", output);
         Assert.Contains("of GPU memory on host emulation", output);
         Assert.DoesNotContain("step 1/", output);

@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Cli;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Pipelines;
 using LayerDiffusion.Native.Tests.CliFlows;
@@ -71,7 +72,7 @@ public sealed class NonFiniteTests : IDisposable
     {
         string patch = WithTensor(golden, tensor, value, once: true);
         var (code, stderr) = Generate(patch, Model, Decoder, method);
-        Assert.True(code == 2, stderr);
+        Assert.True(code == ExitCodes.ModelFile, stderr);
         Assert.Contains(patch, stderr);
         Assert.Contains($"tensor '{tensor}': holds a non-finite value", stderr);
     }
@@ -86,7 +87,7 @@ public sealed class NonFiniteTests : IDisposable
         string rgb = CliFiles.WritePng(_dir, "rgb.png", 3);
         var (code, _, stderr) = CliRunner.Run("decode", "--rgb", rgb, "--latent", latent, "--transparent-decoder", Decoder,
             "--out", Path.Combine(_dir, "o.png"), "--device", "cpu");
-        Assert.Equal(2, code);
+        Assert.Equal(ExitCodes.ModelFile, code);
         Assert.Contains("tensor 'latent': holds a non-finite value (NaN) at element 77", stderr);
         Assert.False(File.Exists(Path.Combine(_dir, "o.png")));
     }
@@ -109,7 +110,7 @@ public sealed class NonFiniteTests : IDisposable
         };
         string decoder = where == "decoder" ? WithTensor("tiny_transparent_decoder.safetensors", "conv_out.weight", float.MaxValue, once: false) : Decoder;
         var (code, stderr) = Generate(TestPaths.Golden("patch_attn_lora.safetensors"), model, decoder);
-        Assert.True(code == 2, stderr);
+        Assert.True(code == ExitCodes.Failed, stderr); // the run failed; the files themselves were valid
         Assert.Contains(network, stderr);
         Assert.Contains(when, stderr);
         Assert.Contains("nothing was written", stderr);

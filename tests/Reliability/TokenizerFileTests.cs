@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Cli;
 using System.IO.Compression;
 using System.Text;
 using LayerDiffusion.Native.Tests.CliFlows;
@@ -145,7 +146,7 @@ public sealed class TokenizerFileTests : IDisposable
         var (code, _, stderr) = CliRunner.Run(["generate", "--model", TestPaths.Golden("tiny_sdxl.safetensors"), "--tokenizer", gz,
             "--layer-model", TestPaths.Golden("patch_attn_lora.safetensors"), "--transparent-decoder", TestPaths.Golden("tiny_transparent_decoder.safetensors"),
             "--out", Path.Combine(_dir, "o.png"), .. CliFiles.Small]);
-        Assert.Equal(2, code);
+        Assert.Equal(ExitCodes.ModelFile, code);
         Assert.Contains(gz, stderr);
         Assert.Contains("gzip", stderr);
         Assert.False(File.Exists(Path.Combine(_dir, "o.png")));

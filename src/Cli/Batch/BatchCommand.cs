@@ -12,20 +12,26 @@ namespace LayerDiffusion.Native.Cli;
 /// </summary>
 public static class BatchCommand
 {
-    private static readonly string[] OwnOptions = ["--out-dir", "--results", "--shard", "--shard-count"];
+    /// <summary>The batch's own options; every other option it is given is a default of every job.</summary>
+    private static readonly string[] OwnOptions = ["--out-dir", "--results", "--shard", "--shard-count", "--help", "--version"];
 
-    public static int Run(string[] args)
+    public static int Run(ArgParser p)
     {
-        var (jobsPath, own, defaults) = SplitArgs(args);
-        if (jobsPath is null) { Help(); return own.ContainsKey("--help") ? CommandLine.ExitOk : CommandLine.ExitUsage; }
-        if (!File.Exists(jobsPath)) throw new InvalidOptionException("JOBS", $"{jobsPath}: file not found");
-        string outDir = own.GetValueOrDefault("--out-dir") ?? ".";
-        if (!Directory.Exists(outDir)) throw new InvalidOptionException("--out-dir", $"{outDir}: no such folder");
-        int? shardCount = own.GetValueOrDefault("--shard-count") is { } sc
-            ? int.TryParse(sc, out int n) && n >= 1 ? n : throw new InvalidOptionException("--shard-count", $"'{sc}' is not a positive integer")
-            : null;
-        var shard = BatchShard.Resolve(own.GetValueOrDefault("--shard"), shardCount, Environment.GetEnvironmentVariable);
-        string resultsPath = own.GetValueOrDefault("--results") ?? Path.Combine(outDir, $"results{shard.Suffix}.jsonl");
+        if (p.Positional.Count != 1)
+            throw new InvalidOptionException("JOBS.jsonl", p.Positional.Count == 0 ? "ld batch needs a jobs file (ld batch --help)" : "ld batch takes one jobs file");
+        string jobsPath = p.Positional[0];
+        if (!File.Exists(jobsPath)) throw new InvalidOptionException("JOBS", $"{jobsPath}: file not found") { Kind = ErrorKind.FileAccess };
+        string outDir = p.Value("--out-dir");
+        if (!Directory.Exists(outDir)) throw new InvalidOptionException("--out-dir", $"{outDir}: no such folder") { Kind = ErrorKind.FileAccess };
+        int? shardCount = p.Has("--shard-count") ? p.Int("--shard-count", 1) : null;
+        var shard = BatchShard.Resolve(p.Get("--shard"), shardCount, Environment.GetEnvironmentVariable);
+        string resultsPath = p.Get("--results") ?? Path.Combine(outDir, $"results{shard.Suffix}.jsonl");
+        // Flags are on (null) or left out; values as given.
+        // A repeatable option keeps every value (--lora A --lora B: both, as on ld generate).
+        var defaults = p.Given.Where(g => !OwnOptions.Contains(g.Option.Name) && !(g.Option.IsFlag && g.Value == "false"))
+            .ToDictionary(g => g.Option.Name, g => g.Option.IsFlag ? null
+                : BatchJobFile.Repeatable.Contains(g.Option.Name) ? string.Join(BatchJobFile.Separator, p.GetAll(g.Option.Name)) : (string?)g.Value,
+                StringComparer.Ordinal);
 
         var jobs = BatchJobFile.Read(jobsPath, defaults, outDir).Where(j => shard.Owns(j.Ordinal)).ToList();
         Console.Error.WriteLine($"batch: {jobsPath}: shard {shard}: {jobs.Count} jobs -> {outDir} (results: {resultsPath})");
@@ -67,7 +73,7 @@ public static class BatchCommand
         string? error = null;
         try
         {
-            int code = GenerateCommand.Run(spec.Command!, spec.Args, job);
+            int code = GenerateCommand.Run(spec.Command!, new ArgParser(spec.Command!, spec.Args), job);
             if (code == 130) return new Outcome("cancelled", [], clock.Elapsed.TotalMilliseconds, [], "cancelled");
             if (code != CommandLine.ExitOk) error = $"exit code {code}";
         }
@@ -114,61 +120,5 @@ public static class BatchCommand
         }
         results.WriteByte((byte)'\n');
         results.Flush(flushToDisk: true);
-    }
-
-    /// <summary>Splits the command line into the jobs file, the batch's own options and the jobs' defaults.</summary>
-    private static (string? Jobs, Dictionary<string, string?> Own, Dictionary<string, string?> Defaults) SplitArgs(string[] args)
-    {
-        string? jobs = null;
-        var own = new Dictionary<string, string?>(StringComparer.Ordinal);
-        var defaults = new Dictionary<string, string?>(StringComparer.Ordinal);
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            if (a is "--help" or "-h") { own["--help"] = null; return (null, own, defaults); }
-            if (!a.StartsWith("--", StringComparison.Ordinal))
-            {
-                if (jobs is not null) throw new InvalidOptionException(a, "unexpected argument for 'batch' (one jobs file)");
-                jobs = a;
-                continue;
-            }
-            string name = a;
-            string? value = null;
-            int eq = a.IndexOf('=');
-            if (eq > 0) { name = a[..eq]; value = a[(eq + 1)..]; }
-            bool isOwn = OwnOptions.Contains(name);
-            if (!isOwn && !BatchJobFile.JobOptions.ContainsKey(name))
-                throw new InvalidOptionException(name, $"unknown option for 'batch' (its own: {string.Join(" ", OwnOptions)}; any option of generate/layer/img2img sets every job's default)");
-            if (name == "--out") throw new InvalidOptionException("--out", "name each job's output in the job (\"out\") or let the batch name it line-NNNNN.png in --out-dir");
-            bool flag = !isOwn && BatchJobFile.JobOptions[name];
-            if (flag)
-            {
-                if (value is null or "true") defaults[name] = null; else defaults.Remove(name);
-                continue;
-            }
-            if (value is null)
-            {
-                if (i + 1 >= args.Length) throw new InvalidOptionException(name, "needs a value");
-                value = args[++i];
-            }
-            if (!isOwn && BatchJobFile.Repeatable.Contains(name) && defaults.TryGetValue(name, out var earlier) && earlier is not null)
-                value = earlier + BatchJobFile.Separator + value; // --lora A --lora B: both, as on ld generate
-            (isOwn ? own : defaults)[name] = value;
-        }
-        return (jobs, own, defaults);
-    }
-
-    private static void Help()
-    {
-        Console.WriteLine("ld batch JOBS.jsonl [--out-dir DIR] [--results FILE] [--shard INDEX/COUNT | --shard-count N] [job defaults]");
-        Console.WriteLine("  JOBS.jsonl: one JSON object per line, keys = long options of generate/layer/img2img without dashes,");
-        Console.WriteLine("              plus \"command\" (generate, layer or img2img; default generate), e.g.");
-        Console.WriteLine("              {\"prompt\": \"a glass bottle\", \"seed\": 7, \"out\": \"bottle.png\"}");
-        Console.WriteLine("  job defaults: any option of generate/layer/img2img (--demo, --model, --models-dir, --steps, ...)");
-        Console.WriteLine("  --out-dir DIR      where outputs go (job \"out\" is relative to it; default line-NNNNN.png), default .");
-        Console.WriteLine("  --results FILE     one JSON line per job (status, outputs, ms, error); default DIR/results[.shard-I-of-N].jsonl");
-        Console.WriteLine("  --shard I/N        run jobs I, I+N, I+2N, ... (default: from SLURM_ARRAY_TASK_ID/COUNT, or");
-        Console.WriteLine("  --shard-count N    JOB_COMPLETION_INDEX of a Kubernetes Indexed Job with N completions)");
-        Console.WriteLine("A rerun skips jobs whose outputs and OUT.ld-job.json record exist with the same settings.");
     }
 }

@@ -35,9 +35,8 @@ public static class BatchJobFile
     private static Dictionary<string, bool> BuildJobOptions()
     {
         var all = new Dictionary<string, bool>(StringComparer.Ordinal);
-        foreach (var o in GenerationOptions.ValueOptions.Concat(["--mode", "--fg", "--bg", "--blend", "--method", "--init", "--denoise"])) all[o] = false;
-        foreach (var f in GenerationOptions.Flags) all[f] = true;
-        all.Remove("--help");
+        foreach (var o in CliOptions.All.Where(o => o.Commands.Intersect(Commands).Any() && o.Name is not ("--help" or "--version")))
+            all.TryAdd(o.Name, o.IsFlag);
         return all;
     }
 

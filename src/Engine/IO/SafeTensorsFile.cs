@@ -49,7 +49,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     public static SafeTensorsFile Open(string path)
     {
-        if (Directory.Exists(path)) throw new ModelFormatException(path, null, "is a folder, not a safetensors file");
+        if (Directory.Exists(path)) throw new ModelFormatException(path, null, "is a folder, not a safetensors file") { Kind = ErrorKind.FileAccess };
         // The length comes from the opened file, not from the directory entry: a symbolic link (a shared model
         // folder, the Hugging Face cache's snapshots/) has its own, much shorter length.
         FileStream fs;
@@ -60,11 +60,11 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             // File.Exists is true for a dangling link; say where it points.
-            throw new ModelFormatException(path, null, new FileInfo(path).LinkTarget is { } target ? $"is a link to {target}, which does not exist" : "file not found");
+            throw new ModelFormatException(path, null, new FileInfo(path).LinkTarget is { } target ? $"is a link to {target}, which does not exist" : "file not found") { Kind = ErrorKind.FileAccess };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ModelFormatException(path, null, $"cannot open ({e.Message})");
+            throw new ModelFormatException(path, null, $"cannot open ({e.Message})") { Kind = ErrorKind.FileAccess };
         }
         MemoryMappedFile? map = null;
         long fileLength;

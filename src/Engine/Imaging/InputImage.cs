@@ -45,8 +45,8 @@ public sealed class InputImage
 
     public static InputImage Open(string option, string path, ImageLimits limits)
     {
-        if (Directory.Exists(path)) throw new InvalidOptionException(option, $"{path}: is a folder, not an image");
-        if (!File.Exists(path)) throw new InvalidOptionException(option, $"{path}: file not found");
+        if (Directory.Exists(path)) throw new InvalidOptionException(option, $"{path}: is a folder, not an image") { Kind = ErrorKind.FileAccess };
+        if (!File.Exists(path)) throw new InvalidOptionException(option, $"{path}: file not found") { Kind = ErrorKind.FileAccess };
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
@@ -68,11 +68,11 @@ public sealed class InputImage
         }
         catch (Exception e) when (e is PngFormatException or ImageFormatException)
         {
-            throw new InvalidOptionException(option, e.Message);
+            throw new InvalidOptionException(option, e.Message) { Kind = ErrorKind.FileAccess };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new InvalidOptionException(option, $"{path}: cannot read ({e.Message})");
+            throw new InvalidOptionException(option, $"{path}: cannot read ({e.Message})") { Kind = ErrorKind.FileAccess };
         }
     }
 
@@ -124,7 +124,7 @@ public sealed class InputImage
         }
         catch (Exception e) when (e is PngFormatException or ImageFormatException)
         {
-            throw new InvalidOptionException(Option, e.Message);
+            throw new InvalidOptionException(Option, e.Message) { Kind = ErrorKind.FileAccess };
         }
     }
 

@@ -6,6 +6,7 @@ public sealed class CudaException : LdException
     public CudaException(string call, int status, string statusName, string? detail = null)
         : base($"{call} failed: {statusName} ({status}){(string.IsNullOrEmpty(detail) ? "" : ": " + detail)}")
     {
+        Kind = status == CuDriver.ErrorOutOfMemory ? ErrorKind.OutOfMemory : ErrorKind.Failure;
         Call = call;
         Status = status;
         StatusName = statusName;

@@ -68,6 +68,9 @@ public sealed unsafe class CudaEvent : CudaHandle
 /// </summary>
 public sealed unsafe class DeviceMemory : CudaHandle
 {
+    /// <summary>How an out-of-memory error begins (callers that only keep the message recognise it by this).</summary>
+    public const string OutOfMemoryText = "out of GPU memory";
+
     public DeviceMemory(CudaDevice device, long bytes) : base(device)
     {
         device.MakeCurrent();
@@ -76,7 +79,7 @@ public sealed unsafe class DeviceMemory : CudaHandle
         if (rc == CuDriver.ErrorOutOfMemory)
         {
             var (free, total) = Driver.MemInfo();
-            throw new LdException($"out of GPU memory: requested {bytes} bytes ({bytes / 1048576.0:F1} MiB), {free} bytes ({free / 1048576.0:F1} MiB) free of {total / 1048576.0:F0} MiB on {device.Name}");
+            throw new LdException($"{OutOfMemoryText}: requested {bytes} bytes ({bytes / 1048576.0:F1} MiB), {free} bytes ({free / 1048576.0:F1} MiB) free of {total / 1048576.0:F0} MiB on {device.Name}") { Kind = ErrorKind.OutOfMemory };
         }
         Driver.Check(rc, "cuMemAlloc");
         SetHandle((nint)p);

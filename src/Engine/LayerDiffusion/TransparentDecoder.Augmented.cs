@@ -27,7 +27,8 @@ public sealed partial class TransparentDecoder
     /// its loop on an H200). The clip is applied once, after the median: clipping is monotone, so the median of the
     /// clipped passes is exactly the clipped median. The inverse transforms and the median are <see cref="IBackend.UnaugmentMedian8"/> (one kernel on the GPU).
     /// </remarks>
-    public Tensor DecodeAugmented(Tensor pixel, Tensor latent)
+    /// <param name="cancel">Checked before each group of passes: a long decode stops within one group.</param>
+    public Tensor DecodeAugmented(Tensor pixel, Tensor latent, CancellationToken cancel = default)
     {
         CheckInputs(pixel, latent);
         var b = _b;
@@ -37,7 +38,10 @@ public sealed partial class TransparentDecoder
         var passes = new Tensor[Passes];
         int group = PassesPerCall > 0 ? Math.Min(PassesPerCall, Passes) : AutoPassesPerCall(b, p.Dim(0), p.Dim(2), p.Dim(3));
         foreach (var indices in PassGroups(p.Dim(2) == p.Dim(3), group))
+        {
+            cancel.ThrowIfCancellationRequested();
             RunPasses(p, l, indices, passes);
+        }
         var median = b.UnaugmentMedian8(passes);
         return scope.MoveToOuter(b.Clamp(pad.IsNone ? median : CropFromNetwork(median, pad), 0f, 1f));
     }

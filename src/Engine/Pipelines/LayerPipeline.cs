@@ -21,6 +21,8 @@ public sealed class LayerPipeline(ModelBundle models)
 {
     /// <summary>Called after every sampler step (progress bars, previews).</summary>
     public SamplerCallback? StepCallback { get; set; }
+    /// <summary>Called as each phase ends, with its name and milliseconds (progress events; a step clock restarts here).</summary>
+    public Action<string, double>? PhaseCallback { get; set; }
     /// <summary>Release the text encoders once both prompts are encoded (saves their memory on the GPU).</summary>
     public bool ReleaseTextEncoders { get; set; }
     /// <summary>
@@ -48,6 +50,7 @@ public sealed class LayerPipeline(ModelBundle models)
             phases[name] = clock.Elapsed.TotalMilliseconds;
             trace.Ended(name);
             if (diag is not null) { peaks[name] = diag.PeakBytes; diag.ResetPeak(); }
+            PhaseCallback?.Invoke(name, phases[name]);
             clock.Restart();
         }
 
@@ -181,13 +184,13 @@ public sealed class LayerPipeline(ModelBundle models)
     }
 
     /// <summary>Pixels [3, H, W] of one unscaled latent: whole, or in tiles when asked (--vae-tile) or when device memory is short.</summary>
-    private float[] DecodeVae(GenerationSettings s, IBackend b, Tensor z, float[] unscaled, int channels, int h, int w)
+    private float[] DecodeVae(GenerationSettings s, IBackend b, Tensor z, float[] unscaled, int channels, int h, int w, CancellationToken cancel)
     {
         var vae = models.Vae;
         int tile = s.VaeTile > 0 ? s.VaeTile
             : TiledVaeDecode.ShouldTile(b, vae.DecoderBaseChannels, 8 * h, 8 * w) ? DefaultVaeTile : 0;
         if (tile > 0 && (tile < h || tile < w))
-            return TiledVaeDecode.Decode(vae, b, unscaled, channels, h, w, tile, DefaultVaeTileOverlap);
+            return TiledVaeDecode.Decode(vae, b, unscaled, channels, h, w, tile, DefaultVaeTileOverlap, cancel);
         using var scope = TensorScope.Open();
         return b.ToHost(vae.Decode(z));
     }
@@ -230,7 +233,7 @@ public sealed class LayerPipeline(ModelBundle models)
                 var z = TensorScope.Detach(b.FromHost(unscaled, 1, channels, h, w));
                 try
                 {
-                    var pixels = DecodeVae(s, b, z, unscaled, channels, h, w);
+                    var pixels = DecodeVae(s, b, z, unscaled, channels, h, w, cancel);
                     NonFiniteGuard.Check(pixels, "the VAE decoder", $"decoding image {i + 1} of {s.Batch}");
                     decoded.Add((ImageBytes.VaePixelsToRgb(pixels, s.Height, s.Width), z));
                 }
@@ -254,7 +257,7 @@ public sealed class LayerPipeline(ModelBundle models)
                 var decoder = models.Decoder;
                 // Automatic: as many passes per call as fit without raising the run's peak device memory.
                 decoder.PassesPerCall = s.DecoderBatch > 0 ? s.DecoderBatch : decoder.AutoPassesPerCall(b, 1, s.Height, s.Width, decoderBudget());
-                var (rgba, preview) = TransparentOutput.Decode(b, decoder, rgb, z, s.Height, s.Width);
+                var (rgba, preview) = TransparentOutput.Decode(b, decoder, rgb, z, s.Height, s.Width, cancel);
                 images.Add(new GeneratedImage(seeds[i], rgb, rgba, preview));
             }
             phase("transparent_decode");

@@ -4,7 +4,10 @@ using LayerDiffusion.Native.Sampling;
 namespace LayerDiffusion.Native.Pipelines;
 
 /// <summary>A network produced NaN or Inf: the run stops, naming the network and the step, and writes nothing.</summary>
-public sealed class NonFiniteResultException(string message) : LdException(message);
+public sealed class NonFiniteResultException : LdException
+{
+    public NonFiniteResultException(string message) : base(message) => Kind = ErrorKind.Failure;
+}
 
 /// <summary>
 /// Stops a run at the first NaN or Inf a network produces, instead of writing it out as a black, fully transparent

@@ -49,10 +49,10 @@ internal static class BpeMerges
             made?.Add(left + right);
             merges.Add((left, right));
         }
-        if (merges.Count == 0) throw new LdException($"{source}: holds no merges. {ClipTokenizerFiles.Hint}");
+        if (merges.Count == 0) throw new LdException($"{source}: holds no merges. {ClipTokenizerFiles.Hint}") { Kind = ErrorKind.ModelFile };
         if (vocab is null && merges.Count < ClipTokenizer.MaxMerges)
             throw new LdException($"{source}: holds {merges.Count} merges, but CLIP's vocabulary is built from the first {ClipTokenizer.MaxMerges} " +
-                $"({ClipTokenizer.MaxMerges + 2 * 256 + 2} tokens): the file is cut short or is not CLIP's. {ClipTokenizerFiles.Hint}");
+                $"({ClipTokenizer.MaxMerges + 2 * 256 + 2} tokens): the file is cut short or is not CLIP's. {ClipTokenizerFiles.Hint}") { Kind = ErrorKind.ModelFile };
         return merges;
     }
 
@@ -65,14 +65,14 @@ internal static class BpeMerges
         var ids = new Dictionary<int, string>();
         foreach (var (token, id) in vocab)
             if (!ids.TryAdd(id, token))
-                throw new LdException($"{vocabPath}: tokens '{ids[id]}' and '{token}' share id {id}. {ClipTokenizerFiles.Hint}");
+                throw new LdException($"{vocabPath}: tokens '{ids[id]}' and '{token}' share id {id}. {ClipTokenizerFiles.Hint}") { Kind = ErrorKind.ModelFile };
         var results = new HashSet<string>(merges.Select(m => m.Left + m.Right), StringComparer.Ordinal);
         var baseSymbols = BaseSymbols();
         foreach (var (token, id) in vocab.OrderBy(kv => kv.Value))
         {
             if (token is ClipPreTokenizer.StartOfText or ClipPreTokenizer.EndOfText || baseSymbols.Contains(token) || results.Contains(token)) continue;
             throw new LdException($"{vocabPath}: token '{token}' (id {id}) is made by no merge of {mergesPath} " +
-                $"({merges.Count} merges read): the merges file is cut short or belongs to another vocabulary. {ClipTokenizerFiles.Hint}");
+                $"({merges.Count} merges read): the merges file is cut short or belongs to another vocabulary. {ClipTokenizerFiles.Hint}") { Kind = ErrorKind.ModelFile };
         }
     }
 

@@ -25,7 +25,9 @@ internal static class ClipTokenizerFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or JsonException)
         {
-            throw new LdException($"{path}: cannot read the tokenizer ({e.Message}). {Hint}", e);
+            // Unreadable is a file error; damaged gzip or JSON is a broken tokenizer file.
+            throw new LdException($"{path}: cannot read the tokenizer ({e.Message}). {Hint}", e)
+                { Kind = e is IOException or UnauthorizedAccessException && e is not InvalidDataException ? ErrorKind.FileAccess : ErrorKind.ModelFile };
         }
     }
 
@@ -39,19 +41,19 @@ internal static class ClipTokenizerFiles
     private static Located Locate(string path)
     {
         if (Directory.Exists(path)) return LocateInFolder(path);
-        if (!File.Exists(path)) throw new LdException($"{path}: no such tokenizer file or folder. {Hint}");
+        if (!File.Exists(path)) throw new LdException($"{path}: no such tokenizer file or folder. {Hint}") { Kind = ErrorKind.FileAccess };
         string name = Path.GetFileName(path);
         string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return new(null, path, Gzip: true);
         if (name.Equals(VocabJson, StringComparison.OrdinalIgnoreCase))
         {
             string merges = Path.Combine(dir, MergesTxt);
-            return File.Exists(merges) ? new(path, merges, false) : throw new LdException($"{path}: {MergesTxt} is missing beside it. {Hint}");
+            return File.Exists(merges) ? new(path, merges, false) : throw new LdException($"{path}: {MergesTxt} is missing beside it. {Hint}") { Kind = ErrorKind.ModelFile };
         }
         if (name.Equals(MergesTxt, StringComparison.OrdinalIgnoreCase))
             return File.Exists(Path.Combine(dir, VocabJson)) ? new(Path.Combine(dir, VocabJson), path, false) : new(null, path, false);
         if (name.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)) return new(null, path, false);
-        throw new LdException($"{path}: not a tokenizer file. {Hint}");
+        throw new LdException($"{path}: not a tokenizer file. {Hint}") { Kind = ErrorKind.ModelFile };
     }
 
     private static Located LocateInFolder(string dir)
@@ -63,7 +65,7 @@ internal static class ClipTokenizerFiles
         }
         string gz = Path.Combine(dir, ClipGzip);
         if (File.Exists(gz)) return new(null, gz, Gzip: true);
-        throw new LdException($"{dir}: no vocab.json + merges.txt (in the folder or its tokenizer/ folder) and no {ClipGzip}. {Hint}");
+        throw new LdException($"{dir}: no vocab.json + merges.txt (in the folder or its tokenizer/ folder) and no {ClipGzip}. {Hint}") { Kind = ErrorKind.ModelFile };
     }
 
     /// <summary>Tokenizer files are a few MB; anything far larger is not one (and is not read into memory).</summary>
@@ -83,12 +85,12 @@ internal static class ClipTokenizerFiles
         Utf8Text(json.AsSpan(bom).ToArray(), vocabPath);
         using (var doc = JsonDocument.Parse(json.AsMemory(bom)))
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new LdException($"{vocabPath}: expected a JSON object of token → id. {Hint}");
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new LdException($"{vocabPath}: expected a JSON object of token → id. {Hint}") { Kind = ErrorKind.ModelFile };
             foreach (var p in doc.RootElement.EnumerateObject())
             {
                 if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out int id) || id < 0)
-                    throw new LdException($"{vocabPath}: token '{p.Name}' has no valid id. {Hint}");
-                if (!vocab.TryAdd(p.Name, id)) throw new LdException($"{vocabPath}: token '{p.Name}' appears twice. {Hint}");
+                    throw new LdException($"{vocabPath}: token '{p.Name}' has no valid id. {Hint}") { Kind = ErrorKind.ModelFile };
+                if (!vocab.TryAdd(p.Name, id)) throw new LdException($"{vocabPath}: token '{p.Name}' appears twice. {Hint}") { Kind = ErrorKind.ModelFile };
             }
         }
         var merges = BpeMerges.Parse(Utf8Text(ReadBounded(mergesPath), mergesPath).Split('\n'), mergesPath, vocab);
@@ -99,13 +101,13 @@ internal static class ClipTokenizerFiles
     private static byte[] ReadBounded(string path)
     {
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        if (fs.CanSeek && fs.Length > MaxFileBytes) throw new LdException($"{path}: {fs.Length} bytes is far larger than a tokenizer file. {Hint}");
+        if (fs.CanSeek && fs.Length > MaxFileBytes) throw new LdException($"{path}: {fs.Length} bytes is far larger than a tokenizer file. {Hint}") { Kind = ErrorKind.ModelFile };
         var ms = new MemoryStream();
         var buffer = new byte[1 << 16];
         int n;
         while ((n = fs.Read(buffer)) > 0)
         {
-            if (ms.Length + n > MaxFileBytes) throw new LdException($"{path}: far larger than a tokenizer file. {Hint}");
+            if (ms.Length + n > MaxFileBytes) throw new LdException($"{path}: far larger than a tokenizer file. {Hint}") { Kind = ErrorKind.ModelFile };
             ms.Write(buffer, 0, n);
         }
         return ms.ToArray();
@@ -119,7 +121,7 @@ internal static class ClipTokenizerFiles
     {
         var compressed = ReadBounded(path);
         if (compressed.Length < 18 || compressed[0] != 0x1F || compressed[1] != 0x8B)
-            throw new LdException($"{path}: not a gzip file. {Hint}");
+            throw new LdException($"{path}: not a gzip file. {Hint}") { Kind = ErrorKind.ModelFile };
         uint wantCrc = BitConverter.ToUInt32(compressed, compressed.Length - 8), wantSize = BitConverter.ToUInt32(compressed, compressed.Length - 4);
         var data = new MemoryStream();
         try
@@ -129,18 +131,18 @@ internal static class ClipTokenizerFiles
             int n;
             while ((n = z.Read(buffer)) > 0)
             {
-                if (data.Length + n > 4 * MaxFileBytes) throw new LdException($"{path}: decompresses to far more than a tokenizer file. {Hint}");
+                if (data.Length + n > 4 * MaxFileBytes) throw new LdException($"{path}: decompresses to far more than a tokenizer file. {Hint}") { Kind = ErrorKind.ModelFile };
                 data.Write(buffer, 0, n);
             }
         }
         catch (InvalidDataException e)
         {
-            throw new LdException($"{path}: the gzip data is corrupt ({e.Message}). {Hint}");
+            throw new LdException($"{path}: the gzip data is corrupt ({e.Message}). {Hint}") { Kind = ErrorKind.ModelFile };
         }
         var bytes = data.ToArray();
         if (Imaging.Png.Crc32.Update(0, bytes) != wantCrc || (uint)bytes.Length != wantSize)
             throw new LdException($"{path}: the gzip data is cut short or damaged (it decompresses to {bytes.Length} bytes that do not match the " +
-                $"CRC-32 and length its trailer records). {Hint}");
+                $"CRC-32 and length its trailer records). {Hint}") { Kind = ErrorKind.ModelFile };
         return bytes;
     }
 
@@ -154,6 +156,6 @@ internal static class ClipTokenizerFiles
             if (bytes[i] == (byte)'\n') line++;
             i += used;
         }
-        throw new LdException($"{path}: line {line} is not UTF-8 text (byte {i}). {Hint}");
+        throw new LdException($"{path}: line {line} is not UTF-8 text (byte {i}). {Hint}") { Kind = ErrorKind.ModelFile };
     }
 }

@@ -171,7 +171,8 @@ public sealed unsafe partial class CudaBackend : IBackend
         if (_fp32Sibling is null)
         {
             var (b, why) = TryCreate(Precision.Fp32);
-            _fp32Sibling = b as CudaBackend ?? throw new LdException($"could not create the fp32 CUDA backend for the VAE: {why}");
+            _fp32Sibling = b as CudaBackend ?? throw new LdException($"could not create the fp32 CUDA backend for the VAE: {why}")
+                { Kind = why?.Contains(Interop.DeviceMemory.OutOfMemoryText, StringComparison.Ordinal) == true ? ErrorKind.OutOfMemory : ErrorKind.Failure };
             // TF32 tensor cores for its GEMMs unless LD_VAE_TF32=0 (see NetworkPrecision for the measured errors).
             _fp32Sibling.UseTf32 = Environment.GetEnvironmentVariable("LD_VAE_TF32") is not "0";
         }

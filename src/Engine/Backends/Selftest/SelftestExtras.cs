@@ -166,6 +166,7 @@ internal static class ImageBytes
                 return r;
             },
             ToleranceScale = 1, // bytes differ only where x·127.5 + 127.5 lands within rounding of a .5 boundary
+            Unavailable = CudaOnly.Reason,
         };
     }
 }
@@ -188,6 +189,13 @@ internal static class CrossBackendImport
                 return cb.ToHost(y);
             },
             Reference = x => x[0],
+            Unavailable = CudaOnly.Reason,
         };
     }
+}
+
+/// <summary>Cases of CUDA-only entry points: skipped, not failed, on another backend (`ld selftest --device cpu`).</summary>
+internal static class CudaOnly
+{
+    public static string? Reason(IBackend b) => b is CudaBackend ? null : "a CUDA backend entry point (not on " + b.Name + ")";
 }

@@ -25,6 +25,9 @@ public sealed class OutputPlan
     }
 
     /// <summary>A file the run reads (a missing path is ignored here: the reader reports it).</summary>
+    /// <summary>The inputs declared so far, under the options that named them (what a run's record lists and hashes).</summary>
+    public IEnumerable<(string Option, string Path)> DeclaredInputs => _inputs.Select(i => (i.Option, i.Path));
+
     public OutputPlan Input(string option, string? path)
     {
         if (!string.IsNullOrEmpty(path)) _inputs.Add(new Declared(option, path, RealPath.Of(path)));
@@ -67,9 +70,9 @@ public sealed class OutputPlan
             }
             string folder = Path.GetDirectoryName(o.Real)!;
             if (!Directory.Exists(folder))
-                throw new InvalidOptionException(o.Option, $"{o.Path}: the folder {folder} does not exist");
+                throw new InvalidOptionException(o.Option, $"{o.Path}: the folder {folder} does not exist") { Kind = ErrorKind.FileAccess };
             if (probed.Add(folder) && StagedFiles.WhyNotWritable(folder) is { } why)
-                throw new InvalidOptionException(o.Option, $"{o.Path}: cannot write in {folder} ({why})");
+                throw new InvalidOptionException(o.Option, $"{o.Path}: cannot write in {folder} ({why})") { Kind = ErrorKind.FileAccess };
         }
     }
 

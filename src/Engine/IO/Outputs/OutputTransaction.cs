@@ -41,7 +41,7 @@ public sealed class OutputTransaction : IDisposable
         {
             TryDelete(staged);
             if (e is IOException or UnauthorizedAccessException)
-                throw new InvalidOptionException(d.Option, $"{path}: cannot write ({e.Message}); no output of this run was kept");
+                throw new InvalidOptionException(d.Option, $"{path}: cannot write ({e.Message}); no output of this run was kept") { Kind = ErrorKind.FileAccess };
             throw;
         }
     }
@@ -89,7 +89,7 @@ public sealed class OutputTransaction : IDisposable
         {
             if (backup is not null && !File.Exists(target)) TryMove(backup, target);
             TryDelete(staged);
-            throw new InvalidOptionException(option, $"{path}: cannot put the file in place ({e.Message}); no output of this run was kept");
+            throw new InvalidOptionException(option, $"{path}: cannot put the file in place ({e.Message}); no output of this run was kept") { Kind = ErrorKind.FileAccess };
         }
     }
 

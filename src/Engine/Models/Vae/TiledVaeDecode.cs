@@ -12,7 +12,8 @@ namespace LayerDiffusion.Native.Models.Vae;
 public static class TiledVaeDecode
 {
     /// <summary>Decodes z [1, C, h, w] (unscaled) into pixels [3, 8h, 8w] on the host.</summary>
-    public static float[] Decode(SdxlVae vae, IBackend b, float[] z, int channels, int h, int w, int tile, int overlap)
+    /// <param name="cancel">Checked before each tile: a long decode stops within one tile.</param>
+    public static float[] Decode(SdxlVae vae, IBackend b, float[] z, int channels, int h, int w, int tile, int overlap, CancellationToken cancel = default)
     {
         if (tile < 8) throw new InvalidSettingException("VaeTile", $"{tile} is too small (at least 8 latent pixels, 64 image pixels)");
         overlap = Math.Clamp(overlap, 0, tile / 4);
@@ -26,6 +27,7 @@ public static class TiledVaeDecode
             for (int x0 = 0; x0 < w; x0 += step)
             {
                 int tw = Math.Min(tile, w - x0);
+                cancel.ThrowIfCancellationRequested();
                 var part = new float[channels * th * tw];
                 for (int c = 0; c < channels; c++)
                     for (int y = 0; y < th; y++)

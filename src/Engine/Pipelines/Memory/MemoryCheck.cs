@@ -30,7 +30,7 @@ public static class MemoryCheck
     private static InvalidSettingException Refuse(string option, string asked, string advice, long bytes, string where, PhaseNeed? peak, long free, string freeWord)
     {
         string detail = peak is null ? "for its images" : $"in its {peak.Phase} phase: weights {GiB(peak.WeightBytes)}, activations {GiB(peak.ActivationBytes)}";
-        return new InvalidSettingException(option, $"{asked} needs at least {GiB(bytes)} of {where} ({detail}), but {GiB(free)} is {freeWord}; {advice} (nothing was run)");
+        return new InvalidSettingException(option, $"{asked} needs at least {GiB(bytes)} of {where} ({detail}), but {GiB(free)} is {freeWord}; {advice} (nothing was run)") { Kind = ErrorKind.OutOfMemory };
     }
 
     private static string GiB(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F1} GiB" : $"{bytes / (double)(1L << 20):F0} MiB";
