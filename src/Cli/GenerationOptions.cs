@@ -120,7 +120,7 @@ public static class GenerationOptions
             string file = tag.Name + ".safetensors";
             string? path = File.Exists(Path.Combine(dir, file)) ? Path.Combine(dir, file)
                 : Directory.EnumerateFiles(dir, file, SearchOption.AllDirectories).FirstOrDefault();
-            loras.Add(new UserLora(path ?? throw new InvalidOptionException("--prompt", $"<lora:{tag.Name}>: no {file} under --lora-dir {dir}"), tag.Name, tag.Weight));
+            loras.Add(new UserLora(path ?? throw new InvalidOptionException("--prompt", $"<lora:{tag.Name}>: no {file} under --lora-dir {dir}"), tag.Name, tag.Weight, tag.TextWeight));
         }
         foreach (var value in p.GetAll("--lora"))
         {
@@ -133,7 +133,7 @@ public static class GenerationOptions
                 if (!float.IsFinite(w)) throw new InvalidOptionException("--lora", $"{value}: the weight is not a finite number");
                 (path, weight) = (value[..colon], w);
             }
-            loras.Add(new UserLora(MustExist("--lora", path), Path.GetFileNameWithoutExtension(path), weight));
+            loras.Add(new UserLora(MustExist("--lora", path), Path.GetFileNameWithoutExtension(path), weight, weight));
         }
         foreach (var lora in loras)
         {
@@ -142,8 +142,6 @@ public static class GenerationOptions
             if (kind.Kind != ModelFileKind.KohyaLora)
                 throw new InvalidOptionException(p.GetAll("--lora").Any(v => v.StartsWith(lora.Path, StringComparison.Ordinal)) ? "--lora" : "--prompt",
                     $"{lora.Path}: is {kind.Description}, not a kohya/A1111 LoRA (lora_unet_*/lora_te*_* with lora_down, lora_up, alpha)");
-            if (KohyaLora.TextEncoderModules(f) is > 0 and int te)
-                Console.Error.WriteLine($"warning: LoRA {lora.Name}: its {te} text-encoder modules are not applied (this build merges user LoRAs into the UNet only)");
         }
         return (loras, text);
     }

@@ -25,11 +25,15 @@ public sealed class PatchFile
     public const string ModelPrefix = "diffusion_model.";
     private const int MaxSlots = 16;
 
-    private PatchFile(SafeTensorsFile file, IReadOnlyList<PatchEntry> entries)
+    private PatchFile(SafeTensorsFile file, IReadOnlyList<PatchEntry> entries, string targetPrefix = ModelPrefix)
     {
         File = file;
         Entries = entries;
+        _targetPrefix = targetPrefix;
     }
+
+    // How messages name a target: the UNet's "diffusion_model." key, or a text encoder's name and canonical key.
+    private readonly string _targetPrefix;
 
     /// <summary>The open file (not owned: whoever opened it disposes it).</summary>
     public SafeTensorsFile File { get; }
@@ -38,10 +42,11 @@ public sealed class PatchFile
     public IReadOnlyList<PatchEntry> Entries { get; }
 
     /// <summary>A patch built from another key layout (a user LoRA mapped onto UNet weights); entries name the file's tensors.</summary>
-    public static PatchFile FromEntries(SafeTensorsFile file, IReadOnlyList<PatchEntry> entries) => new(file, entries);
+    public static PatchFile FromEntries(SafeTensorsFile file, IReadOnlyList<PatchEntry> entries, string targetPrefix = ModelPrefix) =>
+        new(file, entries, targetPrefix);
 
     /// <summary>The entries whose target passes <paramref name="keep"/> (same file).</summary>
-    public PatchFile Only(Func<string, bool> keep) => new(File, Entries.Where(e => keep(e.Target)).ToList());
+    public PatchFile Only(Func<string, bool> keep) => new(File, Entries.Where(e => keep(e.Target)).ToList(), _targetPrefix);
 
     /// <summary>Parses the key layout; throws ModelFormatException naming the first key that is not a patch key.</summary>
     public static PatchFile Read(SafeTensorsFile file)
@@ -107,10 +112,15 @@ public sealed class PatchFile
         {
             if (!unet.Contains(e.Target))
                 throw new ModelFormatException(Path, e.FirstKey, $"targets '{ModelPrefix}{e.Target}', which the UNet ({unet.Source}) does not have");
-            var w = unet.ShapeOf(e.Target);
-            if (e.Kind == PatchKind.Diff) ValidateDiff(e, w);
-            else ValidateLora(e, w);
+            ValidateEntry(e, unet.ShapeOf(e.Target));
         }
+    }
+
+    /// <summary>Checks one entry against the shape of the weight it patches.</summary>
+    public void ValidateEntry(PatchEntry e, int[] w)
+    {
+        if (e.Kind == PatchKind.Diff) ValidateDiff(e, w);
+        else ValidateLora(e, w);
     }
 
     /// <summary>The UNet weight whose diff may add input channels: the first conv, widened for concat latents.</summary>
@@ -125,7 +135,7 @@ public sealed class PatchFile
     {
         var d = File.Info(e.Slots[0]!).Shape;
         if (Shape.Equal(d, w) || IsInputGrowth(e.Target, w, d)) return;
-        throw new ModelFormatException(Path, e.Slots[0], $"diff has shape {Shape.Format(d)} but '{ModelPrefix}{e.Target}' is {Shape.Format(w)}");
+        throw new ModelFormatException(Path, e.Slots[0], $"diff has shape {Shape.Format(d)} but '{_targetPrefix}{e.Target}' is {Shape.Format(w)}");
     }
 
     private void ValidateLora(PatchEntry e, int[] w)
@@ -134,10 +144,10 @@ public sealed class PatchFile
         var down = File.Info(e.Slots[1]!).Shape;
         bool upOk = up.Length == 2 || (up.Length == 4 && up[2] == 1 && up[3] == 1);
         if (!upOk || up[0] != w[0])
-            throw new ModelFormatException(Path, e.Slots[0], $"lora up has shape {Shape.Format(up)}, expected [{w[0]}, rank] for '{ModelPrefix}{e.Target}' {Shape.Format(w)}");
+            throw new ModelFormatException(Path, e.Slots[0], $"lora up has shape {Shape.Format(up)}, expected [{w[0]}, rank] for '{_targetPrefix}{e.Target}' {Shape.Format(w)}");
         int rank = up[1];
         if (down.Length < 2 || down[0] != rank || Shape.Count(down.AsSpan(1)) != Shape.Count(w.AsSpan(1)))
-            throw new ModelFormatException(Path, e.Slots[1], $"lora down has shape {Shape.Format(down)}, expected [{rank}, {string.Join(", ", w[1..])}] for '{ModelPrefix}{e.Target}' {Shape.Format(w)}");
+            throw new ModelFormatException(Path, e.Slots[1], $"lora down has shape {Shape.Format(down)}, expected [{rank}, {string.Join(", ", w[1..])}] for '{_targetPrefix}{e.Target}' {Shape.Format(w)}");
         if (e.Slots[2] is { } alpha && File.Info(alpha).ElementCount != 1)
             throw new ModelFormatException(Path, alpha, $"lora alpha has shape {Shape.Format(File.Info(alpha).Shape)}, expected a scalar");
     }

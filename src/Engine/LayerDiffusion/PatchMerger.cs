@@ -34,6 +34,16 @@ public static class PatchMerger
     }
 
     /// <summary>
+    /// One entry merged into a weight that lives outside a <see cref="WeightStore"/> (a text encoder's, as it loads):
+    /// the entry is checked against the weight's shape first. The caller frees <paramref name="original"/>.
+    /// </summary>
+    public static Tensor MergeEntry(IBackend b, PatchFile patch, PatchEntry e, Tensor original, float strength)
+    {
+        patch.ValidateEntry(e, original.Shape);
+        return TensorScope.Detach(Merge(b, patch, e, original, strength));
+    }
+
+    /// <summary>
     /// One entry: the patch tensors are loaded on the backend (in its storage dtype: the released files are fp16, so
     /// nothing is lost on an fp16 GPU backend) and merged by <see cref="IBackend.MergeDiff"/> /
     /// <see cref="IBackend.MergeLora"/>; only the merged weight stays, the patch tensors are freed entry by entry.

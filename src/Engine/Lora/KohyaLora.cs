@@ -3,14 +3,14 @@ using LayerDiffusion.Native.LayerDiffusion;
 
 namespace LayerDiffusion.Native.Lora;
 
-/// <summary>A user LoRA of a run: its file, the name written in "Lora hashes", and the UNet multiplier.</summary>
-public sealed record UserLora(string Path, string Name, float Weight);
+/// <summary>A user LoRA of a run: its file, the name written in "Lora hashes", the UNet and the text-encoder multipliers.</summary>
+public sealed record UserLora(string Path, string Name, float Weight, float TextWeight);
 
 /// <summary>
 /// A kohya/A1111 LoRA file (sd-scripts' SDXL layout): per module `lora_unet_&lt;name&gt;.lora_down.weight` [r, in(, kh, kw)],
 /// `.lora_up.weight` [out, r(, 1, 1)] and an optional scalar `.alpha`, where &lt;name&gt; is the ldm/sgm UNet module
 /// name with '.' written as '_' (LoCon convolution modules included); `lora_te1_`/`lora_te2_` modules patch the two
-/// text encoders. Mapped onto the UNet's weights it is a <see cref="PatchFile"/> of LoRA entries, which
+/// text encoders (see <see cref="TextEncoderLoras"/>). Mapped onto the UNet's weights it is a <see cref="PatchFile"/> of LoRA entries, which
 /// <see cref="PatchMerger"/> merges as W + s·(alpha/rank)·up@down: the formula A1111's network_lora uses.
 /// </summary>
 public static class KohyaLora
@@ -46,8 +46,4 @@ public static class KohyaLora
         }
         return PatchFile.FromEntries(file, entries);
     }
-
-    /// <summary>How many text-encoder modules (lora_te*_) the file holds.</summary>
-    public static int TextEncoderModules(SafeTensorsFile file) =>
-        file.Names.Count(n => n.StartsWith("lora_te", StringComparison.Ordinal) && n.EndsWith(DownSuffix, StringComparison.Ordinal));
 }

@@ -19,7 +19,7 @@ public sealed record ModelPaths
     public string? LayerModel { get; init; }
     public string? TransparentDecoder { get; init; }
     public string? TransparentEncoder { get; init; }
-    /// <summary>User LoRAs merged into the UNet on load, in order (under the layer model, as Forge stacks them).</summary>
+    /// <summary>User LoRAs merged into the UNet (under the layer model, as Forge stacks them) and the text encoders on load, in order.</summary>
     public IReadOnlyList<Lora.UserLora> Loras { get; init; } = [];
 
     /// <summary>Value equality, the LoRA list by its items (a long-lived caller reuses loaded models for equal paths).</summary>
@@ -90,8 +90,10 @@ public sealed class ModelBundle : IDisposable
         return f;
     }
 
+    /// <summary>The family's text encoders with the user LoRAs' text-encoder modules merged in at their TE multipliers.</summary>
     public TextConditioner Text => _text ??= TextConditioner.Load(Backend, _checkpoint, Family,
-        _tokenizer ?? throw new InvalidSettingException("Tokenizer", "is needed for the prompts: a diffusers tokenizer folder, vocab.json + merges.txt, or bpe_simple_vocab_16e6.txt.gz"));
+        new PromptChunker(_tokenizer ?? throw new InvalidSettingException("Tokenizer", "is needed for the prompts: a diffusers tokenizer folder, vocab.json + merges.txt, or bpe_simple_vocab_16e6.txt.gz")),
+        Paths.Loras.Select(l => new Lora.TextLora(Open(l.Path), l.TextWeight)).ToList());
 
     /// <summary>Frees the text encoders' weights (they are reloaded if needed again).</summary>
     public void ReleaseText()

@@ -3,8 +3,8 @@ using System.Text.RegularExpressions;
 
 namespace LayerDiffusion.Native.Text;
 
-/// <summary>One `&lt;lora:NAME:WEIGHT&gt;` tag: the name as written and the UNet multiplier.</summary>
-public sealed record PromptLora(string Name, float Weight);
+/// <summary>One `&lt;lora:NAME:TE:UNET&gt;` tag: the name as written, the UNet and the text-encoder multipliers.</summary>
+public sealed record PromptLora(string Name, float Weight, float TextWeight);
 
 /// <summary>
 /// A1111's extra-network syntax in a prompt (modules/extra_networks.py parse_prompt): every `&lt;kind:args&gt;` tag
@@ -41,8 +41,10 @@ public static partial class PromptLoras
         string name = positional[0];
         string te = named.GetValueOrDefault("te") ?? (positional.Count > 1 ? positional[1] : "1");
         string unet = named.GetValueOrDefault("unet") ?? (positional.Count > 2 ? positional[2] : te);
-        if (!float.TryParse(unet, NumberStyles.Float, CultureInfo.InvariantCulture, out float weight) || !float.IsFinite(weight))
-            throw new InvalidOptionException("--prompt", $"{tag}: '{unet}' is not a number");
-        return new PromptLora(name, weight);
+        return new PromptLora(name, Number(tag, unet), Number(tag, te));
     }
+
+    private static float Number(string tag, string value) =>
+        float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out float weight) && float.IsFinite(weight) ? weight
+            : throw new InvalidOptionException("--prompt", $"{tag}: '{value}' is not a number");
 }

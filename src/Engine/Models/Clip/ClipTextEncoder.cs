@@ -73,11 +73,15 @@ public sealed class ClipTextEncoder : IDisposable
         ProjectionWidth = !spec.Pooled ? 0 : _projection is null ? width : config.ProjectionWidth;
     }
 
-    /// <summary>Loads the encoder a family's spec describes from a single-file checkpoint (its key layout read from the keys).</summary>
-    public static ClipTextEncoder Load(IBackend be, SafeTensorsFile file, TextEncoderSpec spec)
+    /// <summary>
+    /// Loads the encoder a family's spec describes from a single-file checkpoint (its key layout read from the keys),
+    /// with the text-encoder modules of user LoRAs under <paramref name="kohyaPrefix"/> merged into its projections.
+    /// </summary>
+    public static ClipTextEncoder Load(IBackend be, SafeTensorsFile file, TextEncoderSpec spec, IReadOnlyList<Lora.TextLora>? loras = null, string kohyaPrefix = "")
     {
         var config = ClipConfig.Infer(file, spec.Prefix);
-        var vs = new FileWeights(be, file, spec.Prefix, config.Keys);
+        var merge = loras is { Count: > 0 } ? Lora.TextEncoderLoras.Merger(be, loras, kohyaPrefix, config.Layers, spec.Name) : null;
+        var vs = new FileWeights(be, file, spec.Prefix, config.Keys, merge);
         try { return new ClipTextEncoder(vs, config, spec); }
         catch { vs.DisposeLoaded(); throw; }
     }

@@ -33,13 +33,18 @@ public sealed class TextConditioner : IDisposable
     public static TextConditioner Load(IBackend backend, SafeTensorsFile checkpoint, ModelFamily family, ITokenizer tokenizer, EmphasisMode emphasis = EmphasisMode.Original) =>
         Load(backend, checkpoint, family, new PromptChunker(tokenizer, emphasis: emphasis));
 
-    /// <summary>Loads the family's text encoders from a single-file checkpoint with the given prompt chunking.</summary>
-    public static TextConditioner Load(IBackend backend, SafeTensorsFile checkpoint, ModelFamily family, PromptChunker chunker)
+    /// <summary>
+    /// Loads the family's text encoders from a single-file checkpoint with the given prompt chunking, with the
+    /// user LoRAs' text-encoder modules merged in (lora_te1_/lora_te2_ by encoder order, lora_te_ for a single encoder).
+    /// </summary>
+    public static TextConditioner Load(IBackend backend, SafeTensorsFile checkpoint, ModelFamily family, PromptChunker chunker, IReadOnlyList<Lora.TextLora>? loras = null)
     {
         var encoders = new List<ClipTextEncoder>();
         try
         {
-            foreach (var spec in family.TextEncoders) encoders.Add(ClipTextEncoder.Load(backend, checkpoint, spec));
+            var specs = family.TextEncoders;
+            for (int i = 0; i < specs.Count; i++)
+                encoders.Add(ClipTextEncoder.Load(backend, checkpoint, specs[i], loras, Lora.TextEncoderLoras.KohyaPrefix(i, specs.Count)));
             return new TextConditioner(family, encoders, chunker);
         }
         catch

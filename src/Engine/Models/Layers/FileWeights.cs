@@ -9,7 +9,8 @@ namespace LayerDiffusion.Native.Models.Layers;
 /// A <see cref="WeightSource"/> that loads each tensor from a file when a layer asks for it, under a key prefix and
 /// through a <see cref="KeyMap"/>, so a network is written against one key naming and files in another layout load
 /// unchanged (OpenCLIP's text encoder read with Hugging Face names; its fused in_proj split into q, k and v here).
-/// The tensors are freed together by <see cref="DisposeLoaded"/> when the network built from them is done.
+/// The tensors are freed together by <see cref="DisposeLoaded"/> when the network built from them is done. An optional
+/// merge step sees each loaded weight by its canonical name and may replace it (user LoRAs on the text encoders).
 /// </summary>
 public sealed class FileWeights : WeightSource
 {
@@ -21,13 +22,17 @@ public sealed class FileWeights : WeightSource
     private readonly Dictionary<string, Tensor> _parts;
     // Everything handed out (shared by every source of one file), for Dispose.
     private readonly List<Tensor> _loaded;
+    // Given a canonical name and the loaded tensor, returns the tensor to use (freeing the loaded one if it replaces it).
+    private readonly Func<string, Tensor, Tensor>? _merge;
 
-    public FileWeights(IBackend backend, SafeTensorsFile file, string root, KeyMap? map = null)
-        : this(backend, file, root, map ?? (k => new KeyLocation(k)), "", new(StringComparer.Ordinal), new()) { }
+    public FileWeights(IBackend backend, SafeTensorsFile file, string root, KeyMap? map = null, Func<string, Tensor, Tensor>? merge = null)
+        : this(backend, file, root, map ?? (k => new KeyLocation(k)), "", new(StringComparer.Ordinal), new(), merge) { }
 
-    private FileWeights(IBackend backend, SafeTensorsFile file, string root, KeyMap map, string prefix, Dictionary<string, Tensor> parts, List<Tensor> loaded)
+    private FileWeights(IBackend backend, SafeTensorsFile file, string root, KeyMap map, string prefix, Dictionary<string, Tensor> parts, List<Tensor> loaded,
+        Func<string, Tensor, Tensor>? merge)
         : base(prefix)
     {
+        _merge = merge;
         _backend = backend;
         _file = file;
         _root = root;
@@ -49,7 +54,7 @@ public sealed class FileWeights : WeightSource
     public override string Source => _file.Path;
     public SafeTensorsFile File => _file;
 
-    protected override WeightSource At(string prefix) => new FileWeights(_backend, _file, _root, _map, prefix, _parts, _loaded);
+    protected override WeightSource At(string prefix) => new FileWeights(_backend, _file, _root, _map, prefix, _parts, _loaded, _merge);
 
     private KeyLocation Locate(string name) => _map(Prefix + name);
     public override string Key(string name) => _root + Locate(name).Key;
@@ -57,6 +62,7 @@ public sealed class FileWeights : WeightSource
     public override Tensor Get(string name, ParamKind kind, params int[] shape)
     {
         var t = Load(name, shape);
+        if (_merge is not null) t = _merge(Prefix + name, t);
         _loaded.Add(t);
         return t;
     }
