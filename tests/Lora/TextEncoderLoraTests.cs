@@ -78,23 +78,9 @@ public sealed class TextEncoderLoraTests : IDisposable
                     var got = be.ToHost(merged.Get(name, ParamKind.Weight, shape));
                     var up = lora.ReadFloat32(module + ".lora_up.weight");
                     var down = lora.ReadFloat32(module + ".lora_down.weight");
-                    int rows = shape[0], cols = shape[1], rank = lora.Info(module + ".lora_down.weight").Shape[0];
+                    int rank = lora.Info(module + ".lora_down.weight").Shape[0];
                     double scale = weight * (lora.Contains(module + ".alpha") ? 1.5 / rank : 1.0);
-                    for (int o = 0; o < rows; o++)
-                        for (int i = 0; i < cols; i++)
-                        {
-                            double delta = 0, magnitude = 0;
-                            for (int r = 0; r < rank; r++)
-                            {
-                                double term = (double)up[o * rank + r] * down[r * cols + i];
-                                delta += term;
-                                magnitude += Math.Abs(term);
-                            }
-                            double expected = w0[o * cols + i] + scale * delta;
-                            // An fp32 merge: a few ulps (eps 1.2e-7) of the magnitudes summed, cancellation included.
-                            Assert.True(Math.Abs(got[o * cols + i] - expected) <= 1e-6 * (Math.Abs(w0[o * cols + i]) + scale * magnitude),
-                                $"{spec.Name} {name}[{o},{i}]: {got[o * cols + i]} vs {expected}");
-                        }
+                    LoraMergeAssert.Merged(w0, got, up, down, rank, scale, $"{spec.Name} {name}");
                 }
                 // A weight no module targets is the checkpoint's.
                 string other = "encoder.layers.0.layer_norm1.weight";
