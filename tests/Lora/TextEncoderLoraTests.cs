@@ -5,6 +5,7 @@ using LayerDiffusion.Native.Models;
 using LayerDiffusion.Native.Models.Clip;
 using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Synthetic;
+using LayerDiffusion.Native.Text;
 using Xunit;
 
 namespace LayerDiffusion.Native.Tests.Lora;
@@ -133,5 +134,19 @@ public sealed class TextEncoderLoraTests : IDisposable
         var spec = ModelFamily.Detect(ckpt).TextEncoders[1];
         var e = Assert.Throws<ModelFormatException>(() => ClipTextEncoder.Load(CpuBackend.Instance, ckpt, spec, [new TextLora(lora, 0f)], "lora_te2_"));
         Assert.Contains($"{path}: tensor 'lora_te2_text_model_encoder_layers_99_mlp_fc1.lora_down.weight': names no projection of this checkpoint's {spec.Name}", e.Message);
+    }
+
+    [Fact]
+    public void AnotherFamilysModuleIsRefusedByName()
+    {
+        string path = Path.Combine(_dir, "sd15.safetensors");
+        new SafeTensorsWriter()
+            .Add("lora_te_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", [2, 64], new float[128])
+            .Add("lora_te_text_model_encoder_layers_0_mlp_fc1.lora_up.weight", [256, 2], new float[512]).Write(path);
+        using var ckpt = SafeTensorsFile.Open(TestPaths.Golden("tiny_sdxl.safetensors"));
+        using var lora = SafeTensorsFile.Open(path);
+        var chunker = new PromptChunker(ClipTokenizer.Load(TestPaths.VocabPath));
+        var e = Assert.Throws<ModelFormatException>(() => TextConditioner.Load(CpuBackend.Instance, ckpt, ModelFamily.Detect(ckpt), chunker, [new TextLora(lora, 1f)]));
+        Assert.Contains($"{path}: tensor 'lora_te_text_model_encoder_layers_0_mlp_fc1.lora_down.weight': is a text-encoder module of another model family: this checkpoint's 2 text encoder(s) take lora_te1_ and lora_te2_ modules", e.Message);
     }
 }

@@ -49,6 +49,20 @@ public static class TextEncoderLoras
     }
 
     /// <summary>
+    /// Refuses a text-encoder module for another family's encoders (an SD1.5 `lora_te_` module on SDXL, `lora_te1_` on
+    /// SD1.5), which no encoder would otherwise pick up: ModelFormatException naming the first such key.
+    /// </summary>
+    public static void CheckPrefixes(IReadOnlyList<TextLora> loras, int encoders)
+    {
+        var prefixes = Enumerable.Range(0, encoders).Select(i => KohyaPrefix(i, encoders)).ToArray();
+        foreach (var lora in loras)
+            foreach (var key in lora.File.Names)
+                if (key.StartsWith("lora_te", StringComparison.Ordinal) && key.EndsWith(KohyaLora.DownSuffix, StringComparison.Ordinal) &&
+                    !prefixes.Any(p => key.StartsWith(p, StringComparison.Ordinal)))
+                    throw new ModelFormatException(lora.File.Path, key, $"is a text-encoder module of another model family: this checkpoint's {encoders} text encoder(s) take {string.Join(" and ", prefixes)} modules");
+    }
+
+    /// <summary>
     /// The merge step for one encoder's <see cref="Models.Layers.FileWeights"/>: each weight a LoRA targets is replaced
     /// by the merge of every LoRA in order (a multiplier of 0 merges nothing); null when no LoRA targets this encoder.
     /// Every file's names are checked here, before any weight loads, whatever its multiplier.

@@ -43,6 +43,7 @@ public sealed class TextConditioner : IDisposable
         try
         {
             var specs = family.TextEncoders;
+            if (loras is { Count: > 0 }) Lora.TextEncoderLoras.CheckPrefixes(loras, specs.Count);
             for (int i = 0; i < specs.Count; i++)
                 encoders.Add(ClipTextEncoder.Load(backend, checkpoint, specs[i], loras, Lora.TextEncoderLoras.KohyaPrefix(i, specs.Count)));
             return new TextConditioner(family, encoders, chunker);
