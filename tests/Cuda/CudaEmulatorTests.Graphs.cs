@@ -31,7 +31,7 @@ public sealed partial class CudaEmulatorTests
         var dir = Directory.CreateTempSubdirectory("ld-emu-graphs-").FullName;
         try
         {
-            string[] common = ["generate", "--demo", "--rng", "gpu", "--steps", "6", "--stop-at", "0.5", "--quiet", "--precision", "fp16", "--device", "cuda"];
+            string[] common = ["generate", "--demo", "--rng", "gpu", "--steps", "6", "--stop-at", "0.5", "--precision", "fp16", "--device", "cuda"];
             var env = new Dictionary<string, string>(EmulatorEnv) { ["LD_EMU_GRAPH_REPORT"] = "1" };
             var (onCode, onText) = Run("dotnet", [LdDll, .. common, "--out", Path.Combine(dir, "on.png")], env, TimeSpan.FromMinutes(10));
             output.WriteLine(onText);

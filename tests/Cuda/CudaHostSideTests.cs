@@ -35,8 +35,10 @@ public sealed class CudaHostSideTests
             Assert.Contains("device: cuda", log.ToString());
             return;
         }
-        var e = Assert.Throws<LdException>(() => DeviceSelection.Create("cuda", Precision.Fp16, TextWriter.Null));
-        Assert.Contains("--device cuda", e.Message);
+        // The engine names the setting as the C# API spells it (the CLI turns it back into --device).
+        var e = Assert.Throws<InvalidSettingException>(() => DeviceSelection.Create("cuda", Precision.Fp16, TextWriter.Null));
+        Assert.Equal("Device", e.Setting);
+        Assert.Contains("cuda: no usable GPU", e.Message);
         Assert.Contains("libcuda", e.Message);
     }
 
