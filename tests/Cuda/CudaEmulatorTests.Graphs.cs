@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace LayerDiffusion.Native.Tests.Cuda;
 
@@ -10,8 +11,17 @@ namespace LayerDiffusion.Native.Tests.Cuda;
 /// per graph launch (its nodes and kernels, and the kernels launched directly since the previous graph launch) and
 /// the kernels and cuBLASLt / cuDNN calls run in all.
 /// </summary>
-public sealed partial class CudaEmulatorTests
+/// <remarks>
+/// Its own class (and emulator build) so that xunit runs it beside CudaEmulatorTests: tests of one class run one after
+/// another, and these two classes hold most of the suite's emulated minutes.
+/// </remarks>
+public sealed class CudaGraphEmulatorTests(CudaEmulatorFixture emu, ITestOutputHelper output) : IClassFixture<CudaEmulatorFixture>
 {
+    private static string LdDll => Path.Combine(AppContext.BaseDirectory, "ld.dll");
+    private Dictionary<string, string> EmulatorEnv => new() { ["LD_CUDA_PATH"] = emu.Library!, ["LD_CUBLASLT_PATH"] = emu.Library!, ["LD_CUDNN_PATH"] = emu.Library! };
+    private static (int Code, string Output) Run(string exe, string[] args, Dictionary<string, string>? env, TimeSpan timeout) =>
+        CudaEmulatorTests.Run(exe, args, env, timeout);
+
     private static readonly Regex GraphLaunch = new(@"^emu graph launch: nodes (\d+) kernels (\d+) direct kernels since the last launch (\d+)$", RegexOptions.Multiline);
     private static readonly Regex KernelsRun = new(@"^emu graphs: (\d+) kernels run, (\d+) library calls run$", RegexOptions.Multiline);
 
