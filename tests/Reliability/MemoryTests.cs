@@ -12,6 +12,7 @@ namespace LayerDiffusion.Native.Tests.Reliability;
 /// A generation too large for the machine is refused before anything is allocated, from a lower bound on its working
 /// set; past that bound a real out-of-memory is one clear error, never an internal one.
 /// </summary>
+[Collection(ProcessMemoryCollection.Name)]
 public sealed class MemoryTests
 {
     private static readonly DemoModels.Files Demo = DemoModels.Ensure(DemoModels.DefaultDir);
@@ -192,4 +193,14 @@ public sealed class EmulatedGpuMemoryTests(CudaEmulatorFixture emu) : IClassFixt
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
+}
+
+/// <summary>
+/// Runs alone (no other test class in parallel): TheCpuEstimateIsBelowWhatARunHolds samples the process-wide managed
+/// heap, which other classes' allocations and collections would move.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessMemoryCollection
+{
+    public const string Name = "process memory";
 }
