@@ -17,26 +17,12 @@ public sealed class E2eTransparentCase : ICaseRunner
         var s = ctx.Settings;
         string Str(string k) => s.GetProperty(k).GetString()!;
         var method = LayerMethods.Parse("method", Str("method"));
-        if (s.TryGetProperty("timesteps", out var ts) && ts.GetString() != "quantized")
-            throw new NotSupportedException($"timesteps '{ts.GetString()}' (the pipeline quantizes, as Forge)");
         if (s.TryGetProperty("decoder", out var dec) && dec.GetString() != "8-way median")
             throw new NotSupportedException($"decoder '{dec.GetString()}'");
-        var settings = new GenerationSettings
+        var settings = EndToEndSettings.Read(s, method) with
         {
-            Prompt = Str("prompt"),
-            Negative = Str("negative"),
-            Seed = s.GetProperty("seed").GetInt64(),
-            Rng = Str("rng"),
-            Width = s.GetProperty("width").GetInt32(),
-            Height = s.GetProperty("height").GetInt32(),
-            Steps = s.GetProperty("steps").GetInt32(),
-            Cfg = s.GetProperty("cfg").GetSingle(),
-            Sampler = Str("sampler"),
-            Schedule = s.TryGetProperty("schedule", out var sch) ? sch.GetString() : null,
             Batch = s.TryGetProperty("batch", out var b) ? b.GetInt32() : 1,
-            Method = method,
             Weight = s.GetProperty("weight").GetSingle(),
-            StopAt = s.TryGetProperty("stop_at", out var st) ? st.GetSingle() : 1f,
         };
         if (s.TryGetProperty("size_conds", out var sc))
         {

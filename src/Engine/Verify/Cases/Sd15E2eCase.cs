@@ -18,29 +18,15 @@ public sealed class Sd15E2eCase(string caseName) : ICaseRunner
         var s = ctx.Settings;
         string Str(string k) => s.GetProperty(k).GetString()!;
         var method = LayerMethods.Parse("method", "sd15-" + Str("method"));
-        if (s.TryGetProperty("timesteps", out var ts) && ts.GetString() != "quantized")
-            throw new NotSupportedException($"timesteps '{ts.GetString()}' (the pipeline quantizes, as Forge)");
         if (s.TryGetProperty("transparent_decode", out var td) && td.ValueKind == System.Text.Json.JsonValueKind.Object
             && td.TryGetProperty("decoder", out var dec) && dec.GetString() != "8-way median")
             throw new NotSupportedException($"decoder '{dec.GetString()}'");
-        var settings = new GenerationSettings
+        var settings = EndToEndSettings.Read(s, method) with
         {
-            Prompt = Str("prompt"),
-            Negative = Str("negative"),
             FgPrompt = Str("fg_additional_prompt"),
             BgPrompt = Str("bg_additional_prompt"),
             BlendPrompt = Str("blend_additional_prompt"),
-            Seed = s.GetProperty("seed").GetInt64(),
-            Rng = Str("rng"),
-            Width = s.GetProperty("width").GetInt32(),
-            Height = s.GetProperty("height").GetInt32(),
-            Steps = s.GetProperty("steps").GetInt32(),
-            Cfg = s.GetProperty("cfg").GetSingle(),
-            Sampler = Str("sampler"),
-            Schedule = s.TryGetProperty("schedule", out var sch) ? sch.GetString() : null,
             Batch = s.GetProperty("batch").GetInt32(),
-            Method = method,
-            StopAt = s.TryGetProperty("stop_at", out var st) ? st.GetSingle() : 1f,
         };
         var inputs = new GenerationInputs();
         if (s.TryGetProperty("control_image", out var ci) && ci.ValueKind == System.Text.Json.JsonValueKind.String)
