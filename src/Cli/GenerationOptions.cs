@@ -166,8 +166,8 @@ public static class GenerationOptions
             if (ModelFileKinds.MismatchFor(method, layer, ModelFileKinds.Classify(f)) is { } why)
                 throw new InvalidOptionException(Option("--layer-model"), why);
         }
-        Expect(Option("--transparent-decoder"), paths.TransparentDecoder, ModelFileKind.TransparentDecoder, LayerMethods.DecoderFileName);
-        Expect(Option("--transparent-encoder"), paths.TransparentEncoder, ModelFileKind.TransparentEncoder, LayerMethods.EncoderFileName);
+        Expect(Option("--transparent-decoder"), paths.TransparentDecoder, ModelFileKind.TransparentDecoder, LayerMethods.DecoderFile(method));
+        Expect(Option("--transparent-encoder"), paths.TransparentEncoder, ModelFileKind.TransparentEncoder, LayerMethods.EncoderFile(method));
     }
 
     private static void Expect(string option, string? path, ModelFileKind kind, string released)
