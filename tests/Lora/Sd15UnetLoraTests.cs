@@ -81,7 +81,8 @@ public sealed class Sd15UnetLoraTests : IDisposable
         ("input_blocks.2.0.in_layers.2", "input_blocks.2.0.in_layers.2", 2, 1f),
     ];
 
-    private string WriteLora(string name, int seed = 1, string? badModule = null)
+    /// <summary>The synthetic SD1.5 LoRA of <see cref="Modules3"/> as DIR/NAME.safetensors (badModule: one module of that name instead).</summary>
+    internal static string WriteLora(string dir, string name, int seed = 1, string? badModule = null)
     {
         var rng = new System.Random(seed);
         float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1) * 0.5f + 0.001f).ToArray();
@@ -99,7 +100,7 @@ public sealed class Sd15UnetLoraTests : IDisposable
             if (alpha is { } a) w.Add(key + ".alpha", [], new[] { a });
             if (badModule is not null) break;
         }
-        string path = Path.Combine(_dir, name + ".safetensors");
+        string path = Path.Combine(dir, name + ".safetensors");
         w.Write(path);
         return path;
     }
@@ -107,7 +108,7 @@ public sealed class Sd15UnetLoraTests : IDisposable
     [Fact]
     public void DiffusersAndLdmNamedModulesMergeIntoTheSd15Unet()
     {
-        string lora = WriteLora("sd15style");
+        string lora = WriteLora(_dir, "sd15style");
         const float weight = 0.6f;
         var paths = new ModelPaths { Checkpoint = Checkpoint, Loras = [new UserLora(lora, "sd15style", weight, weight)] };
         using var models = new ModelBundle(CpuBackend.Instance, paths, null);
@@ -127,7 +128,7 @@ public sealed class Sd15UnetLoraTests : IDisposable
     [Fact]
     public void APromptTagLoadsTheSd15LoraFromTheCli()
     {
-        WriteLora("sd15style");
+        WriteLora(_dir, "sd15style");
         string G(string f) => Path.Combine(TestPaths.GoldenSd15Dir, f);
         string[] Args(string prompt, string output) =>
             ["generate", "--method", "sd15-attn", "--model", Checkpoint, "--tokenizer", CliFiles.Vocab, "--layer-model", G("layer_sd15_transparent_attn.safetensors"),
@@ -143,7 +144,7 @@ public sealed class Sd15UnetLoraTests : IDisposable
         Assert.StartsWith("sd15style: ", p.Parameters["Lora hashes"]);
 
         // A module this UNet does not have is named in the error.
-        WriteLora("bad", badModule: "down_blocks.9.attentions.0.proj_in");
+        WriteLora(_dir, "bad", badModule: "down_blocks.9.attentions.0.proj_in");
         (code, _, stderr) = CliRunner.Run(Args("a cup <lora:bad:1>", "bad.png"));
         Assert.NotEqual(0, code);
         Assert.Contains("lora_unet_down_blocks_9_attentions_0_proj_in.lora_down.weight", stderr);
