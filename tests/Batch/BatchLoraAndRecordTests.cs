@@ -16,14 +16,8 @@ namespace LayerDiffusion.Native.Tests.Batch;
 /// </summary>
 public sealed class BatchLoraAndRecordTests
 {
-    private static string G(string file) => Path.Combine(TestPaths.GoldenSd15Dir, file);
-
     private static readonly string[] Models =
-    [
-        "--model", G("tiny_sd15.safetensors"), "--tokenizer", CliFiles.Vocab, "--method", "sd15-attn",
-        "--layer-model", G("layer_sd15_transparent_attn.safetensors"), "--transparent-decoder", G("tiny_transparent_decoder.safetensors"),
-        "--device", "cpu", .. CliFiles.Small,
-    ];
+        [.. CliFiles.Sd15ModelArgs("layer_sd15_transparent_attn.safetensors"), "--method", "sd15-attn", "--device", "cpu", .. CliFiles.Small];
 
     private const string Prompt = "a cup <lora:sd15style:0.8>";
 

@@ -17,12 +17,11 @@ namespace LayerDiffusion.Native.Tests.CliFlows;
 /// </summary>
 public sealed class Sd15Img2ImgTests
 {
-    private static string G(string file) => Path.Combine(TestPaths.GoldenSd15Dir, file);
+    private static string G(string file) => TestPaths.GoldenSd15(file);
     private static string Encoder => TestPaths.Golden("transparent_encoder_weights.safetensors");
 
     private static string[] Models =>
-        ["--model", G("tiny_sd15.safetensors"), "--tokenizer", CliFiles.Vocab, "--layer-model", G("layer_sd15_transparent_attn.safetensors"),
-         "--transparent-decoder", G("tiny_transparent_decoder.safetensors"), "--transparent-encoder", Encoder, "--device", "cpu", "--quiet"];
+        [.. CliFiles.Sd15ModelArgs("layer_sd15_transparent_attn.safetensors"), "--transparent-encoder", Encoder, "--device", "cpu", "--quiet"];
 
     private static string[] Run(string init, string output, double denoise, int steps = 10) =>
         ["img2img", "--method", "sd15-attn", "--init", init, .. Models, "--prompt", "a glass cup", "--negative", "bad", "--seed", "7",

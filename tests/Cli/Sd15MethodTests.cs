@@ -15,11 +15,7 @@ namespace LayerDiffusion.Native.Tests.CliFlows;
 /// </summary>
 public sealed class Sd15MethodTests
 {
-    private static string G(string file) => Path.Combine(TestPaths.GoldenSd15Dir, file);
-
-    private static string[] Models(string patch) =>
-        ["--model", G("tiny_sd15.safetensors"), "--tokenizer", CliFiles.Vocab, "--layer-model", G(patch),
-         "--transparent-decoder", G("tiny_transparent_decoder.safetensors"), "--device", "cpu", "--quiet"];
+    private static string[] Models(string patch) => [.. CliFiles.Sd15ModelArgs(patch), "--device", "cpu", "--quiet"];
 
     /// <summary>
     /// The CLI options of an e2e case's settings (prompts, seed, sampling, size, --batch in groups of frames); the
@@ -170,7 +166,7 @@ public sealed class Sd15MethodTests
         string[] small = ["--width", "64", "--height", "64", "--steps", "1", "--out", output];
         // An SD1.5 method on the SDXL checkpoint.
         var (code, _, stderr) = CliRunner.Run(["generate", "--method", "sd15-joint", "--model", TestPaths.Golden("tiny_sdxl.safetensors"),
-            "--tokenizer", CliFiles.Vocab, "--layer-model", G("layer_sd15_joint.safetensors"), "--device", "cpu", "--quiet", .. small]);
+            "--tokenizer", CliFiles.Vocab, "--layer-model", TestPaths.GoldenSd15("layer_sd15_joint.safetensors"), "--device", "cpu", "--quiet", .. small]);
         Assert.NotEqual(0, code);
         Assert.Contains("SD1.5", stderr);
         // The joint file for fg2bg.

@@ -65,9 +65,9 @@ public sealed class FramePromptLengthTests
     public void FramePromptsOfOtherChunkCountsActAsIfRepeatedToOneLength()
     {
         var b = CpuBackend.Instance;
-        using var file = SafeTensorsFile.Open(Path.Combine(TestPaths.GoldenSd15Dir, "tiny_sd15.safetensors"));
+        using var file = SafeTensorsFile.Open(TestPaths.GoldenSd15("tiny_sd15.safetensors"));
         var unet = SdxlUnet.Load(b, file);
-        using var patch = SafeTensorsFile.Open(Path.Combine(TestPaths.GoldenSd15Dir, "layer_sd15_joint.safetensors"));
+        using var patch = SafeTensorsFile.Open(TestPaths.GoldenSd15("layer_sd15_joint.safetensors"));
         using var model = AttentionSharingModel.Load(b, patch, unet);
         int dim = unet.Config.ContextDim;
         float[] neg = Context(1, dim, 1), pos = Context(1, dim, 2);

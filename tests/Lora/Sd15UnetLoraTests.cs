@@ -21,7 +21,7 @@ public sealed class Sd15UnetLoraTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string Checkpoint => Path.Combine(TestPaths.GoldenSd15Dir, "tiny_sd15.safetensors");
+    private static string Checkpoint => TestPaths.GoldenSd15("tiny_sd15.safetensors");
     private const string UnetKeys = "model.diffusion_model.";
 
     /// <summary>ldm module → the diffusers name A1111 gives it (1 + 3L + i input blocks, 3L + i output blocks, 2 res blocks a level).</summary>
@@ -129,11 +129,9 @@ public sealed class Sd15UnetLoraTests : IDisposable
     public void APromptTagLoadsTheSd15LoraFromTheCli()
     {
         WriteLora(_dir, "sd15style");
-        string G(string f) => Path.Combine(TestPaths.GoldenSd15Dir, f);
         string[] Args(string prompt, string output) =>
-            ["generate", "--method", "sd15-attn", "--model", Checkpoint, "--tokenizer", CliFiles.Vocab, "--layer-model", G("layer_sd15_transparent_attn.safetensors"),
-             "--transparent-decoder", G("tiny_transparent_decoder.safetensors"), "--lora-dir", _dir, "--device", "cpu", .. CliFiles.Small,
-             "--prompt", prompt, "--out", Path.Combine(_dir, output)];
+            ["generate", "--method", "sd15-attn", .. CliFiles.Sd15ModelArgs("layer_sd15_transparent_attn.safetensors"), "--lora-dir", _dir,
+             "--device", "cpu", .. CliFiles.Small, "--prompt", prompt, "--out", Path.Combine(_dir, output)];
         var (code, _, stderr) = CliRunner.Run(Args("a cup <lora:sd15style:0.8>", "with.png"));
         Assert.True(code == 0, stderr);
         (code, _, stderr) = CliRunner.Run(Args("a cup", "without.png"));
