@@ -63,21 +63,24 @@ public sealed partial class CpuBackend
             DirectConv.Run(xs, ws, bs, y.Data, n, ci, h, wd, co, kh, kw, padding);
             return y;
         }
+        // Positions × output channels, the weights as the B operand read in place (a product whose rows are the
+        // weights would copy and transpose them on every call): C[p, o] = Σk col[p, k]·W[o, k] + bias[o], the same
+        // fused multiply-add chain per output either way round, then transposed into the output planes.
         int bandRows = Math.Max(1, Math.Min(ho, (1 << 22) / Math.Max(1, kdim * wo)));
         var col = new float[bandRows * wo * kdim];
-        var band = new float[co * bandRows * wo];
+        var band = new float[bandRows * wo * co];
         for (int b = 0; b < n; b++)
         {
             for (int r0 = 0; r0 < ho; r0 += bandRows)
             {
                 int rows = Math.Min(bandRows, ho - r0), p = rows * wo;
                 Im2Col(xs.AsSpan(b * ci * h * wd, ci * h * wd), col, ci, h, wd, kh, kw, stride, padding, r0, rows, wo);
-                Gemm.NT(ws, col.AsSpan(0, p * kdim), band.AsSpan(0, co * p), co, p, kdim, default);
+                Gemm.NT(col.AsSpan(0, p * kdim), ws, band.AsSpan(0, p * co), p, co, kdim, bs);
+                var dst = y.Data.AsSpan(b * co * ho * wo + r0 * wo);
                 for (int o = 0; o < co; o++)
                 {
-                    var dst = y.Data.AsSpan(((b * co + o) * ho + r0) * wo, p);
-                    band.AsSpan(o * p, p).CopyTo(dst);
-                    if (bs is not null) { float bv = bs[o]; for (int i = 0; i < p; i++) dst[i] += bv; }
+                    var plane = dst.Slice(o * ho * wo, p);
+                    for (int i = 0; i < p; i++) plane[i] = band[i * co + o];
                 }
             }
         }
