@@ -38,6 +38,31 @@ internal static unsafe class GemmOuter
     internal static void NTNarrow(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, ReadOnlySpan<float> bias, bool accumulate) =>
         NT(a, b, c, m, n, k, bias, accumulate, TileShape.Narrow);
 
+    /// <summary>Rows per panel of A in a product of <paramref name="m"/> rows (see <see cref="NTPanels"/>).</summary>
+    public static int PanelRows(int m) => TileShape.For(m).Rows;
+
+    /// <summary>
+    /// C = A·Bᵀ (+ bias) with A given already as the panels <see cref="NT(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, ReadOnlySpan{float}, bool)"/>
+    /// would copy it into: at[tile][kk][r] = A[tile·R + r][kk], R = <see cref="PanelRows"/>(m), rows past m zero.
+    /// For a caller that builds A anyway (im2col) and can write it there directly, sparing a copy. Same results.
+    /// </summary>
+    public static void NTPanels(float[] at, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, ReadOnlySpan<float> bias)
+    {
+        if (m == 0 || n == 0) return;
+        var tile = TileShape.For(m);
+        int rowsPad = (m + tile.Rows - 1) / tile.Rows * tile.Rows;
+        var zeros = ArrayPool<float>.Shared.Rent(k);
+        try
+        {
+            Array.Clear(zeros, 0, k);
+            Tiles(at, zeros, b, c, m, n, k, bias, false, tile, rowsPad);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(zeros);
+        }
+    }
+
     private static void NT(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, ReadOnlySpan<float> bias, bool accumulate, TileShape tile)
     {
         if (m == 0 || n == 0) return;
