@@ -184,16 +184,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>softmax(row · scale) over the first <paramref name="valid"/> entries; the rest become 0.</summary>
-    private static void SoftmaxRow(Span<float> row, float scale, int valid)
-    {
-        float max = float.NegativeInfinity;
-        for (int j = 0; j < valid; j++) max = MathF.Max(max, row[j] * scale);
-        double sum = 0;
-        for (int j = 0; j < valid; j++) { float e = MathF.Exp(row[j] * scale - max); row[j] = e; sum += e; }
-        float inv = (float)(1.0 / sum);
-        for (int j = 0; j < valid; j++) row[j] *= inv;
-        row[valid..].Clear();
-    }
+    private static void SoftmaxRow(Span<float> row, float scale, int valid) => SoftmaxKernel.Row(row, scale, valid);
 
     public Tensor Softmax(Tensor x)
     {
