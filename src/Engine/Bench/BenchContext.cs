@@ -4,6 +4,7 @@ using LayerDiffusion.Native.Backends.Ledger;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.LayerDiffusion;
 using LayerDiffusion.Native.Models.Clip;
+using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Models.Vae;
 using LayerDiffusion.Native.Tensors;

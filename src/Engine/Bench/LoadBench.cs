@@ -1,6 +1,7 @@
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models;
 using LayerDiffusion.Native.Models.Clip;
+using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Models.Vae;
 

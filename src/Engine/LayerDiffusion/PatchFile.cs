@@ -1,5 +1,5 @@
 using LayerDiffusion.Native.IO;
-using LayerDiffusion.Native.Models.Unet;
+using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.LayerDiffusion;
@@ -112,7 +112,7 @@ public sealed class PatchFile
         {
             if (!unet.Contains(e.Target))
                 throw new ModelFormatException(Path, e.FirstKey, $"targets '{ModelPrefix}{e.Target}', which the UNet ({unet.Source}) does not have");
-            ValidateEntry(e, unet.ShapeOf(e.Target));
+            ValidateEntry(e, unet.ShapeOf(e.Target)!);
         }
     }
 

@@ -31,7 +31,7 @@ public sealed partial class TransparentDecoder
     /// <summary>Loads the decoder from a file in the released key layout (vae_transparent_decoder.safetensors).</summary>
     public static TransparentDecoder Load(IBackend backend, SafeTensorsFile file) => new(WeightStore.Load(backend, file, ""));
 
-    public TransparentDecoder(WeightStore w) : this(TransparentDecoderConfig.Infer(w), new StoreWeights(w)) { }
+    public TransparentDecoder(WeightStore w) : this(TransparentDecoderConfig.Infer(w), w) { }
 
     /// <summary>Builds the decoder from any weight source (a loaded store, or a <see cref="LayoutRecorder"/>).</summary>
     public TransparentDecoder(TransparentDecoderConfig cfg, WeightSource vs)

@@ -21,7 +21,7 @@ public sealed class ClipTextEncoder : IDisposable
     public const float LayerNormEps = 1e-5f;
 
     private readonly IBackend _be;
-    private readonly FileWeights? _weights;
+    private readonly WeightStore? _weights;
     private readonly TokenEmbeddingTable? _tokens;
     private readonly Tensor _positions;
     private readonly TransformerBlock[] _layers;
@@ -36,7 +36,7 @@ public sealed class ClipTextEncoder : IDisposable
     public ClipTextEncoder(WeightSource vs, ClipConfig config, TextEncoderSpec spec)
     {
         _be = vs.Backend;
-        _weights = vs as FileWeights;
+        _weights = vs as WeightStore;
         Config = config;
         Spec = spec;
         int width = config.Width;
@@ -46,7 +46,7 @@ public sealed class ClipTextEncoder : IDisposable
 
         // The token embedding stays on the host in its stored dtype (see TokenEmbeddingTable).
         vs.Declare(ClipKeys.TokenEmbedding, ParamKind.Embedding, config.VocabSize, width);
-        if (_weights is not null) _tokens = new TokenEmbeddingTable(_weights.File, _weights.Key(ClipKeys.TokenEmbedding));
+        if (_weights is not null) _tokens = new TokenEmbeddingTable(_weights.File!, _weights.Key(ClipKeys.TokenEmbedding));
         _positions = vs.Get("embeddings.position_embedding.weight", ParamKind.Embedding, config.Positions, width);
         if (config.Layout == ClipLayout.HuggingFace) vs.Declare("embeddings.position_ids", ParamKind.Index, 1, config.Positions);
 
@@ -81,7 +81,7 @@ public sealed class ClipTextEncoder : IDisposable
     {
         var config = ClipConfig.Infer(file, spec.Prefix);
         var merge = loras is { Count: > 0 } ? Lora.TextEncoderLoras.Merger(be, loras, kohyaPrefix, config.Layers, spec.Name) : null;
-        var vs = new FileWeights(be, file, spec.Prefix, config.Keys, merge);
+        var vs = WeightStore.Open(be, file, spec.Prefix, config.Keys, merge);
         try { return new ClipTextEncoder(vs, config, spec); }
         catch { vs.DisposeLoaded(); throw; }
     }

@@ -1,4 +1,5 @@
 using LayerDiffusion.Native.Backends;
+using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models.Synthetic;
 using LayerDiffusion.Native.Tensors;
 
@@ -39,6 +40,20 @@ public abstract class WeightSource(string prefix)
 
     /// <summary>The stored shape of <paramref name="name"/>, or null where there is nothing to read (a recorder).</summary>
     public abstract int[]? ShapeOf(string name);
+
+    /// <summary>
+    /// The stored shape of <paramref name="name"/> as configuration inference reads it: a missing tensor, or an axis
+    /// the tensor does not have, is an error naming the file and the full key.
+    /// </summary>
+    public TensorDims Dims(string name) => new(Source, Key(name), ShapeOf(name) ?? throw Error(name, "missing"));
+
+    /// <summary>How many of name(0), name(1), ... the weights hold: the count up to the first one missing.</summary>
+    public int CountOf(Func<int, string> name)
+    {
+        int n = 0;
+        while (Has(name(n))) n++;
+        return n;
+    }
 
     /// <summary>
     /// A tensor the file format stores but this network does not compute with (CLIP's position ids, a text encoder's

@@ -37,8 +37,6 @@ public sealed class SdxlUnet
     /// <summary>One numbered block: a ResBlock, a transformer, a down or an up sampling conv, in that order.</summary>
     private sealed record Stage(ResnetBlock? Res, SpatialTransformer? Transformer, Conv2d? Downsample, Conv2d? Upsample);
 
-    public SdxlUnet(UnetConfig config, WeightStore weights) : this(config, new StoreWeights(weights)) { }
-
     /// <summary>
     /// Builds the UNet from any weight source: a loaded store, or a <see cref="LayoutRecorder"/> that writes down the
     /// checkpoint layout this configuration loads from.
@@ -46,7 +44,7 @@ public sealed class SdxlUnet
     public SdxlUnet(UnetConfig config, WeightSource vs)
     {
         Config = config;
-        Weights = (vs as StoreWeights)?.Store!; // none when the UNet is only recorded
+        Weights = (vs as WeightStore)!; // none when the UNet is only recorded
         _b = vs.Backend;
         int mc = config.ModelChannels, temb = config.TimeEmbedDim;
 
