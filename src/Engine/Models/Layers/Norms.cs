@@ -1,5 +1,4 @@
 using LayerDiffusion.Native.Backends;
-using LayerDiffusion.Native.Models.Synthetic;
 using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Layers;

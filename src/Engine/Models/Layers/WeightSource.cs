@@ -1,9 +1,11 @@
 using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
-using LayerDiffusion.Native.Models.Synthetic;
 using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Layers;
+
+/// <summary>The role a layer gives a tensor it asks for: recorded into layouts, so synthetic weights get sensible magnitudes.</summary>
+public enum ParamKind { Weight, Bias, NormWeight, NormBias, Embedding, Index, Scalar }
 
 /// <summary>
 /// A network's weights seen from one block (candle's VarBuilder): <c>vs.Pp("norm1").Get("weight", ...)</c> asks for

@@ -1,6 +1,5 @@
 using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
-using LayerDiffusion.Native.Models.Synthetic;
 using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Layers;
@@ -153,7 +152,7 @@ public sealed class WeightStore : WeightSource
     }
 
     public override void Declare(string name, ParamKind kind, params int[] shape) { }
-    public override WeightSource DeclareOnly() => new DeclaredWeights(this, Prefix);
+    public override WeightSource DeclareOnly() => new LayoutRecorder(null, Root, _map, Prefix);
 
     /// <summary>A copy of this store with the named tensors replaced; every name must already exist.</summary>
     public WeightStore With(IReadOnlyDictionary<string, Tensor> replacements)
