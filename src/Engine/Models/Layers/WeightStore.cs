@@ -93,7 +93,7 @@ public sealed class WeightStore : WeightSource
         var at = Locate(name);
         if (_file is null || !_file.Contains(Root + at.Key)) return null;
         var s = (int[])_file.Info(Root + at.Key).Shape.Clone();
-        s[0] /= at.Parts;
+        if (at.Parts > 1 && s.Length > 0) s[0] /= at.Parts;
         return s;
     }
 
@@ -122,7 +122,7 @@ public sealed class WeightStore : WeightSource
         string key = Root + at.Key;
         var stored = _file!.Info(key).Shape; // throws ModelFormatException "missing"
         var want = (int[])shape.Clone();
-        want[0] *= at.Parts;
+        if (at.Parts > 1) want[0] *= at.Parts;
         if (!Tensors.Shape.Equal(stored, want))
             throw Error(name, $"has shape {Tensors.Shape.Format(stored)}, expected {Tensors.Shape.Format(want)}");
         if (at.Parts == 1) return Backend.LoadWeight(_file, key);
