@@ -87,11 +87,9 @@ public sealed class ClipTextEncoder : IDisposable
 
     public ClipConfig Config { get; }
     public TextEncoderSpec Spec { get; }
-    public ClipLayout Layout => Config.Layout;
     public int Width => Config.Width;
     public int Heads { get; }
     public int Layers => Config.Layers;
-    public int MlpWidth => Config.MlpWidth;
     public int VocabSize => Config.VocabSize;
     /// <summary>Longest token window the position embedding covers (77 for SDXL).</summary>
     public int MaxPositions => Config.Positions;

@@ -17,37 +17,32 @@ namespace LayerDiffusion.Native.Models.Layers;
 /// </summary>
 public sealed class WeightStore : WeightSource
 {
-    private readonly Dictionary<string, Tensor> _tensors;
-    private readonly SafeTensorsFile? _file; // loads what is missing from _tensors (an opened store)
-    private readonly KeyMap _map;
-    private readonly Func<string, Tensor, Tensor>? _merge;
-    // Parts of fused tensors split but not yet asked for, by "stored key#part", and 1×1-conv views handed out as
-    // linear weights; both shared by every view of one store, for DisposeLoaded.
-    private readonly Dictionary<string, Tensor> _parts;
-    private readonly List<Tensor> _views;
-
-    private WeightStore(IBackend backend, string source, string root, string prefix, Dictionary<string, Tensor> tensors,
-        SafeTensorsFile? file, KeyMap? map, Func<string, Tensor, Tensor>? merge, Dictionary<string, Tensor>? parts = null, List<Tensor>? views = null)
-        : base(prefix)
+    /// <summary>Where the tensors come from, shared by every view of one store (<see cref="WeightSource.Pp"/>).</summary>
+    /// <param name="File">Loads what the store does not hold yet (an opened store); null for a loaded one.</param>
+    private sealed record Origin(IBackend Backend, string Source, string Root, SafeTensorsFile? File, KeyMap? Map, Func<string, Tensor, Tensor>? Merge)
     {
-        Backend = backend;
-        Source = source;
-        Root = root;
-        _tensors = tensors;
-        _file = file;
-        _map = map ?? (k => new KeyLocation(k));
-        _merge = merge;
-        _parts = parts ?? new(StringComparer.Ordinal);
-        _views = views ?? new();
+        /// <summary>Parts of fused tensors split but not yet asked for, by "stored key#part".</summary>
+        public Dictionary<string, Tensor> Parts { get; } = new(StringComparer.Ordinal);
+        /// <summary>1×1-convolution weights handed out as linear weights (views), for <see cref="DisposeLoaded"/>.</summary>
+        public List<Tensor> Views { get; } = new();
     }
 
-    public override IBackend Backend { get; }
+    private readonly Origin _o;
+    private readonly Dictionary<string, Tensor> _tensors;
+
+    private WeightStore(Origin origin, Dictionary<string, Tensor> tensors, string prefix = "") : base(prefix)
+    {
+        _o = origin;
+        _tensors = tensors;
+    }
+
+    public override IBackend Backend => _o.Backend;
     /// <summary>The file the weights came from (for error messages).</summary>
-    public override string Source { get; }
+    public override string Source => _o.Source;
     /// <summary>The key prefix of the network in its file (e.g. "model.diffusion_model.").</summary>
-    public string Root { get; }
+    public string Root => _o.Root;
     /// <summary>The file an opened store reads (null for a loaded one).</summary>
-    public SafeTensorsFile? File => _file;
+    public SafeTensorsFile? File => _o.File;
     /// <summary>The names of the tensors held (for an opened store, those loaded so far).</summary>
     public IReadOnlyCollection<string> Names => _tensors.Keys;
     public int Count => _tensors.Count;
@@ -64,7 +59,7 @@ public sealed class WeightStore : WeightSource
             tensors[name[prefix.Length..]] = backend.LoadWeight(file, name);
         }
         if (tensors.Count == 0) throw new ModelFormatException(file.Path, null, $"no tensors under '{prefix}'");
-        return new WeightStore(backend, file.Path, prefix, "", tensors, null, null, null);
+        return new WeightStore(new Origin(backend, file.Path, prefix, null, null, null), tensors);
     }
 
     /// <summary>
@@ -73,26 +68,26 @@ public sealed class WeightStore : WeightSource
     /// the loaded one if it replaces it). Nothing is loaded until then, so shapes can be read first for free.
     /// </summary>
     public static WeightStore Open(IBackend backend, SafeTensorsFile file, string prefix, KeyMap? map = null, Func<string, Tensor, Tensor>? merge = null) =>
-        new(backend, file.Path, prefix, "", new(StringComparer.Ordinal), file, map, merge);
+        new(new Origin(backend, file.Path, prefix, file, map, merge), new(StringComparer.Ordinal));
 
     /// <summary>A store over tensors already on the backend (tests, converted weights).</summary>
     public static WeightStore FromTensors(IBackend backend, string source, string prefix, IReadOnlyDictionary<string, Tensor> tensors) =>
-        new(backend, source, prefix, "", new Dictionary<string, Tensor>(tensors, StringComparer.Ordinal), null, null, null);
+        new(new Origin(backend, source, prefix, null, null, null), new Dictionary<string, Tensor>(tensors, StringComparer.Ordinal));
 
-    protected override WeightSource At(string prefix) => new WeightStore(Backend, Source, Root, prefix, _tensors, _file, _map, _merge, _parts, _views);
+    protected override WeightSource At(string prefix) => new WeightStore(_o, _tensors, prefix);
 
-    private KeyLocation Locate(string name) => _map(Prefix + name);
+    private KeyLocation Locate(string name) => _o.Map?.Invoke(Prefix + name) ?? new KeyLocation(Prefix + name);
     public override string Key(string name) => Root + Locate(name).Key;
 
     public bool Contains(string name) => Has(name);
-    public override bool Has(string name) => _tensors.ContainsKey(Prefix + name) || _file?.Contains(Root + Locate(name).Key) == true;
+    public override bool Has(string name) => _tensors.ContainsKey(Prefix + name) || _o.File?.Contains(Root + Locate(name).Key) == true;
 
     public override int[]? ShapeOf(string name)
     {
         if (_tensors.TryGetValue(Prefix + name, out var t)) return t.Shape;
         var at = Locate(name);
-        if (_file is null || !_file.Contains(Root + at.Key)) return null;
-        var s = (int[])_file.Info(Root + at.Key).Shape.Clone();
+        if (_o.File is not { } file || !file.Contains(Root + at.Key)) return null;
+        var s = (int[])file.Info(Root + at.Key).Shape.Clone();
         if (at.Parts > 1 && s.Length > 0) s[0] /= at.Parts;
         return s;
     }
@@ -105,9 +100,9 @@ public sealed class WeightStore : WeightSource
     {
         if (!_tensors.TryGetValue(Prefix + name, out var t))
         {
-            if (_file is null) throw Error(name, "missing");
+            if (_o.File is null) throw Error(name, "missing");
             t = LoadFromFile(name, shape ?? ShapeOf(name) ?? throw Error(name, "missing"));
-            if (_merge is not null) t = _merge(Prefix + name, t);
+            if (_o.Merge is not null) t = _o.Merge(Prefix + name, t);
             _tensors[Prefix + name] = t;
         }
         if (shape is not null && !Tensors.Shape.Equal(t.Shape, shape))
@@ -120,21 +115,22 @@ public sealed class WeightStore : WeightSource
     {
         var at = Locate(name);
         string key = Root + at.Key;
-        var stored = _file!.Info(key).Shape; // throws ModelFormatException "missing"
+        var file = _o.File!;
+        var stored = file.Info(key).Shape; // throws ModelFormatException "missing"
         var want = (int[])shape.Clone();
         if (at.Parts > 1) want[0] *= at.Parts;
         if (!Tensors.Shape.Equal(stored, want))
             throw Error(name, $"has shape {Tensors.Shape.Format(stored)}, expected {Tensors.Shape.Format(want)}");
-        if (at.Parts == 1) return Backend.LoadWeight(_file, key);
-        if (_parts.Remove($"{at.Key}#{at.Part}", out var part)) return part;
+        if (at.Parts == 1) return Backend.LoadWeight(file, key);
+        if (_o.Parts.Remove($"{at.Key}#{at.Part}", out var part)) return part;
         // Load the fused tensor once, keep its other parts for their own requests, and free it.
-        using var fused = Backend.LoadWeight(_file, key);
+        using var fused = Backend.LoadWeight(file, key);
         Tensor mine = null!;
         for (int i = 0; i < at.Parts; i++)
         {
             var slice = TensorScope.Detach(Backend.Slice(fused, 0, i * shape[0], shape[0]));
             if (i == at.Part) mine = slice;
-            else _parts[$"{at.Key}#{i}"] = slice;
+            else _o.Parts[$"{at.Key}#{i}"] = slice;
         }
         return mine;
     }
@@ -147,12 +143,12 @@ public sealed class WeightStore : WeightSource
     {
         if ((ShapeOf(name) ?? throw Error(name, "missing")).Length != 4) return Get(name, ParamKind.Weight, outFeatures, inFeatures);
         var view = TensorScope.Detach(Backend.Reshape(Get(name, ParamKind.Weight, outFeatures, inFeatures, 1, 1), outFeatures, inFeatures));
-        _views.Add(view);
+        _o.Views.Add(view);
         return view;
     }
 
     public override void Declare(string name, ParamKind kind, params int[] shape) { }
-    public override WeightSource DeclareOnly() => new LayoutRecorder(null, Root, _map, Prefix);
+    public override WeightSource DeclareOnly() => new LayoutRecorder(null, Root, _o.Map, Prefix);
 
     /// <summary>A copy of this store with the named tensors replaced; every name must already exist.</summary>
     public WeightStore With(IReadOnlyDictionary<string, Tensor> replacements)
@@ -164,15 +160,15 @@ public sealed class WeightStore : WeightSource
             if (!ReferenceEquals(t.Backend, Backends.Ledger.RecordingBackend.Unwrap(Backend))) throw new ArgumentException($"replacement for '{Root + name}' belongs to another backend");
             copy[name] = t;
         }
-        return new WeightStore(Backend, Source, Root, "", copy, _file, _map, _merge);
+        return new WeightStore(_o, copy);
     }
 
     /// <summary>Frees every tensor this store loaded or split (the network built from it is done).</summary>
     public void DisposeLoaded()
     {
-        foreach (var t in _tensors.Values.Concat(_parts.Values).Concat(_views)) t.Dispose();
+        foreach (var t in _tensors.Values.Concat(_o.Parts.Values).Concat(_o.Views)) t.Dispose();
         _tensors.Clear();
-        _parts.Clear();
-        _views.Clear();
+        _o.Parts.Clear();
+        _o.Views.Clear();
     }
 }
