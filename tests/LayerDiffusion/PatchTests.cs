@@ -136,7 +136,7 @@ public sealed class PatchTests : IDisposable
         var layer = new SdxlUnet(unet.Config, PatchMerger.Apply(unet.Weights, PatchFile.Read(f), 1f));
         Assert.Equal(12, layer.InChannels);
         Assert.Equal(4, unet.InChannels);
-        Assert.Equal([32, 4, 3, 3], unet.Weights.ShapeOf("input_blocks.0.0.weight"));
+        Assert.Equal([32, 4, 3, 3], unet.Weights.ShapeOf("input_blocks.0.0.weight")!);
     }
 
     [Fact]

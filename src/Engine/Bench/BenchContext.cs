@@ -1,4 +1,3 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Backends.Cpu;
 using LayerDiffusion.Native.Backends.Ledger;
 using LayerDiffusion.Native.IO;
@@ -7,7 +6,6 @@ using LayerDiffusion.Native.Models.Clip;
 using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Models.Vae;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Bench;
 

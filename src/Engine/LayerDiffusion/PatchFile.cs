@@ -1,6 +1,5 @@
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models.Layers;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.LayerDiffusion;
 

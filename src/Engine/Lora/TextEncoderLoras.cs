@@ -1,7 +1,5 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.LayerDiffusion;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Lora;
 

@@ -2,7 +2,6 @@ using System.Text;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models.Clip;
 using LayerDiffusion.Native.Models.Unet;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models;
 

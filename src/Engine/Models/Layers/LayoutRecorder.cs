@@ -1,7 +1,5 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Backends.Cpu;
 using LayerDiffusion.Native.Models.Synthetic;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Layers;
 

@@ -1,6 +1,4 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Layers;
 

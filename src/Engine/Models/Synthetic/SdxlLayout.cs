@@ -2,7 +2,6 @@ using LayerDiffusion.Native.Models.Clip;
 using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Models.Vae;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Synthetic;
 

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models.Layers;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Synthetic;
 

@@ -1,5 +1,4 @@
 using LayerDiffusion.Native.Models.Layers;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Synthetic;
 

@@ -1,7 +1,5 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models.Layers;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Unet;
 
