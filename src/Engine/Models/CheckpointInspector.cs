@@ -20,7 +20,7 @@ public static class CheckpointInspector
             return sb.ToString();
         }
         // Every family keeps its UNet and VAE under the same ldm prefixes; the text encoders differ.
-        string unetPrefix = ModelFamily.Sdxl.UnetPrefix, vaePrefix = ModelFamily.Sdxl.VaePrefix;
+        string unetPrefix = SdxlUnet.CheckpointPrefix, vaePrefix = Vae.SdxlVae.CheckpointPrefix;
         if (f.Contains(unetPrefix + "input_blocks.0.0.weight"))
         {
             any = true;
