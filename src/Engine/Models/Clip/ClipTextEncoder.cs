@@ -50,21 +50,15 @@ public sealed class ClipTextEncoder : IDisposable
         var layerSpec = new TransformerSpec(TransformerNames.Clip, AttentionNames.Clip, width, ContextDim: 0, Heads, QkvBias: true, Causal: true,
             FeedForwardNames.Clip, config.Activation, config.MlpWidth, LayerNormEps);
         int loaded = spec.Pooled ? config.Layers : config.Layers - spec.SkipLast;
-        _layers = new TransformerBlock[loaded];
-        for (int i = 0; i < config.Layers; i++)
-        {
-            var layer = vs.Pp($"encoder.layers.{i}");
-            if (i < loaded) _layers[i] = new TransformerBlock(layer, layerSpec);
-            else _ = new TransformerBlock(layer.DeclareOnly(), layerSpec);
-        }
+        _layers = Enumerable.Range(0, config.Layers).Select(i => new TransformerBlock(vs.Pp($"encoder.layers.{i}").LoadedIf(i < loaded), layerSpec)).ToArray()[..loaded];
         bool needsNorm = spec.FinalNorm || spec.Pooled;
-        var finalNorm = new LayerNorm(needsNorm ? vs.Pp("final_layer_norm") : vs.Pp("final_layer_norm").DeclareOnly(), width, LayerNormEps);
+        var finalNorm = new LayerNorm(vs.Pp("final_layer_norm").LoadedIf(needsNorm), width, LayerNormEps);
         _finalNorm = needsNorm ? finalNorm : null;
         if (config.Layout == ClipLayout.OpenClip)
         {
             // OpenCLIP projects the pooled output (x @ P); the Hugging Face CLIPTextModel has no projection.
-            if (spec.Pooled) _projection = vs.Get("text_projection", ParamKind.Weight, width, config.ProjectionWidth);
-            else vs.Declare("text_projection", ParamKind.Weight, width, config.ProjectionWidth);
+            var projection = vs.LoadedIf(spec.Pooled).Get("text_projection", ParamKind.Weight, width, config.ProjectionWidth);
+            _projection = spec.Pooled ? projection : null;
             vs.Declare("logit_scale", ParamKind.Scalar, 1);
         }
         ProjectionWidth = !spec.Pooled ? 0 : _projection is null ? width : config.ProjectionWidth;

@@ -64,6 +64,9 @@ public abstract class WeightSource(string prefix)
     /// <summary>The same weights, declared rather than loaded (a block the network skips).</summary>
     public abstract WeightSource DeclareOnly();
 
+    /// <summary>These weights where <paramref name="load"/>, else <see cref="DeclareOnly"/>.</summary>
+    public WeightSource LoadedIf(bool load) => load ? this : DeclareOnly();
+
     /// <summary>The full key of <paramref name="name"/> (for error messages).</summary>
     public abstract string Key(string name);
 
