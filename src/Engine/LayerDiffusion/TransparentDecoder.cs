@@ -93,11 +93,9 @@ public sealed partial class TransparentDecoder
         }
         if (skips.Count != 0)
             throw new ModelFormatException(vs.Source, null, $"{skips.Count} skip connections are never consumed by the up blocks");
-        _normOut = Norm(vs.Pp("conv_norm_out"), ch);
+        _normOut = new GroupNorm(vs.Pp("conv_norm_out"), ch, TransparentDecoderConfig.Groups, TransparentDecoderConfig.Eps);
         _convOut = new Conv2d(vs.Pp("conv_out"), ch, cfg.OutChannels, 3);
     }
-
-    private static GroupNorm Norm(WeightSource vs, int ch) => new(vs, ch, TransparentDecoderConfig.Groups, TransparentDecoderConfig.Eps);
 
     private static ResnetBlock Resnet(WeightSource vs, int inCh, int outCh) =>
         new(vs, ResnetNames.Diffusers, inCh, outCh, TransparentDecoderConfig.Groups, TransparentDecoderConfig.Eps);

@@ -28,20 +28,12 @@ public sealed record TransparentDecoderConfig(
     /// <summary>Image sides must be multiples of this: each downsampler halves, and skips are concatenated back.</summary>
     public int SizeMultiple => 1 << Down.Count(b => b.Resamples);
 
-    /// <summary>Down block before which the projected latent is added: the first one that runs at 1/8 resolution.</summary>
-    public int LatentBlock
-    {
-        get
-        {
-            int downs = 0;
-            for (int i = 0; i < Down.Length; i++)
-            {
-                if (1 << downs == LatentFactor) return i;
-                if (Down[i].Resamples) downs++;
-            }
-            return -1;
-        }
-    }
+    /// <summary>
+    /// Down block before which the projected latent is added: the first one that runs at 1/8 resolution (after as many
+    /// downsamplers as halve 8 down to 1); -1 when none does.
+    /// </summary>
+    public int LatentBlock =>
+        Enumerable.Range(0, Down.Length).FirstOrDefault(i => 1 << Down.Take(i).Count(b => b.Resamples) == LatentFactor, -1);
 
     public static TransparentDecoderConfig Infer(WeightSource f)
     {
