@@ -64,43 +64,38 @@ struct Coro
 };
 void* g_sched_sp = nullptr;
 std::vector<Coro> g_coros;
-unsigned g_nthreads = 0, g_cur = 0, g_block_arrived = 0, g_warp_arrived[32];
-float g_warp_buf[32][32];
+unsigned g_nthreads = 0, g_cur = 0;
+// Barrier bookkeeping, O(1) per arrival: the live (not finished) threads of the block and of each warp, and who waits
+// at the block barrier and at each warp's barrier (a scan of the block per arrival made a 256-thread block's barrier
+// cost 256² steps).
+unsigned g_block_live = 0, g_warp_live[32];
+std::vector<unsigned> g_block_waiters, g_warp_waiters[32];
 void* g_fn = nullptr;
 std::vector<unsigned> g_order;
 unsigned long long g_rng = 0x2545F4914F6CDD1Dull;
 ffi_cif* g_cif = nullptr;
 void** g_args = nullptr;
 
-unsigned live_in(unsigned first, unsigned count)
+void release(std::vector<unsigned>& waiters)
 {
-    unsigned n = 0;
-    for (unsigned t = first; t < first + count; t++) n += g_coros[t].done ? 0 : 1;
-    return n;
+    for (unsigned t : waiters) g_coros[t].waiting = 0;
+    waiters.clear();
 }
 
-// Releases the block barrier or a warp barrier when every live thread of its scope has arrived.
-void release_ready()
+// Releases the block barrier or the warp barrier of thread t's warp when every live thread of its scope has arrived.
+void release_ready(unsigned t)
 {
-    if (g_block_arrived > 0 && g_block_arrived == live_in(0, g_nthreads))
-    {
-        g_block_arrived = 0;
-        for (auto& c : g_coros) if (c.waiting == 1) c.waiting = 0;
-    }
-    for (unsigned w = 0; w < g_nthreads / 32; w++)
-        if (g_warp_arrived[w] > 0 && g_warp_arrived[w] == live_in(w * 32, 32))
-        {
-            g_warp_arrived[w] = 0;
-            for (unsigned t = w * 32; t < w * 32 + 32; t++) if (g_coros[t].waiting == 2) g_coros[t].waiting = 0;
-        }
+    if (!g_block_waiters.empty() && g_block_waiters.size() == g_block_live) release(g_block_waiters);
+    unsigned w = t / 32;
+    if (!g_warp_waiters[w].empty() && g_warp_waiters[w].size() == g_warp_live[w]) release(g_warp_waiters[w]);
 }
 
 void wait_at(int kind)
 {
     Coro& c = g_coros[g_cur];
-    if (kind == 1) g_block_arrived++; else g_warp_arrived[g_cur / 32]++;
+    (kind == 1 ? g_block_waiters : g_warp_waiters[g_cur / 32]).push_back(g_cur);
     c.waiting = kind;
-    release_ready();
+    release_ready(g_cur);
     if (c.waiting != 0) ld_emu_switch(&c.sp, g_sched_sp);
 }
 
@@ -117,15 +112,20 @@ void coro_entry()
     ffi_call(g_cif, FFI_FN(g_fn), nullptr, g_args);
     Coro& c = g_coros[g_cur];
     c.done = true;
-    release_ready();  // a finished thread no longer holds a barrier back
+    g_block_live--;
+    g_warp_live[g_cur / 32]--;
+    release_ready(g_cur);  // a finished thread no longer holds a barrier back
     ld_emu_switch(&c.sp, g_sched_sp);  // never resumed
     std::abort();
 }
 
-// A fresh stack whose first switch "returns" into coro_entry with the ABI's entry alignment.
-void* fresh_stack(Coro& c)
+// A fresh stack whose first switch "returns" into coro_entry with the ABI's entry alignment. Thread t's stack top
+// sits t·80 bytes (mod 8 KiB) below its buffer's end: stacks of the same size allocated one after another put every
+// thread's live frames at the same offset modulo the cache's set stride, and a barrier then walks 256 frames that
+// all compete for the same few cache sets.
+void* fresh_stack(Coro& c, unsigned t)
 {
-    auto top = ((uintptr_t)(c.stack.data() + c.stack.size())) & ~(uintptr_t)15;
+    auto top = ((uintptr_t)(c.stack.data() + c.stack.size() - (t * 80u) % 8192u)) & ~(uintptr_t)15;
     auto* ret = (uintptr_t*)(top - 16);      // 16-aligned slot: coro_entry starts with rsp % 16 == 8
     ret[0] = (uintptr_t)&coro_entry;
     ret[1] = 0;
@@ -252,14 +252,67 @@ void ld_emu_cp_wait(int n)
 
 void ld_emu_sync() { wait_at(1); }
 
+// Warp exchanges: every lane deposits its values, waits for the warp, reads. The deposits alternate between two
+// buffers (each lane counts its exchanges), so no second barrier is needed before the next exchange: a lane can
+// only deposit into a buffer again after the whole warp has arrived at the exchange in between, i.e. after every
+// lane has read that buffer.
+namespace {
+float g_exchange[2][32][32][3];
+unsigned g_exchange_count[1024];
+
+float (&deposit(unsigned warp))[32][3]
+{
+    return g_exchange[g_exchange_count[ld_emu_tid]++ & 1][warp];
+}
+}  // namespace
+
 float ld_emu_shfl_xor(float v, int mask)
 {
     unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
-    g_warp_buf[warp][lane] = v;
+    auto& buf = deposit(warp);
+    buf[lane][0] = v;
     wait_at(2);
-    float r = g_warp_buf[warp][lane ^ (unsigned)mask];
+    return buf[lane ^ (unsigned)mask][0];
+}
+
+void ld_emu_shfl_xor3(float (&v)[3], int mask)
+{
+    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
+    auto& buf = deposit(warp);
+    for (int i = 0; i < 3; i++) buf[lane][i] = v[i];
     wait_at(2);
-    return r;
+    for (int i = 0; i < 3; i++) v[i] = buf[lane ^ (unsigned)mask][i];
+}
+
+// The butterfly `for (o = 16; o > 0; o >>= 1) v = op(v, shfl_xor(v, o))` of every lane, replayed on the deposited
+// values in the same order (so bit for bit what the shuffles give, signed zeros and NaNs of max included), after one
+// barrier. The first lane to read computes all 32 lanes' results; a deposit clears them (no lane can still be reading
+// them then, as above).
+namespace {
+float g_reduced[2][32][32];
+bool g_reduced_ready[2][32];
+}  // namespace
+
+float ld_emu_warp_reduce(float v, int op)
+{
+    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5, phase = g_exchange_count[ld_emu_tid] & 1;
+    auto& buf = deposit(warp);
+    buf[lane][0] = v;
+    g_reduced_ready[phase][warp] = false;
+    wait_at(2);
+    float* x = g_reduced[phase][warp];
+    if (!g_reduced_ready[phase][warp])
+    {
+        float y[32];
+        for (unsigned l = 0; l < 32; l++) x[l] = buf[l][0];
+        for (unsigned o = 16; o > 0; o >>= 1)
+        {
+            for (unsigned l = 0; l < 32; l++) y[l] = op == 0 ? x[l] + x[l ^ o] : (x[l] > x[l ^ o] ? x[l] : x[l ^ o]);
+            std::memcpy(x, y, sizeof y);
+        }
+        g_reduced_ready[phase][warp] = true;
+    }
+    return x[lane];
 }
 
 // The warp-collective matrix product: every lane deposits its fragments, then computes its own 4 outputs.
@@ -410,9 +463,29 @@ bool record(void* stream, NodeKind kind, std::function<int()> op)
 }  // namespace
 
 // For fake_cublaslt.cpp and fake_cudnn.cpp: run a library call's work now, or record it when the stream captures.
-int ld_emu_submit(void* stream, std::function<int()> op)
+// LD_EMU_PROFILE lists each library function (name) beside the kernels.
+int ld_emu_submit(void* stream, const char* name, std::function<int()> op)
 {
-    auto counted = [op] { g_library_run++; return op(); };
+    static const bool profile = env_long("LD_EMU_PROFILE", 0) != 0;
+    Kernel* entry = nullptr;
+    if (profile)
+    {
+        static std::mutex m;
+        static auto* calls = new std::map<std::string, Kernel*>();  // never freed: the exit report reads it
+        std::lock_guard<std::mutex> lock(m);
+        auto& e = (*calls)[name];
+        if (!e) { e = new Kernel(); e->name = name; g_profiled.push_back(e); }
+        entry = e;
+    }
+    auto counted = [op, entry] {
+        g_library_run++;
+        if (!entry) return op();
+        auto t0 = std::chrono::steady_clock::now();
+        int rc = op();
+        entry->launches++;
+        entry->seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return rc;
+    };
     if (record(stream, NODE_LIBRARY, counted)) return 0;
     return counted();
 }
@@ -595,14 +668,16 @@ static CUresult run_kernel(Kernel* k, unsigned gx, unsigned gy, unsigned gz, uns
             for (unsigned x = 0; x < gx; x++)
             {
                 ld_emu_bid[0] = x; ld_emu_bid[1] = y; ld_emu_bid[2] = z;
-                g_block_arrived = 0;
-                std::memset(g_warp_arrived, 0, sizeof g_warp_arrived);
+                g_block_live = bx;
+                g_block_waiters.clear();
+                for (unsigned w = 0; w < bx / 32; w++) { g_warp_live[w] = 32; g_warp_waiters[w].clear(); }
+                std::memset(g_exchange_count, 0, sizeof g_exchange_count);
                 for (unsigned t = 0; t < bx; t++)
                 {
                     Coro& c = g_coros[t];
                     c.done = false;
                     c.waiting = 0;
-                    c.sp = fresh_stack(c);
+                    c.sp = fresh_stack(c, t);
                 }
                 for (unsigned remaining = bx; remaining > 0;)
                 {

@@ -24,7 +24,7 @@
 #include <vector>
 
 bool ld_emu_device_range(unsigned long long p, size_t bytes);  // fake_cuda.cpp
-int ld_emu_submit(void* stream, std::function<int()> op);       // fake_cuda.cpp: now, or recorded on a capturing stream
+int ld_emu_submit(void* stream, const char* name, std::function<int()> op);       // fake_cuda.cpp: now, or recorded on a capturing stream
 
 namespace {
 
@@ -552,7 +552,7 @@ int cudnnConvolutionForward(void* handle, const float* alpha, const void* xd, co
     if (trace()) std::fprintf(stderr, "fake cudnn: forward algo %d math %d\n", algo, p.conv->math);
     // Checked now; computed now or at every launch of a graph captured from the handle's stream (descriptors and
     // host scalars copied, as cuDNN bakes them into its kernels' parameters).
-    return ld_emu_submit(((Handle*)handle)->stream, [xt = *p.x, f = *p.f, conv = *p.conv, yt = *p.y, ho = p.ho, wo = p.wo, a = *alpha, b = *beta, x, w, y]() mutable {
+    return ld_emu_submit(((Handle*)handle)->stream, "cudnnConvolutionForward", [xt = *p.x, f = *p.f, conv = *p.conv, yt = *p.y, ho = p.ho, wo = p.wo, a = *alpha, b = *beta, x, w, y]() mutable {
         Problem q{&xt, &f, &conv, &yt, ho, wo};
         auto acc = convolve(q, x, w);
         for (long long i = 0; i < (long long)acc.size(); i++)
@@ -597,7 +597,7 @@ int cudnnConvolutionBiasActivationForward(void* handle, const float* alpha1, con
     }
     if (int rc = check_workspace(call, p, algo, ws, ws_bytes)) return rc;
     if (trace()) std::fprintf(stderr, "fake cudnn: fused algo %d math %d residual %d\n", algo, p.conv->math, *alpha2 != 0.0f ? 1 : 0);
-    return ld_emu_submit(((Handle*)handle)->stream, [xt = *p.x, f = *p.f, conv = *p.conv, yt = *p.y, zt = *zt, bt = *bt, act = *act, ho = p.ho, wo = p.wo,
+    return ld_emu_submit(((Handle*)handle)->stream, "cudnnConvolutionBiasActivationForward", [xt = *p.x, f = *p.f, conv = *p.conv, yt = *p.y, zt = *zt, bt = *bt, act = *act, ho = p.ho, wo = p.wo,
                                                     a1 = *alpha1, a2 = *alpha2, x, w, z, bias, y]() mutable {
         Problem q{&xt, &f, &conv, &yt, ho, wo};
         return fused(q, zt, bt, act, a1, a2, x, w, z, bias, y);
