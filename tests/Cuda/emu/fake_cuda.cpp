@@ -58,10 +58,14 @@ ld_emu_switch:
 struct Coro
 {
     void* sp = nullptr;
-    std::vector<char> stack;
+    char* stack = nullptr;  // its stack's top, from the first time the thread runs until it returns
     bool done = false;
     int waiting = 0;  // 0 runnable, 1 at the block barrier, 2 at its warp's barrier
 };
+// Stacks go to threads as they start and come back as they finish, so a block whose threads never wait at a barrier
+// runs all of them on one or two stacks that stay in cache.
+const size_t kStackBytes = 256 * 1024;
+std::vector<char*> g_free_stacks;  // the tops of stacks no thread uses
 void* g_sched_sp = nullptr;
 std::vector<Coro> g_coros;
 unsigned g_nthreads = 0, g_cur = 0;
@@ -119,13 +123,23 @@ void coro_entry()
     std::abort();
 }
 
-// A fresh stack whose first switch "returns" into coro_entry with the ABI's entry alignment. Thread t's stack top
-// sits t·80 bytes (mod 8 KiB) below its buffer's end: stacks of the same size allocated one after another put every
+// A fresh stack whose first switch "returns" into coro_entry with the ABI's entry alignment. Stack i's top sits
+// i·80 bytes (mod 8 KiB) below its buffer's end: buffers of the same size allocated one after another would put every
 // thread's live frames at the same offset modulo the cache's set stride, and a barrier then walks 256 frames that
-// all compete for the same few cache sets.
-void* fresh_stack(Coro& c, unsigned t)
+// all compete for the same few cache sets. (The offset belongs to the stack, not to the thread: a thread on a reused
+// stack at another offset than the stack's previous thread read one word of ld_binary's by-value parameter block
+// wrong, which this layout avoids and which remains unexplained.)
+std::vector<std::unique_ptr<char[]>> g_stack_memory;
+void* fresh_stack(Coro& c)
 {
-    auto top = ((uintptr_t)(c.stack.data() + c.stack.size() - (t * 80u) % 8192u)) & ~(uintptr_t)15;
+    if (g_free_stacks.empty())
+    {
+        char* m = g_stack_memory.emplace_back(new char[kStackBytes]).get();
+        g_free_stacks.push_back(m + kStackBytes - (g_stack_memory.size() * 80u) % 8192u);
+    }
+    c.stack = g_free_stacks.back();
+    g_free_stacks.pop_back();
+    auto top = (uintptr_t)c.stack & ~(uintptr_t)15;
     auto* ret = (uintptr_t*)(top - 16);      // 16-aligned slot: coro_entry starts with rsp % 16 == 8
     ret[0] = (uintptr_t)&coro_entry;
     ret[1] = 0;
@@ -660,7 +674,6 @@ static CUresult run_kernel(Kernel* k, unsigned gx, unsigned gy, unsigned gz, uns
     g_coros.resize(bx);
     g_order.resize(bx);
     for (unsigned t = 0; t < bx; t++) g_order[t] = t;
-    for (auto& c : g_coros) if (c.stack.empty()) c.stack.resize(256 * 1024);
     ld_emu_ntid = bx;
     ld_emu_nbid[0] = gx; ld_emu_nbid[1] = gy; ld_emu_nbid[2] = gz;
     for (unsigned z = 0; z < gz; z++)
@@ -677,7 +690,7 @@ static CUresult run_kernel(Kernel* k, unsigned gx, unsigned gy, unsigned gz, uns
                     Coro& c = g_coros[t];
                     c.done = false;
                     c.waiting = 0;
-                    c.sp = fresh_stack(c, t);
+                    c.stack = nullptr;
                 }
                 for (unsigned remaining = bx; remaining > 0;)
                 {
@@ -697,11 +710,12 @@ static CUresult run_kernel(Kernel* k, unsigned gx, unsigned gy, unsigned gz, uns
                         if (c.done || c.waiting != 0) continue;
                         g_cur = t;
                         ld_emu_tid = t;
+                        if (c.stack == nullptr) c.sp = fresh_stack(c);
                         ld_emu_switch(&g_sched_sp, c.sp);
+                        if (c.done) g_free_stacks.push_back(c.stack);
                         ran = true;
                     }
-                    remaining = 0;
-                    for (auto& c : g_coros) remaining += c.done ? 0 : 1;
+                    remaining = g_block_live;
                     if (remaining > 0 && !ran)
                     {
                         std::fprintf(stderr, "fake cuLaunchKernel(%s): block (%u,%u,%u) deadlocked at a barrier\n", k->name.c_str(), x, y, z);
