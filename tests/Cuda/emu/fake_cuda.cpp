@@ -329,9 +329,14 @@ float ld_emu_warp_reduce(float v, int op)
     return x[lane];
 }
 
-// The warp-collective matrix product: every lane deposits its fragments, then computes its own 4 outputs.
+// The warp-collective matrix product: every lane deposits its fragments, and after one barrier computes its own 4
+// outputs, s = c then += A[r][k]·B[k][n] for k in order. The first lane to read decodes the warp's A (16×16) and
+// B (16×8) from the fragments into floats for all; deposits alternate between two buffers by the exchange count as
+// the shuffles' do, so no barrier is needed after reading.
 namespace {
-unsigned g_mma_a[32][32][4], g_mma_b[32][32][2];
+unsigned g_mma_a[2][32][32][4], g_mma_b[2][32][32][2];
+float g_mma_af[2][32][16][16], g_mma_bf[2][32][16][8];
+bool g_mma_decoded[2][32];
 
 float half_of(unsigned reg, int hi, int bf16)
 {
@@ -342,75 +347,93 @@ float half_of(unsigned reg, int hi, int bf16)
     std::memcpy(&f, &u, 4);
     return f;
 }
-}  // namespace
 
-void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, int bf16)
+// Deposits this lane's fragments (a: 4 registers for k16, 2 for k8; b: 2 or 1) and waits for the warp; returns the phase.
+unsigned mma_deposit(const unsigned* a, int na, const unsigned* b, int nb)
+{
+    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5, phase = g_exchange_count[ld_emu_tid]++ & 1;
+    for (int i = 0; i < na; i++) g_mma_a[phase][warp][lane][i] = a[i];
+    for (int i = 0; i < nb; i++) g_mma_b[phase][warp][lane][i] = b[i];
+    g_mma_decoded[phase][warp] = false;
+    wait_at(2);
+    return phase;
+}
+
+// Each lane's 4 outputs from the decoded A (16×K) and B (K×8).
+template <int K>
+void mma_outputs(float* c, unsigned phase)
 {
     unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
-    for (int i = 0; i < 4; i++) g_mma_a[warp][lane][i] = a[i];
-    g_mma_b[warp][lane][0] = b0;
-    g_mma_b[warp][lane][1] = b1;
-    wait_at(2);
-    // A[r][k]: lane (r % 8)·4 + (k % 8) / 2, register (r ≥ 8) + 2·(k ≥ 8), half k % 2.
-    // B[k][n]: lane n·4 + (k % 8) / 2, register (k ≥ 8), half k % 2.
-    auto A = [&](int r, int k) { return half_of(g_mma_a[warp][(r % 8) * 4 + (k % 8) / 2][(r >= 8 ? 1 : 0) + (k >= 8 ? 2 : 0)], k % 2, bf16); };
-    auto B = [&](int k, int n) { return half_of(g_mma_b[warp][n * 4 + (k % 8) / 2][k >= 8 ? 1 : 0], k % 2, bf16); };
     int g = (int)lane / 4, t = (int)lane % 4;
     float out[4];
     for (int i = 0; i < 4; i++)
     {
         int r = g + (i >= 2 ? 8 : 0), n = 2 * t + (i % 2);
         float s = c[i];
-        for (int k = 0; k < 16; k++) s += A(r, k) * B(k, n);
+        for (int k = 0; k < K; k++) s += g_mma_af[phase][warp][r][k] * g_mma_bf[phase][warp][k][n];
         out[i] = s;
     }
-    wait_at(2);  // everyone has read the fragments before any lane deposits the next ones
     for (int i = 0; i < 4; i++) c[i] = out[i];
+}
+}  // namespace
+
+void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, int bf16)
+{
+    unsigned b[2] = { b0, b1 }, warp = ld_emu_tid >> 5;
+    unsigned phase = mma_deposit(a, 4, b, 2);
+    if (!g_mma_decoded[phase][warp])
+    {
+        // A[r][k]: lane (r % 8)·4 + (k % 8) / 2, register (r ≥ 8) + 2·(k ≥ 8), half k % 2.
+        // B[k][n]: lane n·4 + (k % 8) / 2, register (k ≥ 8), half k % 2.
+        auto& fa = g_mma_a[phase][warp];
+        auto& fb = g_mma_b[phase][warp];
+        for (int r = 0; r < 16; r++)
+            for (int k = 0; k < 16; k++)
+                g_mma_af[phase][warp][r][k] = half_of(fa[(r % 8) * 4 + (k % 8) / 2][(r >= 8 ? 1 : 0) + (k >= 8 ? 2 : 0)], k % 2, bf16);
+        for (int k = 0; k < 16; k++)
+            for (int n = 0; n < 8; n++) g_mma_bf[phase][warp][k][n] = half_of(fb[n * 4 + (k % 8) / 2][k >= 8 ? 1 : 0], k % 2, bf16);
+        g_mma_decoded[phase][warp] = true;
+    }
+    mma_outputs<16>(c, phase);
 }
 
 // mma.sync.m16n8k8: A[r][k] is lane (r % 8)·4 + k / 2, register (r ≥ 8), half k % 2; B[k][n] lane n·4 + k / 2, half k % 2.
 void ld_emu_mma_m16n8k8(float* c, const unsigned* a, unsigned b, int bf16)
 {
-    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
-    g_mma_a[warp][lane][0] = a[0];
-    g_mma_a[warp][lane][1] = a[1];
-    g_mma_b[warp][lane][0] = b;
-    wait_at(2);
-    auto A = [&](int r, int k) { return half_of(g_mma_a[warp][(r % 8) * 4 + k / 2][r >= 8 ? 1 : 0], k % 2, bf16); };
-    auto B = [&](int k, int n) { return half_of(g_mma_b[warp][n * 4 + k / 2][0], k % 2, bf16); };
-    int g = (int)lane / 4, t = (int)lane % 4;
-    float out[4];
-    for (int i = 0; i < 4; i++)
+    unsigned warp = ld_emu_tid >> 5;
+    unsigned phase = mma_deposit(a, 2, &b, 1);
+    if (!g_mma_decoded[phase][warp])
     {
-        int r = g + (i >= 2 ? 8 : 0), n = 2 * t + (i % 2);
-        float s = c[i];
-        for (int k = 0; k < 8; k++) s += A(r, k) * B(k, n);
-        out[i] = s;
+        auto& fa = g_mma_a[phase][warp];
+        auto& fb = g_mma_b[phase][warp];
+        for (int r = 0; r < 16; r++)
+            for (int k = 0; k < 8; k++) g_mma_af[phase][warp][r][k] = half_of(fa[(r % 8) * 4 + k / 2][r >= 8 ? 1 : 0], k % 2, bf16);
+        for (int k = 0; k < 8; k++)
+            for (int n = 0; n < 8; n++) g_mma_bf[phase][warp][k][n] = half_of(fb[n * 4 + k / 2][0], k % 2, bf16);
+        g_mma_decoded[phase][warp] = true;
     }
-    wait_at(2);
-    for (int i = 0; i < 4; i++) c[i] = out[i];
+    mma_outputs<8>(c, phase);
 }
 
 // ldmatrix.x4: every lane deposits its row address; lane l then reads, from matrix j (the rows given by lanes
-// 8j..8j+7), row l / 4 columns 2(l % 4), +1, or with trans rows 2(l % 4), +1 of column l / 4.
+// 8j..8j+7), row l / 4 columns 2(l % 4), +1, or with trans rows 2(l % 4), +1 of column l / 4. Double-buffered as above.
 namespace {
-const unsigned short* g_ldm_rows[32][32];
+const unsigned short* g_ldm_rows[2][32][32];
 }  // namespace
 
 void ld_emu_ldmatrix_x4(unsigned* r, const unsigned short* row, int trans)
 {
-    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
-    g_ldm_rows[warp][lane] = row;
+    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5, phase = g_exchange_count[ld_emu_tid]++ & 1;
+    g_ldm_rows[phase][warp][lane] = row;
     wait_at(2);
     unsigned g = lane / 4, t = lane % 4;
     for (int j = 0; j < 4; j++)
     {
-        const unsigned short* const* m = g_ldm_rows[warp] + 8 * j;
+        const unsigned short* const* m = g_ldm_rows[phase][warp] + 8 * j;
         unsigned short lo = trans ? m[2 * t][g] : m[g][2 * t];
         unsigned short hi = trans ? m[2 * t + 1][g] : m[g][2 * t + 1];
         r[j] = (unsigned)lo | ((unsigned)hi << 16);
     }
-    wait_at(2);
 }
 
 // For the fake cuDNN (fake_cudnn.cpp): whether [p, p + bytes) lies inside one live device allocation, so a
