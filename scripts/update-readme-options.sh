@@ -3,4 +3,4 @@
 # tests/Cli/OptionDeclarationTests fails until this has been run after an option changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet run --project src/Cli -c Release --nologo -v q -- help --update-readme README.md
+dotnet run --project src/Cli -c Release -v q -- help --update-readme README.md

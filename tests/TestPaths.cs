@@ -39,6 +39,8 @@ public static class TestPaths
 
     public static string Golden(string file) => Path.Combine(GoldenDir, file);
 
+    public static string GoldenSd15(string file) => Path.Combine(GoldenSd15Dir, file);
+
     public static string TempDir()
     {
         var d = Path.Combine(Path.GetTempPath(), "ld-tests-" + Guid.NewGuid().ToString("N")[..12]);

@@ -48,6 +48,8 @@ public static class CommandLine
             }
             if (cmd.Positional is null && p.Positional.Count > 0)
                 throw new InvalidOptionException(p.Positional[0], $"unexpected argument for '{cmd.Name}' (ld {cmd.Name} --help lists the options)");
+            if (cmd.Name is "generate" or "layer" or "img2img" or "batch" or "decode" or "verify" or "bench" or "profile")
+                Backends.Cpu.JitWarmup.Start();   // the engine's hot code compiles beside the model loading (perf/RESULTS.md, "JIT tax")
             return cmd.Run(p);
         }
         catch (OperationCanceledException)

@@ -143,14 +143,21 @@ public static class GenerateCommand
         // Stage everything, then land it all at once: a failure at any write keeps none of this run's outputs.
         var written = outputs.StageImages(writes, vis, seed => InfotextFor(settings, models.ModelName, seed, img2img, inputs, modelHash, extraParams), result);
         if (previews is not null) written.AddRange(previews.Written);
-        if (p.Get("--save-latent") is { } latentPath) GenerationOutputs.StageLatent(writes, latentPath, result);
+        string? latentPath = p.Get("--save-latent");
+        if (latentPath is not null) GenerationOutputs.StageLatent(writes, latentPath, result);
         // --json -: the JSON alone goes to stdout, after the files have landed (its "files" lists them).
         string? jsonPath = p.Get("--json");
         byte[]? json = jsonPath is null ? null : GenerationJson.Build(new GenerationJson.Run(command, settings, plan, result, written, backend, memory));
         if (jsonPath is not null && jsonPath != GenerationJson.Stdout) writes.Stage(jsonPath, s => s.Write(json));
-        job?.Stage(writes, written);
-        writes.Commit();
-        job?.Completed(written, result);
+        // A batch job's record lists every file it lands, so a rerun runs the job again when any of them is gone.
+        if (job is not null)
+        {
+            var landed = written.Concat(new[] { latentPath, jsonPath == GenerationJson.Stdout ? null : jsonPath }.OfType<string>()).ToList();
+            job.Stage(writes, landed);
+            writes.Commit();
+            job.Completed(landed, result);
+        }
+        else writes.Commit();
         if (jsonPath == GenerationJson.Stdout)
         {
             Console.Out.Write(System.Text.Encoding.UTF8.GetString(json!) + "\n");

@@ -117,22 +117,12 @@ public static class GenerationOptions
         foreach (var tag in tags)
         {
             if (dir is null) throw new InvalidOptionException("--prompt", $"<lora:{tag.Name}>: pass --lora-dir DIR (the folder holding {tag.Name}.safetensors), or give the file with --lora PATH:WEIGHT");
-            string file = tag.Name + ".safetensors";
-            string? path = File.Exists(Path.Combine(dir, file)) ? Path.Combine(dir, file)
-                : Directory.EnumerateFiles(dir, file, SearchOption.AllDirectories).FirstOrDefault();
-            loras.Add(new UserLora(path ?? throw new InvalidOptionException("--prompt", $"<lora:{tag.Name}>: no {file} under --lora-dir {dir}"), tag.Name, tag.Weight, tag.TextWeight));
+            loras.Add(new UserLora(FindLora(dir, tag.Name) ?? throw new InvalidOptionException("--prompt", $"<lora:{tag.Name}>: no {tag.Name}.safetensors under --lora-dir {dir}"),
+                tag.Name, tag.Weight, tag.TextWeight));
         }
         foreach (var value in p.GetAll("--lora"))
         {
-            // PATH[:WEIGHT]: the weight is what follows the last colon when it is a number (a Windows drive colon is not).
-            int colon = value.LastIndexOf(':');
-            string path = value;
-            float weight = 1f;
-            if (colon > 0 && float.TryParse(value[(colon + 1)..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float w))
-            {
-                if (!float.IsFinite(w)) throw new InvalidOptionException("--lora", $"{value}: the weight is not a finite number");
-                (path, weight) = (value[..colon], w);
-            }
+            var (path, weight) = LoraValue(value);
             loras.Add(new UserLora(MustExist("--lora", path), Path.GetFileNameWithoutExtension(path), weight, weight));
         }
         foreach (var lora in loras)
@@ -144,6 +134,24 @@ public static class GenerationOptions
                     $"{lora.Path}: is {kind.Description}, not a kohya/A1111 LoRA (lora_unet_*/lora_te*_* with lora_down, lora_up, alpha)");
         }
         return (loras, text);
+    }
+
+    /// <summary>A &lt;lora:NAME&gt; tag's file: NAME.safetensors in <paramref name="dir"/>, else the first in its subfolders (as A1111 searches); null if none.</summary>
+    public static string? FindLora(string dir, string name)
+    {
+        string file = name + ".safetensors";
+        return File.Exists(Path.Combine(dir, file)) ? Path.Combine(dir, file)
+            : Directory.EnumerateFiles(dir, file, SearchOption.AllDirectories).FirstOrDefault();
+    }
+
+    /// <summary>--lora PATH[:WEIGHT]: the weight is what follows the last colon when it is a number (a Windows drive colon is not); 1 without.</summary>
+    public static (string Path, float Weight) LoraValue(string value)
+    {
+        int colon = value.LastIndexOf(':');
+        if (colon <= 0 || !float.TryParse(value[(colon + 1)..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float w))
+            return (value, 1f);
+        if (!float.IsFinite(w)) throw new InvalidOptionException("--lora", $"{value}: the weight is not a finite number");
+        return (value[..colon], w);
     }
 
     /// <summary>
@@ -166,8 +174,8 @@ public static class GenerationOptions
             if (ModelFileKinds.MismatchFor(method, layer, ModelFileKinds.Classify(f)) is { } why)
                 throw new InvalidOptionException(Option("--layer-model"), why);
         }
-        Expect(Option("--transparent-decoder"), paths.TransparentDecoder, ModelFileKind.TransparentDecoder, LayerMethods.DecoderFileName);
-        Expect(Option("--transparent-encoder"), paths.TransparentEncoder, ModelFileKind.TransparentEncoder, LayerMethods.EncoderFileName);
+        Expect(Option("--transparent-decoder"), paths.TransparentDecoder, ModelFileKind.TransparentDecoder, LayerMethods.DecoderFile(method));
+        Expect(Option("--transparent-encoder"), paths.TransparentEncoder, ModelFileKind.TransparentEncoder, LayerMethods.EncoderFile(method));
     }
 
     private static void Expect(string option, string? path, ModelFileKind kind, string released)

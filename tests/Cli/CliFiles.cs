@@ -16,6 +16,13 @@ internal static class CliFiles
         "--transparent-encoder", TestPaths.Golden("transparent_encoder_weights.safetensors"),
     ];
 
+    /// <summary>--model/--tokenizer, the SD1.5 attention-sharing file and the transparent decoder of the golden-sd15 set.</summary>
+    public static string[] Sd15ModelArgs(string patch) =>
+    [
+        "--model", TestPaths.GoldenSd15("tiny_sd15.safetensors"), "--tokenizer", Vocab, "--layer-model", TestPaths.GoldenSd15(patch),
+        "--transparent-decoder", TestPaths.GoldenSd15("tiny_transparent_decoder.safetensors"),
+    ];
+
     public static readonly string[] Small = ["--width", "64", "--height", "64", "--steps", "2", "--sampler", "euler", "--quiet"];
 
     public static string WritePng(string dir, string name, int channels, int width = 64, int height = 64)

@@ -15,11 +15,7 @@ namespace LayerDiffusion.Native.Tests.CliFlows;
 /// </summary>
 public sealed class Sd15MethodTests
 {
-    private static string G(string file) => Path.Combine(TestPaths.GoldenSd15Dir, file);
-
-    private static string[] Models(string patch) =>
-        ["--model", G("tiny_sd15.safetensors"), "--tokenizer", CliFiles.Vocab, "--layer-model", G(patch),
-         "--transparent-decoder", G("tiny_transparent_decoder.safetensors"), "--device", "cpu", "--quiet"];
+    private static string[] Models(string patch) => [.. CliFiles.Sd15ModelArgs(patch), "--device", "cpu", "--quiet"];
 
     /// <summary>
     /// The CLI options of an e2e case's settings (prompts, seed, sampling, size, --batch in groups of frames); the
@@ -138,6 +134,31 @@ public sealed class Sd15MethodTests
         Assert.False(File.Exists(Path.Combine(dir, "b-2.png")));
     }
 
+    /// <summary>
+    /// Frame prompts of more 75-token chunks than the prompt (and a negative prompt longer than the prompt) run: the
+    /// shorter context is repeated to a common length as Forge batches conds of different lengths; the long
+    /// foreground prompt reaches the foreground frame only.
+    /// </summary>
+    [Fact]
+    public void FramePromptsLongerThanThePromptRun()
+    {
+        string dir = TestPaths.TempDir();
+        string longFg = string.Join(", ", Enumerable.Range(0, 40).Select(i => $"glass cup {i}")); // well over 75 tokens
+        string[] Args(string fgPrompt, string negative, string name) =>
+            ["generate", "--method", "sd15-joint", .. Models("layer_sd15_joint.safetensors"), "--width", "64", "--height", "64", "--steps", "2",
+             "--sampler", "euler", "--seed", "3", "--prompt", "a cup on a table", "--negative", negative, "--fg-prompt", fgPrompt,
+             "--bg-prompt", "a table", "--out", Path.Combine(dir, name)];
+        foreach (var (fg, negative, name) in new[] { (longFg, "bad", "long.png"), ("a cup", "bad", "short.png"), ("a cup", longFg, "negative.png") })
+        {
+            var (code, _, stderr) = CliRunner.Run(Args(fg, negative, name));
+            Assert.True(code == 0, stderr);
+        }
+        byte[] Frame(string name, int i) => PngReader.Read(Path.Combine(dir, $"{Path.GetFileNameWithoutExtension(name)}-{i}.png")).Pixels;
+        Assert.NotEqual(Frame("long.png", 0), Frame("short.png", 0));
+        var p = Infotext.Parse(PngReader.Read(Path.Combine(dir, "long-0.png")).GetText("parameters")!).Parameters;
+        Assert.Equal(longFg, p["layerdiffusion_fg_additional_prompt"]);
+    }
+
     [Fact]
     public void WrongCheckpointFileOrImageIsAClearError()
     {
@@ -145,7 +166,7 @@ public sealed class Sd15MethodTests
         string[] small = ["--width", "64", "--height", "64", "--steps", "1", "--out", output];
         // An SD1.5 method on the SDXL checkpoint.
         var (code, _, stderr) = CliRunner.Run(["generate", "--method", "sd15-joint", "--model", TestPaths.Golden("tiny_sdxl.safetensors"),
-            "--tokenizer", CliFiles.Vocab, "--layer-model", G("layer_sd15_joint.safetensors"), "--device", "cpu", "--quiet", .. small]);
+            "--tokenizer", CliFiles.Vocab, "--layer-model", TestPaths.GoldenSd15("layer_sd15_joint.safetensors"), "--device", "cpu", "--quiet", .. small]);
         Assert.NotEqual(0, code);
         Assert.Contains("SD1.5", stderr);
         // The joint file for fg2bg.

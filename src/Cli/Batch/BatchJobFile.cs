@@ -117,7 +117,8 @@ public static class BatchJobFile
 
     /// <summary>
     /// What identifies a job's result: the command, every option that changes the output, and the size and time of
-    /// each input file (a model replaced under the same name runs the job again).
+    /// each input file (a model replaced under the same name runs the job again), the user LoRAs included: each
+    /// --lora file and each file a &lt;lora:NAME&gt; tag of the prompt finds under --lora-dir, as the job will find it.
     /// </summary>
     private static string SettingsHash(string command, Dictionary<string, string?> options)
     {
@@ -126,13 +127,34 @@ public static class BatchJobFile
         {
             if (NotSettings.Contains(name)) continue;
             text.Append(name).Append('=').Append(value ?? "true").Append('\n');
-            if (value is not null && InputFileOptions.Contains(name) && File.Exists(value))
-            {
-                var info = new FileInfo(value);
-                text.Append(' ').Append(info.Length.ToString(CultureInfo.InvariantCulture)).Append(' ')
-                    .Append(info.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture)).Append('\n');
-            }
+            if (value is not null && InputFileOptions.Contains(name) && File.Exists(value)) AppendIdentity(text, value);
         }
+        foreach (var lora in LoraFiles(options))
+            if (File.Exists(lora)) AppendIdentity(text.Append("lora ").Append(lora).Append('\n'), lora);
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))).ToLowerInvariant();
+    }
+
+    private static void AppendIdentity(StringBuilder text, string file)
+    {
+        var info = new FileInfo(file);
+        text.Append(' ').Append(info.Length.ToString(CultureInfo.InvariantCulture)).Append(' ')
+            .Append(info.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture)).Append('\n');
+    }
+
+    /// <summary>The job's LoRA files as GenerateCommand resolves them; a value it will refuse adds nothing here (the job fails with that error).</summary>
+    private static List<string> LoraFiles(Dictionary<string, string?> options)
+    {
+        var files = new List<string>();
+        try
+        {
+            if (options.GetValueOrDefault("--lora") is { } values)
+                files.AddRange(values.Split(Separator).Select(v => GenerationOptions.LoraValue(v).Path));
+            if (options.GetValueOrDefault("--prompt") is { } prompt && options.GetValueOrDefault("--lora-dir") is { } dir && Directory.Exists(dir))
+                files.AddRange(Text.PromptLoras.Extract(prompt).Loras.Select(tag => GenerationOptions.FindLora(dir, tag.Name)).OfType<string>());
+        }
+        catch (InvalidOptionException)
+        {
+        }
+        return files;
     }
 }

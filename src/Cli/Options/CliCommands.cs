@@ -16,7 +16,7 @@ public static class CliCommands
             ["ld layer --mode MODE --fg/--bg/--blend IMAGE --model CKPT --tokenizer TOK (--layer-model FILE | --models-dir DIR) [options]"],
             GenerateCommand.Layer)
         { Notes = ["fg2ble: --fg; bg2ble: --bg; fgble2bg: --fg --blend; bgble2fg: --bg --blend. The demo model has no layer patches."] },
-        new("img2img", "transparent image-to-image: --init RGBA.png --denoise S (--method attn|conv)",
+        new("img2img", "transparent image-to-image: --init RGBA.png --denoise S (--method attn|conv|sd15-attn)",
             ["ld img2img --init RGBA.png [--denoise S] --model CKPT --tokenizer TOK (--layer-model FILE --transparent-decoder FILE --transparent-encoder FILE | --models-dir DIR) [options]"],
             GenerateCommand.Img2Img),
         new("batch", "many jobs from a JSON Lines file, models loaded once; --shard I/N, Slurm arrays, Kubernetes Indexed Jobs",

@@ -38,7 +38,7 @@ public static class CliOptions
         V("--layer-model", "FILE", "the LayerDiffusion patch for the method or mode (layer_xl_*.safetensors)", [.. Gen, "bench"]),
         V("--conv-layer-model", "FILE", "the conv-injection patch (layer_xl_transparent_conv.safetensors) for --method conv", "bench"),
         V("--transparent-decoder", "FILE", "vae_transparent_decoder.safetensors", [.. GenDecode, .. Measure]),
-        V("--transparent-encoder", "FILE", "vae_transparent_encoder.safetensors (img2img, layer modes that encode an image)", [.. Gen, .. Measure]),
+        V("--transparent-encoder", "FILE", "vae_transparent_encoder.safetensors, SD1.5: layer_sd15_vae_transparent_encoder.safetensors (img2img)", [.. Gen, .. Measure]),
         V("--models-dir", "DIR", "a folder holding the released LayerDiffusion files under their names (found by name)", [.. GenDecode, .. Measure]),
         V("--tokenizer", "PATH", "a diffusers tokenizer/ folder, a folder with vocab.json + merges.txt, or bpe_simple_vocab_16e6.txt.gz", [.. Gen, .. Measure]),
 
@@ -47,7 +47,8 @@ public static class CliOptions
         V("--negative", "TEXT", "the negative prompt", Gen) with { Short = "-n", Default = "\"\"", DemoDefault = "\"bad, ugly\"" },
         V("--method", "NAME", "transparency method: SDXL attention-injection LoRA or conv-injection patch; SD1.5 attention or joint (fg, bg, blend) frames", "generate", "batch") with
             { Default = "attn", Choices = ["attn", "conv", "sd15-attn", "sd15-joint"] },
-        V("--method", "NAME", "transparency method: attention-injection LoRA or conv-injection patch", "img2img") with { Default = "attn", Choices = ["attn", "conv"] },
+        V("--method", "NAME", "transparency method: SDXL attention-injection LoRA or conv-injection patch; SD1.5 attention injection (one frame)", "img2img") with
+            { Default = "attn", Choices = ["attn", "conv", "sd15-attn"] },
         V("--mode", "NAME", "the layer workflow (required)", "layer", "batch") with { Choices = ["fg2ble", "bg2ble", "fgble2bg", "bgble2fg", "sd15-fg2bg", "sd15-bg2fg"] },
         V("--fg", "IMAGE", "the foreground image (fg2ble, fgble2bg)", "layer", "batch"),
         V("--bg", "IMAGE", "the background image (bg2ble, bgble2fg)", "layer", "batch"),

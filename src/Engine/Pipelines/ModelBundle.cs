@@ -123,10 +123,13 @@ public sealed class ModelBundle : IDisposable
     public SdxlVae Vae => _vae ??= new SdxlVae(Keep(WeightStore.Load(VaeBackend, _checkpoint, Family.VaePrefix)));
 
     public TransparentDecoder Decoder => _decoder ??= new TransparentDecoder(Keep(WeightStore.Load(VaeBackend,
-        Open(Paths.TransparentDecoder ?? throw new InvalidSettingException("TransparentDecoder", $"this workflow needs the transparent decoder ({LayerMethods.DecoderFileName}); give {InvalidSettingException.Ref("TransparentDecoder")} or {InvalidSettingException.Ref("ModelsDir")}")), "")));
+        Open(Paths.TransparentDecoder ?? throw new InvalidSettingException("TransparentDecoder", $"this workflow needs the transparent decoder ({FamilyFile(LayerMethods.Sd15DecoderFileName, LayerMethods.DecoderFileName)}); give {InvalidSettingException.Ref("TransparentDecoder")} or {InvalidSettingException.Ref("ModelsDir")}")), "")));
 
     public TransparentEncoder Encoder => _encoder ??= new TransparentEncoder(Keep(WeightStore.Load(VaeBackend,
-        Open(Paths.TransparentEncoder ?? throw new InvalidSettingException("TransparentEncoder", $"img2img needs the transparent encoder ({LayerMethods.EncoderFileName}); give {InvalidSettingException.Ref("TransparentEncoder")} or {InvalidSettingException.Ref("ModelsDir")}")), "")));
+        Open(Paths.TransparentEncoder ?? throw new InvalidSettingException("TransparentEncoder", $"img2img needs the transparent encoder ({FamilyFile(LayerMethods.Sd15EncoderFileName, LayerMethods.EncoderFileName)}); give {InvalidSettingException.Ref("TransparentEncoder")} or {InvalidSettingException.Ref("ModelsDir")}")), "")));
+
+    /// <summary>The released file name of the checkpoint's family, for error messages.</summary>
+    private string FamilyFile(string sd15, string sdxl) => Family == ModelFamily.Sd15 ? sd15 : sdxl;
 
     /// <summary>The VAE-family weights, freed with the bundle (a long-lived caller, a batch or an embedding
     /// application, loads and frees many bundles in one process).</summary>

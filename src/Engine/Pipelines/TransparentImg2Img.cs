@@ -10,19 +10,22 @@ namespace LayerDiffusion.Native.Pipelines;
 /// Where transparent img2img starts (research/layerdiffusion.md §5.3; sd-forge-layerdiffuse
 /// before_process_init_images): the RGBA init image fitted to the generation size, its latent
 /// z = mean + std · offset (the VAE posterior of the image flattened over grey 127, and the transparent encoder's
-/// offset of [alpha, pad_rgb]) times the family's latent scale (SDXL: 0.13025), and the step the sampler starts from.
+/// offset of [alpha, pad_rgb]) times the family's latent scale (SDXL: 0.13025, SD1.5: 0.18215), and the step the
+/// sampler starts from. SD1.5 runs the same encoder architecture (layer_sd15_vae_transparent_encoder) with its own weights.
 /// </summary>
 public static class TransparentImg2Img
 {
     /// <summary>
-    /// What img2img needs of the settings beyond <see cref="GenerationSettings.Validate"/>: a transparent method (the
-    /// init image's alpha is what the attn/conv models understand) and a denoise that leaves the sampler a step (UniPC
-    /// runs t_enc steps, the k-diffusion samplers t_enc + 1). Callers can check this before loading models.
+    /// What img2img needs of the settings beyond <see cref="GenerationSettings.Validate"/>: a one-image transparent
+    /// method (the init image's alpha is what the attn/conv models and SD1.5's one-frame attention injection understand)
+    /// and a denoise that leaves the sampler a step (UniPC runs t_enc steps, the k-diffusion samplers t_enc + 1).
+    /// Callers can check this before loading models. The extension also patches the encoder for SD1.5's joint and
+    /// bg2fg methods, where every frame of a group would start from the same init image; those are not offered.
     /// </summary>
     public static void Validate(GenerationSettings s)
     {
-        if (s.Method is not (LayerMethod.Attn or LayerMethod.Conv))
-            throw new InvalidSettingException("Method", $"img2img runs the transparent models (attn or conv), not {LayerMethods.Name(s.Method)}");
+        if (s.Method is not (LayerMethod.Attn or LayerMethod.Conv or LayerMethod.Sd15Attn))
+            throw new InvalidSettingException("Method", $"img2img runs the transparent models (attn, conv or sd15-attn), not {LayerMethods.Name(s.Method)}");
         Sampler.ValidateImg2Img(SamplerSettings.Parse(s.Sampler, s.Schedule, s.Steps), StartIndex(s.Steps, s.Denoise));
     }
 

@@ -30,21 +30,9 @@ public sealed partial class CpuBackend
         return y;
     }
 
-    /// <summary>v / (1 + exp(−v)) with vectorised exp, in L1-sized pieces.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void SiluInPlace(Span<float> d)
-    {
-        Span<float> t = stackalloc float[1024];
-        for (int i = 0; i < d.Length; i += t.Length)
-        {
-            var v = d.Slice(i, Math.Min(t.Length, d.Length - i));
-            var e = t[..v.Length];
-            TP.Negate(v, e);
-            TP.Exp(e, e);
-            TP.Add(e, 1f, e);
-            TP.Divide(v, e, v);
-        }
-    }
+    /// <summary>v / (1 + exp(−v)) in place, one vectorised pass (<see cref="ScaleShiftKernel"/>).</summary>
+    internal static void SiluInPlace(Span<float> d) => ScaleShiftKernel.Apply(d, 1f, 0f, d, affine: false, silu: true);
+
     public Tensor Gelu(Tensor x)
     {
         var y = New((int[])x.Shape.Clone());

@@ -63,21 +63,26 @@ public sealed partial class CpuBackend
             DirectConv.Run(xs, ws, bs, y.Data, n, ci, h, wd, co, kh, kw, padding);
             return y;
         }
+        // Positions × output channels, the weights as the B operand read in place (a product whose rows are the
+        // weights would copy and transpose them on every call): C[p, o] = Σk col[p, k]·W[o, k] + bias[o], the same
+        // fused multiply-add chain per output either way round, then transposed into the output planes. The im2col
+        // rows are written straight into the GEMM's k-major panels (no separate copy).
         int bandRows = Math.Max(1, Math.Min(ho, (1 << 22) / Math.Max(1, kdim * wo)));
-        var col = new float[bandRows * wo * kdim];
-        var band = new float[co * bandRows * wo];
+        int maxRows = (bandRows * wo + 31) / 32 * 32;   // room for the widest panel's padding rows
+        var panels = new float[maxRows * kdim];
+        var band = new float[bandRows * wo * co];
         for (int b = 0; b < n; b++)
         {
             for (int r0 = 0; r0 < ho; r0 += bandRows)
             {
                 int rows = Math.Min(bandRows, ho - r0), p = rows * wo;
-                Im2Col(xs.AsSpan(b * ci * h * wd, ci * h * wd), col, ci, h, wd, kh, kw, stride, padding, r0, rows, wo);
-                Gemm.NT(ws, col.AsSpan(0, p * kdim), band.AsSpan(0, co * p), co, p, kdim, default);
+                Im2ColPanels(xs.AsSpan(b * ci * h * wd, ci * h * wd), panels, ci, h, wd, kh, kw, stride, padding, r0, p, wo, GemmOuter.PanelRows(p));
+                GemmOuter.NTPanels(panels, ws, band.AsSpan(0, p * co), p, co, kdim, bs);
+                var dst = y.Data.AsSpan(b * co * ho * wo + r0 * wo);
                 for (int o = 0; o < co; o++)
                 {
-                    var dst = y.Data.AsSpan(((b * co + o) * ho + r0) * wo, p);
-                    band.AsSpan(o * p, p).CopyTo(dst);
-                    if (bs is not null) { float bv = bs[o]; for (int i = 0; i < p; i++) dst[i] += bv; }
+                    var plane = dst.Slice(o * ho * wo, p);
+                    for (int i = 0; i < p; i++) plane[i] = band[i * co + o];
                 }
             }
         }
@@ -89,35 +94,44 @@ public sealed partial class CpuBackend
     {
         ShapeRules.Conv2d(x, w, bias, stride, padding, residual);
         var y = (CpuTensor)Conv2d(x, w, bias, stride, padding);
-        var r = C(residual).Data;
-        var d = y.Data;
-        for (int i = 0; i < d.Length; i++) d[i] += r[i];
+        System.Numerics.Tensors.TensorPrimitives.Add(y.Data, C(residual).Data, y.Data);
         return y;
     }
 
-    private static void Im2Col(ReadOnlySpan<float> x, Span<float> col, int ci, int h, int w, int kh, int kw, int stride, int pad, int r0, int rows, int wo)
+    /// <summary>
+    /// The im2col matrix of one band of output rows (p positions × taps (c, ky, kx)) in GemmOuter's panel layout:
+    /// panel by panel of <paramref name="panelRows"/> positions, at[panel][tap][row], padding rows zero. Each tap
+    /// writes a panel's positions contiguously.
+    /// </summary>
+    private static void Im2ColPanels(ReadOnlySpan<float> x, float[] at, int ci, int h, int w, int kh, int kw, int stride, int pad, int r0, int p, int wo, int panelRows)
     {
         int kdim = ci * kh * kw;
-        for (int r = 0; r < rows; r++)
+        Span<int> iy0 = stackalloc int[panelRows], ix0 = stackalloc int[panelRows];
+        for (int i0 = 0; i0 < p; i0 += panelRows)
         {
-            int oy = r0 + r;
-            for (int ox = 0; ox < wo; ox++)
+            int rows = Math.Min(panelRows, p - i0);
+            for (int r = 0; r < rows; r++)
             {
-                var dst = col.Slice((r * wo + ox) * kdim, kdim);
-                int idx = 0;
-                for (int c = 0; c < ci; c++)
-                {
-                    var plane = x.Slice(c * h * w, h * w);
-                    for (int ky = 0; ky < kh; ky++)
+                int q = i0 + r, oy = r0 + q / wo, ox = q % wo;
+                iy0[r] = oy * stride - pad;
+                ix0[r] = ox * stride - pad;
+            }
+            var panel = at.AsSpan(i0 * kdim, panelRows * kdim);
+            int t = 0;
+            for (int c = 0; c < ci; c++)
+            {
+                var plane = x.Slice(c * h * w, h * w);
+                for (int ky = 0; ky < kh; ky++)
+                    for (int kx = 0; kx < kw; kx++, t++)
                     {
-                        int iy = oy * stride - pad + ky;
-                        for (int kx = 0; kx < kw; kx++, idx++)
+                        var dst = panel.Slice(t * panelRows, panelRows);
+                        for (int r = 0; r < rows; r++)
                         {
-                            int ix = ox * stride - pad + kx;
-                            dst[idx] = (uint)iy < (uint)h && (uint)ix < (uint)w ? plane[iy * w + ix] : 0f;
+                            int iy = iy0[r] + ky, ix = ix0[r] + kx;
+                            dst[r] = (uint)iy < (uint)h && (uint)ix < (uint)w ? plane[iy * w + ix] : 0f;
                         }
+                        dst[rows..].Clear();
                     }
-                }
             }
         }
     }
@@ -170,16 +184,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>softmax(row · scale) over the first <paramref name="valid"/> entries; the rest become 0.</summary>
-    private static void SoftmaxRow(Span<float> row, float scale, int valid)
-    {
-        float max = float.NegativeInfinity;
-        for (int j = 0; j < valid; j++) max = MathF.Max(max, row[j] * scale);
-        double sum = 0;
-        for (int j = 0; j < valid; j++) { float e = MathF.Exp(row[j] * scale - max); row[j] = e; sum += e; }
-        float inv = (float)(1.0 / sum);
-        for (int j = 0; j < valid; j++) row[j] *= inv;
-        row[valid..].Clear();
-    }
+    private static void SoftmaxRow(Span<float> row, float scale, int valid) => SoftmaxKernel.Row(row, scale, valid);
 
     public Tensor Softmax(Tensor x)
     {

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using LayerDiffusion.Native.Tensors;
-using TP = System.Numerics.Tensors.TensorPrimitives;
 
 namespace LayerDiffusion.Native.Backends.Cpu;
 
@@ -27,10 +26,7 @@ public sealed partial class CpuBackend
                 {
                     int cc = grp * cpg + ch;
                     float a = g[cc] * inv, b = bt[cc] - m * g[cc] * inv;
-                    var d = dst.Slice(ch * spatial, spatial);
-                    TP.Multiply(src.Slice(ch * spatial, spatial), a, d);
-                    TP.Add(d, b, d);
-                    if (silu) SiluInPlace(d);
+                    ScaleShiftKernel.Apply(src.Slice(ch * spatial, spatial), a, b, dst.Slice(ch * spatial, spatial), affine: true, silu);
                 }
             }
         });

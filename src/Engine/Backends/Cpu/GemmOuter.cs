@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace LayerDiffusion.Native.Backends.Cpu;
 
@@ -37,6 +38,31 @@ internal static unsafe class GemmOuter
     /// <summary>The 4 × 16 Vector256 tile even where AVX-512 is there (tests compare the two shapes bit for bit).</summary>
     internal static void NTNarrow(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, ReadOnlySpan<float> bias, bool accumulate) =>
         NT(a, b, c, m, n, k, bias, accumulate, TileShape.Narrow);
+
+    /// <summary>Rows per panel of A in a product of <paramref name="m"/> rows (see <see cref="NTPanels"/>).</summary>
+    public static int PanelRows(int m) => TileShape.For(m).Rows;
+
+    /// <summary>
+    /// C = A·Bᵀ (+ bias) with A given already as the panels <see cref="NT(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, ReadOnlySpan{float}, bool)"/>
+    /// would copy it into: at[tile][kk][r] = A[tile·R + r][kk], R = <see cref="PanelRows"/>(m), rows past m zero.
+    /// For a caller that builds A anyway (im2col) and can write it there directly, sparing a copy. Same results.
+    /// </summary>
+    public static void NTPanels(float[] at, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, ReadOnlySpan<float> bias)
+    {
+        if (m == 0 || n == 0) return;
+        var tile = TileShape.For(m);
+        int rowsPad = (m + tile.Rows - 1) / tile.Rows * tile.Rows;
+        var zeros = ArrayPool<float>.Shared.Rent(k);
+        try
+        {
+            Array.Clear(zeros, 0, k);
+            Tiles(at, zeros, b, c, m, n, k, bias, false, tile, rowsPad);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(zeros);
+        }
+    }
 
     private static void NT(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, ReadOnlySpan<float> bias, bool accumulate, TileShape tile)
     {
@@ -102,20 +128,60 @@ internal static unsafe class GemmOuter
         }
     }
 
-    /// <summary>Panels of Aᵀ, one per tile of <paramref name="rows"/> rows: at[tile][kk][r] = A[tile·rows + r][kk], rows past m left zero.</summary>
+    /// <summary>
+    /// Panels of Aᵀ, one per tile of <paramref name="rows"/> rows: at[tile][kk][r] = A[tile·rows + r][kk], rows past m
+    /// left zero. In 8 × 8 blocks transposed in registers where AVX is there (element by element, each write a
+    /// different cache line, this copy cost about as much as a narrow product itself); the edges one at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose(ReadOnlySpan<float> a, float[] at, int m, int k, int rows)
     {
         fixed (float* pa = a, pt = at)
             for (int i0 = 0; i0 < m; i0 += rows)
             {
                 float* panel = pt + (long)i0 * k;
-                int n = Math.Min(rows, m - i0);
-                for (int r = 0; r < n; r++)
+                int n = Math.Min(rows, m - i0), r = 0;
+                if (Avx.IsSupported)
+                    for (; r + 8 <= n; r += 8)
+                    {
+                        float* src = pa + (long)(i0 + r) * k;
+                        int kk = 0;
+                        for (; kk + 8 <= k; kk += 8) Transpose8x8(src + kk, k, panel + (long)kk * rows + r, rows);
+                        for (; kk < k; kk++)
+                            for (int q = 0; q < 8; q++) panel[kk * rows + r + q] = src[(long)q * k + kk];
+                    }
+                for (; r < n; r++)
                 {
                     float* src = pa + (long)(i0 + r) * k;
                     for (int kk = 0; kk < k; kk++) panel[kk * rows + r] = src[kk];
                 }
             }
+    }
+
+    /// <summary>dst[j·ldDst + q] = src[q·ldSrc + j] for an 8 × 8 block (unpack, shuffle, then swap 128-bit halves).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int ldSrc, float* dst, int ldDst)
+    {
+        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + ldSrc);
+        var r2 = Avx.LoadVector256(src + 2 * ldSrc); var r3 = Avx.LoadVector256(src + 3 * ldSrc);
+        var r4 = Avx.LoadVector256(src + 4 * ldSrc); var r5 = Avx.LoadVector256(src + 5 * ldSrc);
+        var r6 = Avx.LoadVector256(src + 6 * ldSrc); var r7 = Avx.LoadVector256(src + 7 * ldSrc);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldDst, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ldDst, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ldDst, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ldDst, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ldDst, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ldDst, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ldDst, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

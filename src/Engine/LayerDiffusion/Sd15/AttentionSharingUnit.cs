@@ -86,16 +86,36 @@ public sealed class AttentionSharingUnit : IDisposable
         return b.Reshape(b.Slice(b.Reshape(x, rows / frames, frames, n * c), 1, f, 1), rows / frames, n, c);
     }
 
-    /// <summary>The frame's cross-attention context: its rows' context, the frame's overwrite on the positive rows.</summary>
+    /// <summary>
+    /// The frame's cross-attention context: its rows' context, the frame's overwrite on the positive rows. A frame
+    /// prompt of another length than the call's context (its own 75-token chunk count) is met as Forge's
+    /// CONDCrossAttn.concat batches conds of different lengths: both are repeated whole to the least common multiple
+    /// of the two lengths, which leaves the attention unchanged (each key and value only appears k times, every
+    /// softmax weight divided by k). The extension itself fails there, broadcasting the two lengths.
+    /// </summary>
     private Tensor FrameContext(IBackend b, Tensor context, int f, FrameCall call)
     {
         var rows = FrameRows(b, context, f, call.Frames);
-        if (call.OverwriteOf(f) is not { } overwrite) return rows;
-        if (overwrite.Rank != 3 || overwrite.Dim(0) != 1 || overwrite.Dim(1) != context.Dim(1) || overwrite.Dim(2) != context.Dim(2))
-            throw new LdException($"frame {f}'s prompt conditioning {Shape.Format(overwrite.Shape)} does not fit the context [1, {context.Dim(1)}, {context.Dim(2)}] it replaces (the prompts must encode to the same number of 75-token chunks)");
+        if (call.OverwriteOf(f) is not { } overwrite || !call.HasPositiveRows(f)) return rows;
+        if (overwrite.Rank != 3 || overwrite.Dim(0) != 1 || overwrite.Dim(2) != context.Dim(2))
+            throw new LdException($"frame {f}'s prompt conditioning {Shape.Format(overwrite.Shape)} does not fit the context [1, N, {context.Dim(2)}] it replaces");
+        int tokens = LeastCommonMultiple(rows.Dim(1), overwrite.Dim(1));
+        rows = RepeatTokens(b, rows, tokens);
+        overwrite = RepeatTokens(b, overwrite, tokens);
         var parts = new Tensor[call.Groups];
         for (int g = 0; g < call.Groups; g++) parts[g] = call.Uncond[g * call.Frames + f] ? b.Slice(rows, 0, g, 1) : overwrite;
         return parts.Length == 1 ? parts[0] : b.Concat(0, parts);
+    }
+
+    /// <summary>x [b, n, c] repeated whole along the tokens to [b, tokens, c] (tokens a multiple of n), as torch's repeat(1, k, 1).</summary>
+    private static Tensor RepeatTokens(IBackend b, Tensor x, int tokens) =>
+        tokens == x.Dim(1) ? x : b.Concat(1, Enumerable.Repeat(x, tokens / x.Dim(1)).ToArray());
+
+    private static int LeastCommonMultiple(int a, int b)
+    {
+        int gcd = a, r = b;
+        while (r != 0) (gcd, r) = (r, gcd % r);
+        return checked(a / gcd * b);
     }
 
     /// <summary>conv1×1_f(SiLU(conv3×3_f(signal))) as tokens [1, d, c], for the signal with d pixels.</summary>

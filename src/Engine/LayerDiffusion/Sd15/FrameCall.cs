@@ -30,4 +30,12 @@ public sealed class FrameCall
     public int Groups => Uncond.Length / Frames;
 
     public Tensor? OverwriteOf(int frame) => frame < Overwrites.Count ? Overwrites[frame] : null;
+
+    /// <summary>Whether any group's row of the frame is a positive-prompt row (where its overwrite applies).</summary>
+    public bool HasPositiveRows(int frame)
+    {
+        for (int g = 0; g < Groups; g++)
+            if (!Uncond[g * Frames + frame]) return true;
+        return false;
+    }
 }
