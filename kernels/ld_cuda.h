@@ -25,6 +25,11 @@
 extern thread_local unsigned ld_emu_tid, ld_emu_ntid, ld_emu_bid[3], ld_emu_nbid[3];
 void ld_emu_sync();
 float ld_emu_shfl_xor(float v, int lane_mask);
+// Warp collectives in one exchange (one switch per lane instead of one per shuffle; the same fp32 operations in the
+// same order as the shuffle loops they stand for): three values shuffled at once, and the xor butterfly 16..1 of a
+// sum (op 0) or max (op 1).
+void ld_emu_shfl_xor3(float (&v)[3], int lane_mask);
+float ld_emu_warp_reduce(float v, int op);
 // mma.sync.m16n8k16 and m16n8k8 (row.col, fp32 accumulate) for one lane of a warp, by the PTX ISA's fragment layouts.
 void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, int bf16);
 void ld_emu_mma_m16n8k8(float* c, const unsigned* a, unsigned b, int bf16);
@@ -297,6 +302,12 @@ LD_DEV float ld_gelu(float x)
 }
 
 // ---- reductions
+#if defined(LD_HOST_EMU)
+LD_DEV float ld_warp_sum(float v) { return ld_emu_warp_reduce(v, 0); }
+LD_DEV float ld_warp_max(float v) { return ld_emu_warp_reduce(v, 1); }
+/// Three values of the lane lane ^ mask, in place.
+LD_DEV void ld_shfl_xor3(float (&v)[3], int mask) { ld_emu_shfl_xor3(v, mask); }
+#else
 LD_DEV float ld_warp_sum(float v)
 {
     for (int o = 16; o > 0; o >>= 1) v += ld_shfl_xor(v, o);
@@ -308,6 +319,14 @@ LD_DEV float ld_warp_max(float v)
     for (int o = 16; o > 0; o >>= 1) v = ld_max(v, ld_shfl_xor(v, o));
     return v;
 }
+
+/// Three values of the lane lane ^ mask, in place.
+LD_DEV void ld_shfl_xor3(float (&v)[3], int mask)
+{
+#pragma unroll
+    for (int i = 0; i < 3; i++) v[i] = ld_shfl_xor(v[i], mask);
+}
+#endif
 
 /// Sum over the block (blockDim a multiple of 32, at most 1024); every thread gets the result.
 /// `scratch` holds 32 floats of shared memory; the function syncs before reusing it.

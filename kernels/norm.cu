@@ -36,8 +36,9 @@ LD_DEV void ld_block_merge(float& n, float& mean, float& m2, float* scratch)
 {
     for (int o = 16; o > 0; o >>= 1)
     {
-        float nb = ld_shfl_xor(n, o), mb = ld_shfl_xor(mean, o), qb = ld_shfl_xor(m2, o);
-        ld_chan_merge(n, mean, m2, nb, mb, qb);
+        float other[3] = { n, mean, m2 };
+        ld_shfl_xor3(other, o);
+        ld_chan_merge(n, mean, m2, other[0], other[1], other[2]);
     }
     unsigned lane = ld_tid() & 31u, warp = ld_tid() >> 5, warps = ld_ntid() >> 5;
     ld_sync();

@@ -12,6 +12,7 @@
 #   kernels/attention_cross.cu  single-tile attention for <= 80 keys (LD_ATTENTION=mma2)     same cases (the 77- and 80-key and causal 77x77 ones)
 #   kernels/attention_d8.cu     head width 8 on mma.m16n8k8 (LD_ATTENTION=mma2)               same cases (the d8 ones)
 #   kernels/attention_fewkeys.cu  <= 16 keys, any head width (SD1.5 temporal attention)       selftest: the "few keys" attention and attention_qkv cases
+#   ld_flash_small (attention.cu)  head widths < 8 on the d8 SIMT kernel (tiny models)      selftest: the "small width" attention and attention_qkv cases
 #   attention row strides       AttentionQkv on a packed q|k|v, every kernel family            selftest: attention_qkv*
 #   kernels/elementwise.cu      16-byte slots: casts, unary, GEGLU, binary (FastDivmod), bias selftest: silu gelu quick_gelu affine clamp geglu add sub mul conv2d load_weight import
 #   kernels/norm.cu             GroupNorm(+add) from merged (mean, M2); LayerNorm in registers selftest: group_norm, group_norm_add, layer_norm (launch and scratch counts too)

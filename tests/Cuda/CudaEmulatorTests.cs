@@ -118,9 +118,17 @@ public sealed partial class CudaEmulatorTests(CudaEmulatorFixture emu, ITestOutp
     [EmulatorFact]
     public void TransparentGenerationMeetsTheFp16Bounds() => VerifyOnTheEmulatedGpu("fp16", "e2e_transparent");
 
-    private void VerifyOnTheEmulatedGpu(string precision, string cases)
+    /// <summary>
+    /// SD1.5 on the emulated GPU against golden-sd15: the plain UNet (its 4-wide heads on ld_flash_small) and one CFG
+    /// call per attention-sharing method (per-frame LoRA, the frames' temporal attention on the few-keys kernel, the
+    /// control encoder and its signals, cond_mark), at fp16.
+    /// </summary>
+    [EmulatorFact]
+    public void Sd15AttentionSharingMeetsTheFp16Bounds() => VerifyOnTheEmulatedGpu("fp16", "sd15_unet_forward,sd15_attention_sharing", TestPaths.GoldenSd15Dir);
+
+    private void VerifyOnTheEmulatedGpu(string precision, string cases, string? golden = null)
     {
-        var (code, text) = Run("dotnet", [LdDll, "verify", "--golden", TestPaths.GoldenDir, "--device", "cuda", "--precision", precision, "--cases", cases],
+        var (code, text) = Run("dotnet", [LdDll, "verify", "--golden", golden ?? TestPaths.GoldenDir, "--device", "cuda", "--precision", precision, "--cases", cases],
             EmulatorEnv, TimeSpan.FromMinutes(10));
         output.WriteLine(text);
         Assert.Contains("host emulation", text);

@@ -54,7 +54,7 @@ int multiply(const Desc* d, const Layout* a, const Layout* b, const Layout* c, c
 
 }  // namespace
 
-int ld_emu_submit(void* stream, std::function<int()> op);  // fake_cuda.cpp
+int ld_emu_submit(void* stream, const char* name, std::function<int()> op);  // fake_cuda.cpp
 
 extern "C" {
 
@@ -139,7 +139,7 @@ int cublasLtMatmul(void*, void* descp, const float* alpha, const void* A, void* 
     if (a->batch != o->batch || b->batch != o->batch) return fail("batch counts differ");
     // Checked now, computed now or (on a capturing stream) at every graph launch, from copies of the descriptors
     // and host scalars as cuBLASLt bakes them into its kernels' parameters.
-    return ld_emu_submit(stream, [dc = *d, ac = *a, bc = *b, cc = *c, oc = *o, al = *alpha, be = *beta, A, B, C, D, m, n, k] {
+    return ld_emu_submit(stream, "cublasLtMatmul", [dc = *d, ac = *a, bc = *b, cc = *c, oc = *o, al = *alpha, be = *beta, A, B, C, D, m, n, k] {
         return multiply(&dc, &ac, &bc, &cc, &oc, &al, &be, A, B, C, D, m, n, k);
     });
 }

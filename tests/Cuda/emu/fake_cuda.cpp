@@ -58,49 +58,48 @@ ld_emu_switch:
 struct Coro
 {
     void* sp = nullptr;
-    std::vector<char> stack;
+    char* stack = nullptr;  // its stack's top, from the first time the thread runs until it returns
     bool done = false;
     int waiting = 0;  // 0 runnable, 1 at the block barrier, 2 at its warp's barrier
 };
+// Stacks go to threads as they start and come back as they finish, so a block whose threads never wait at a barrier
+// runs all of them on one or two stacks that stay in cache.
+const size_t kStackBytes = 256 * 1024;
+std::vector<char*> g_free_stacks;  // the tops of stacks no thread uses
 void* g_sched_sp = nullptr;
 std::vector<Coro> g_coros;
-unsigned g_nthreads = 0, g_cur = 0, g_block_arrived = 0, g_warp_arrived[32];
-float g_warp_buf[32][32];
+unsigned g_nthreads = 0, g_cur = 0;
+// Barrier bookkeeping, O(1) per arrival: the live (not finished) threads of the block and of each warp, and who waits
+// at the block barrier and at each warp's barrier (a scan of the block per arrival made a 256-thread block's barrier
+// cost 256² steps).
+unsigned g_block_live = 0, g_warp_live[32];
+std::vector<unsigned> g_block_waiters, g_warp_waiters[32];
 void* g_fn = nullptr;
 std::vector<unsigned> g_order;
 unsigned long long g_rng = 0x2545F4914F6CDD1Dull;
 ffi_cif* g_cif = nullptr;
 void** g_args = nullptr;
 
-unsigned live_in(unsigned first, unsigned count)
+void release(std::vector<unsigned>& waiters)
 {
-    unsigned n = 0;
-    for (unsigned t = first; t < first + count; t++) n += g_coros[t].done ? 0 : 1;
-    return n;
+    for (unsigned t : waiters) g_coros[t].waiting = 0;
+    waiters.clear();
 }
 
-// Releases the block barrier or a warp barrier when every live thread of its scope has arrived.
-void release_ready()
+// Releases the block barrier or the warp barrier of thread t's warp when every live thread of its scope has arrived.
+void release_ready(unsigned t)
 {
-    if (g_block_arrived > 0 && g_block_arrived == live_in(0, g_nthreads))
-    {
-        g_block_arrived = 0;
-        for (auto& c : g_coros) if (c.waiting == 1) c.waiting = 0;
-    }
-    for (unsigned w = 0; w < g_nthreads / 32; w++)
-        if (g_warp_arrived[w] > 0 && g_warp_arrived[w] == live_in(w * 32, 32))
-        {
-            g_warp_arrived[w] = 0;
-            for (unsigned t = w * 32; t < w * 32 + 32; t++) if (g_coros[t].waiting == 2) g_coros[t].waiting = 0;
-        }
+    if (!g_block_waiters.empty() && g_block_waiters.size() == g_block_live) release(g_block_waiters);
+    unsigned w = t / 32;
+    if (!g_warp_waiters[w].empty() && g_warp_waiters[w].size() == g_warp_live[w]) release(g_warp_waiters[w]);
 }
 
 void wait_at(int kind)
 {
     Coro& c = g_coros[g_cur];
-    if (kind == 1) g_block_arrived++; else g_warp_arrived[g_cur / 32]++;
+    (kind == 1 ? g_block_waiters : g_warp_waiters[g_cur / 32]).push_back(g_cur);
     c.waiting = kind;
-    release_ready();
+    release_ready(g_cur);
     if (c.waiting != 0) ld_emu_switch(&c.sp, g_sched_sp);
 }
 
@@ -117,15 +116,30 @@ void coro_entry()
     ffi_call(g_cif, FFI_FN(g_fn), nullptr, g_args);
     Coro& c = g_coros[g_cur];
     c.done = true;
-    release_ready();  // a finished thread no longer holds a barrier back
+    g_block_live--;
+    g_warp_live[g_cur / 32]--;
+    release_ready(g_cur);  // a finished thread no longer holds a barrier back
     ld_emu_switch(&c.sp, g_sched_sp);  // never resumed
     std::abort();
 }
 
-// A fresh stack whose first switch "returns" into coro_entry with the ABI's entry alignment.
+// A fresh stack whose first switch "returns" into coro_entry with the ABI's entry alignment. Stack i's top sits
+// i·80 bytes (mod 8 KiB) below its buffer's end: buffers of the same size allocated one after another would put every
+// thread's live frames at the same offset modulo the cache's set stride, and a barrier then walks 256 frames that
+// all compete for the same few cache sets. (The offset belongs to the stack, not to the thread: a thread on a reused
+// stack at another offset than the stack's previous thread read one word of ld_binary's by-value parameter block
+// wrong, which this layout avoids and which remains unexplained.)
+std::vector<std::unique_ptr<char[]>> g_stack_memory;
 void* fresh_stack(Coro& c)
 {
-    auto top = ((uintptr_t)(c.stack.data() + c.stack.size())) & ~(uintptr_t)15;
+    if (g_free_stacks.empty())
+    {
+        char* m = g_stack_memory.emplace_back(new char[kStackBytes]).get();
+        g_free_stacks.push_back(m + kStackBytes - (g_stack_memory.size() * 80u) % 8192u);
+    }
+    c.stack = g_free_stacks.back();
+    g_free_stacks.pop_back();
+    auto top = (uintptr_t)c.stack & ~(uintptr_t)15;
     auto* ret = (uintptr_t*)(top - 16);      // 16-aligned slot: coro_entry starts with rsp % 16 == 8
     ret[0] = (uintptr_t)&coro_entry;
     ret[1] = 0;
@@ -252,19 +266,77 @@ void ld_emu_cp_wait(int n)
 
 void ld_emu_sync() { wait_at(1); }
 
+// Warp exchanges: every lane deposits its values, waits for the warp, reads. The deposits alternate between two
+// buffers (each lane counts its exchanges), so no second barrier is needed before the next exchange: a lane can
+// only deposit into a buffer again after the whole warp has arrived at the exchange in between, i.e. after every
+// lane has read that buffer.
+namespace {
+float g_exchange[2][32][32][3];
+unsigned g_exchange_count[1024];
+
+float (&deposit(unsigned warp))[32][3]
+{
+    return g_exchange[g_exchange_count[ld_emu_tid]++ & 1][warp];
+}
+}  // namespace
+
 float ld_emu_shfl_xor(float v, int mask)
 {
     unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
-    g_warp_buf[warp][lane] = v;
+    auto& buf = deposit(warp);
+    buf[lane][0] = v;
     wait_at(2);
-    float r = g_warp_buf[warp][lane ^ (unsigned)mask];
-    wait_at(2);
-    return r;
+    return buf[lane ^ (unsigned)mask][0];
 }
 
-// The warp-collective matrix product: every lane deposits its fragments, then computes its own 4 outputs.
+void ld_emu_shfl_xor3(float (&v)[3], int mask)
+{
+    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
+    auto& buf = deposit(warp);
+    for (int i = 0; i < 3; i++) buf[lane][i] = v[i];
+    wait_at(2);
+    for (int i = 0; i < 3; i++) v[i] = buf[lane ^ (unsigned)mask][i];
+}
+
+// The butterfly `for (o = 16; o > 0; o >>= 1) v = op(v, shfl_xor(v, o))` of every lane, replayed on the deposited
+// values in the same order (so bit for bit what the shuffles give, signed zeros and NaNs of max included), after one
+// barrier. The first lane to read computes all 32 lanes' results; a deposit clears them (no lane can still be reading
+// them then, as above).
 namespace {
-unsigned g_mma_a[32][32][4], g_mma_b[32][32][2];
+float g_reduced[2][32][32];
+bool g_reduced_ready[2][32];
+}  // namespace
+
+float ld_emu_warp_reduce(float v, int op)
+{
+    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5, phase = g_exchange_count[ld_emu_tid] & 1;
+    auto& buf = deposit(warp);
+    buf[lane][0] = v;
+    g_reduced_ready[phase][warp] = false;
+    wait_at(2);
+    float* x = g_reduced[phase][warp];
+    if (!g_reduced_ready[phase][warp])
+    {
+        float y[32];
+        for (unsigned l = 0; l < 32; l++) x[l] = buf[l][0];
+        for (unsigned o = 16; o > 0; o >>= 1)
+        {
+            for (unsigned l = 0; l < 32; l++) y[l] = op == 0 ? x[l] + x[l ^ o] : (x[l] > x[l ^ o] ? x[l] : x[l ^ o]);
+            std::memcpy(x, y, sizeof y);
+        }
+        g_reduced_ready[phase][warp] = true;
+    }
+    return x[lane];
+}
+
+// The warp-collective matrix product: every lane deposits its fragments, and after one barrier computes its own 4
+// outputs, s = c then += A[r][k]·B[k][n] for k in order. The first lane to read decodes the warp's A (16×16) and
+// B (16×8) from the fragments into floats for all; deposits alternate between two buffers by the exchange count as
+// the shuffles' do, so no barrier is needed after reading.
+namespace {
+unsigned g_mma_a[2][32][32][4], g_mma_b[2][32][32][2];
+float g_mma_af[2][32][16][16], g_mma_bf[2][32][16][8];
+bool g_mma_decoded[2][32];
 
 float half_of(unsigned reg, int hi, int bf16)
 {
@@ -275,75 +347,93 @@ float half_of(unsigned reg, int hi, int bf16)
     std::memcpy(&f, &u, 4);
     return f;
 }
-}  // namespace
 
-void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, int bf16)
+// Deposits this lane's fragments (a: 4 registers for k16, 2 for k8; b: 2 or 1) and waits for the warp; returns the phase.
+unsigned mma_deposit(const unsigned* a, int na, const unsigned* b, int nb)
+{
+    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5, phase = g_exchange_count[ld_emu_tid]++ & 1;
+    for (int i = 0; i < na; i++) g_mma_a[phase][warp][lane][i] = a[i];
+    for (int i = 0; i < nb; i++) g_mma_b[phase][warp][lane][i] = b[i];
+    g_mma_decoded[phase][warp] = false;
+    wait_at(2);
+    return phase;
+}
+
+// Each lane's 4 outputs from the decoded A (16×K) and B (K×8).
+template <int K>
+void mma_outputs(float* c, unsigned phase)
 {
     unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
-    for (int i = 0; i < 4; i++) g_mma_a[warp][lane][i] = a[i];
-    g_mma_b[warp][lane][0] = b0;
-    g_mma_b[warp][lane][1] = b1;
-    wait_at(2);
-    // A[r][k]: lane (r % 8)·4 + (k % 8) / 2, register (r ≥ 8) + 2·(k ≥ 8), half k % 2.
-    // B[k][n]: lane n·4 + (k % 8) / 2, register (k ≥ 8), half k % 2.
-    auto A = [&](int r, int k) { return half_of(g_mma_a[warp][(r % 8) * 4 + (k % 8) / 2][(r >= 8 ? 1 : 0) + (k >= 8 ? 2 : 0)], k % 2, bf16); };
-    auto B = [&](int k, int n) { return half_of(g_mma_b[warp][n * 4 + (k % 8) / 2][k >= 8 ? 1 : 0], k % 2, bf16); };
     int g = (int)lane / 4, t = (int)lane % 4;
     float out[4];
     for (int i = 0; i < 4; i++)
     {
         int r = g + (i >= 2 ? 8 : 0), n = 2 * t + (i % 2);
         float s = c[i];
-        for (int k = 0; k < 16; k++) s += A(r, k) * B(k, n);
+        for (int k = 0; k < K; k++) s += g_mma_af[phase][warp][r][k] * g_mma_bf[phase][warp][k][n];
         out[i] = s;
     }
-    wait_at(2);  // everyone has read the fragments before any lane deposits the next ones
     for (int i = 0; i < 4; i++) c[i] = out[i];
+}
+}  // namespace
+
+void ld_emu_mma_m16n8k16(float* c, const unsigned* a, unsigned b0, unsigned b1, int bf16)
+{
+    unsigned b[2] = { b0, b1 }, warp = ld_emu_tid >> 5;
+    unsigned phase = mma_deposit(a, 4, b, 2);
+    if (!g_mma_decoded[phase][warp])
+    {
+        // A[r][k]: lane (r % 8)·4 + (k % 8) / 2, register (r ≥ 8) + 2·(k ≥ 8), half k % 2.
+        // B[k][n]: lane n·4 + (k % 8) / 2, register (k ≥ 8), half k % 2.
+        auto& fa = g_mma_a[phase][warp];
+        auto& fb = g_mma_b[phase][warp];
+        for (int r = 0; r < 16; r++)
+            for (int k = 0; k < 16; k++)
+                g_mma_af[phase][warp][r][k] = half_of(fa[(r % 8) * 4 + (k % 8) / 2][(r >= 8 ? 1 : 0) + (k >= 8 ? 2 : 0)], k % 2, bf16);
+        for (int k = 0; k < 16; k++)
+            for (int n = 0; n < 8; n++) g_mma_bf[phase][warp][k][n] = half_of(fb[n * 4 + (k % 8) / 2][k >= 8 ? 1 : 0], k % 2, bf16);
+        g_mma_decoded[phase][warp] = true;
+    }
+    mma_outputs<16>(c, phase);
 }
 
 // mma.sync.m16n8k8: A[r][k] is lane (r % 8)·4 + k / 2, register (r ≥ 8), half k % 2; B[k][n] lane n·4 + k / 2, half k % 2.
 void ld_emu_mma_m16n8k8(float* c, const unsigned* a, unsigned b, int bf16)
 {
-    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
-    g_mma_a[warp][lane][0] = a[0];
-    g_mma_a[warp][lane][1] = a[1];
-    g_mma_b[warp][lane][0] = b;
-    wait_at(2);
-    auto A = [&](int r, int k) { return half_of(g_mma_a[warp][(r % 8) * 4 + k / 2][r >= 8 ? 1 : 0], k % 2, bf16); };
-    auto B = [&](int k, int n) { return half_of(g_mma_b[warp][n * 4 + k / 2][0], k % 2, bf16); };
-    int g = (int)lane / 4, t = (int)lane % 4;
-    float out[4];
-    for (int i = 0; i < 4; i++)
+    unsigned warp = ld_emu_tid >> 5;
+    unsigned phase = mma_deposit(a, 2, &b, 1);
+    if (!g_mma_decoded[phase][warp])
     {
-        int r = g + (i >= 2 ? 8 : 0), n = 2 * t + (i % 2);
-        float s = c[i];
-        for (int k = 0; k < 8; k++) s += A(r, k) * B(k, n);
-        out[i] = s;
+        auto& fa = g_mma_a[phase][warp];
+        auto& fb = g_mma_b[phase][warp];
+        for (int r = 0; r < 16; r++)
+            for (int k = 0; k < 8; k++) g_mma_af[phase][warp][r][k] = half_of(fa[(r % 8) * 4 + k / 2][r >= 8 ? 1 : 0], k % 2, bf16);
+        for (int k = 0; k < 8; k++)
+            for (int n = 0; n < 8; n++) g_mma_bf[phase][warp][k][n] = half_of(fb[n * 4 + k / 2][0], k % 2, bf16);
+        g_mma_decoded[phase][warp] = true;
     }
-    wait_at(2);
-    for (int i = 0; i < 4; i++) c[i] = out[i];
+    mma_outputs<8>(c, phase);
 }
 
 // ldmatrix.x4: every lane deposits its row address; lane l then reads, from matrix j (the rows given by lanes
-// 8j..8j+7), row l / 4 columns 2(l % 4), +1, or with trans rows 2(l % 4), +1 of column l / 4.
+// 8j..8j+7), row l / 4 columns 2(l % 4), +1, or with trans rows 2(l % 4), +1 of column l / 4. Double-buffered as above.
 namespace {
-const unsigned short* g_ldm_rows[32][32];
+const unsigned short* g_ldm_rows[2][32][32];
 }  // namespace
 
 void ld_emu_ldmatrix_x4(unsigned* r, const unsigned short* row, int trans)
 {
-    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5;
-    g_ldm_rows[warp][lane] = row;
+    unsigned lane = ld_emu_tid & 31u, warp = ld_emu_tid >> 5, phase = g_exchange_count[ld_emu_tid]++ & 1;
+    g_ldm_rows[phase][warp][lane] = row;
     wait_at(2);
     unsigned g = lane / 4, t = lane % 4;
     for (int j = 0; j < 4; j++)
     {
-        const unsigned short* const* m = g_ldm_rows[warp] + 8 * j;
+        const unsigned short* const* m = g_ldm_rows[phase][warp] + 8 * j;
         unsigned short lo = trans ? m[2 * t][g] : m[g][2 * t];
         unsigned short hi = trans ? m[2 * t + 1][g] : m[g][2 * t + 1];
         r[j] = (unsigned)lo | ((unsigned)hi << 16);
     }
-    wait_at(2);
 }
 
 // For the fake cuDNN (fake_cudnn.cpp): whether [p, p + bytes) lies inside one live device allocation, so a
@@ -410,9 +500,29 @@ bool record(void* stream, NodeKind kind, std::function<int()> op)
 }  // namespace
 
 // For fake_cublaslt.cpp and fake_cudnn.cpp: run a library call's work now, or record it when the stream captures.
-int ld_emu_submit(void* stream, std::function<int()> op)
+// LD_EMU_PROFILE lists each library function (name) beside the kernels.
+int ld_emu_submit(void* stream, const char* name, std::function<int()> op)
 {
-    auto counted = [op] { g_library_run++; return op(); };
+    static const bool profile = env_long("LD_EMU_PROFILE", 0) != 0;
+    Kernel* entry = nullptr;
+    if (profile)
+    {
+        static std::mutex m;
+        static auto* calls = new std::map<std::string, Kernel*>();  // never freed: the exit report reads it
+        std::lock_guard<std::mutex> lock(m);
+        auto& e = (*calls)[name];
+        if (!e) { e = new Kernel(); e->name = name; g_profiled.push_back(e); }
+        entry = e;
+    }
+    auto counted = [op, entry] {
+        g_library_run++;
+        if (!entry) return op();
+        auto t0 = std::chrono::steady_clock::now();
+        int rc = op();
+        entry->launches++;
+        entry->seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return rc;
+    };
     if (record(stream, NODE_LIBRARY, counted)) return 0;
     return counted();
 }
@@ -587,7 +697,6 @@ static CUresult run_kernel(Kernel* k, unsigned gx, unsigned gy, unsigned gz, uns
     g_coros.resize(bx);
     g_order.resize(bx);
     for (unsigned t = 0; t < bx; t++) g_order[t] = t;
-    for (auto& c : g_coros) if (c.stack.empty()) c.stack.resize(256 * 1024);
     ld_emu_ntid = bx;
     ld_emu_nbid[0] = gx; ld_emu_nbid[1] = gy; ld_emu_nbid[2] = gz;
     for (unsigned z = 0; z < gz; z++)
@@ -595,14 +704,16 @@ static CUresult run_kernel(Kernel* k, unsigned gx, unsigned gy, unsigned gz, uns
             for (unsigned x = 0; x < gx; x++)
             {
                 ld_emu_bid[0] = x; ld_emu_bid[1] = y; ld_emu_bid[2] = z;
-                g_block_arrived = 0;
-                std::memset(g_warp_arrived, 0, sizeof g_warp_arrived);
+                g_block_live = bx;
+                g_block_waiters.clear();
+                for (unsigned w = 0; w < bx / 32; w++) { g_warp_live[w] = 32; g_warp_waiters[w].clear(); }
+                std::memset(g_exchange_count, 0, sizeof g_exchange_count);
                 for (unsigned t = 0; t < bx; t++)
                 {
                     Coro& c = g_coros[t];
                     c.done = false;
                     c.waiting = 0;
-                    c.sp = fresh_stack(c);
+                    c.stack = nullptr;
                 }
                 for (unsigned remaining = bx; remaining > 0;)
                 {
@@ -622,11 +733,12 @@ static CUresult run_kernel(Kernel* k, unsigned gx, unsigned gy, unsigned gz, uns
                         if (c.done || c.waiting != 0) continue;
                         g_cur = t;
                         ld_emu_tid = t;
+                        if (c.stack == nullptr) c.sp = fresh_stack(c);
                         ld_emu_switch(&g_sched_sp, c.sp);
+                        if (c.done) g_free_stacks.push_back(c.stack);
                         ran = true;
                     }
-                    remaining = 0;
-                    for (auto& c : g_coros) remaining += c.done ? 0 : 1;
+                    remaining = g_block_live;
                     if (remaining > 0 && !ran)
                     {
                         std::fprintf(stderr, "fake cuLaunchKernel(%s): block (%u,%u,%u) deadlocked at a barrier\n", k->name.c_str(), x, y, z);

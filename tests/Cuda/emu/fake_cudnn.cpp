@@ -24,7 +24,7 @@
 #include <vector>
 
 bool ld_emu_device_range(unsigned long long p, size_t bytes);  // fake_cuda.cpp
-int ld_emu_submit(void* stream, std::function<int()> op);       // fake_cuda.cpp: now, or recorded on a capturing stream
+int ld_emu_submit(void* stream, const char* name, std::function<int()> op);       // fake_cuda.cpp: now, or recorded on a capturing stream
 
 namespace {
 
@@ -358,30 +358,42 @@ std::vector<double> convolve(const Problem& p, const void* x, const void* w)
                     wv[((k * f.c + ch) * f.r + r) * f.s + s] = operand(load(w, f.dtype, src));
                 }
     bool half_acc = c.compute == HALF;
-    std::vector<double> out(count(*p.y));
+    // Each output element's sum takes its terms in the order (ch, r, s), padding skipped, as a loop per element
+    // would; the loops run over whole output rows per term (the valid columns of a row are one contiguous range), so
+    // the compiler vectorises the additions and every sum is the same double, bit for bit.
+    std::vector<double> out(count(*p.y)), plane((size_t)(p.ho * p.wo));
     for (long long n = 0; n < xt.n; n++)
         for (long long k = 0; k < f.k; k++)
-            for (long long oh = 0; oh < p.ho; oh++)
-                for (long long ow = 0; ow < p.wo; ow++)
-                {
-                    double acc = 0;
-                    for (long long ch = 0; ch < f.c; ch++)
-                        for (long long r = 0; r < f.r; r++)
+        {
+            std::fill(plane.begin(), plane.end(), 0.0);
+            for (long long ch = 0; ch < f.c; ch++)
+                for (long long r = 0; r < f.r; r++)
+                    for (long long s = 0; s < f.s; s++)
+                    {
+                        // CUDNN_CONVOLUTION flips the filter; CUDNN_CROSS_CORRELATION (PyTorch's) does not.
+                        long long fr = c.mode == kCrossCorrelation ? r : f.r - 1 - r, fs = c.mode == kCrossCorrelation ? s : f.s - 1 - s;
+                        double wt = wv[((k * f.c + ch) * f.r + fr) * f.s + fs];
+                        // Output columns ow with 0 <= ow·v − pad_w + s·dil_w < W.
+                        long long off = s * c.dil_w - c.pad_w, ow0 = 0, ow1 = p.wo;
+                        while (ow0 < p.wo && ow0 * c.v + off < 0) ow0++;
+                        while (ow1 > ow0 && (ow1 - 1) * c.v + off >= xt.w) ow1--;
+                        for (long long oh = 0; oh < p.ho; oh++)
                         {
                             long long ih = oh * c.u - c.pad_h + r * c.dil_h;
                             if (ih < 0 || ih >= xt.h) continue;
-                            for (long long s = 0; s < f.s; s++)
-                            {
-                                long long iw = ow * c.v - c.pad_w + s * c.dil_w;
-                                if (iw < 0 || iw >= xt.w) continue;
-                                // CUDNN_CONVOLUTION flips the filter; CUDNN_CROSS_CORRELATION (PyTorch's) does not.
-                                long long fr = c.mode == kCrossCorrelation ? r : f.r - 1 - r, fs = c.mode == kCrossCorrelation ? s : f.s - 1 - s;
-                                acc += xv[((n * xt.c + ch) * xt.h + ih) * xt.w + iw] * wv[((k * f.c + ch) * f.r + fr) * f.s + fs];
-                                if (half_acc) acc = half_round((float)acc);
-                            }
+                            const double* xrow = &xv[((n * xt.c + ch) * xt.h + ih) * xt.w];  // column ow·v + off
+                            double* orow = &plane[oh * p.wo];
+                            if (half_acc)
+                                for (long long ow = ow0; ow < ow1; ow++) orow[ow] = half_round((float)(orow[ow] + xrow[ow * c.v + off] * wt));
+                            else if (c.v == 1)
+                                for (long long ow = ow0; ow < ow1; ow++) orow[ow] += xrow[ow + off] * wt;
+                            else
+                                for (long long ow = ow0; ow < ow1; ow++) orow[ow] += xrow[ow * c.v + off] * wt;
                         }
-                    out[offset(*p.y, n, k, oh, ow)] = acc;
-                }
+                    }
+            for (long long oh = 0; oh < p.ho; oh++)
+                for (long long ow = 0; ow < p.wo; ow++) out[offset(*p.y, n, k, oh, ow)] = plane[oh * p.wo + ow];
+        }
     return out;
 }
 
@@ -552,7 +564,7 @@ int cudnnConvolutionForward(void* handle, const float* alpha, const void* xd, co
     if (trace()) std::fprintf(stderr, "fake cudnn: forward algo %d math %d\n", algo, p.conv->math);
     // Checked now; computed now or at every launch of a graph captured from the handle's stream (descriptors and
     // host scalars copied, as cuDNN bakes them into its kernels' parameters).
-    return ld_emu_submit(((Handle*)handle)->stream, [xt = *p.x, f = *p.f, conv = *p.conv, yt = *p.y, ho = p.ho, wo = p.wo, a = *alpha, b = *beta, x, w, y]() mutable {
+    return ld_emu_submit(((Handle*)handle)->stream, "cudnnConvolutionForward", [xt = *p.x, f = *p.f, conv = *p.conv, yt = *p.y, ho = p.ho, wo = p.wo, a = *alpha, b = *beta, x, w, y]() mutable {
         Problem q{&xt, &f, &conv, &yt, ho, wo};
         auto acc = convolve(q, x, w);
         for (long long i = 0; i < (long long)acc.size(); i++)
@@ -597,7 +609,7 @@ int cudnnConvolutionBiasActivationForward(void* handle, const float* alpha1, con
     }
     if (int rc = check_workspace(call, p, algo, ws, ws_bytes)) return rc;
     if (trace()) std::fprintf(stderr, "fake cudnn: fused algo %d math %d residual %d\n", algo, p.conv->math, *alpha2 != 0.0f ? 1 : 0);
-    return ld_emu_submit(((Handle*)handle)->stream, [xt = *p.x, f = *p.f, conv = *p.conv, yt = *p.y, zt = *zt, bt = *bt, act = *act, ho = p.ho, wo = p.wo,
+    return ld_emu_submit(((Handle*)handle)->stream, "cudnnConvolutionBiasActivationForward", [xt = *p.x, f = *p.f, conv = *p.conv, yt = *p.y, zt = *zt, bt = *bt, act = *act, ho = p.ho, wo = p.wo,
                                                     a1 = *alpha1, a2 = *alpha2, x, w, z, bias, y]() mutable {
         Problem q{&xt, &f, &conv, &yt, ho, wo};
         return fused(q, zt, bt, act, a1, a2, x, w, z, bias, y);

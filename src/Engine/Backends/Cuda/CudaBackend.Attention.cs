@@ -9,10 +9,11 @@ public enum AttentionKernel
 {
     /// <summary>
     /// The default, from H200 timings: tensor cores for head width 64 in fp16 / bf16, the SIMT flash kernel for head
-    /// width 8, the general GEMM path otherwise (fp32 head width 64 included).
+    /// width 8 (and, untimed, below 8), the few-keys kernel for at most 16 keys, the general GEMM path otherwise (fp32
+    /// head width 64 included).
     /// </summary>
     Auto,
-    /// <summary>The SIMT flash kernels for head widths 64 and 8 in every precision, the general path otherwise.</summary>
+    /// <summary>The SIMT flash kernels for head widths 64 and up to 8 in every precision; otherwise as Auto.</summary>
     Simt,
     /// <summary>Tensor cores (mma.sync) for head width 64 in fp16 / bf16; otherwise as Auto.</summary>
     Mma,
@@ -48,7 +49,8 @@ public sealed unsafe partial class CudaBackend
 
     /// <summary>
     /// Head width 64 in fp16 / bf16 runs the tensor-core flash kernel (kernels/attention_mma.cu); head widths 64 and 8
-    /// otherwise run the SIMT flash kernels (kernels/attention.cu); any other width (the VAE's 512-wide head) runs the
+    /// otherwise run the SIMT flash kernels (kernels/attention.cu), as do widths below 8 (ld_flash_small); at most 16
+    /// keys the few-keys kernel (kernels/attention_fewkeys.cu); any other width (the VAE's 512-wide head) runs the
     /// general path: per batch and query chunk, S = Q·Kᵀ in fp32 for all heads at once (strided
     /// batches over heads), masked scaled softmax into the storage dtype, then O = P·V written into [B, N, H·D].
     /// </summary>
@@ -129,9 +131,17 @@ public sealed unsafe partial class CudaBackend
         }
         // A handful of keys (SD1.5's temporal attention across frames: thousands of batch entries of 1-3 keys) in one
         // launch; the general path would launch three kernels per batch entry.
-        if (AttentionKernel != AttentionKernel.Gemm && !causal && nk <= LdAttnFewKeys.MaxKeys)
+        bool fewKeys = AttentionKernel != AttentionKernel.Gemm && !causal && nk <= LdAttnFewKeys.MaxKeys;
+        if (fewKeys)
         {
             Launch(new LdAttnFewKeys(a.Q, a.K, a.V, a.O, b, nq, nk, heads, d, scale, a.Sq, a.Skv), Stride((long)b * nq * heads));
+            return;
+        }
+        // Heads narrower than 8 (tiny models: the golden SD1.5 UNet's 4-wide heads) on the d8 SIMT kernel with the width
+        // as a parameter: the general path would store a [queries, keys] score block per head, 256 threads a row.
+        if (AttentionKernel != AttentionKernel.Gemm && d < LdFlashSmall.MaxWidth)
+        {
+            Launch(new LdFlashSmall(a.Q, a.K, a.V, a.O, nq, nk, heads, d, scale, causalFlag, a.Sq, a.Skv), new Grid((uint)((nq + 127) / 128), 128, (uint)heads, (uint)b));
             return;
         }
         GeneralAttention(a, scale, causal);

@@ -127,6 +127,8 @@ public static class SelftestCases
             (1, 33, 100, 3, 64, true, "causal, more keys than queries, d64"),
             (2, 256, 256, 8, 8, false, "transparent decoder, d8"),
             (1, 77, 200, 4, 8, true, "causal, d8"),
+            (2, 300, 300, 8, 4, false, "small width: tiny SD1.5 UNet self-attention, d4"),
+            (1, 90, 150, 3, 5, true, "small width, causal, more keys than queries, d5"),
             (1, 256, 256, 1, 512, false, "VAE mid-block, one 512-wide head"),
             (2, 100, 77, 3, 40, false, "general width 40"),
             (1, 70, 70, 2, 128, true, "general width 128, causal"),
@@ -146,7 +148,7 @@ public static class SelftestCases
                 c.Add(Case("attention_simt", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Simt, x, h, causal)));
                 c.Add(Case("attention_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, x, h, causal)));
             }
-            else if (nk <= 16 && !causal) c.Add(Case("attention_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, x, h, causal)));
+            else if ((nk <= 16 && !causal) || d < 8) c.Add(Case("attention_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, x, h, causal)));
         }
 
         // Packed q|k|v (self-attention after one fused projection): every kernel family reads it in place.
@@ -155,6 +157,7 @@ public static class SelftestCases
             (2, 256, 4, 64, false, "d64"),
             (1, 77, 12, 64, true, "CLIP causal, d64"),
             (2, 256, 8, 8, false, "transparent decoder, d8"),
+            (2, 130, 8, 4, false, "small width, d4"),
             (1, 100, 3, 40, false, "general width 40"),
             (300, 3, 8, 10, false, "few keys: temporal across 3 frames, d10"),
         ];
@@ -164,7 +167,7 @@ public static class SelftestCases
             string detail = $"b{bn} n{n} h{h} d{d}{(causal ? " causal" : "")} ({what})";
             c.Add(Case("attention_qkv", detail, inputs, (b, x) => b.AttentionQkv(x[0], h, causal)));
             if (d is 64 or 8) c.Add(Case("attention_qkv_mma2", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Mma2, () => b.AttentionQkv(x[0], h, causal))));
-            if (d is 64 or 8) c.Add(Case("attention_qkv_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, () => b.AttentionQkv(x[0], h, causal))));
+            if (d <= 8 || d == 64) c.Add(Case("attention_qkv_general_path", detail, inputs, (b, x) => WithKernel(b, AttentionKernel.Gemm, () => b.AttentionQkv(x[0], h, causal))));
         }
 
         // ---- timing only (ld selftest --time): SDXL 1024×1024 shapes, fast kernels against the general GEMM path

@@ -16,6 +16,16 @@ internal readonly record struct LdFlashD8(DevPtr Q, DevPtr K, DevPtr V, DevPtr O
     public static KernelName Kernel { get; } = new("ld_flash_d8_{t}", KernelFamily.StorageTypes);
 }
 
+/// <summary>
+/// SIMT flash kernel for head widths below 8 (D = 8's kernel with the width <c>D</c> a run-time value,
+/// the missing dims zeros); grid (⌈N/128⌉, heads, B), 128 threads.
+/// </summary>
+internal readonly record struct LdFlashSmall(DevPtr Q, DevPtr K, DevPtr V, DevPtr O, int Nq, int Nk, int Heads, int D, float Scale, int Causal, int Sq, int Skv) : IKernelArgs
+{
+    public const int MaxWidth = 8;
+    public static KernelName Kernel { get; } = new("ld_flash_small_{t}", KernelFamily.StorageTypes);
+}
+
 /// <summary>Tensor-core flash kernel (attention_mma.cu), head width 64; grid (⌈N/64⌉, heads, B), 128 threads.</summary>
 internal readonly record struct LdFlashMmaD64(DevPtr Q, DevPtr K, DevPtr V, DevPtr O, int Nq, int Nk, int Heads, float Scale, int Causal, int Sq, int Skv) : IKernelArgs
 {
