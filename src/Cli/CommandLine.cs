@@ -52,7 +52,7 @@ public static class CommandLine
             }
             if (cmd.Positional is null && p.Positional.Count > 0)
                 throw new InvalidOptionException(p.Positional[0], $"unexpected argument for '{cmd.Name}' (ld {cmd.Name} --help lists the options)");
-            if (Computes(cmd.Name))
+            if (Computes(cmd.Name) && !JitProfile.Replaying)
                 Backends.Cpu.JitWarmup.Start();   // the engine's hot code compiles beside the model loading (perf/RESULTS.md, "JIT tax")
             return cmd.Run(p);
         }

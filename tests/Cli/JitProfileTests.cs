@@ -36,7 +36,7 @@ public sealed class JitProfileTests
     }
 
     [Fact]
-    public void AFolderThatCannotBeCreatedLeavesTheRunWithoutAProfile()
+    public void AFolderThatCannotBeCreatedOrWrittenLeavesTheRunWithoutAProfile()
     {
         string dir = TestPaths.TempDir();
         try
@@ -47,6 +47,12 @@ public sealed class JitProfileTests
             Assert.True(code == 0, output);
             Assert.True(File.Exists(Path.Combine(dir, "o.png")), output);
             Assert.Equal("not a folder", File.ReadAllText(file));
+
+            if (!OperatingSystem.IsLinux()) return;
+            File.Delete(Path.Combine(dir, "o.png"));   // a folder that exists but takes no files (even for root)
+            (code, output) = Generate(dir, new() { ["LD_JIT_PROFILE_DIR"] = "/proc/self" });
+            Assert.True(code == 0, output);
+            Assert.True(File.Exists(Path.Combine(dir, "o.png")), output);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
