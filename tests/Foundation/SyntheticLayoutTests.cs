@@ -13,18 +13,18 @@ public sealed class SyntheticLayoutTests
     public void TinyConfigRegeneratesTheGoldenCheckpointKeysAndShapes()
     {
         using var f = SafeTensorsFile.Open(TestPaths.Golden("tiny_sdxl.safetensors"));
-        var unet = UnetConfig.Infer(f, CheckpointInspector.UnetPrefix, ModelFamily.Sdxl.UnetHeads);
+        var unet = UnetConfig.Infer(f, ModelFamily.Sdxl.UnetPrefix, ModelFamily.Sdxl.UnetHeads);
         int Dim(string k, int i) => f.Info(k).Shape[i];
         int Count(string prefix, string suffix) { int n = 0; while (f.Contains($"{prefix}{n}{suffix}")) n++; return n; }
-        string vp = CheckpointInspector.VaePrefix;
+        string vp = ModelFamily.Sdxl.VaePrefix;
         int levels = Count(vp + "encoder.down.", ".block.0.norm1.weight");
         var vaeCh = Enumerable.Range(0, levels).Select(i => Dim($"{vp}encoder.down.{i}.block.0.conv1.weight", 0)).ToArray();
         var sizes = new SdxlSizes(
-            Dim(CheckpointInspector.ClipLPrefix + "embeddings.token_embedding.weight", 1),
-            Count(CheckpointInspector.ClipLPrefix + "encoder.layers.", ".layer_norm1.weight"),
-            Dim(CheckpointInspector.ClipGPrefix + "token_embedding.weight", 1),
-            Count(CheckpointInspector.ClipGPrefix + "transformer.resblocks.", ".ln_1.weight"),
-            Dim(CheckpointInspector.ClipGPrefix + "text_projection", 1),
+            Dim(ModelFamily.Sdxl.TextEncoders[0].Prefix + "embeddings.token_embedding.weight", 1),
+            Count(ModelFamily.Sdxl.TextEncoders[0].Prefix + "encoder.layers.", ".layer_norm1.weight"),
+            Dim(ModelFamily.Sdxl.TextEncoders[1].Prefix + "token_embedding.weight", 1),
+            Count(ModelFamily.Sdxl.TextEncoders[1].Prefix + "transformer.resblocks.", ".ln_1.weight"),
+            Dim(ModelFamily.Sdxl.TextEncoders[1].Prefix + "text_projection", 1),
             vaeCh, Count(vp + "encoder.down.0.block.", ".norm1.weight"));
         var layout = SdxlLayout.Checkpoint(unet, sizes);
         var generated = layout.Tensors.ToDictionary(t => t.Name, t => t.Shape);
@@ -41,13 +41,13 @@ public sealed class SyntheticLayoutTests
         var dir = TestPaths.TempDir();
         var cfg = new UnetConfig(4, 4, 32, [1, 2], 1, [0, 1], [1, 1, 0, 0], 1, 64, 0, 128, ModelFamily.Sdxl.UnetHeads);
         var layout = new TensorLayout();
-        SdxlLayout.Unet(layout, cfg, CheckpointInspector.UnetPrefix);
+        SdxlLayout.Unet(layout, cfg, ModelFamily.Sdxl.UnetPrefix);
         string a = Path.Combine(dir, "a.safetensors"), b = Path.Combine(dir, "b.safetensors");
         SyntheticWeights.Write(layout, a, 7);
         SyntheticWeights.Write(layout, b, 7);
         Assert.Equal(File.ReadAllBytes(a), File.ReadAllBytes(b));
         using var f = SafeTensorsFile.Open(a);
-        var back = UnetConfig.Infer(f, CheckpointInspector.UnetPrefix, ModelFamily.Sdxl.UnetHeads);
+        var back = UnetConfig.Infer(f, ModelFamily.Sdxl.UnetPrefix, ModelFamily.Sdxl.UnetHeads);
         Assert.Equal(cfg.InputDepths, back.InputDepths);
         Assert.Equal(cfg.OutputDepths, back.OutputDepths);
         Assert.Equal(cfg.ChannelMult, back.ChannelMult);
@@ -75,7 +75,7 @@ public sealed class SyntheticDecoderLayoutTests
     {
         using var ckpt = SafeTensorsFile.Open(TestPaths.Golden("tiny_sdxl.safetensors"));
         using var patch = SafeTensorsFile.Open(TestPaths.Golden("patch_attn_lora.safetensors"));
-        var unet = UnetConfig.Infer(ckpt, CheckpointInspector.UnetPrefix, ModelFamily.Sdxl.UnetHeads);
+        var unet = UnetConfig.Infer(ckpt, ModelFamily.Sdxl.UnetPrefix, ModelFamily.Sdxl.UnetHeads);
         int rank = patch.Info(patch.Names.First(k => k.EndsWith("::lora::1", StringComparison.Ordinal))).Shape[0];
         var layout = LayerDiffusionLayout.AttentionLora(unet, rank);
         Assert.Equal(patch.Names.OrderBy(x => x, StringComparer.Ordinal), layout.Tensors.Select(t => t.Name).OrderBy(x => x, StringComparer.Ordinal));

@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Backends.Cpu;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.LayerDiffusion;
@@ -135,7 +136,7 @@ public sealed class PatchTests : IDisposable
         var layer = new SdxlUnet(unet.Config, PatchMerger.Apply(unet.Weights, PatchFile.Read(f), 1f));
         Assert.Equal(12, layer.InChannels);
         Assert.Equal(4, unet.InChannels);
-        Assert.Equal([32, 4, 3, 3], unet.Weights.ShapeOf("input_blocks.0.0.weight"));
+        Assert.Equal([32, 4, 3, 3], unet.Weights.ShapeOf("input_blocks.0.0.weight")!);
     }
 
     [Fact]

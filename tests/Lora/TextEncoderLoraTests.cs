@@ -67,8 +67,8 @@ public sealed class TextEncoderLoraTests : IDisposable
             var config = ClipConfig.Infer(ckpt, spec.Prefix);
             string prefix = family.TextEncoders.Count == 1 ? "lora_te_" : $"lora_te{e + 1}_";
             var merge = TextEncoderLoras.Merger(be, [new TextLora(lora, weight)], prefix, config.Layers, spec.Name);
-            var plain = new FileWeights(be, ckpt, spec.Prefix, config.Keys);
-            var merged = new FileWeights(be, ckpt, spec.Prefix, config.Keys, merge);
+            var plain = WeightStore.Open(be, ckpt, spec.Prefix, config.Keys);
+            var merged = WeightStore.Open(be, ckpt, spec.Prefix, config.Keys, merge);
             try
             {
                 foreach (var p in Projections)

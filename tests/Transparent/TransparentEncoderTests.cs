@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Backends.Cpu;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.LayerDiffusion;

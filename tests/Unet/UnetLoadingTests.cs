@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Backends.Cpu;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models.Unet;
@@ -81,7 +82,7 @@ public sealed class UnetLoadingTests : IDisposable
         Assert.Equal([5f, 6f, 7f], B.ToHost(patched.Get("a")));
         Assert.Same(store.Get("b"), patched.Get("b"));
         Assert.Throws<ArgumentException>(() => store.With(new Dictionary<string, Tensors.Tensor> { ["c"] = a }));
-        var e = Assert.Throws<ModelFormatException>(() => store.Get("a", 3));
+        var e = Assert.Throws<ModelFormatException>(() => store.Get("a", Models.Layers.ParamKind.Weight, 3));
         Assert.Equal("p.a", e.Tensor);
     }
 

@@ -1,4 +1,3 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Models.Synthetic;
 using LayerDiffusion.Native.Pipelines;
 using LayerDiffusion.Native.Sampling;

@@ -1,12 +1,11 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Backends.Cpu;
 using LayerDiffusion.Native.Backends.Ledger;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.LayerDiffusion;
 using LayerDiffusion.Native.Models.Clip;
+using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Models.Vae;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Bench;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Backends.Cuda;
 using LayerDiffusion.Native.Interop;
 

@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Synthetic;
 using LayerDiffusion.Native.Models.Unet;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Backends.Ledger;
 using LayerDiffusion.Native.Profiling;
 

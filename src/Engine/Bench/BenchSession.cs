@@ -1,4 +1,3 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Backends.Cpu;
 using LayerDiffusion.Native.Backends.Ledger;
 using LayerDiffusion.Native.Pipelines;

@@ -1,6 +1,7 @@
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models;
 using LayerDiffusion.Native.Models.Clip;
+using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Models.Vae;
 
@@ -19,7 +20,7 @@ public static class LoadBench
         var b = ctx.Backend;
         var ckpt = ctx.Checkpoint;
         if (ctx.Files.Tokenizer is { } tok)
-            Measure(ctx, "load.text", Params(ckpt, CheckpointInspector.ClipLPrefix) + Params(ckpt, CheckpointInspector.ClipGPrefix), () =>
+            Measure(ctx, "load.text", ModelFamily.Sdxl.TextEncoders.Sum(e => Params(ckpt, e.Prefix)), () =>
             {
                 using var t = TextConditioner.Load(b, ckpt, ModelFamily.Detect(ckpt), tok);
                 ctx.Sync();

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.IO;
 

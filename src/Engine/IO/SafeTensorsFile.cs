@@ -1,7 +1,6 @@
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using LayerDiffusion.Native.Tensors;
 using TensorShape = LayerDiffusion.Native.Tensors.Shape;
 
 namespace LayerDiffusion.Native.IO;

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.IO;
 

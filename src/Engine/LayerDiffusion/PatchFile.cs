@@ -1,6 +1,5 @@
 using LayerDiffusion.Native.IO;
-using LayerDiffusion.Native.Models.Unet;
-using LayerDiffusion.Native.Tensors;
+using LayerDiffusion.Native.Models.Layers;
 
 namespace LayerDiffusion.Native.LayerDiffusion;
 
@@ -112,7 +111,7 @@ public sealed class PatchFile
         {
             if (!unet.Contains(e.Target))
                 throw new ModelFormatException(Path, e.FirstKey, $"targets '{ModelPrefix}{e.Target}', which the UNet ({unet.Source}) does not have");
-            ValidateEntry(e, unet.ShapeOf(e.Target));
+            ValidateEntry(e, unet.ShapeOf(e.Target)!);
         }
     }
 

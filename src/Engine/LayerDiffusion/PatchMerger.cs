@@ -1,7 +1,5 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
-using LayerDiffusion.Native.Models.Unet;
-using LayerDiffusion.Native.Tensors;
+using LayerDiffusion.Native.Models.Layers;
 
 namespace LayerDiffusion.Native.LayerDiffusion;
 

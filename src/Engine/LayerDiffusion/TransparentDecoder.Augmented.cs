@@ -1,6 +1,3 @@
-using LayerDiffusion.Native.Backends;
-using LayerDiffusion.Native.Tensors;
-
 namespace LayerDiffusion.Native.LayerDiffusion;
 
 public sealed partial class TransparentDecoder
@@ -55,11 +52,9 @@ public sealed partial class TransparentDecoder
     /// </summary>
     public int AutoPassesPerCall(IBackend b, int batch, int height, int width, long? budgetBytes = null)
     {
-        if (b is not IBackendDiagnostics d) return 1;
-        var (free, total) = d.MemoryInfo();
-        if (total == 0) return 1;
+        if (Pipelines.Memory.AvailableMemory.DeviceBytes(b) is not { } device) return 1;
         long perPass = ActivationBytesPerPass(batch, height, width);
-        long limit = Math.Min(free / 2, budgetBytes ?? long.MaxValue);
+        long limit = Math.Min(device.Free / 2, budgetBytes ?? long.MaxValue);
         int group = Passes;
         while (group > 1 && perPass * group > limit) group /= 2;
         return group;

@@ -1,9 +1,7 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models;
 using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Unet;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.LayerDiffusion;
 
@@ -31,7 +29,7 @@ public sealed partial class TransparentDecoder
     /// <summary>Loads the decoder from a file in the released key layout (vae_transparent_decoder.safetensors).</summary>
     public static TransparentDecoder Load(IBackend backend, SafeTensorsFile file) => new(WeightStore.Load(backend, file, ""));
 
-    public TransparentDecoder(WeightStore w) : this(TransparentDecoderConfig.Infer(w), new StoreWeights(w)) { }
+    public TransparentDecoder(WeightStore w) : this(TransparentDecoderConfig.Infer(w), w) { }
 
     /// <summary>Builds the decoder from any weight source (a loaded store, or a <see cref="LayoutRecorder"/>).</summary>
     public TransparentDecoder(TransparentDecoderConfig cfg, WeightSource vs)
@@ -95,11 +93,9 @@ public sealed partial class TransparentDecoder
         }
         if (skips.Count != 0)
             throw new ModelFormatException(vs.Source, null, $"{skips.Count} skip connections are never consumed by the up blocks");
-        _normOut = Norm(vs.Pp("conv_norm_out"), ch);
+        _normOut = new GroupNorm(vs.Pp("conv_norm_out"), ch, TransparentDecoderConfig.Groups, TransparentDecoderConfig.Eps);
         _convOut = new Conv2d(vs.Pp("conv_out"), ch, cfg.OutChannels, 3);
     }
-
-    private static GroupNorm Norm(WeightSource vs, int ch) => new(vs, ch, TransparentDecoderConfig.Groups, TransparentDecoderConfig.Eps);
 
     private static ResnetBlock Resnet(WeightSource vs, int inCh, int outCh) =>
         new(vs, ResnetNames.Diffusers, inCh, outCh, TransparentDecoderConfig.Groups, TransparentDecoderConfig.Eps);

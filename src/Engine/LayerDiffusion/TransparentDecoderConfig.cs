@@ -1,4 +1,4 @@
-using LayerDiffusion.Native.Models.Unet;
+using LayerDiffusion.Native.Models.Layers;
 
 namespace LayerDiffusion.Native.LayerDiffusion;
 
@@ -28,56 +28,32 @@ public sealed record TransparentDecoderConfig(
     /// <summary>Image sides must be multiples of this: each downsampler halves, and skips are concatenated back.</summary>
     public int SizeMultiple => 1 << Down.Count(b => b.Resamples);
 
-    /// <summary>Down block before which the projected latent is added: the first one that runs at 1/8 resolution.</summary>
-    public int LatentBlock
-    {
-        get
-        {
-            int downs = 0;
-            for (int i = 0; i < Down.Length; i++)
-            {
-                if (1 << downs == LatentFactor) return i;
-                if (Down[i].Resamples) downs++;
-            }
-            return -1;
-        }
-    }
+    /// <summary>
+    /// Down block before which the projected latent is added: the first one that runs at 1/8 resolution (after as many
+    /// downsamplers as halve 8 down to 1); -1 when none does.
+    /// </summary>
+    public int LatentBlock =>
+        Enumerable.Range(0, Down.Length).FirstOrDefault(i => 1 << Down.Take(i).Count(b => b.Resamples) == LatentFactor, -1);
 
-    public static TransparentDecoderConfig Infer(WeightStore f)
+    public static TransparentDecoderConfig Infer(WeightSource f)
     {
-        int[] S(string name) => f.Contains(name) ? f.ShapeOf(name) : throw new ModelFormatException(f.Source, f.Prefix + name, "missing: not a transparent VAE decoder (UNet1024) file");
-        var convIn = S("conv_in.weight");
-        var latentIn = S("latent_conv_in.weight");
-        var convOut = S("conv_out.weight");
-        if (convIn.Length != 4) throw new ModelFormatException(f.Source, f.Prefix + "conv_in.weight", "expected a 4-D conv weight");
-        if (latentIn.Length != 4) throw new ModelFormatException(f.Source, f.Prefix + "latent_conv_in.weight", "expected a 4-D conv weight");
-        if (convOut.Length != 4) throw new ModelFormatException(f.Source, f.Prefix + "conv_out.weight", "expected a 4-D conv weight");
-
-        var down = ReadBlocks(f, "down_blocks", "downsamplers");
-        var up = ReadBlocks(f, "up_blocks", "upsamplers");
-        if (down.Length == 0) throw new ModelFormatException(f.Source, f.Prefix + "down_blocks.0.resnets.0.conv1.weight", "missing: no down blocks");
+        IO.TensorDims Conv(string name) => f.Has(name) ? f.Dims(name).OfRank(4) : throw f.Error(name, "missing: not a transparent VAE decoder (UNet1024) file");
+        var (convIn, latentIn, convOut) = (Conv("conv_in.weight"), Conv("latent_conv_in.weight"), Conv("conv_out.weight"));
+        var down = ReadBlocks(f.Pp("down_blocks"), "downsamplers");
+        var up = ReadBlocks(f.Pp("up_blocks"), "upsamplers");
+        if (down.Length == 0) throw f.Error("down_blocks.0.resnets.0.conv1.weight", "missing: no down blocks");
         if (up.Length != down.Length)
             throw new ModelFormatException(f.Source, null, $"{down.Length} down blocks but {up.Length} up blocks");
-        S("mid_block.resnets.0.conv1.weight");
+        Conv("mid_block.resnets.0.conv1.weight");
         var config = new TransparentDecoderConfig(convIn[1], convOut[0], latentIn[1], convIn[0], down, up);
         if (config.LatentBlock < 0)
-            throw new ModelFormatException(f.Source, f.Prefix + "latent_conv_in.weight", $"the down path never reaches 1/{LatentFactor} resolution, so there is nowhere to add the latent");
+            throw f.Error("latent_conv_in.weight", $"the down path never reaches 1/{LatentFactor} resolution, so there is nowhere to add the latent");
         return config;
     }
 
-    private static TransparentDecoderBlock[] ReadBlocks(WeightStore f, string kind, string resampler)
-    {
-        var blocks = new List<TransparentDecoderBlock>();
-        for (int i = 0; f.Contains($"{kind}.{i}.resnets.0.conv1.weight"); i++)
-        {
-            string p = $"{kind}.{i}.";
-            int layers = 0;
-            while (f.Contains($"{p}resnets.{layers}.conv1.weight")) layers++;
-            int outCh = f.DimsOf($"{p}resnets.0.conv1.weight")[0];
-            bool attn = f.Contains($"{p}attentions.0.to_q.weight");
-            bool resample = f.Contains($"{p}{resampler}.0.conv.weight");
-            blocks.Add(new TransparentDecoderBlock(outCh, layers, attn, resample));
-        }
-        return blocks.ToArray();
-    }
+    /// <summary>Each block's width from its first conv, its layers from the resnets present, attention and resampling from the keys present.</summary>
+    private static TransparentDecoderBlock[] ReadBlocks(WeightSource blocks, string resampler) =>
+        Enumerable.Range(0, blocks.CountOf(i => $"{i}.resnets.0.conv1.weight")).Select(i => blocks.Pp($"{i}")).Select(b => new TransparentDecoderBlock(
+            b.Dims("resnets.0.conv1.weight")[0], b.CountOf(j => $"resnets.{j}.conv1.weight"), b.Has("attentions.0.to_q.weight"), b.Has($"{resampler}.0.conv.weight")))
+        .ToArray();
 }

@@ -1,9 +1,7 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Unet;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.LayerDiffusion;
 
@@ -26,7 +24,7 @@ public sealed class TransparentEncoder
 
     public static TransparentEncoder Load(IBackend backend, SafeTensorsFile file) => new(WeightStore.Load(backend, file, ""));
 
-    public TransparentEncoder(WeightStore w) : this(new StoreWeights(w), Widths(w)) { }
+    public TransparentEncoder(WeightStore w) : this(w, Widths(w)) { }
 
     /// <summary>
     /// The stack over <paramref name="widths"/>: the input channels, then every conv's output channels (stage pairs,
@@ -53,17 +51,10 @@ public sealed class TransparentEncoder
     }
 
     /// <summary>The input channels and every conv's output channels, read from the released key layout.</summary>
-    private static int[] Widths(WeightStore w)
+    private static int[] Widths(WeightSource w)
     {
-        var widths = new List<int>();
-        for (int j = 0; w.Contains($"blocks.{2 * j}.weight"); j++)
-        {
-            var shape = w.ShapeOf($"blocks.{2 * j}.weight");
-            if (shape.Length != 4) throw new ModelFormatException(w.Source, w.Prefix + $"blocks.{2 * j}.weight", "expected a 4-D conv weight");
-            if (j == 0) widths.Add(shape[1]);
-            widths.Add(shape[0]);
-        }
-        return widths.Count == 0 ? [0] : widths.ToArray();
+        int n = w.CountOf(j => $"blocks.{2 * j}.weight");
+        return n == 0 ? [0] : [w.Dims("blocks.0.weight").OfRank(4)[1], .. Enumerable.Range(0, n).Select(j => w.Dims($"blocks.{2 * j}.weight").OfRank(4)[0])];
     }
 
     /// <summary>[B, 4, H, W] (alpha, padded RGB; H, W multiples of <see cref="Downscale"/>) → offset [B, 4, H/8, W/8].</summary>

@@ -1,7 +1,5 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.LayerDiffusion;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Lora;
 
@@ -63,7 +61,7 @@ public static class TextEncoderLoras
     }
 
     /// <summary>
-    /// The merge step for one encoder's <see cref="Models.Layers.FileWeights"/>: each weight a LoRA targets is replaced
+    /// The merge step for one encoder's <see cref="Models.Layers.WeightStore"/>: each weight a LoRA targets is replaced
     /// by the merge of every LoRA in order (a multiplier of 0 merges nothing); null when no LoRA targets this encoder.
     /// Every file's names are checked here, before any weight loads, whatever its multiplier.
     /// </summary>

@@ -1,19 +1,13 @@
 using System.Text;
 using LayerDiffusion.Native.IO;
+using LayerDiffusion.Native.Models.Clip;
 using LayerDiffusion.Native.Models.Unet;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models;
 
 /// <summary>Describes a safetensors file for `ld info`: SDXL checkpoint parts, LayerDiffusion patch files, or a plain summary.</summary>
 public static class CheckpointInspector
 {
-    public const string UnetPrefix = "model.diffusion_model.";
-    public const string VaePrefix = "first_stage_model.";
-    public const string ClipLPrefix = "conditioner.embedders.0.transformer.text_model.";
-    public const string ClipGPrefix = "conditioner.embedders.1.model.";
-    public const string Sd15ClipPrefix = "cond_stage_model.transformer.text_model.";
-
     public static string Describe(SafeTensorsFile f)
     {
         var sb = new StringBuilder();
@@ -25,37 +19,31 @@ public static class CheckpointInspector
             DescribePatch(f, sb);
             return sb.ToString();
         }
-        if (f.Contains(UnetPrefix + "input_blocks.0.0.weight"))
+        // Every family keeps its UNet and VAE under the same ldm prefixes; the text encoders differ.
+        string unetPrefix = SdxlUnet.CheckpointPrefix, vaePrefix = Vae.SdxlVae.CheckpointPrefix;
+        if (f.Contains(unetPrefix + "input_blocks.0.0.weight"))
         {
             any = true;
             var family = ModelFamily.Detect(f);
-            var c = UnetConfig.Infer(f, UnetPrefix, family.UnetHeads);
-            sb.AppendLine($"{family.Name} UNet: {Params(f, UnetPrefix):N0} parameters ({DTypeSummary(f, UnetPrefix)})");
+            var c = UnetConfig.Infer(f, unetPrefix, family.UnetHeads);
+            sb.AppendLine($"{family.Name} UNet: {Params(f, unetPrefix):N0} parameters ({DTypeSummary(f, unetPrefix)})");
             sb.AppendLine($"  in/out channels {c.InChannels}/{c.OutChannels}, model channels {c.ModelChannels}, multipliers {string.Join(",", c.ChannelMult)}, res blocks per level {c.NumResBlocks}");
             sb.AppendLine($"  transformer depth per level {string.Join(",", c.LevelDepths)} (mid {c.MiddleDepth}); per input block {string.Join(",", c.InputDepths)}; per output block {string.Join(",", c.OutputDepths)}");
             sb.AppendLine($"  context width {c.ContextDim}, adm width {c.AdmInChannels}, time embedding {c.TimeEmbedDim}, {family.UnetHeads} ({family.Name})");
         }
-        foreach (var clipL in new[] { ClipLPrefix, Sd15ClipPrefix })
+        foreach (var spec in ModelFamily.Known.SelectMany(k => k.TextEncoders).DistinctBy(s => s.Prefix))
         {
-            if (!f.Contains(clipL + "embeddings.token_embedding.weight")) continue;
+            if (!f.Names.Any(n => n.StartsWith(spec.Prefix, StringComparison.Ordinal) && n.EndsWith("token_embedding.weight", StringComparison.Ordinal))) continue;
             any = true;
-            var emb = f.Dims(clipL + "embeddings.token_embedding.weight");
-            int layers = CountIndexed(f, clipL + "encoder.layers.", ".layer_norm1.weight");
-            sb.AppendLine($"CLIP-L text encoder: {Params(f, clipL):N0} parameters, width {emb[1]}, {layers} layers, {emb[1] / 64} heads of 64, vocab {emb[0]}");
+            var c = ClipConfig.Infer(f, spec.Prefix);
+            string proj = c.ProjectionWidth > 0 ? $", projection {c.ProjectionWidth}" : "";
+            sb.AppendLine($"{spec.Name} text encoder: {Params(f, spec.Prefix):N0} parameters, width {c.Width}, {c.Layers} layers, {c.Width / 64} heads of 64, vocab {c.VocabSize}{proj}");
         }
-        if (f.Contains(ClipGPrefix + "token_embedding.weight"))
+        if (f.Contains(vaePrefix + "decoder.conv_in.weight") || f.Contains(vaePrefix + "encoder.conv_in.weight"))
         {
             any = true;
-            var emb = f.Dims(ClipGPrefix + "token_embedding.weight");
-            int layers = CountIndexed(f, ClipGPrefix + "transformer.resblocks.", ".ln_1.weight");
-            string proj = f.Contains(ClipGPrefix + "text_projection") ? $", projection {f.Dims(ClipGPrefix + "text_projection")[1]}" : "";
-            sb.AppendLine($"OpenCLIP-G text encoder: {Params(f, ClipGPrefix):N0} parameters, width {emb[1]}, {layers} layers, {emb[1] / 64} heads of 64{proj}");
-        }
-        if (f.Contains(VaePrefix + "decoder.conv_in.weight") || f.Contains(VaePrefix + "encoder.conv_in.weight"))
-        {
-            any = true;
-            string latent = f.Contains(VaePrefix + "decoder.conv_in.weight") ? $", latent channels {f.Dims(VaePrefix + "decoder.conv_in.weight")[1]}" : "";
-            sb.AppendLine($"VAE: {Params(f, VaePrefix):N0} parameters{latent}");
+            string latent = f.Contains(vaePrefix + "decoder.conv_in.weight") ? $", latent channels {f.Dims(vaePrefix + "decoder.conv_in.weight")[1]}" : "";
+            sb.AppendLine($"VAE: {Params(f, vaePrefix):N0} parameters{latent}");
         }
         if (!any)
         {
@@ -85,13 +73,6 @@ public static class CheckpointInspector
         var conv = diff.FirstOrDefault(n => n.StartsWith("diffusion_model.input_blocks.0.0.weight", StringComparison.Ordinal) || n.Contains("input_blocks.0.0.weight::", StringComparison.Ordinal));
         if (conv is not null)
             sb.AppendLine($"  input conv diff {Shape.Format(f.Info(conv).Shape)}: {f.Dims(conv)[1]} input channels (layer model with concat conditioning)");
-    }
-
-    private static int CountIndexed(SafeTensorsFile f, string prefix, string suffix)
-    {
-        int k = 0;
-        while (f.Contains($"{prefix}{k}{suffix}")) k++;
-        return k;
     }
 
     private static long Params(SafeTensorsFile f, string prefix) =>

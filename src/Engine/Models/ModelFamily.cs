@@ -44,7 +44,7 @@ public sealed record ModelFamily(
     /// embeddings; Forge conditions an empty negative prompt with zeros.
     /// </summary>
     public static ModelFamily Sdxl { get; } = new(
-        "SDXL", "model.diffusion_model.", "first_stage_model.", AttentionHeads.OfWidth(64),
+        "SDXL", Unet.SdxlUnet.CheckpointPrefix, Vae.SdxlVae.CheckpointPrefix, AttentionHeads.OfWidth(64),
         [
             new("CLIP-L", "conditioner.embedders.0.transformer.text_model.", AttentionHeads.OfWidth(64), SkipLast: 1, FinalNorm: false, Pooled: false, PadAfterEnd: null),
             new("OpenCLIP-G", "conditioner.embedders.1.model.", AttentionHeads.OfWidth(64), SkipLast: 1, FinalNorm: false, Pooled: true, PadAfterEnd: 0),
@@ -60,7 +60,7 @@ public sealed record ModelFamily(
     /// prompt like any other (force_zero_negative_prompt is SDXL's).
     /// </summary>
     public static ModelFamily Sd15 { get; } = new(
-        "SD1.5", "model.diffusion_model.", "first_stage_model.", AttentionHeads.Fixed(8),
+        "SD1.5", Unet.SdxlUnet.CheckpointPrefix, Vae.SdxlVae.CheckpointPrefix, AttentionHeads.Fixed(8),
         [
             new("CLIP-L", "cond_stage_model.transformer.text_model.", AttentionHeads.OfWidth(64), SkipLast: 0, FinalNorm: true, Pooled: false, PadAfterEnd: null),
         ],

@@ -3,6 +3,7 @@ using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.LayerDiffusion;
 using LayerDiffusion.Native.Models;
 using LayerDiffusion.Native.Models.Clip;
+using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Models.Vae;
 using LayerDiffusion.Native.Tensors;
@@ -211,13 +212,13 @@ public sealed class ModelBundle : IDisposable
         if (_unet is not { } original || _patched is null) return;
         var names = Replaced(_patched.Weights, original.Weights).ToHashSet(StringComparer.Ordinal);
         foreach (var name in names) original.Weights.Get(name).Dispose();
-        _released = (names, original.Weights.Prefix);
+        _released = (names, original.Weights.Root);
         _unet = null;
     }
 
     private void ForgetOriginal(SdxlUnet original, PatchFile patch)
     {
-        _released = (patch.Entries.Select(e => e.Target).ToHashSet(StringComparer.Ordinal), original.Weights.Prefix);
+        _released = (patch.Entries.Select(e => e.Target).ToHashSet(StringComparer.Ordinal), original.Weights.Root);
         _unet = null;
     }
 

@@ -1,6 +1,4 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Models.Clip;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Sampling;
 

@@ -1,8 +1,6 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.LayerDiffusion;
 using LayerDiffusion.Native.Models;
 using LayerDiffusion.Native.Models.Unet;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Sampling;
 

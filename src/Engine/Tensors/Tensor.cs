@@ -1,5 +1,3 @@
-using LayerDiffusion.Native.Backends;
-
 namespace LayerDiffusion.Native.Tensors;
 
 /// <summary>

@@ -1,7 +1,5 @@
 using System.Text.Json;
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Verify;
 

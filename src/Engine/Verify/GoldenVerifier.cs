@@ -1,4 +1,3 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
 
 namespace LayerDiffusion.Native.Verify;

@@ -114,8 +114,8 @@ public sealed class AttentionSharingModel : IDisposable
     {
         var w = unet.Weights;
         string p = $"{UnitPrefix}{u}.";
-        int c = w.ShapeOf(module + ".to_q.weight")[0];
-        int heads = unet.Config.Heads.For(c) ?? throw new ModelFormatException(w.Source, w.Prefix + module + ".to_q.weight", $"width {c} does not split into {unet.Config.Heads}");
+        int c = w.Dims(module + ".to_q.weight")[0];
+        int heads = unet.Config.Heads.For(c) ?? throw w.Error(module + ".to_q.weight", $"width {c} does not split into {unet.Config.Heads}");
         var frameWeights = new AttentionSharingUnit.FrameWeights[frames];
         using var scope = TensorScope.Open();
         for (int f = 0; f < frames; f++)

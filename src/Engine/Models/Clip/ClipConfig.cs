@@ -18,15 +18,12 @@ public sealed record ClipConfig(ClipLayout Layout, int Width, int Layers, int Ml
     public static ClipConfig Infer(SafeTensorsFile file, string prefix)
     {
         var layout = file.Contains(prefix + ClipKeys.TokenEmbedding) ? ClipLayout.HuggingFace : ClipLayout.OpenClip;
-        var vs = new FileWeights(Backends.Cpu.CpuBackend.Instance, file, prefix, layout == ClipLayout.OpenClip ? ClipKeys.OpenClip : null);
-        int[] Shape(string name, int rank) => vs.ShapeOf(name) is { } s && s.Length == rank ? s
-            : throw vs.Error(name, vs.ShapeOf(name) is null ? "missing" : $"has shape {Tensors.Shape.Format(vs.ShapeOf(name)!)}, expected {rank} dimensions");
-        var tokens = Shape(ClipKeys.TokenEmbedding, 2);
-        int layers = 0;
-        while (vs.Has($"encoder.layers.{layers}.layer_norm1.weight")) layers++;
+        var vs = WeightStore.Open(Backends.Cpu.CpuBackend.Instance, file, prefix, layout == ClipLayout.OpenClip ? ClipKeys.OpenClip : null);
+        var tokens = vs.Dims(ClipKeys.TokenEmbedding).OfRank(2);
+        int layers = vs.CountOf(i => $"encoder.layers.{i}.layer_norm1.weight");
         if (layers == 0) throw vs.Error("encoder.layers.0.layer_norm1.weight", "missing: the text encoder has no layers");
-        int projection = layout == ClipLayout.OpenClip && vs.Has("text_projection") ? Shape("text_projection", 2)[1] : 0;
-        return new ClipConfig(layout, tokens[1], layers, Shape("encoder.layers.0.mlp.fc1.weight", 2)[0], tokens[0],
-            Shape("embeddings.position_embedding.weight", 2)[0], projection);
+        int projection = layout == ClipLayout.OpenClip && vs.Has("text_projection") ? vs.Dims("text_projection").OfRank(2)[1] : 0;
+        return new ClipConfig(layout, tokens[1], layers, vs.Dims("encoder.layers.0.mlp.fc1.weight").OfRank(2)[0], tokens[0],
+            vs.Dims("embeddings.position_embedding.weight").OfRank(2)[0], projection);
     }
 }

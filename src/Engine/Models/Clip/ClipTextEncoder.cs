@@ -1,8 +1,5 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models.Layers;
-using LayerDiffusion.Native.Models.Synthetic;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Clip;
 
@@ -21,7 +18,7 @@ public sealed class ClipTextEncoder : IDisposable
     public const float LayerNormEps = 1e-5f;
 
     private readonly IBackend _be;
-    private readonly FileWeights? _weights;
+    private readonly WeightStore? _weights;
     private readonly TokenEmbeddingTable? _tokens;
     private readonly Tensor _positions;
     private readonly TransformerBlock[] _layers;
@@ -36,7 +33,7 @@ public sealed class ClipTextEncoder : IDisposable
     public ClipTextEncoder(WeightSource vs, ClipConfig config, TextEncoderSpec spec)
     {
         _be = vs.Backend;
-        _weights = vs as FileWeights;
+        _weights = vs as WeightStore;
         Config = config;
         Spec = spec;
         int width = config.Width;
@@ -46,28 +43,22 @@ public sealed class ClipTextEncoder : IDisposable
 
         // The token embedding stays on the host in its stored dtype (see TokenEmbeddingTable).
         vs.Declare(ClipKeys.TokenEmbedding, ParamKind.Embedding, config.VocabSize, width);
-        if (_weights is not null) _tokens = new TokenEmbeddingTable(_weights.File, _weights.Key(ClipKeys.TokenEmbedding));
+        if (_weights is not null) _tokens = new TokenEmbeddingTable(_weights.File!, _weights.Key(ClipKeys.TokenEmbedding));
         _positions = vs.Get("embeddings.position_embedding.weight", ParamKind.Embedding, config.Positions, width);
         if (config.Layout == ClipLayout.HuggingFace) vs.Declare("embeddings.position_ids", ParamKind.Index, 1, config.Positions);
 
         var layerSpec = new TransformerSpec(TransformerNames.Clip, AttentionNames.Clip, width, ContextDim: 0, Heads, QkvBias: true, Causal: true,
             FeedForwardNames.Clip, config.Activation, config.MlpWidth, LayerNormEps);
         int loaded = spec.Pooled ? config.Layers : config.Layers - spec.SkipLast;
-        _layers = new TransformerBlock[loaded];
-        for (int i = 0; i < config.Layers; i++)
-        {
-            var layer = vs.Pp($"encoder.layers.{i}");
-            if (i < loaded) _layers[i] = new TransformerBlock(layer, layerSpec);
-            else _ = new TransformerBlock(layer.DeclareOnly(), layerSpec);
-        }
+        _layers = Enumerable.Range(0, config.Layers).Select(i => new TransformerBlock(vs.Pp($"encoder.layers.{i}").LoadedIf(i < loaded), layerSpec)).ToArray()[..loaded];
         bool needsNorm = spec.FinalNorm || spec.Pooled;
-        var finalNorm = new LayerNorm(needsNorm ? vs.Pp("final_layer_norm") : vs.Pp("final_layer_norm").DeclareOnly(), width, LayerNormEps);
+        var finalNorm = new LayerNorm(vs.Pp("final_layer_norm").LoadedIf(needsNorm), width, LayerNormEps);
         _finalNorm = needsNorm ? finalNorm : null;
         if (config.Layout == ClipLayout.OpenClip)
         {
             // OpenCLIP projects the pooled output (x @ P); the Hugging Face CLIPTextModel has no projection.
-            if (spec.Pooled) _projection = vs.Get("text_projection", ParamKind.Weight, width, config.ProjectionWidth);
-            else vs.Declare("text_projection", ParamKind.Weight, width, config.ProjectionWidth);
+            var projection = vs.LoadedIf(spec.Pooled).Get("text_projection", ParamKind.Weight, width, config.ProjectionWidth);
+            _projection = spec.Pooled ? projection : null;
             vs.Declare("logit_scale", ParamKind.Scalar, 1);
         }
         ProjectionWidth = !spec.Pooled ? 0 : _projection is null ? width : config.ProjectionWidth;
@@ -81,18 +72,16 @@ public sealed class ClipTextEncoder : IDisposable
     {
         var config = ClipConfig.Infer(file, spec.Prefix);
         var merge = loras is { Count: > 0 } ? Lora.TextEncoderLoras.Merger(be, loras, kohyaPrefix, config.Layers, spec.Name) : null;
-        var vs = new FileWeights(be, file, spec.Prefix, config.Keys, merge);
+        var vs = WeightStore.Open(be, file, spec.Prefix, config.Keys, merge);
         try { return new ClipTextEncoder(vs, config, spec); }
         catch { vs.DisposeLoaded(); throw; }
     }
 
     public ClipConfig Config { get; }
     public TextEncoderSpec Spec { get; }
-    public ClipLayout Layout => Config.Layout;
     public int Width => Config.Width;
     public int Heads { get; }
     public int Layers => Config.Layers;
-    public int MlpWidth => Config.MlpWidth;
     public int VocabSize => Config.VocabSize;
     /// <summary>Longest token window the position embedding covers (77 for SDXL).</summary>
     public int MaxPositions => Config.Positions;

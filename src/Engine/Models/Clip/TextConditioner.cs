@@ -1,4 +1,3 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Text;
 

@@ -1,5 +1,4 @@
 using LayerDiffusion.Native.IO;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Clip;
 

@@ -1,6 +1,3 @@
-using LayerDiffusion.Native.Backends;
-using LayerDiffusion.Native.Tensors;
-
 namespace LayerDiffusion.Native.Models.Layers;
 
 /// <summary>Where an attention's projections live.</summary>

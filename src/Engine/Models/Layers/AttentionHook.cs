@@ -1,6 +1,3 @@
-using LayerDiffusion.Native.Backends;
-using LayerDiffusion.Native.Tensors;
-
 namespace LayerDiffusion.Native.Models.Layers;
 
 /// <summary>One attention module's call in a forward pass, as an <see cref="IAttentionHook"/> sees it.</summary>

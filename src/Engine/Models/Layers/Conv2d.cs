@@ -1,7 +1,3 @@
-using LayerDiffusion.Native.Backends;
-using LayerDiffusion.Native.Models.Synthetic;
-using LayerDiffusion.Native.Tensors;
-
 namespace LayerDiffusion.Native.Models.Layers;
 
 /// <summary>A square convolution with bias, "weight" [out, in, k, k] and "bias" [out]; padding k / 2 unless given.</summary>

@@ -1,6 +1,3 @@
-using LayerDiffusion.Native.Backends;
-using LayerDiffusion.Native.Tensors;
-
 namespace LayerDiffusion.Native.Models.Layers;
 
 /// <summary>The activation between a feed-forward's two projections.</summary>

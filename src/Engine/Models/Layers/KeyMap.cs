@@ -6,5 +6,5 @@ namespace LayerDiffusion.Native.Models.Layers;
 /// </summary>
 public readonly record struct KeyLocation(string Key, int Part = 0, int Parts = 1);
 
-/// <summary>Canonical key → stored key (key names are normalised at load; see <see cref="FileWeights"/>).</summary>
+/// <summary>Canonical key → stored key (key names are normalised at load; see <see cref="WeightStore.Open"/>).</summary>
 public delegate KeyLocation KeyMap(string canonical);

@@ -1,7 +1,3 @@
-using LayerDiffusion.Native.Backends;
-using LayerDiffusion.Native.Models.Synthetic;
-using LayerDiffusion.Native.Tensors;
-
 namespace LayerDiffusion.Native.Models.Layers;
 
 /// <summary>y = x · Wᵀ (+ b) over the last axis; "weight" [out, in] (or a 1×1 convolution's [out, in, 1, 1]) and "bias" [out].</summary>

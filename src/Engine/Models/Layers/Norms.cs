@@ -1,7 +1,3 @@
-using LayerDiffusion.Native.Backends;
-using LayerDiffusion.Native.Models.Synthetic;
-using LayerDiffusion.Native.Tensors;
-
 namespace LayerDiffusion.Native.Models.Layers;
 
 /// <summary>GroupNorm over [N, C, ...] with per-channel "weight" and "bias", optionally with SiLU fused after it.</summary>

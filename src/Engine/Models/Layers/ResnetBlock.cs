@@ -1,6 +1,3 @@
-using LayerDiffusion.Native.Backends;
-using LayerDiffusion.Native.Tensors;
-
 namespace LayerDiffusion.Native.Models.Layers;
 
 /// <summary>Where a resnet block's parts live; the three checkpoint conventions spell them differently.</summary>

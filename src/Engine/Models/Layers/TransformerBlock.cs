@@ -1,6 +1,3 @@
-using LayerDiffusion.Native.Backends;
-using LayerDiffusion.Native.Tensors;
-
 namespace LayerDiffusion.Native.Models.Layers;
 
 /// <summary>Where a transformer block's parts live; a block without cross-attention has no Norm2/CrossAttention.</summary>

@@ -1,8 +1,9 @@
-using LayerDiffusion.Native.Backends;
-using LayerDiffusion.Native.Models.Synthetic;
-using LayerDiffusion.Native.Tensors;
+using LayerDiffusion.Native.IO;
 
 namespace LayerDiffusion.Native.Models.Layers;
+
+/// <summary>The role a layer gives a tensor it asks for: recorded into layouts, so synthetic weights get sensible magnitudes.</summary>
+public enum ParamKind { Weight, Bias, NormWeight, NormBias, Embedding, Index, Scalar }
 
 /// <summary>
 /// A network's weights seen from one block (candle's VarBuilder): <c>vs.Pp("norm1").Get("weight", ...)</c> asks for
@@ -41,6 +42,20 @@ public abstract class WeightSource(string prefix)
     public abstract int[]? ShapeOf(string name);
 
     /// <summary>
+    /// The stored shape of <paramref name="name"/> as configuration inference reads it: a missing tensor, or an axis
+    /// the tensor does not have, is an error naming the file and the full key.
+    /// </summary>
+    public TensorDims Dims(string name) => new(Source, Key(name), ShapeOf(name) ?? throw Error(name, "missing"));
+
+    /// <summary>How many of name(0), name(1), ... the weights hold: the count up to the first one missing.</summary>
+    public int CountOf(Func<int, string> name)
+    {
+        int n = 0;
+        while (Has(name(n))) n++;
+        return n;
+    }
+
+    /// <summary>
     /// A tensor the file format stores but this network does not compute with (CLIP's position ids, a text encoder's
     /// unused last layer): recorded into layouts, never loaded.
     /// </summary>
@@ -48,6 +63,9 @@ public abstract class WeightSource(string prefix)
 
     /// <summary>The same weights, declared rather than loaded (a block the network skips).</summary>
     public abstract WeightSource DeclareOnly();
+
+    /// <summary>These weights where <paramref name="load"/>, else <see cref="DeclareOnly"/>.</summary>
+    public WeightSource LoadedIf(bool load) => load ? this : DeclareOnly();
 
     /// <summary>The full key of <paramref name="name"/> (for error messages).</summary>
     public abstract string Key(string name);

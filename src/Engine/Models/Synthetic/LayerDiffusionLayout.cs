@@ -44,10 +44,8 @@ public static class LayerDiffusionLayout
     /// </summary>
     public static TensorLayout LayerDiff(UnetConfig unet, int conditions)
     {
-        var net = new TensorLayout();
-        SdxlUnet(net, unet);
         var l = new TensorLayout();
-        foreach (var t in net.Tensors)
+        foreach (var t in UnetTensors(unet))
         {
             if (t.Name.StartsWith("time_embed.", StringComparison.Ordinal) || t.Name.StartsWith("label_emb.", StringComparison.Ordinal)) continue;
             string[] skipped = conditions > 0 ? [".transformer_blocks.", ".proj_in.", ".proj_out.", ".norm."] : [".to_q.", ".to_k.", ".to_v."];
@@ -58,15 +56,19 @@ public static class LayerDiffusionLayout
         return l;
     }
 
-    private static void SdxlUnet(TensorLayout net, UnetConfig unet) => SdxlLayout.Unet(net, unet, "");
+    /// <summary>The UNet's tensors under their names without the checkpoint prefix (the names a patch targets).</summary>
+    private static List<TensorSpec> UnetTensors(UnetConfig unet)
+    {
+        var net = new TensorLayout();
+        SdxlLayout.Unet(net, unet, "");
+        return net.Tensors;
+    }
 
     /// <summary>An attention LoRA in the frozen-patcher format on every attn1/attn2 projection of a UNet layout.</summary>
     public static TensorLayout AttentionLora(UnetConfig unet, int rank)
     {
-        var net = new TensorLayout();
-        SdxlLayout.Unet(net, unet, "");
         var l = new TensorLayout();
-        foreach (var t in net.Tensors)
+        foreach (var t in UnetTensors(unet))
         {
             if (!t.Name.Contains(".attn", StringComparison.Ordinal) || !t.Name.EndsWith(".weight", StringComparison.Ordinal)) continue;
             string key = "diffusion_model." + t.Name;

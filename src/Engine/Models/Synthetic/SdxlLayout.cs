@@ -2,7 +2,6 @@ using LayerDiffusion.Native.Models.Clip;
 using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Models.Vae;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Synthetic;
 
@@ -27,8 +26,9 @@ public static class SdxlLayout
         var family = ModelFamily.Sdxl;
         var l = new TensorLayout();
         Unet(l, unet, family.UnetPrefix);
-        ClipL(l, sizes, family.TextEncoders[0]);
-        OpenClipG(l, sizes, family.TextEncoders[1]);
+        Clip(l, new ClipConfig(ClipLayout.HuggingFace, sizes.ClipLWidth, sizes.ClipLLayers, 4 * sizes.ClipLWidth, sizes.Vocab, sizes.Positions, 0), family.TextEncoders[0]);
+        Clip(l, new ClipConfig(ClipLayout.OpenClip, sizes.ClipGWidth, sizes.ClipGLayers, 4 * sizes.ClipGWidth, sizes.Vocab, sizes.Positions, sizes.ClipGProjection),
+            family.TextEncoders[1]);
         Vae(l, sizes, family.VaePrefix);
         return l;
     }
@@ -37,12 +37,6 @@ public static class SdxlLayout
     public static UnetConfig RealUnet { get; } = new(4, 4, 320, [1, 2, 4], 2, [0, 0, 2, 2, 10, 10], [10, 10, 10, 2, 2, 2, 0, 0, 0], 10, 2048, 2816, 1280, ModelFamily.Sdxl.UnetHeads);
 
     public static void Unet(TensorLayout l, UnetConfig c, string prefix) => _ = new SdxlUnet(c, new LayoutRecorder(l, prefix));
-
-    private static void ClipL(TensorLayout l, SdxlSizes s, TextEncoderSpec spec) =>
-        Clip(l, new ClipConfig(ClipLayout.HuggingFace, s.ClipLWidth, s.ClipLLayers, 4 * s.ClipLWidth, s.Vocab, s.Positions, 0), spec);
-
-    private static void OpenClipG(TensorLayout l, SdxlSizes s, TextEncoderSpec spec) =>
-        Clip(l, new ClipConfig(ClipLayout.OpenClip, s.ClipGWidth, s.ClipGLayers, 4 * s.ClipGWidth, s.Vocab, s.Positions, s.ClipGProjection), spec);
 
     private static void Clip(TensorLayout l, ClipConfig config, TextEncoderSpec spec) =>
         _ = new ClipTextEncoder(new LayoutRecorder(l, spec.Prefix, config.Keys), config, spec);

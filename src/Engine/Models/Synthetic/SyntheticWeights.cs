@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using LayerDiffusion.Native.IO;
-using LayerDiffusion.Native.Tensors;
+using LayerDiffusion.Native.Models.Layers;
 
 namespace LayerDiffusion.Native.Models.Synthetic;
 

@@ -1,9 +1,6 @@
-using LayerDiffusion.Native.Tensors;
+using LayerDiffusion.Native.Models.Layers;
 
 namespace LayerDiffusion.Native.Models.Synthetic;
-
-/// <summary>What kind of parameter a tensor is, so synthetic weights get sensible magnitudes.</summary>
-public enum ParamKind { Weight, Bias, NormWeight, NormBias, Embedding, Index, Scalar }
 
 /// <summary>One tensor of a model file: its key, shape, stored dtype and role.</summary>
 public sealed record TensorSpec(string Name, int[] Shape, ParamKind Kind, DType DType = DType.F16);

@@ -1,7 +1,5 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models.Layers;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Unet;
 
@@ -30,14 +28,18 @@ public sealed class SdxlUnet
     private readonly Linear? _label0, _label2;
     private readonly Conv2d _convIn, _outConv;
     private readonly GroupNorm _outNorm;
-    private readonly List<Stage> _input = new();
-    private readonly List<Stage> _middle = new();
-    private readonly List<Stage> _output = new();
+    // One stage per numbered input and output block (the middle block is one stage): its parts in order, each
+    // part's output freed once the next has used it (TensorScope.Chain).
+    private readonly List<Part[]> _input = new(), _output = new();
+    private readonly Part[] _middle;
+    private readonly List<SpatialTransformer> _transformers = new(); // in forward order
 
-    /// <summary>One numbered block: a ResBlock, a transformer, a down or an up sampling conv, in that order.</summary>
-    private sealed record Stage(ResnetBlock? Res, SpatialTransformer? Transformer, Conv2d? Downsample, Conv2d? Upsample);
+    /// <summary>A ResBlock, a transformer, a down or an up sampling conv.</summary>
+    private delegate Tensor Part(Tensor h, Pass pass);
 
-    public SdxlUnet(UnetConfig config, WeightStore weights) : this(config, new StoreWeights(weights)) { }
+    /// <summary>What the parts of one forward pass read: SiLU(emb), the context, and the skip the next output block
+    /// concatenates (the size an upsample must reach).</summary>
+    private sealed record Pass(Tensor EmbSilu, Tensor Context, Tensor? NextSkip);
 
     /// <summary>
     /// Builds the UNet from any weight source: a loaded store, or a <see cref="LayoutRecorder"/> that writes down the
@@ -46,7 +48,7 @@ public sealed class SdxlUnet
     public SdxlUnet(UnetConfig config, WeightSource vs)
     {
         Config = config;
-        Weights = (vs as StoreWeights)?.Store!; // none when the UNet is only recorded
+        Weights = (vs as WeightStore)!; // none when the UNet is only recorded
         _b = vs.Backend;
         int mc = config.ModelChannels, temb = config.TimeEmbedDim;
 
@@ -72,13 +74,14 @@ public sealed class SdxlUnet
             {
                 int outCh = mc * config.ChannelMult[level];
                 var p = vs.Pp($"input_blocks.{block}");
-                _input.Add(new Stage(Resnet(p.Pp("0"), ch, outCh), Transformer(p.Pp("1"), outCh, config.InputDepths[res]), null, null));
+                _input.Add([Resnet(p.Pp("0"), ch, outCh), .. Transformer(p.Pp("1"), outCh, config.InputDepths[res])]);
                 ch = outCh;
                 skips.Push(ch);
             }
             if (level < config.ChannelMult.Length - 1)
             {
-                _input.Add(new Stage(null, null, new Conv2d(vs.Pp($"input_blocks.{block}.0.op"), ch, ch, 3, stride: 2), null));
+                var down = new Conv2d(vs.Pp($"input_blocks.{block}.0.op"), ch, ch, 3, stride: 2);
+                _input.Add([(h, _) => down.Forward(_b, h)]);
                 skips.Push(ch);
                 block++;
             }
@@ -86,9 +89,7 @@ public sealed class SdxlUnet
 
         // ResBlock, SpatialTransformer (when the middle has transformer blocks), ResBlock.
         var mid = vs.Pp("middle_block");
-        _middle.Add(new Stage(Resnet(mid.Pp("0"), ch, ch), null, null, null));
-        if (config.MiddleDepth > 0) _middle.Add(new Stage(null, Transformer(mid.Pp("1"), ch, config.MiddleDepth), null, null));
-        _middle.Add(new Stage(Resnet(mid.Pp(config.MiddleDepth > 0 ? "2" : "1"), ch, ch), null, null, null));
+        _middle = [Resnet(mid.Pp("0"), ch, ch), .. Transformer(mid.Pp("1"), ch, config.MiddleDepth), Resnet(mid.Pp(config.MiddleDepth > 0 ? "2" : "1"), ch, ch)];
 
         int perLevel = config.NumResBlocks + 1;
         for (int i = 0; i < config.OutputDepths.Length; i++)
@@ -96,10 +97,13 @@ public sealed class SdxlUnet
             int level = config.ChannelMult.Length - 1 - i / perLevel;
             int outCh = mc * config.ChannelMult[level];
             var p = vs.Pp($"output_blocks.{i}");
-            var rb = Resnet(p.Pp("0"), ch + skips.Pop(), outCh);
-            var st = Transformer(p.Pp("1"), outCh, config.OutputDepths[i]);
-            Conv2d? up = level > 0 && i % perLevel == perLevel - 1 ? new Conv2d(p.Pp((st is null ? "1" : "2") + ".conv"), outCh, outCh, 3) : null;
-            _output.Add(new Stage(rb, st, null, up));
+            Part[] stage = [Resnet(p.Pp("0"), ch + skips.Pop(), outCh), .. Transformer(p.Pp("1"), outCh, config.OutputDepths[i])];
+            if (level > 0 && i % perLevel == perLevel - 1)
+            {
+                var up = new Conv2d(p.Pp($"{stage.Length}.conv"), outCh, outCh, 3);
+                stage = [.. stage, (h, pass) => UpsampleTo(h, pass.NextSkip!.Dim(2), pass.NextSkip.Dim(3)), (h, _) => up.Forward(_b, h)];
+            }
+            _output.Add(stage);
             ch = outCh;
         }
 
@@ -107,14 +111,23 @@ public sealed class SdxlUnet
         _outConv = new Conv2d(vs.Pp("out.2"), ch, config.OutChannels, 3);
     }
 
-    private ResnetBlock Resnet(WeightSource vs, int inCh, int outCh) => new(vs, ResnetNames.Ldm, inCh, outCh, Groups, 1e-5f, Config.TimeEmbedDim);
+    private Part Resnet(WeightSource vs, int inCh, int outCh)
+    {
+        var rb = new ResnetBlock(vs, ResnetNames.Ldm, inCh, outCh, Groups, 1e-5f, Config.TimeEmbedDim);
+        return (h, pass) => rb.Forward(_b, h, pass.EmbSilu);
+    }
 
-    private SpatialTransformer? Transformer(WeightSource vs, int channels, int depth) =>
-        depth > 0 ? new SpatialTransformer(vs, channels, depth, vs.ShapeOf("transformer_blocks.0.attn2.to_k.weight") is [_, int c] ? c : Config.ContextDim, Config.Heads) : null;
+    /// <summary>The block's transformer as a part; none when it has no transformer blocks.</summary>
+    private Part[] Transformer(WeightSource vs, int channels, int depth)
+    {
+        if (depth == 0) return [];
+        var st = new SpatialTransformer(vs, channels, depth, vs.ShapeOf("transformer_blocks.0.attn2.to_k.weight") is [_, int c] ? c : Config.ContextDim, Config.Heads);
+        _transformers.Add(st);
+        return [(h, pass) => st.Forward(_b, h, pass.Context)];
+    }
 
     /// <summary>Every transformer block in forward order: input blocks, middle, output blocks.</summary>
-    public IEnumerable<TransformerBlock> TransformerBlocks =>
-        _input.Concat(_middle).Concat(_output).Where(s => s.Transformer is not null).SelectMany(s => s.Transformer!.Blocks);
+    public IEnumerable<TransformerBlock> TransformerBlocks => _transformers.SelectMany(t => t.Blocks);
 
     /// <summary>Every attention module in forward order (attn1 before attn2): <see cref="AttentionCall.Index"/> indexes this.</summary>
     public IReadOnlyList<Attention> AttentionModules =>
@@ -163,7 +176,7 @@ public sealed class SdxlUnet
         CheckInputs(x, timesteps, context, y);
         using var range = Profiling.Nvtx.Range("unet");
         using var scope = TensorScope.Open();
-        var embSilu = b.Silu(Embedding(timesteps, y));
+        var pass = new Pass(b.Silu(Embedding(timesteps, y)), context, null);
 
         // Each stage's output replaces h; the old h is freed at once unless it is still held as a skip.
         var skips = new Stack<Tensor>();
@@ -176,44 +189,23 @@ public sealed class SdxlUnet
         skips.Push(h);
         foreach (var s in _input)
         {
-            h = Run(s, h, embSilu, context, null);
+            h = Run(s, h, pass);
             skips.Push(h);
         }
-        foreach (var s in _middle) Replace(Run(s, h, embSilu, context, null));
+        Replace(Run(_middle, h, pass));
         foreach (var s in _output)
         {
             var skip = skips.Pop();
             var cat = b.Concat(1, h, skip);
             Replace(cat);
             skip.Dispose();
-            Replace(Run(s, cat, embSilu, context, skips.Count > 0 ? skips.Peek() : null));
+            Replace(Run(s, cat, pass with { NextSkip = skips.Count > 0 ? skips.Peek() : null }));
         }
         return scope.MoveToOuter(_outConv.Forward(b, _outNorm.Forward(b, h, silu: true)));
     }
 
-    /// <summary>
-    /// Runs one block's parts in order, freeing each part's output once the next has used it (never the input).
-    /// <paramref name="nextSkip"/> gives the size an upsample must reach.
-    /// </summary>
-    private Tensor Run(Stage s, Tensor x, Tensor embSilu, Tensor context, Tensor? nextSkip)
-    {
-        var b = _b;
-        var h = x;
-        void Replace(Tensor next)
-        {
-            if (!ReferenceEquals(h, x)) h.Dispose();
-            h = next;
-        }
-        if (s.Res is not null) Replace(s.Res.Forward(b, h, embSilu));
-        if (s.Transformer is not null) Replace(s.Transformer.Forward(b, h, context));
-        if (s.Downsample is { } down) Replace(down.Forward(b, h));
-        if (s.Upsample is { } up)
-        {
-            Replace(UpsampleTo(h, nextSkip!.Dim(2), nextSkip.Dim(3)));
-            Replace(up.Forward(b, h));
-        }
-        return h;
-    }
+    /// <summary>Runs a stage's parts in order, freeing each part's output once the next has used it (never the input).</summary>
+    private static Tensor Run(Part[] stage, Tensor x, Pass pass) => TensorScope.Chain(x, stage.Select(part => (Func<Tensor, Tensor>)(h => part(h, pass))).ToArray());
 
     /// <summary>
     /// Nearest-neighbour resize to (th, tw) for th ∈ {2h−1, 2h}: torch's nearest index floor(i·h/th) equals

@@ -1,6 +1,4 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Models.Layers;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Unet;
 

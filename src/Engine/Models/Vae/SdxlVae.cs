@@ -1,8 +1,6 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models.Layers;
 using LayerDiffusion.Native.Models.Unet;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Models.Vae;
 
@@ -27,13 +25,13 @@ public sealed class SdxlVae
     private readonly Conv2d? _quant, _postQuant;
 
     /// <summary>Either half may be absent (a decoder-only VAE file); calling the missing half throws.</summary>
-    public SdxlVae(WeightStore weights) : this(VaeConfig.Infer(weights), new StoreWeights(weights)) { }
+    public SdxlVae(WeightStore weights) : this(VaeConfig.Infer(weights), weights) { }
 
     /// <summary>Builds the autoencoder from any weight source (a loaded store, or a <see cref="LayoutRecorder"/>).</summary>
     public SdxlVae(VaeConfig config, WeightSource vs)
     {
         Config = config;
-        Weights = (vs as StoreWeights)?.Store!; // none when the VAE is only recorded
+        Weights = (vs as WeightStore)!; // none when the VAE is only recorded
         _b = vs.Backend;
         int z = config.LatentChannels;
         if (config.Encoder is { } enc)

@@ -1,5 +1,3 @@
-using LayerDiffusion.Native.Backends;
-
 namespace LayerDiffusion.Native.Models.Vae;
 
 /// <summary>
@@ -76,12 +74,6 @@ public static class TiledVaeDecode
     /// Whether to tile: when the backend reports device memory and the untiled decoder's largest activations
     /// (about 12 full-resolution maps of the first block's width, in fp32) would not fit in what is free.
     /// </summary>
-    public static bool ShouldTile(IBackend b, int firstBlockChannels, int H, int W)
-    {
-        if (b is not IBackendDiagnostics d) return false;
-        var (free, total) = d.MemoryInfo();
-        if (total == 0) return false;
-        long need = 12L * firstBlockChannels * H * W * sizeof(float);
-        return need > free;
-    }
+    public static bool ShouldTile(IBackend b, int firstBlockChannels, int H, int W) =>
+        Pipelines.Memory.AvailableMemory.DeviceBytes(b) is { } device && 12L * firstBlockChannels * H * W * sizeof(float) > device.Free;
 }

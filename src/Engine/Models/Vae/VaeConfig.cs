@@ -1,4 +1,4 @@
-using LayerDiffusion.Native.Models.Unet;
+using LayerDiffusion.Native.Models.Layers;
 
 namespace LayerDiffusion.Native.Models.Vae;
 
@@ -17,29 +17,21 @@ public sealed record VaeConfig(int LatentChannels, VaeCoderConfig? Encoder, VaeC
         new(latentChannels, new VaeCoderConfig(3, 2 * latentChannels, widths, Enumerable.Repeat(blocks, widths.Length).ToArray()),
             new VaeCoderConfig(latentChannels, 3, widths, Enumerable.Repeat(blocks + 1, widths.Length).ToArray()));
 
-    public static VaeConfig Infer(WeightStore w)
+    public static VaeConfig Infer(WeightSource w)
     {
-        var encoder = InferCoder(w, "encoder.", "down.");
-        var decoder = InferCoder(w, "decoder.", "up.");
-        if (encoder is null && decoder is null)
-            throw new ModelFormatException(w.Source, w.Prefix + "decoder.conv_in.weight", "missing: no VAE encoder or decoder");
+        var encoder = InferCoder(w.Pp("encoder"), "down");
+        var decoder = InferCoder(w.Pp("decoder"), "up");
+        if (encoder is null && decoder is null) throw w.Error("decoder.conv_in.weight", "missing: no VAE encoder or decoder");
         return new VaeConfig(decoder?.InChannels ?? encoder!.OutChannels / 2, encoder, decoder);
     }
 
-    private static VaeCoderConfig? InferCoder(WeightStore w, string p, string levelGroup)
+    private static VaeCoderConfig? InferCoder(WeightSource w, string levelGroup)
     {
-        if (!w.Contains(p + "conv_in.weight")) return null;
-        int levels = 0;
-        while (w.Contains($"{p}{levelGroup}{levels}.block.0.conv1.weight")) levels++;
-        if (levels == 0) throw new ModelFormatException(w.Source, w.Prefix + $"{p}{levelGroup}0.block.0.conv1.weight", "missing");
-        var widths = new int[levels];
-        var blocks = new int[levels];
-        for (int l = 0; l < levels; l++)
-        {
-            string lp = $"{p}{levelGroup}{l}.block.";
-            widths[l] = w.DimsOf(lp + "0.conv1.weight")[0];
-            while (w.Contains($"{lp}{blocks[l]}.conv1.weight")) blocks[l]++;
-        }
-        return new VaeCoderConfig(w.DimsOf(p + "conv_in.weight")[1], w.DimsOf(p + "conv_out.weight")[0], widths, blocks);
+        if (!w.Has("conv_in.weight")) return null;
+        int levels = w.CountOf(l => $"{levelGroup}.{l}.block.0.conv1.weight");
+        if (levels == 0) throw w.Error($"{levelGroup}.0.block.0.conv1.weight", "missing");
+        var widths = Enumerable.Range(0, levels).Select(l => w.Dims($"{levelGroup}.{l}.block.0.conv1.weight")[0]).ToArray();
+        var blocks = Enumerable.Range(0, levels).Select(l => w.CountOf(j => $"{levelGroup}.{l}.block.{j}.conv1.weight")).ToArray();
+        return new VaeCoderConfig(w.Dims("conv_in.weight")[1], w.Dims("conv_out.weight")[0], widths, blocks);
     }
 }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using LayerDiffusion.Native.LayerDiffusion.Sd15;
 using LayerDiffusion.Native.Models.Unet;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Verify.Cases;
 

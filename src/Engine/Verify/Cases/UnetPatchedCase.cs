@@ -1,7 +1,6 @@
 using System.Text.Json;
 using LayerDiffusion.Native.LayerDiffusion;
 using LayerDiffusion.Native.Models.Unet;
-using LayerDiffusion.Native.Tensors;
 
 namespace LayerDiffusion.Native.Verify.Cases;
 

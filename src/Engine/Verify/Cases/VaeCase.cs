@@ -1,4 +1,3 @@
-using LayerDiffusion.Native.Backends;
 using LayerDiffusion.Native.Models.Vae;
 
 namespace LayerDiffusion.Native.Verify.Cases;
