@@ -29,13 +29,16 @@ public sealed class JitProfileTests
     }
 
     [Fact]
-    public void AProfileIsWrittenWhereAskedAndADamagedOneIsIgnored() => InTempDir(dir =>
+    public void AProfileIsWrittenWhereAskedAndADamagedOneIsHarmless() => InTempDir(dir =>
     {
         string profiles = Path.Combine(dir, "jit", "nested");   // created by ld
         string profile = Path.Combine(profiles, "ld-generate.jitprofile");
         GeneratesNormally(dir, new() { ["LD_JIT_PROFILE_DIR"] = profiles });
         Assert.True(File.Exists(profile), string.Join(", ", Directory.GetFileSystemEntries(dir, "*", SearchOption.AllDirectories)));
 
+        byte[] recorded = File.ReadAllBytes(profile);   // cut short (as by a run killed while writing it), then garbage
+        File.WriteAllBytes(profile, recorded[..(recorded.Length / 2)]);
+        GeneratesNormally(dir, new() { ["LD_JIT_PROFILE_DIR"] = profiles });
         File.WriteAllBytes(profile, [1, 2, 3, 4, 5, 6, 7, 8, 0xff, 0xfe]);
         GeneratesNormally(dir, new() { ["LD_JIT_PROFILE_DIR"] = profiles });
     });
