@@ -9,6 +9,10 @@ public static class CommandLine
 {
     public const int ExitOk = ExitCodes.Ok, ExitFailed = ExitCodes.Failed, ExitUsage = ExitCodes.Usage;
 
+    /// <summary>The commands that run the engine's compute (the JIT warm-up and the JIT profile are for these).</summary>
+    public static bool Computes(string command) =>
+        command is "generate" or "layer" or "img2img" or "batch" or "decode" or "verify" or "bench" or "profile";
+
     public static int Run(string[] args)
     {
         if (args.Length == 0)
@@ -48,7 +52,7 @@ public static class CommandLine
             }
             if (cmd.Positional is null && p.Positional.Count > 0)
                 throw new InvalidOptionException(p.Positional[0], $"unexpected argument for '{cmd.Name}' (ld {cmd.Name} --help lists the options)");
-            if (cmd.Name is "generate" or "layer" or "img2img" or "batch" or "decode" or "verify" or "bench" or "profile")
+            if (Computes(cmd.Name) && !JitProfile.Replaying)
                 Backends.Cpu.JitWarmup.Start();   // the engine's hot code compiles beside the model loading (perf/RESULTS.md, "JIT tax")
             return cmd.Run(p);
         }

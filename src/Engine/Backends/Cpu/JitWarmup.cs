@@ -16,6 +16,8 @@ namespace LayerDiffusion.Native.Backends.Cpu;
 /// which PrepareMethod leaves alone under tiered compilation): those thin wrappers still compile on first call,
 /// their loops (lambdas, kernels) are done here. It takes ~100 ms of CPU off the first generation's main thread on
 /// the demo, not the whole tax (perf/RESULTS.md). LD_JIT_WARMUP=0 turns it off (to measure it).
+/// `ld` starts this only when it has no multicore JIT profile of its previous run to replay (src/Cli/JitProfile.cs), which
+/// reaches what this cannot: the very first run on a machine, after a rebuild, or with LD_JIT_PROFILE=0.
 /// </summary>
 public static class JitWarmup
 {
