@@ -77,6 +77,24 @@ public sealed class CudaGraphEmulatorTests(CudaEmulatorFixture emu, ITestOutputH
     }
 
     /// <summary>
+    /// SD1.5 from foreground to background (attention sharing with control signals) on the emulated GPU: the golden
+    /// end-to-end case passes and every UNet call's graph is captured. The units' control addends are computed when the
+    /// run is set up; computed lazily inside the first forward they were kept from the graph's warm-up memory, and the
+    /// capture (which found them cached) then asked for memory its warm-up had not, so every step ran eagerly.
+    /// </summary>
+    [EmulatorFact]
+    public void Sd15ControlledLayerCapturesItsGraphs()
+    {
+        var (code, text) = Run("dotnet", [LdDll, "verify", "--golden", TestPaths.GoldenSd15Dir, "--device", "cuda", "--precision", "fp32",
+            "--cases", "sd15_e2e_fg2bg"], EmulatorEnv, TimeSpan.FromMinutes(10));
+        output.WriteLine(text);
+        Assert.Contains("CUDA graphs per UNet step", text);
+        Assert.Matches(@"\b[1-9]\d* passed, 0 failed, 0 skipped", text);
+        Assert.DoesNotContain("CUDA graphs off", text);
+        Assert.Equal(0, code);
+    }
+
+    /// <summary>
     /// One recorder across shapes (`ld bench unet_call`, the tiny UNet at two sizes and batches 1 and 2): every new
     /// shape drops the last graph and captures its own (the eager warm-up, the capture and one replay per shape: two
     /// launches of one graph each, the first after the host ran that shape's warm-up) and no capture falls back to

@@ -40,24 +40,39 @@ public sealed class AttentionSharingModel : IDisposable
     /// The UNet attentions in module_mapping_sd15 order, from the UNet's configuration: every transformer block of
     /// the input blocks, the output blocks, then the middle block, attn1 then attn2 of each.
     /// </summary>
-    public static IReadOnlyList<string> ModulePaths(UnetConfig config)
+    public static IReadOnlyList<string> ModulePaths(UnetConfig config) => Attentions(config).Select(a => a.Path).ToList();
+
+    /// <summary>
+    /// Computes every unit's control addends for <paramref name="signals"/> (the encoder's outputs: the largest is the
+    /// latent's size, each next one half of it, so the attentions of UNet level l use the l-th largest) before the
+    /// run's first forward (see <see cref="AttentionSharingUnit.PrepareControl"/>).
+    /// </summary>
+    public void PrepareControl(SdxlUnet unet, IReadOnlyDictionary<int, Tensor> signals)
     {
-        var (input, middle, output) = BlockPaths(config);
-        return input.Concat(output).Concat(middle).SelectMany(p => new[] { p + ".attn1", p + ".attn2" }).ToList();
+        if (!UsesControl || signals.Count == 0) return;
+        var bySize = signals.Keys.OrderDescending().ToArray();
+        var attentions = Attentions(unet.Config);
+        for (int u = 0; u < Units.Count; u++)
+            if (attentions[u].Level < bySize.Length) Units[u].PrepareControl(signals[bySize[0]].Backend, signals, bySize[attentions[u].Level]);
     }
 
-    /// <summary>The transformer blocks' key paths by part of the UNet, each part in block order.</summary>
-    public static (List<string> Input, List<string> Middle, List<string> Output) BlockPaths(UnetConfig config)
+    /// <summary>
+    /// The attentions in module_mapping_sd15 order with the UNet level each runs at (0 at the latent's size, each
+    /// level half the one before): the input blocks' by their level, the output blocks' from the deepest level up,
+    /// then the middle block's at the deepest.
+    /// </summary>
+    private static List<(string Path, int Level)> Attentions(UnetConfig config)
     {
-        static IEnumerable<string> Blocks(string block, int depth) =>
-            Enumerable.Range(0, depth).Select(j => $"{block}.1.transformer_blocks.{j}");
-        var input = new List<string>();
+        static IEnumerable<(string, int)> Blocks(string block, int depth, int level) =>
+            Enumerable.Range(0, depth).SelectMany(j => new[] { ".attn1", ".attn2" }.Select(a => ($"{block}.1.transformer_blocks.{j}{a}", level)));
+        int deepest = config.ChannelMult.Length - 1, perLevel = config.NumResBlocks + 1;
+        var input = new List<(string, int)>();
         int res = 0;
-        for (int level = 0; level < config.ChannelMult.Length; level++)
+        for (int level = 0; level <= deepest; level++)
             for (int r = 0; r < config.NumResBlocks; r++, res++)
-                input.AddRange(Blocks($"input_blocks.{1 + level * (config.NumResBlocks + 1) + r}", config.InputDepths[res]));
-        var output = Enumerable.Range(0, config.OutputDepths.Length).SelectMany(i => Blocks($"output_blocks.{i}", config.OutputDepths[i])).ToList();
-        return (input, Blocks("middle_block", config.MiddleDepth).ToList(), output);
+                input.AddRange(Blocks($"input_blocks.{1 + level * perLevel + r}", config.InputDepths[res], level));
+        var output = Enumerable.Range(0, config.OutputDepths.Length).SelectMany(i => Blocks($"output_blocks.{i}", config.OutputDepths[i], deepest - i / perLevel));
+        return input.Concat(output).Concat(Blocks("middle_block", config.MiddleDepth, deepest)).ToList();
     }
 
     /// <summary>

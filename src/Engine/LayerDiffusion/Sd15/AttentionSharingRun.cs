@@ -25,6 +25,7 @@ public sealed class AttentionSharingRun : IDisposable
         _overwrites = overwrites.Select(o => o is null ? null : TensorScope.Detach(o)).ToArray();
         _signals = signals;
         foreach (var s in signals.Values) TensorScope.Detach(s);
+        model.PrepareControl(unet, signals);
         Unet = model.Attach(unet, () => _current ?? throw new InvalidOperationException("the attention-sharing UNet ran before its rows were described"));
     }
 

@@ -62,7 +62,7 @@ public sealed class AttentionSharingUnit : IDisposable
         for (int f = 0; f < frames; f++)
         {
             var hf = FrameRows(b, h, f, frames);
-            if (_frames[f].Control is not null) hf = b.Add(hf, ControlAddend(b, f, d, call));
+            if (_frames[f].Control is not null) hf = b.Add(hf, ControlAddend(b, f, d, call.Signals));
             var kv = Self ? hf : FrameContext(b, context!, f, call);
             var fw = _frames[f];
             var o = b.Attention(b.Linear(hf, fw.Q, null), b.Linear(kv, fw.K, null), b.Linear(kv, fw.V, null), _heads, causal: false);
@@ -118,13 +118,24 @@ public sealed class AttentionSharingUnit : IDisposable
         return checked(a / gcd * b);
     }
 
-    /// <summary>conv1×1_f(SiLU(conv3×3_f(signal))) as tokens [1, d, c], for the signal with d pixels.</summary>
-    private Tensor ControlAddend(IBackend b, int f, int tokens, FrameCall call)
+    /// <summary>
+    /// Computes every frame's control addend for the signal of <paramref name="tokens"/> pixels now, before the
+    /// first forward: computed lazily inside it, the addends would be rented from the memory a CUDA graph's warm-up
+    /// pass records and kept, so its capture (which finds them cached) would rent in another order than the warm-up.
+    /// </summary>
+    internal void PrepareControl(IBackend b, IReadOnlyDictionary<int, Tensor> signals, int tokens)
     {
-        if (!ReferenceEquals(_cachedFor, call.Signals)) ClearControlCache(call.Signals);
+        for (int f = 0; f < _frames.Length; f++)
+            if (_frames[f].Control is not null) ControlAddend(b, f, tokens, signals);
+    }
+
+    /// <summary>conv1×1_f(SiLU(conv3×3_f(signal))) as tokens [1, d, c], for the signal with d pixels.</summary>
+    private Tensor ControlAddend(IBackend b, int f, int tokens, IReadOnlyDictionary<int, Tensor> signals)
+    {
+        if (!ReferenceEquals(_cachedFor, signals)) ClearControlCache(signals);
         if (_controlCache.TryGetValue((f, tokens), out var cached)) return cached;
-        if (!call.Signals.TryGetValue(tokens, out var signal))
-            throw new LdException($"{Module}: no control signal of {tokens} pixels (signals: {string.Join(", ", call.Signals.Keys)}); the latent size does not fit the control encoder");
+        if (!signals.TryGetValue(tokens, out var signal))
+            throw new LdException($"{Module}: no control signal of {tokens} pixels (signals: {string.Join(", ", signals.Keys)}); the latent size does not fit the control encoder");
         using var scope = TensorScope.Open();
         var (w0, b0, w2, b2) = _frames[f].Control!.Value;
         var conv = b.Conv2d(b.Silu(b.Conv2d(signal, w0, b0, 1, 1)), w2, b2, 1, 0);
