@@ -100,13 +100,24 @@ public sealed class Sd15UnetLoraTests : IDisposable
 
     private static string Kohya(string module) => KohyaLora.UnetPrefix + module.Replace('.', '_');
 
-    /// <summary>Diffusers-named: an attention linear (alpha 2, rank 4) and an upsampler LoCon conv (rank 3, no alpha); ldm-named: a resnet conv (rank 2, alpha 1).</summary>
-    private static readonly (string Ldm, string Named, int Rank, float? Alpha)[] Modules3 =
-    [
-        ("input_blocks.1.1.transformer_blocks.0.attn1.to_q", "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q", 4, 2f),
-        ("output_blocks.5.2.conv", "up_blocks.1.upsamplers.0.conv", 3, null),
-        ("input_blocks.2.0.in_layers.2", "input_blocks.2.0.in_layers.2", 2, 1f),
-    ];
+    /// <summary>
+    /// Diffusers-named: the checkpoint's first down-path attention linear (alpha 2, rank 4) and an upsampler LoCon conv
+    /// (rank 3, no alpha); ldm-named: a down-path resnet conv (rank 2, alpha 1). Picked from the checkpoint's own modules
+    /// (their diffusers names are checked against A1111's table above), so another golden set's tiny UNet works too.
+    /// </summary>
+    private static (string Ldm, string Named, int Rank, float? Alpha)[] Modules3 => PickModules();
+
+    private static (string Ldm, string Named, int Rank, float? Alpha)[] PickModules()
+    {
+        var map = DiffusersUnetNames.Of(Modules(Checkpoint));
+        string First(Func<string, bool> pick) => map.Keys.Where(pick).Order(StringComparer.Ordinal).First();
+        string attn = First(m => m.StartsWith("input_blocks.", StringComparison.Ordinal) && m.EndsWith(".attn1.to_q", StringComparison.Ordinal));
+        // Preferably one behind an attention (output_blocks.N.2.conv), whose diffusers index differs from its ldm one.
+        string upsampler = map.Keys.Where(m => map[m].StartsWith("up_blocks.", StringComparison.Ordinal) && map[m].EndsWith(".upsamplers.0.conv", StringComparison.Ordinal))
+            .OrderByDescending(m => m.EndsWith(".2.conv", StringComparison.Ordinal)).ThenBy(m => m, StringComparer.Ordinal).First();
+        string resnet = First(m => m.StartsWith("input_blocks.", StringComparison.Ordinal) && m.EndsWith(".in_layers.2", StringComparison.Ordinal));
+        return [(attn, map[attn], 4, 2f), (upsampler, map[upsampler], 3, null), (resnet, resnet, 2, 1f)];
+    }
 
     /// <summary>The synthetic SD1.5 LoRA of <see cref="Modules3"/> as DIR/NAME.safetensors (badModule: one module of that name instead).</summary>
     internal static string WriteLora(string dir, string name, int seed = 1, string? badModule = null)
@@ -148,8 +159,9 @@ public sealed class Sd15UnetLoraTests : IDisposable
             LoraMergeAssert.Merged(ckpt.ReadFloat32(UnetKeys + ldm + ".weight"), merged, file.ReadFloat32(key + ".lora_up.weight"),
                 file.ReadFloat32(key + ".lora_down.weight"), rank, weight * (alpha ?? rank) / rank, ldm);
         }
-        Assert.Equal(ckpt.ReadFloat32(UnetKeys + "input_blocks.1.1.proj_in.weight"),
-            CpuBackend.Instance.ToHost(models.Unet.Weights.Get("input_blocks.1.1.proj_in.weight")));
+        // A weight no module names (the first attention's proj_in) is left as it was.
+        string untouched = Modules3[0].Ldm[..Modules3[0].Ldm.IndexOf(".transformer_blocks.", StringComparison.Ordinal)] + ".proj_in.weight";
+        Assert.Equal(ckpt.ReadFloat32(UnetKeys + untouched), CpuBackend.Instance.ToHost(models.Unet.Weights.Get(untouched)));
     }
 
     [Fact]
