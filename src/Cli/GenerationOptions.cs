@@ -136,12 +136,23 @@ public static class GenerationOptions
         return (loras, text);
     }
 
-    /// <summary>A &lt;lora:NAME&gt; tag's file: NAME.safetensors in <paramref name="dir"/>, else the first in its subfolders (as A1111 searches); null if none.</summary>
+    /// <summary>
+    /// A &lt;lora:NAME&gt; tag's file: NAME.safetensors in <paramref name="dir"/>, else the first in its subfolders (as A1111
+    /// searches); null if none. A NAME with a folder part that does not exist ("sub/style") finds none rather than
+    /// throwing, so the caller names the tag (and a batch line's settings hash does not stop the whole batch).
+    /// </summary>
     public static string? FindLora(string dir, string name)
     {
         string file = name + ".safetensors";
-        return File.Exists(Path.Combine(dir, file)) ? Path.Combine(dir, file)
-            : Directory.EnumerateFiles(dir, file, SearchOption.AllDirectories).FirstOrDefault();
+        if (File.Exists(Path.Combine(dir, file))) return Path.Combine(dir, file);
+        try
+        {
+            return Directory.EnumerateFiles(dir, file, SearchOption.AllDirectories).FirstOrDefault();
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
     }
 
     /// <summary>--lora PATH[:WEIGHT]: the weight is what follows the last colon when it is a number (a Windows drive colon is not); 1 without.</summary>

@@ -82,6 +82,8 @@ public sealed class BatchLoraAndRecordTests
         string byPath = JsonSerializer.Serialize(new Dictionary<string, object> { ["lora"] = new[] { path + ":0.5" } });
         string byTag = JsonSerializer.Serialize(new Dictionary<string, object> { ["prompt"] = "x <lora:a:0.5>" });
         string byMissingTag = JsonSerializer.Serialize(new Dictionary<string, object> { ["prompt"] = "x <lora:missing:0.5>" });
+        string byMissingFolder = JsonSerializer.Serialize(new Dictionary<string, object> { ["prompt"] = "x <lora:nosuch/a:0.5>" });
+        Assert.NotEqual(Hash(byMissingTag), Hash(byMissingFolder));   // hashed, not an I/O error that stops the batch
         var before = new[] { Hash(byPath), Hash(byTag), Hash(byMissingTag) };
         File.AppendAllText(path, " "); // another size under the same name
         Assert.NotEqual(before[0], Hash(byPath));

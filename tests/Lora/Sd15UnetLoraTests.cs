@@ -2,6 +2,8 @@ using LayerDiffusion.Native.Backends.Cpu;
 using LayerDiffusion.Native.Imaging.Png;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Lora;
+using LayerDiffusion.Native.Models;
+using LayerDiffusion.Native.Models.Synthetic;
 using LayerDiffusion.Native.Models.Unet;
 using LayerDiffusion.Native.Pipelines;
 using LayerDiffusion.Native.Tests.CliFlows;
@@ -48,38 +50,74 @@ public sealed class Sd15UnetLoraTests : IDisposable
     private static List<string> Modules(string checkpoint)
     {
         using var f = SafeTensorsFile.Open(checkpoint);
-        return f.Names.Where(n => n.StartsWith(UnetKeys, StringComparison.Ordinal) && n.EndsWith(".weight", StringComparison.Ordinal))
-            .Select(n => n[UnetKeys.Length..^".weight".Length]).ToList();
+        return Modules(f.Names);
     }
+
+    private static List<string> Modules(IEnumerable<string> keys) =>
+        keys.Where(n => n.StartsWith(UnetKeys, StringComparison.Ordinal) && n.EndsWith(".weight", StringComparison.Ordinal))
+            .Select(n => n[UnetKeys.Length..^".weight".Length]).ToList();
+
+    /// <summary>
+    /// The module names of a UNet of <paramref name="config"/>'s topology, recorded from the loading code (as the
+    /// synthetic checkpoints are): the names A1111 maps are the real architecture's, whatever blocks a golden set's
+    /// tiny checkpoint has.
+    /// </summary>
+    private static List<string> Modules(UnetConfig config)
+    {
+        var layout = new TensorLayout();
+        SdxlLayout.Unet(layout, config, UnetKeys);
+        return Modules(layout.Tensors.Select(t => t.Name));
+    }
+
+    /// <summary>SD1.5's topology (4 levels of 2 res blocks, one transformer on each block of the first three) at toy widths.</summary>
+    private static readonly UnetConfig Sd15Topology = new(4, 4, 32, [1, 2, 4, 4], 2, [1, 1, 1, 1, 1, 1, 0, 0],
+        [0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1], 1, 64, 0, 128, ModelFamily.Sd15.UnetHeads);
+
+    /// <summary>SDXL's topology (3 levels of 2 res blocks, transformers on the last two, 10 deep in the real model: 1 here) at toy widths.</summary>
+    private static readonly UnetConfig SdxlTopology = new(4, 4, 64, [1, 2, 4], 2, [0, 0, 1, 1, 1, 1],
+        [1, 1, 1, 1, 1, 1, 0, 0, 0], 1, 64, 32, 256, ModelFamily.Sdxl.UnetHeads);
 
     [Theory]
     [MemberData(nameof(A1111Names))]
     public void DiffusersNamesFollowA1111(string ldm, string diffusers) =>
-        Assert.Equal(diffusers, DiffusersUnetNames.Of(Modules(Checkpoint))[ldm]);
+        Assert.Equal(diffusers, DiffusersUnetNames.Of(Modules(Sd15Topology))[ldm]);
 
     [Fact]
     public void EveryWeightOfBothFamiliesHasItsOwnDiffusersName()
     {
-        foreach (var checkpoint in new[] { Checkpoint, TestPaths.Golden("tiny_sdxl.safetensors") })
+        foreach (var modules in new[] { Modules(Checkpoint), Modules(TestPaths.Golden("tiny_sdxl.safetensors")), Modules(Sd15Topology), Modules(SdxlTopology) })
         {
-            var modules = Modules(checkpoint);
             var map = DiffusersUnetNames.Of(modules);
             Assert.Equal(modules.Count, map.Count);
             Assert.Equal(map.Count, map.Values.Distinct().Count());
         }
         // SDXL's first up level has attention, so its upsampler is the block's third module.
-        Assert.Equal("up_blocks.0.upsamplers.0.conv", DiffusersUnetNames.Of(Modules(TestPaths.Golden("tiny_sdxl.safetensors")))["output_blocks.2.2.conv"]);
+        var sdxl = DiffusersUnetNames.Of(Modules(SdxlTopology));
+        Assert.Equal("up_blocks.0.upsamplers.0.conv", sdxl["output_blocks.2.2.conv"]);
+        Assert.Equal("down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q", sdxl["input_blocks.4.1.transformer_blocks.0.attn1.to_q"]);
+        Assert.Equal("add_embedding.linear_1", sdxl["label_emb.0.0"]);
     }
 
     private static string Kohya(string module) => KohyaLora.UnetPrefix + module.Replace('.', '_');
 
-    /// <summary>Diffusers-named: an attention linear (alpha 2, rank 4) and an upsampler LoCon conv (rank 3, no alpha); ldm-named: a resnet conv (rank 2, alpha 1).</summary>
-    private static readonly (string Ldm, string Named, int Rank, float? Alpha)[] Modules3 =
-    [
-        ("input_blocks.1.1.transformer_blocks.0.attn1.to_q", "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q", 4, 2f),
-        ("output_blocks.5.2.conv", "up_blocks.1.upsamplers.0.conv", 3, null),
-        ("input_blocks.2.0.in_layers.2", "input_blocks.2.0.in_layers.2", 2, 1f),
-    ];
+    /// <summary>
+    /// Diffusers-named: the checkpoint's first down-path attention linear (alpha 2, rank 4) and an upsampler LoCon conv
+    /// (rank 3, no alpha); ldm-named: a down-path resnet conv (rank 2, alpha 1). Picked from the checkpoint's own modules
+    /// (their diffusers names are checked against A1111's table above), so another golden set's tiny UNet works too.
+    /// </summary>
+    private static (string Ldm, string Named, int Rank, float? Alpha)[] Modules3 => PickModules();
+
+    private static (string Ldm, string Named, int Rank, float? Alpha)[] PickModules()
+    {
+        var map = DiffusersUnetNames.Of(Modules(Checkpoint));
+        string First(Func<string, bool> pick) => map.Keys.Where(pick).Order(StringComparer.Ordinal).First();
+        string attn = First(m => m.StartsWith("input_blocks.", StringComparison.Ordinal) && m.EndsWith(".attn1.to_q", StringComparison.Ordinal));
+        // Preferably one behind an attention (output_blocks.N.2.conv), whose diffusers index differs from its ldm one.
+        string upsampler = map.Keys.Where(m => map[m].StartsWith("up_blocks.", StringComparison.Ordinal) && map[m].EndsWith(".upsamplers.0.conv", StringComparison.Ordinal))
+            .OrderByDescending(m => m.EndsWith(".2.conv", StringComparison.Ordinal)).ThenBy(m => m, StringComparer.Ordinal).First();
+        string resnet = First(m => m.StartsWith("input_blocks.", StringComparison.Ordinal) && m.EndsWith(".in_layers.2", StringComparison.Ordinal));
+        return [(attn, map[attn], 4, 2f), (upsampler, map[upsampler], 3, null), (resnet, resnet, 2, 1f)];
+    }
 
     /// <summary>The synthetic SD1.5 LoRA of <see cref="Modules3"/> as DIR/NAME.safetensors (badModule: one module of that name instead).</summary>
     internal static string WriteLora(string dir, string name, int seed = 1, string? badModule = null)
@@ -121,8 +159,9 @@ public sealed class Sd15UnetLoraTests : IDisposable
             LoraMergeAssert.Merged(ckpt.ReadFloat32(UnetKeys + ldm + ".weight"), merged, file.ReadFloat32(key + ".lora_up.weight"),
                 file.ReadFloat32(key + ".lora_down.weight"), rank, weight * (alpha ?? rank) / rank, ldm);
         }
-        Assert.Equal(ckpt.ReadFloat32(UnetKeys + "input_blocks.1.1.proj_in.weight"),
-            CpuBackend.Instance.ToHost(models.Unet.Weights.Get("input_blocks.1.1.proj_in.weight")));
+        // A weight no module names (the first attention's proj_in) is left as it was.
+        string untouched = Modules3[0].Ldm[..Modules3[0].Ldm.IndexOf(".transformer_blocks.", StringComparison.Ordinal)] + ".proj_in.weight";
+        Assert.Equal(ckpt.ReadFloat32(UnetKeys + untouched), CpuBackend.Instance.ToHost(models.Unet.Weights.Get(untouched)));
     }
 
     [Fact]

@@ -149,6 +149,10 @@ public sealed class UserLoraTests : IDisposable
         var missing = Generate("x", "a <lora:nope:1>", "--lora-dir", _dir);
         Assert.Equal(2, missing.Code);
         Assert.Contains($"--prompt: <lora:nope>: no nope.safetensors under --lora-dir {_dir}", missing.Stderr);
+        // A folder part that does not exist under --lora-dir: the same error, not an I/O failure.
+        var noFolder = Generate("x", "a <lora:nosuch/nope:1>", "--lora-dir", _dir);
+        Assert.Equal(2, noFolder.Code);
+        Assert.Contains($"--prompt: <lora:nosuch/nope>: no nosuch/nope.safetensors under --lora-dir {_dir}", noFolder.Stderr);
 
         var notLora = Generate("x", "a", "--lora", TestPaths.Golden("patch_attn_lora.safetensors"));
         Assert.Equal(2, notLora.Code);
