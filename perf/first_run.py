@@ -103,6 +103,8 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("builds", nargs="+", help="NAME=COMMAND")
     a = ap.parse_args()
+    if a.count < 2 or a.rounds < 1:
+        ap.error("--count must be at least 2 (a first and a warm generation) and --rounds at least 1")
     builds = [(b.split("=", 1)[0], shlex.split(b.split("=", 1)[1])) for b in a.builds]
     out = tempfile.mkdtemp(prefix="ld-first-run-")
     gen = ["generate", "--demo", "--steps", str(a.steps), "--seed", "1", "--progress", "jsonl", "--out", os.path.join(out, "x.png")]
