@@ -17,19 +17,9 @@ public sealed class SamplerLayerCase : ICaseRunner
     {
         var s = ctx.Settings;
         var schedule = Models.ModelFamily.Detect(ctx.Checkpoint).Schedule;
-        var runs = s.GetProperty("outputs").EnumerateObject().Select(o => (Name: o.Name, StopAt: o.Value.GetProperty("stop_at").GetDouble())).ToArray();
-
-        // The switch points need no model.
-        foreach (var output in ctx.Case.Outputs.Where(o => o.Name.StartsWith("sigma_end_", StringComparison.Ordinal)))
-        {
-            string suffix = output.Name["sigma_end_".Length..];
-            foreach (var run in runs.Where(r => r.Name == suffix || r.Name.EndsWith("_" + suffix, StringComparison.Ordinal)))
-                ctx.Emit(output.Name, [(float)schedule.PercentToSigma(run.StopAt)]);
-        }
-
+        var runs = SamplingCaseInputs.StopAtRuns(ctx, schedule); // the switch points need no model
         if (!SamplingCaseInputs.IsNoiseTimesSigma0(s)) return;
-        var settings = SamplerSettings.Parse(s.GetProperty("sampler").GetString()!, s.GetProperty("schedule").GetString(),
-            SamplingCaseInputs.Steps(ctx), SamplingCaseInputs.Timesteps(s));
+        var settings = SamplingCaseInputs.Sampler(ctx);
         if (settings.Sampler.IsStochastic()) return; // no recorded step noise in this case
         float cfg = SamplingCaseInputs.Cfg(ctx);
 
@@ -48,9 +38,7 @@ public sealed class SamplerLayerCase : ICaseRunner
             var concat = Enumerable.Range(1, concatCount).Select(i => ctx.InputTensor($"c{i}", b)).ToArray();
             using var denoiser = new GuidedDenoiser(patched, SamplingCaseInputs.Conditioning(ctx), cfg, noiseShape[1..], concat,
                 new StopAt(original, stopAt, schedule));
-            ctx.Emit(name, Sampler.Run(settings, schedule, denoiser.Model, noise));
-            if (ctx.Wants(name + "_patched_steps"))
-                ctx.Emit(name + "_patched_steps", denoiser.PatchedCalls.Select(p => p ? 1L : 0L).ToArray());
+            SamplingCaseInputs.EmitStopAtRun(ctx, name, settings, schedule, denoiser, noise);
         }
     }
 }

@@ -21,16 +21,9 @@ public sealed class Sd15SamplerJointCase : ICaseRunner
         var b = ctx.Backend;
         var family = Models.ModelFamily.Detect(ctx.Checkpoint);
         var schedule = family.Schedule;
-        var runs = s.GetProperty("outputs").EnumerateObject().Select(o => (Name: o.Name, StopAt: o.Value.GetProperty("stop_at").GetDouble())).ToArray();
-        foreach (var output in ctx.Case.Outputs.Where(o => o.Name.StartsWith("sigma_end_", StringComparison.Ordinal)))
-        {
-            string suffix = output.Name["sigma_end_".Length..];
-            foreach (var run in runs.Where(r => r.Name == suffix || r.Name.EndsWith("_" + suffix, StringComparison.Ordinal)))
-                ctx.Emit(output.Name, [(float)schedule.PercentToSigma(run.StopAt)]);
-        }
+        var runs = SamplingCaseInputs.StopAtRuns(ctx, schedule);
         if (!SamplingCaseInputs.IsNoiseTimesSigma0(s)) return;
-        var settings = SamplerSettings.Parse(s.GetProperty("sampler").GetString()!, s.GetProperty("schedule").GetString(),
-            SamplingCaseInputs.Steps(ctx), SamplingCaseInputs.Timesteps(s));
+        var settings = SamplingCaseInputs.Sampler(ctx);
         if (ctx.Wants("sigmas")) ctx.Emit("sigmas", Sampler.Sigmas(settings, schedule));
         if (settings.Sampler.IsStochastic()) return; // no recorded step noise in this case
         float cfg = SamplingCaseInputs.Cfg(ctx);
@@ -48,9 +41,7 @@ public sealed class Sd15SamplerJointCase : ICaseRunner
             using var run = new AttentionSharingRun(model, unet, overwrites, []);
             using var denoiser = new GuidedDenoiser(run.Unet, Conditioning(ctx, batch), cfg, noiseShape[1..], null,
                 new StopAt(unet, stopAt, schedule), run.OnRows);
-            ctx.Emit(name, Sampler.Run(settings, schedule, denoiser.Model, noise));
-            if (ctx.Wants(name + "_patched_steps"))
-                ctx.Emit(name + "_patched_steps", denoiser.PatchedCalls.Select(p => p ? 1L : 0L).ToArray());
+            SamplingCaseInputs.EmitStopAtRun(ctx, name, settings, schedule, denoiser, noise);
         }
     }
 
