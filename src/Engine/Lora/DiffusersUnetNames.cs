@@ -1,4 +1,5 @@
 using System.Globalization;
+using LayerDiffusion.Native.Models.Layers;
 
 namespace LayerDiffusion.Native.Lora;
 
@@ -14,11 +15,8 @@ namespace LayerDiffusion.Native.Lora;
 /// </summary>
 public static class DiffusersUnetNames
 {
-    private static readonly Dictionary<string, string> Resnet = new(StringComparer.Ordinal)
-    {
-        ["in_layers.0"] = "norm1", ["in_layers.2"] = "conv1", ["emb_layers.1"] = "time_emb_proj",
-        ["out_layers.0"] = "norm2", ["out_layers.3"] = "conv2", ["skip_connection"] = "conv_shortcut",
-    };
+    private static readonly Dictionary<string, string> Resnet =
+        ResnetNames.Ldm.Parts.Zip(ResnetNames.Diffusers.Parts).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
 
     private static readonly Dictionary<string, string> Basic = new(StringComparer.Ordinal)
     {

@@ -9,6 +9,9 @@ public sealed record ResnetNames(string Norm1, string Conv1, string Norm2, strin
     public static ResnetNames Autoencoder { get; } = new("norm1", "conv1", "norm2", "conv2", "nin_shortcut", "temb_proj");
     /// <summary>diffusers ResnetBlock2D (the transparent decoder).</summary>
     public static ResnetNames Diffusers { get; } = new("norm1", "conv1", "norm2", "conv2", "conv_shortcut", "time_emb_proj");
+
+    /// <summary>The parts in one fixed order, so two conventions' names pair up.</summary>
+    public IEnumerable<string> Parts => [Norm1, Conv1, Norm2, Conv2, Shortcut, TimeEmbedding];
 }
 
 /// <summary>
