@@ -53,16 +53,12 @@ public sealed partial class TransparentDecoder
     public int AutoPassesPerCall(IBackend b, int batch, int height, int width, long? budgetBytes = null)
     {
         if (Pipelines.Memory.AvailableMemory.DeviceBytes(b) is not { } device) return 1;
-        long perPass = ActivationBytesPerPass(batch, height, width);
+        long perPass = 12L * Config.BaseChannels * height * width * sizeof(float) * batch;
         long limit = Math.Min(device.Free / 2, budgetBytes ?? long.MaxValue);
         int group = Passes;
         while (group > 1 && perPass * group > limit) group /= 2;
         return group;
     }
-
-    /// <summary>The estimate <see cref="AutoPassesPerCall"/> works with: 12 fp32 maps of the first block's width.</summary>
-    public long ActivationBytesPerPass(int batch, int height, int width) =>
-        12L * Config.BaseChannels * height * width * sizeof(float) * batch;
 
     /// <summary>Pass indices (flip·4 + k) in groups of at most <paramref name="group"/> with equal input shapes.</summary>
     internal static IEnumerable<int[]> PassGroups(bool square, int group)

@@ -76,7 +76,8 @@ public sealed partial class TransparentDecoder
             if (i == cfg.LatentBlock) latentIn = new Conv2d(vs.Pp("latent_conv_in"), cfg.LatentChannels, ch, 1);
             _down[i] = BuildBlock(vs.Pp($"down_blocks.{i}"), cfg.Down[i], up: false);
         }
-        _latentIn = latentIn ?? throw vs.Error("latent_conv_in.weight", "no down block runs at 1/8 resolution");
+        _latentIn = latentIn ?? throw vs.Error("latent_conv_in.weight",
+            $"the down path never reaches 1/{TransparentDecoderConfig.LatentFactor} resolution, so there is nowhere to add the latent");
 
         var mid = vs.Pp("mid_block");
         _mid1 = Resnet(mid.Pp("resnets.0"), ch, ch);
