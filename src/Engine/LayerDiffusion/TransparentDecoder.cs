@@ -27,25 +27,24 @@ public sealed partial class TransparentDecoder
     /// </summary>
     private sealed record Block(ResnetBlock[] Resnets, SpatialSelfAttention[]? Attentions, Conv2d? Resample, bool Up)
     {
-        public Tensor Forward(IBackend b, Tensor h, List<Tensor> skips)
+        public Tensor Forward(IBackend b, Tensor h, Stack<Tensor> skips)
         {
             for (int j = 0; j < Resnets.Length; j++)
             {
                 if (Up)
                 {
-                    var skip = skips[^1];
-                    skips.RemoveAt(skips.Count - 1);
+                    var skip = skips.Pop();
                     h = Replace(h, b.Concat(1, h, skip), skips);
                     skip.Dispose();
                 }
                 h = Replace(h, Resnets[j].Forward(b, h), skips);
                 if (Attentions is not null) h = Replace(h, Attentions[j].Forward(b, h), skips);
-                if (!Up) skips.Add(h);
+                if (!Up) skips.Push(h);
             }
             if (Resample is null) return h;
             if (Up) h = Replace(h, b.Upsample2x(h), skips);
             h = Replace(h, Resample.Forward(b, h), skips);
-            if (!Up) skips.Add(h);
+            if (!Up) skips.Push(h);
             return h;
         }
     }
@@ -138,9 +137,9 @@ public sealed partial class TransparentDecoder
         var b = _b;
         using var scope = TensorScope.Open();
         var latentFeatures = _latentIn.Forward(b, latent);
-        var skips = new List<Tensor>();
+        var skips = new Stack<Tensor>();
         var h = _convIn.Forward(b, pixel);
-        skips.Add(h);
+        skips.Push(h);
         for (int i = 0; i < _down.Length; i++)
         {
             if (i == Config.LatentBlock) h = b.Add(h, latentFeatures);
@@ -156,7 +155,7 @@ public sealed partial class TransparentDecoder
     }
 
     /// <summary>Returns <paramref name="next"/>, disposing <paramref name="old"/> unless it is still held as a skip.</summary>
-    private static Tensor Replace(Tensor old, Tensor next, List<Tensor> skips)
+    private static Tensor Replace(Tensor old, Tensor next, Stack<Tensor> skips)
     {
         if (!ReferenceEquals(old, next) && !skips.Contains(old)) old.Dispose();
         return next;
