@@ -77,11 +77,6 @@ public sealed partial class TransparentDecoder
         using var scope = TensorScope.Open();
         var pixels = indices.Select(i => b.FlipRot(p, i >= 4, i & 3, inverse: false)).ToArray();
         var latents = indices.Select(i => b.FlipRot(l, i >= 4, i & 3, inverse: false)).ToArray();
-        if (indices.Length == 1)
-        {
-            passes[indices[0]] = scope.MoveToOuter(Network(pixels[0], latents[0]));
-            return;
-        }
         var y = Network(b.Concat(0, pixels), b.Concat(0, latents));
         int n = p.Dim(0);
         for (int j = 0; j < indices.Length; j++) passes[indices[j]] = scope.MoveToOuter(b.Slice(y, 0, j * n, n));
