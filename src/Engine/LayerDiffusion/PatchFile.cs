@@ -10,10 +10,7 @@ public enum PatchKind { Diff, Lora }
 /// UNet <see cref="WeightStore"/>); <see cref="Slots"/> are the file's tensor names by slot index (null if absent).
 /// diff: slot 0 = ΔW. lora: slot 0 = up [out, r], slot 1 = down [r, in], slot 2 = alpha (optional).
 /// </summary>
-public sealed record PatchEntry(string Target, PatchKind Kind, string?[] Slots)
-{
-    public string FirstKey => Slots.First(s => s is not null)!;
-}
+public sealed record PatchEntry(string Target, PatchKind Kind, string?[] Slots);
 
 /// <summary>
 /// A LayerDiffusion frozen-patcher file: keys "diffusion_model.&lt;ldm key&gt;::&lt;diff|lora&gt;::&lt;slot&gt;", grouped per target
@@ -90,11 +87,8 @@ public sealed class PatchFile(SafeTensorsFile file, IReadOnlyList<PatchEntry> en
     public void Validate(WeightStore unet)
     {
         foreach (var e in Entries)
-        {
-            if (!unet.Contains(e.Target))
-                throw new ModelFormatException(Path, e.FirstKey, $"targets '{ModelPrefix}{e.Target}', which the UNet ({unet.Source}) does not have");
-            ValidateEntry(e, unet.ShapeOf(e.Target)!);
-        }
+            ValidateEntry(e, unet.ShapeOf(e.Target) ?? throw new ModelFormatException(Path, e.Slots[0],
+                $"targets '{ModelPrefix}{e.Target}', which the UNet ({unet.Source}) does not have"));
     }
 
     /// <summary>Checks one entry against the shape of the weight it patches.</summary>
