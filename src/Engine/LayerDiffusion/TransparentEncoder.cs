@@ -60,10 +60,8 @@ public sealed class TransparentEncoder
             throw new ArgumentException($"transparent encoder: image size {input.Dim(3)}x{input.Dim(2)} is not a multiple of {Downscale}");
         using var range = Profiling.Nvtx.Range("transparent_encoder");
         // conv, SiLU, conv, SiLU, ..., conv: each link freed once the next exists.
-        var steps = _convs.SelectMany((c, j) => j < _convs.Length - 1
-            ? new Func<Tensor, Tensor>[] { h => c.Forward(_b, h), _b.Silu }
-            : [h => c.Forward(_b, h)]);
-        return TensorScope.Chain(input, steps.ToArray());
+        var steps = _convs.SelectMany(c => new Func<Tensor, Tensor>[] { h => c.Forward(_b, h), _b.Silu }).SkipLast(1);
+        return TensorScope.Chain(input, [.. steps]);
     }
 
     /// <summary>
