@@ -28,19 +28,18 @@ public sealed partial class TransparentDecoder
     public Tensor DecodeAugmented(Tensor pixel, Tensor latent, CancellationToken cancel = default)
     {
         CheckInputs(pixel, latent);
-        var b = _b;
         using var scope = TensorScope.Open();
         var pad = Padding.For(pixel.Dim(2), pixel.Dim(3), Config.SizeMultiple);
         var (p, l) = pad.IsNone ? (pixel, latent) : PadForNetwork(pixel, latent, pad);
         var passes = new Tensor[Passes];
-        int group = PassesPerCall > 0 ? Math.Min(PassesPerCall, Passes) : AutoPassesPerCall(b, p.Dim(0), p.Dim(2), p.Dim(3));
+        int group = PassesPerCall > 0 ? Math.Min(PassesPerCall, Passes) : AutoPassesPerCall(_b, p.Dim(0), p.Dim(2), p.Dim(3));
         foreach (var indices in PassGroups(p.Dim(2) == p.Dim(3), group))
         {
             cancel.ThrowIfCancellationRequested();
             RunPasses(p, l, indices, passes);
         }
-        var median = b.UnaugmentMedian8(passes);
-        return scope.MoveToOuter(b.Clamp(pad.IsNone ? median : CropFromNetwork(median, pad), 0f, 1f));
+        var median = _b.UnaugmentMedian8(passes);
+        return scope.MoveToOuter(_b.Clamp(pad.IsNone ? median : CropFromNetwork(median, pad), 0f, 1f));
     }
 
     /// <summary>
@@ -73,12 +72,11 @@ public sealed partial class TransparentDecoder
     /// <summary>Runs the passes in <paramref name="indices"/> (same input shape) as one network call.</summary>
     private void RunPasses(Tensor p, Tensor l, int[] indices, Tensor[] passes)
     {
-        var b = _b;
         using var scope = TensorScope.Open();
-        var pixels = indices.Select(i => b.FlipRot(p, i >= 4, i & 3, inverse: false)).ToArray();
-        var latents = indices.Select(i => b.FlipRot(l, i >= 4, i & 3, inverse: false)).ToArray();
-        var y = Network(b.Concat(0, pixels), b.Concat(0, latents));
+        var pixels = indices.Select(i => _b.FlipRot(p, i >= 4, i & 3, inverse: false)).ToArray();
+        var latents = indices.Select(i => _b.FlipRot(l, i >= 4, i & 3, inverse: false)).ToArray();
+        var y = Network(_b.Concat(0, pixels), _b.Concat(0, latents));
         int n = p.Dim(0);
-        for (int j = 0; j < indices.Length; j++) passes[indices[j]] = scope.MoveToOuter(b.Slice(y, 0, j * n, n));
+        for (int j = 0; j < indices.Length; j++) passes[indices[j]] = scope.MoveToOuter(_b.Slice(y, 0, j * n, n));
     }
 }

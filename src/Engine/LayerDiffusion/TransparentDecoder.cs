@@ -134,24 +134,23 @@ public sealed partial class TransparentDecoder
     private Tensor Network(Tensor pixel, Tensor latent)
     {
         using var range = Profiling.Nvtx.Range("transparent_decoder");
-        var b = _b;
         using var scope = TensorScope.Open();
-        var latentFeatures = _latentIn.Forward(b, latent);
+        var latentFeatures = _latentIn.Forward(_b, latent);
         var skips = new Stack<Tensor>();
-        var h = _convIn.Forward(b, pixel);
+        var h = _convIn.Forward(_b, pixel);
         skips.Push(h);
         for (int i = 0; i < _down.Length; i++)
         {
-            if (i == Config.LatentBlock) h = b.Add(h, latentFeatures);
-            h = _down[i].Forward(b, h, skips);
+            if (i == Config.LatentBlock) h = _b.Add(h, latentFeatures);
+            h = _down[i].Forward(_b, h, skips);
         }
 
-        h = Replace(h, _mid1.Forward(b, h), skips);
-        h = Replace(h, _midAttn.Forward(b, h), skips);
-        h = Replace(h, _mid2.Forward(b, h), skips);
+        h = Replace(h, _mid1.Forward(_b, h), skips);
+        h = Replace(h, _midAttn.Forward(_b, h), skips);
+        h = Replace(h, _mid2.Forward(_b, h), skips);
 
-        foreach (var blk in _up) h = blk.Forward(b, h, skips);
-        return scope.MoveToOuter(_convOut.Forward(b, _normOut.Forward(b, h, silu: true)));
+        foreach (var blk in _up) h = blk.Forward(_b, h, skips);
+        return scope.MoveToOuter(_convOut.Forward(_b, _normOut.Forward(_b, h, silu: true)));
     }
 
     /// <summary>Returns <paramref name="next"/>, disposing <paramref name="old"/> unless it is still held as a skip.</summary>
