@@ -65,8 +65,7 @@ public sealed partial class TransparentDecoder
 
         // Follow the channel widths through the graph exactly as Forward does, so every tensor is checked against
         // the width the data will have when it reaches it.
-        var skips = new Stack<int>();
-        skips.Push(cfg.BaseChannels);
+        var skips = new Stack<int>([cfg.BaseChannels]);
         int ch = cfg.BaseChannels;
         Conv2d? latentIn = null;
         _down = new Block[cfg.Down.Length];
@@ -136,9 +135,8 @@ public sealed partial class TransparentDecoder
         using var range = Profiling.Nvtx.Range("transparent_decoder");
         using var scope = TensorScope.Open();
         var latentFeatures = _latentIn.Forward(_b, latent);
-        var skips = new Stack<Tensor>();
         var h = _convIn.Forward(_b, pixel);
-        skips.Push(h);
+        var skips = new Stack<Tensor>([h]);
         for (int i = 0; i < _down.Length; i++)
         {
             if (i == Config.LatentBlock) h = _b.Add(h, latentFeatures);
