@@ -1,7 +1,5 @@
-using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models.Layers;
-using LayerDiffusion.Native.Models.Unet;
 
 namespace LayerDiffusion.Native.LayerDiffusion;
 
