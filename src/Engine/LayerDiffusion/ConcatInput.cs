@@ -9,7 +9,6 @@ public static class ConcatInput
 {
     public static Tensor Build(IBackend b, Tensor x, IReadOnlyList<Tensor> conditions)
     {
-        if (conditions.Count == 0) return b.Concat(1, x);
         using var scope = TensorScope.Open();
         int batch = x.Dim(0);
         var parts = new List<Tensor> { x };

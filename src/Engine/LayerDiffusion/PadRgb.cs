@@ -29,28 +29,20 @@ public static class PadRgb
             for (int c = 0; c < 3; c++) color.Data[i * 3 + c] = rgba[i * 4 + c] / 255f * a;
         }
 
-        var pyramid = new List<(FloatImage Premultiplied, FloatImage Alpha)>();
+        var pyramid = new Stack<(FloatImage Premultiplied, FloatImage Alpha)>(); // enumerates coarsest first
         while (true)
         {
-            pyramid.Add((color, alpha));
+            pyramid.Push((color, alpha));
             if (Math.Min(color.Width, color.Height) == 1) break;
             int w = (int)(color.Width / ShrinkFactor), h = (int)(color.Height / ShrinkFactor);
             color = CvResize.Resize(color, w, h, CvInterpolation.Area);
             alpha = CvResize.Resize(alpha, w, h, CvInterpolation.Area);
         }
-        pyramid.Reverse();
 
-        var (topC, topA) = pyramid[0];
-        double sumA = 0;
-        foreach (float v in topA.Data) sumA += v;
-        var fill = new FloatImage(1, 1, 3);
-        float denom = Math.Clamp((float)sumA, 1e-8f, 1e32f);
-        for (int c = 0; c < 3; c++)
-        {
-            double s = 0;
-            for (int i = c; i < topC.Data.Length; i += 3) s += topC.Data[i];
-            fill.Data[c] = (float)s / denom;
-        }
+        var (topC, topA) = pyramid.Peek();
+        float denom = Math.Clamp((float)topA.Data.Sum(v => (double)v), 1e-8f, 1e32f);
+        var mean = Enumerable.Range(0, 3).Select(c => (float)topC.Data.Where((_, i) => i % 3 == c).Sum(v => (double)v) / denom);
+        var fill = new FloatImage(1, 1, 3, [.. mean]);
 
         foreach (var (layerC, layerA) in pyramid)
         {

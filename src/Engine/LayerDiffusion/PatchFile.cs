@@ -10,48 +10,32 @@ public enum PatchKind { Diff, Lora }
 /// UNet <see cref="WeightStore"/>); <see cref="Slots"/> are the file's tensor names by slot index (null if absent).
 /// diff: slot 0 = ΔW. lora: slot 0 = up [out, r], slot 1 = down [r, in], slot 2 = alpha (optional).
 /// </summary>
-public sealed record PatchEntry(string Target, PatchKind Kind, string?[] Slots)
-{
-    public string FirstKey => Slots.First(s => s is not null)!;
-}
+public sealed record PatchEntry(string Target, PatchKind Kind, string?[] Slots);
 
 /// <summary>
 /// A LayerDiffusion frozen-patcher file: keys "diffusion_model.&lt;ldm key&gt;::&lt;diff|lora&gt;::&lt;slot&gt;", grouped per target
-/// weight as Forge's load_frozen_patcher does. Tensor data stays in the file until a merge reads it.
+/// weight as Forge's load_frozen_patcher does (<see cref="Read"/>), or entries mapped from another key layout (a user
+/// LoRA onto UNet weights) that name the file's tensors. Tensor data stays in the file until a merge reads it.
 /// </summary>
-public sealed class PatchFile
+/// <param name="file">The open file (not owned: whoever opened it disposes it).</param>
+/// <param name="targetPrefix">How messages name a target: the UNet's "diffusion_model." key, or a text encoder's name and canonical key.</param>
+public sealed class PatchFile(SafeTensorsFile file, IReadOnlyList<PatchEntry> entries, string targetPrefix = PatchFile.ModelPrefix)
 {
     public const string ModelPrefix = "diffusion_model.";
     private const int MaxSlots = 16;
 
-    private PatchFile(SafeTensorsFile file, IReadOnlyList<PatchEntry> entries, string targetPrefix = ModelPrefix)
-    {
-        File = file;
-        Entries = entries;
-        _targetPrefix = targetPrefix;
-    }
-
-    // How messages name a target: the UNet's "diffusion_model." key, or a text encoder's name and canonical key.
-    private readonly string _targetPrefix;
-
-    /// <summary>The open file (not owned: whoever opened it disposes it).</summary>
-    public SafeTensorsFile File { get; }
+    public SafeTensorsFile File { get; } = file;
     public string Path => File.Path;
     /// <summary>One entry per target weight, in file order.</summary>
-    public IReadOnlyList<PatchEntry> Entries { get; }
-
-    /// <summary>A patch built from another key layout (a user LoRA mapped onto UNet weights); entries name the file's tensors.</summary>
-    public static PatchFile FromEntries(SafeTensorsFile file, IReadOnlyList<PatchEntry> entries, string targetPrefix = ModelPrefix) =>
-        new(file, entries, targetPrefix);
+    public IReadOnlyList<PatchEntry> Entries { get; } = entries;
 
     /// <summary>The entries whose target passes <paramref name="keep"/> (same file).</summary>
-    public PatchFile Only(Func<string, bool> keep) => new(File, Entries.Where(e => keep(e.Target)).ToList(), _targetPrefix);
+    public PatchFile Only(Func<string, bool> keep) => new(File, Entries.Where(e => keep(e.Target)).ToList(), targetPrefix);
 
     /// <summary>Parses the key layout; throws ModelFormatException naming the first key that is not a patch key.</summary>
     public static PatchFile Read(SafeTensorsFile file)
     {
-        var byTarget = new Dictionary<string, (PatchKind Kind, string?[] Slots)>(StringComparer.Ordinal);
-        var order = new List<string>();
+        var byTarget = new OrderedDictionary<string, (PatchKind Kind, string?[] Slots)>(StringComparer.Ordinal);
         foreach (var key in file.Names)
         {
             var parts = key.Split("::");
@@ -71,20 +55,15 @@ public sealed class PatchFile
                 throw new ModelFormatException(file.Path, key, $"is {DTypes.Name(file.Info(key).DType)}, expected a float tensor");
             string target = parts[0][ModelPrefix.Length..];
             if (!byTarget.TryGetValue(target, out var entry))
-            {
-                entry = (kind, new string?[MaxSlots]);
-                byTarget[target] = entry;
-                order.Add(target);
-            }
+                byTarget.Add(target, entry = (kind, new string?[MaxSlots]));
             else if (entry.Kind != kind)
                 throw new ModelFormatException(file.Path, key, $"mixes patch types on '{parts[0]}'");
             entry.Slots[slot] = key;
         }
 
-        var entries = new List<PatchEntry>(order.Count);
-        foreach (var target in order)
+        var entries = new List<PatchEntry>(byTarget.Count);
+        foreach (var (target, (kind, slots)) in byTarget)
         {
-            var (kind, slots) = byTarget[target];
             string first = slots.First(s => s is not null)!;
             if (slots[0] is null)
                 throw new ModelFormatException(file.Path, first, $"{kind.ToString().ToLowerInvariant()} patch of '{ModelPrefix}{target}' has no slot 0");
@@ -108,11 +87,8 @@ public sealed class PatchFile
     public void Validate(WeightStore unet)
     {
         foreach (var e in Entries)
-        {
-            if (!unet.Contains(e.Target))
-                throw new ModelFormatException(Path, e.FirstKey, $"targets '{ModelPrefix}{e.Target}', which the UNet ({unet.Source}) does not have");
-            ValidateEntry(e, unet.ShapeOf(e.Target)!);
-        }
+            ValidateEntry(e, unet.ShapeOf(e.Target) ?? throw new ModelFormatException(Path, e.Slots[0],
+                $"targets '{ModelPrefix}{e.Target}', which the UNet ({unet.Source}) does not have"));
     }
 
     /// <summary>Checks one entry against the shape of the weight it patches.</summary>
@@ -134,7 +110,7 @@ public sealed class PatchFile
     {
         var d = File.Info(e.Slots[0]!).Shape;
         if (Shape.Equal(d, w) || IsInputGrowth(e.Target, w, d)) return;
-        throw new ModelFormatException(Path, e.Slots[0], $"diff has shape {Shape.Format(d)} but '{_targetPrefix}{e.Target}' is {Shape.Format(w)}");
+        throw new ModelFormatException(Path, e.Slots[0], $"diff has shape {Shape.Format(d)} but '{targetPrefix}{e.Target}' is {Shape.Format(w)}");
     }
 
     private void ValidateLora(PatchEntry e, int[] w)
@@ -143,10 +119,10 @@ public sealed class PatchFile
         var down = File.Info(e.Slots[1]!).Shape;
         bool upOk = up.Length == 2 || (up.Length == 4 && up[2] == 1 && up[3] == 1);
         if (!upOk || up[0] != w[0])
-            throw new ModelFormatException(Path, e.Slots[0], $"lora up has shape {Shape.Format(up)}, expected [{w[0]}, rank] for '{_targetPrefix}{e.Target}' {Shape.Format(w)}");
+            throw new ModelFormatException(Path, e.Slots[0], $"lora up has shape {Shape.Format(up)}, expected [{w[0]}, rank] for '{targetPrefix}{e.Target}' {Shape.Format(w)}");
         int rank = up[1];
         if (down.Length < 2 || down[0] != rank || Shape.Count(down.AsSpan(1)) != Shape.Count(w.AsSpan(1)))
-            throw new ModelFormatException(Path, e.Slots[1], $"lora down has shape {Shape.Format(down)}, expected [{rank}, {string.Join(", ", w[1..])}] for '{_targetPrefix}{e.Target}' {Shape.Format(w)}");
+            throw new ModelFormatException(Path, e.Slots[1], $"lora down has shape {Shape.Format(down)}, expected [{rank}, {string.Join(", ", w[1..])}] for '{targetPrefix}{e.Target}' {Shape.Format(w)}");
         if (e.Slots[2] is { } alpha && File.Info(alpha).ElementCount != 1)
             throw new ModelFormatException(Path, alpha, $"lora alpha has shape {Shape.Format(File.Info(alpha).Shape)}, expected a scalar");
     }

@@ -57,10 +57,7 @@ public static class PatchMerger
         using var stored = b.LoadWeight(patch.File, e.Slots[0]!);
         using var down = b.LoadWeight(patch.File, e.Slots[1]!);
         var up = b.Reshape(stored, stored.Dim(0), stored.Dim(1)); // [out, rank] or [out, rank, 1, 1]
-        return scope.MoveToOuter(b.MergeLora(original, up, down, strength * LoraScale(patch, e, down.Dim(0))));
+        float scale = e.Slots[2] is { } alphaKey ? patch.File.ReadFinite(alphaKey)[0] / down.Dim(0) : 1f;
+        return scope.MoveToOuter(b.MergeLora(original, up, down, strength * scale));
     }
-
-    /// <summary>alpha / rank when the file stores an alpha, else 1.</summary>
-    private static float LoraScale(PatchFile patch, PatchEntry e, int rank) =>
-        e.Slots[2] is { } alphaKey ? patch.File.ReadFinite(alphaKey)[0] / rank : 1f;
 }

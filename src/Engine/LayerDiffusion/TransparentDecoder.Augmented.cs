@@ -28,19 +28,18 @@ public sealed partial class TransparentDecoder
     public Tensor DecodeAugmented(Tensor pixel, Tensor latent, CancellationToken cancel = default)
     {
         CheckInputs(pixel, latent);
-        var b = _b;
         using var scope = TensorScope.Open();
         var pad = Padding.For(pixel.Dim(2), pixel.Dim(3), Config.SizeMultiple);
         var (p, l) = pad.IsNone ? (pixel, latent) : PadForNetwork(pixel, latent, pad);
         var passes = new Tensor[Passes];
-        int group = PassesPerCall > 0 ? Math.Min(PassesPerCall, Passes) : AutoPassesPerCall(b, p.Dim(0), p.Dim(2), p.Dim(3));
+        int group = PassesPerCall > 0 ? Math.Min(PassesPerCall, Passes) : AutoPassesPerCall(_b, p.Dim(0), p.Dim(2), p.Dim(3));
         foreach (var indices in PassGroups(p.Dim(2) == p.Dim(3), group))
         {
             cancel.ThrowIfCancellationRequested();
             RunPasses(p, l, indices, passes);
         }
-        var median = b.UnaugmentMedian8(passes);
-        return scope.MoveToOuter(b.Clamp(pad.IsNone ? median : CropFromNetwork(median, pad), 0f, 1f));
+        var median = _b.UnaugmentMedian8(passes);
+        return scope.MoveToOuter(_b.Clamp(pad.IsNone ? median : CropFromNetwork(median, pad), 0f, 1f));
     }
 
     /// <summary>
@@ -53,16 +52,12 @@ public sealed partial class TransparentDecoder
     public int AutoPassesPerCall(IBackend b, int batch, int height, int width, long? budgetBytes = null)
     {
         if (Pipelines.Memory.AvailableMemory.DeviceBytes(b) is not { } device) return 1;
-        long perPass = ActivationBytesPerPass(batch, height, width);
+        long perPass = 12L * Config.BaseChannels * height * width * sizeof(float) * batch;
         long limit = Math.Min(device.Free / 2, budgetBytes ?? long.MaxValue);
         int group = Passes;
         while (group > 1 && perPass * group > limit) group /= 2;
         return group;
     }
-
-    /// <summary>The estimate <see cref="AutoPassesPerCall"/> works with: 12 fp32 maps of the first block's width.</summary>
-    public long ActivationBytesPerPass(int batch, int height, int width) =>
-        12L * Config.BaseChannels * height * width * sizeof(float) * batch;
 
     /// <summary>Pass indices (flip·4 + k) in groups of at most <paramref name="group"/> with equal input shapes.</summary>
     internal static IEnumerable<int[]> PassGroups(bool square, int group)
@@ -77,17 +72,11 @@ public sealed partial class TransparentDecoder
     /// <summary>Runs the passes in <paramref name="indices"/> (same input shape) as one network call.</summary>
     private void RunPasses(Tensor p, Tensor l, int[] indices, Tensor[] passes)
     {
-        var b = _b;
         using var scope = TensorScope.Open();
-        var pixels = indices.Select(i => b.FlipRot(p, i >= 4, i & 3, inverse: false)).ToArray();
-        var latents = indices.Select(i => b.FlipRot(l, i >= 4, i & 3, inverse: false)).ToArray();
-        if (indices.Length == 1)
-        {
-            passes[indices[0]] = scope.MoveToOuter(Network(pixels[0], latents[0]));
-            return;
-        }
-        var y = Network(b.Concat(0, pixels), b.Concat(0, latents));
+        var pixels = indices.Select(i => _b.FlipRot(p, i >= 4, i & 3, inverse: false)).ToArray();
+        var latents = indices.Select(i => _b.FlipRot(l, i >= 4, i & 3, inverse: false)).ToArray();
+        var y = Network(_b.Concat(0, pixels), _b.Concat(0, latents));
         int n = p.Dim(0);
-        for (int j = 0; j < indices.Length; j++) passes[indices[j]] = scope.MoveToOuter(b.Slice(y, 0, j * n, n));
+        for (int j = 0; j < indices.Length; j++) passes[indices[j]] = scope.MoveToOuter(_b.Slice(y, 0, j * n, n));
     }
 }

@@ -76,8 +76,7 @@ public sealed partial class TransparentDecoder
     /// <summary>A slab of <paramref name="length"/> rows (axis 2) or columns (axis 3), reversed along that axis.</summary>
     private static Tensor FlipAxis(IBackend b, Tensor x, int axis, int start, int length)
     {
-        var slab = b.Slice(x, axis, start, length);
         // FlipRot flips W first, then rotates; a W flip followed by a half turn is an H flip.
-        return axis == 3 ? b.FlipRot(slab, flipW: true, k: 0, inverse: false) : b.FlipRot(slab, flipW: true, k: 2, inverse: false);
+        return b.FlipRot(b.Slice(x, axis, start, length), flipW: true, k: axis == 3 ? 0 : 2, inverse: false);
     }
 }

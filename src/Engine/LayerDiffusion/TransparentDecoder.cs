@@ -1,7 +1,5 @@
 using LayerDiffusion.Native.IO;
-using LayerDiffusion.Native.Models;
 using LayerDiffusion.Native.Models.Layers;
-using LayerDiffusion.Native.Models.Unet;
 
 namespace LayerDiffusion.Native.LayerDiffusion;
 
@@ -21,8 +19,33 @@ public sealed partial class TransparentDecoder
     private readonly ResnetBlock _mid1, _mid2;
     private readonly SpatialSelfAttention _midAttn;
 
-    /// <summary>A down or up block: its resnets, an attention after each when present, and its resampling conv.</summary>
-    private sealed record Block(ResnetBlock[] Resnets, SpatialSelfAttention[]? Attentions, Conv2d? Resample);
+    /// <summary>
+    /// A down or up block: its resnets, an attention after each when present, and its resampling conv. A down block
+    /// stores a skip after each layer and after its downsampler; an up block takes one before each resnet.
+    /// </summary>
+    private sealed record Block(ResnetBlock[] Resnets, SpatialSelfAttention[]? Attentions, Conv2d? Resample, bool Up)
+    {
+        public Tensor Forward(IBackend b, Tensor h, Stack<Tensor> skips)
+        {
+            for (int j = 0; j < Resnets.Length; j++)
+            {
+                if (Up)
+                {
+                    var skip = skips.Pop();
+                    h = Replace(h, b.Concat(1, h, skip), skips);
+                    skip.Dispose();
+                }
+                h = Replace(h, Resnets[j].Forward(b, h), skips);
+                if (Attentions is not null) h = Replace(h, Attentions[j].Forward(b, h), skips);
+                if (!Up) skips.Push(h);
+            }
+            if (Resample is null) return h;
+            if (Up) h = Replace(h, b.Upsample2x(h), skips);
+            h = Replace(h, Resample.Forward(b, h), skips);
+            if (!Up) skips.Push(h);
+            return h;
+        }
+    }
 
     public TransparentDecoderConfig Config { get; }
 
@@ -40,34 +63,17 @@ public sealed partial class TransparentDecoder
 
         // Follow the channel widths through the graph exactly as Forward does, so every tensor is checked against
         // the width the data will have when it reaches it.
-        var skips = new Stack<int>();
-        skips.Push(cfg.BaseChannels);
+        var skips = new Stack<int>([cfg.BaseChannels]);
         int ch = cfg.BaseChannels;
         Conv2d? latentIn = null;
         _down = new Block[cfg.Down.Length];
-        for (int i = 0; i < cfg.Down.Length; i++)
+        for (int i = 0; i < _down.Length; i++)
         {
-            var spec = cfg.Down[i];
-            var p = vs.Pp($"down_blocks.{i}");
             if (i == cfg.LatentBlock) latentIn = new Conv2d(vs.Pp("latent_conv_in"), cfg.LatentChannels, ch, 1);
-            var res = new ResnetBlock[spec.Layers];
-            var attn = spec.HasAttention ? new SpatialSelfAttention[spec.Layers] : null;
-            for (int j = 0; j < spec.Layers; j++)
-            {
-                res[j] = Resnet(p.Pp($"resnets.{j}"), ch, spec.OutChannels);
-                ch = spec.OutChannels;
-                if (attn is not null) attn[j] = Attention(p.Pp($"attentions.{j}"), ch);
-                skips.Push(ch);
-            }
-            Conv2d? down = null;
-            if (spec.Resamples)
-            {
-                down = new Conv2d(p.Pp("downsamplers.0.conv"), ch, ch, 3, stride: 2);
-                skips.Push(ch);
-            }
-            _down[i] = new Block(res, attn, down);
+            _down[i] = BuildBlock(vs.Pp($"down_blocks.{i}"), cfg.Down[i], up: false);
         }
-        _latentIn = latentIn ?? throw vs.Error("latent_conv_in.weight", "no down block runs at 1/8 resolution");
+        _latentIn = latentIn ?? throw vs.Error("latent_conv_in.weight",
+            $"the down path never reaches 1/{TransparentDecoderConfig.LatentFactor} resolution, so there is nowhere to add the latent");
 
         var mid = vs.Pp("mid_block");
         _mid1 = Resnet(mid.Pp("resnets.0"), ch, ch);
@@ -75,26 +81,28 @@ public sealed partial class TransparentDecoder
         _mid2 = Resnet(mid.Pp("resnets.1"), ch, ch);
 
         _up = new Block[cfg.Up.Length];
-        for (int i = 0; i < cfg.Up.Length; i++)
-        {
-            var spec = cfg.Up[i];
-            var p = vs.Pp($"up_blocks.{i}");
-            var res = new ResnetBlock[spec.Layers];
-            var attn = spec.HasAttention ? new SpatialSelfAttention[spec.Layers] : null;
-            for (int j = 0; j < spec.Layers; j++)
-            {
-                if (skips.Count == 0) throw p.Error($"resnets.{j}.conv1.weight", "more up-block resnets than stored skip connections");
-                res[j] = Resnet(p.Pp($"resnets.{j}"), ch + skips.Pop(), spec.OutChannels);
-                ch = spec.OutChannels;
-                if (attn is not null) attn[j] = Attention(p.Pp($"attentions.{j}"), ch);
-            }
-            var up = spec.Resamples ? new Conv2d(p.Pp("upsamplers.0.conv"), ch, ch, 3) : null;
-            _up[i] = new Block(res, attn, up);
-        }
+        for (int i = 0; i < _up.Length; i++) _up[i] = BuildBlock(vs.Pp($"up_blocks.{i}"), cfg.Up[i], up: true);
         if (skips.Count != 0)
             throw new ModelFormatException(vs.Source, null, $"{skips.Count} skip connections are never consumed by the up blocks");
         _normOut = new GroupNorm(vs.Pp("conv_norm_out"), ch, TransparentDecoderConfig.Groups, TransparentDecoderConfig.Eps);
         _convOut = new Conv2d(vs.Pp("conv_out"), ch, cfg.OutChannels, 3);
+
+        Block BuildBlock(WeightSource p, TransparentDecoderBlock spec, bool up)
+        {
+            var res = new ResnetBlock[spec.Layers];
+            var attn = spec.HasAttention ? new SpatialSelfAttention[spec.Layers] : null;
+            for (int j = 0; j < spec.Layers; j++)
+            {
+                if (up && skips.Count == 0) throw p.Error($"resnets.{j}.conv1.weight", "more up-block resnets than stored skip connections");
+                res[j] = Resnet(p.Pp($"resnets.{j}"), up ? ch + skips.Pop() : ch, spec.OutChannels);
+                ch = spec.OutChannels;
+                if (attn is not null) attn[j] = Attention(p.Pp($"attentions.{j}"), ch);
+                if (!up) skips.Push(ch);
+            }
+            if (!spec.Resamples) return new Block(res, attn, null, up);
+            if (!up) skips.Push(ch);
+            return new Block(res, attn, new Conv2d(p.Pp(up ? "upsamplers.0.conv" : "downsamplers.0.conv"), ch, ch, 3, stride: up ? 1 : 2), up);
+        }
     }
 
     private static ResnetBlock Resnet(WeightSource vs, int inCh, int outCh) =>
@@ -123,55 +131,26 @@ public sealed partial class TransparentDecoder
     private Tensor Network(Tensor pixel, Tensor latent)
     {
         using var range = Profiling.Nvtx.Range("transparent_decoder");
-        var b = _b;
         using var scope = TensorScope.Open();
-        var latentFeatures = _latentIn.Forward(b, latent);
-        var skips = new List<Tensor>();
-        var h = _convIn.Forward(b, pixel);
-        skips.Add(h);
+        var latentFeatures = _latentIn.Forward(_b, latent);
+        var h = _convIn.Forward(_b, pixel);
+        var skips = new Stack<Tensor>([h]);
         for (int i = 0; i < _down.Length; i++)
         {
-            var blk = _down[i];
-            if (i == Config.LatentBlock) h = b.Add(h, latentFeatures);
-            for (int j = 0; j < blk.Resnets.Length; j++)
-            {
-                h = Replace(h, blk.Resnets[j].Forward(b, h), skips);
-                if (blk.Attentions is not null) h = Replace(h, blk.Attentions[j].Forward(b, h), skips);
-                skips.Add(h);
-            }
-            if (blk.Resample is not null)
-            {
-                h = blk.Resample.Forward(b, h);
-                skips.Add(h);
-            }
+            if (i == Config.LatentBlock) h = _b.Add(h, latentFeatures);
+            h = _down[i].Forward(_b, h, skips);
         }
 
-        h = Replace(h, _mid1.Forward(b, h), skips);
-        h = Replace(h, _midAttn.Forward(b, h), skips);
-        h = Replace(h, _mid2.Forward(b, h), skips);
+        h = Replace(h, _mid1.Forward(_b, h), skips);
+        h = Replace(h, _midAttn.Forward(_b, h), skips);
+        h = Replace(h, _mid2.Forward(_b, h), skips);
 
-        foreach (var blk in _up)
-        {
-            for (int j = 0; j < blk.Resnets.Length; j++)
-            {
-                var skip = skips[^1];
-                skips.RemoveAt(skips.Count - 1);
-                h = Replace(h, b.Concat(1, h, skip), skips);
-                skip.Dispose();
-                h = Replace(h, blk.Resnets[j].Forward(b, h), skips);
-                if (blk.Attentions is not null) h = Replace(h, blk.Attentions[j].Forward(b, h), skips);
-            }
-            if (blk.Resample is not null)
-            {
-                h = Replace(h, b.Upsample2x(h), skips);
-                h = Replace(h, blk.Resample.Forward(b, h), skips);
-            }
-        }
-        return scope.MoveToOuter(_convOut.Forward(b, _normOut.Forward(b, h, silu: true)));
+        foreach (var blk in _up) h = blk.Forward(_b, h, skips);
+        return scope.MoveToOuter(_convOut.Forward(_b, _normOut.Forward(_b, h, silu: true)));
     }
 
     /// <summary>Returns <paramref name="next"/>, disposing <paramref name="old"/> unless it is still held as a skip.</summary>
-    private static Tensor Replace(Tensor old, Tensor next, List<Tensor> skips)
+    private static Tensor Replace(Tensor old, Tensor next, Stack<Tensor> skips)
     {
         if (!ReferenceEquals(old, next) && !skips.Contains(old)) old.Dispose();
         return next;

@@ -45,10 +45,7 @@ public sealed record TransparentDecoderConfig(
         if (up.Length != down.Length)
             throw new ModelFormatException(f.Source, null, $"{down.Length} down blocks but {up.Length} up blocks");
         Conv("mid_block.resnets.0.conv1.weight");
-        var config = new TransparentDecoderConfig(convIn[1], convOut[0], latentIn[1], convIn[0], down, up);
-        if (config.LatentBlock < 0)
-            throw f.Error("latent_conv_in.weight", $"the down path never reaches 1/{LatentFactor} resolution, so there is nowhere to add the latent");
-        return config;
+        return new TransparentDecoderConfig(convIn[1], convOut[0], latentIn[1], convIn[0], down, up);
     }
 
     /// <summary>Each block's width from its first conv, its layers from the resnets present, attention and resampling from the keys present.</summary>

@@ -1,7 +1,5 @@
-using LayerDiffusion.Native.Imaging;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models.Layers;
-using LayerDiffusion.Native.Models.Unet;
 
 namespace LayerDiffusion.Native.LayerDiffusion;
 
@@ -36,18 +34,12 @@ public sealed class TransparentEncoder
         int n = widths.Length - 1;
         if (n < 2) throw vs.Error("blocks.0.weight", "missing: not a transparent VAE encoder (LatentTransparencyOffsetEncoder) file");
         if (n % 2 == 0) throw vs.Error($"blocks.{2 * (n - 1)}.weight", $"{n} convs: expected stage pairs plus one output conv (an odd count)");
-        _convs = new Conv2d[n];
-        int downs = 0;
-        for (int j = 0; j < n; j++)
-        {
-            // Stage s ≥ 1 starts at conv 2s; the last conv (n - 1) is the output head, not a stage.
-            int stride = j >= 2 && j % 2 == 0 && j < n - 1 ? 2 : 1;
-            if (stride == 2) downs++;
-            _convs[j] = new Conv2d(vs.Pp($"blocks.{2 * j}"), widths[j], widths[j + 1], 3, stride, padding: 1);
-        }
+        // Stage s ≥ 1 starts at conv 2s, stride 2; the last conv (n - 1) is the output head, not a stage.
+        _convs = [.. Enumerable.Range(0, n).Select(j =>
+            new Conv2d(vs.Pp($"blocks.{2 * j}"), widths[j], widths[j + 1], 3, stride: j >= 2 && j % 2 == 0 && j < n - 1 ? 2 : 1, padding: 1))];
         InChannels = widths[0];
         LatentChannels = widths[^1];
-        Downscale = 1 << downs;
+        Downscale = _convs.Aggregate(1, (scale, c) => scale * c.Stride);
     }
 
     /// <summary>The input channels and every conv's output channels, read from the released key layout.</summary>
@@ -66,10 +58,8 @@ public sealed class TransparentEncoder
             throw new ArgumentException($"transparent encoder: image size {input.Dim(3)}x{input.Dim(2)} is not a multiple of {Downscale}");
         using var range = Profiling.Nvtx.Range("transparent_encoder");
         // conv, SiLU, conv, SiLU, ..., conv: each link freed once the next exists.
-        var steps = _convs.SelectMany((c, j) => j < _convs.Length - 1
-            ? new Func<Tensor, Tensor>[] { h => c.Forward(_b, h), _b.Silu }
-            : [h => c.Forward(_b, h)]);
-        return TensorScope.Chain(input, steps.ToArray());
+        var steps = _convs.SelectMany(c => new Func<Tensor, Tensor>[] { h => c.Forward(_b, h), _b.Silu }).SkipLast(1);
+        return TensorScope.Chain(input, [.. steps]);
     }
 
     /// <summary>

@@ -46,7 +46,7 @@ public static class KohyaLora
             string? alpha = file.Contains(module + AlphaSuffix) ? module + AlphaSuffix : null;
             entries.Add(new PatchEntry(target, PatchKind.Lora, [up, key, alpha]));
         }
-        return PatchFile.FromEntries(file, entries);
+        return new PatchFile(file, entries);
     }
 
     /// <summary>A module path as kohya names it: "input_blocks.1.0.in_layers.2" → "lora_unet_input_blocks_1_0_in_layers_2".</summary>

@@ -43,7 +43,7 @@ public static class TextEncoderLoras
             string? alpha = file.Contains(module + KohyaLora.AlphaSuffix) ? module + KohyaLora.AlphaSuffix : null;
             entries.Add(new PatchEntry(target, PatchKind.Lora, [up, key, alpha]));
         }
-        return PatchFile.FromEntries(file, entries, encoderName + " ");
+        return new PatchFile(file, entries, encoderName + " ");
     }
 
     /// <summary>
