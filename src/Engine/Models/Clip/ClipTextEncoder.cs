@@ -37,15 +37,15 @@ public sealed class ClipTextEncoder : IDisposable
         Config = config;
         Spec = spec;
         int width = config.Width;
-        Heads = spec.Heads.For(width) ?? throw vs.Error(ClipKeys.TokenEmbedding, $"width {width} does not split into {spec.Name}'s attention heads ({spec.Heads})");
+        Heads = spec.Heads.For(width) ?? throw vs.Error(ClipConfig.TokenEmbedding, $"width {width} does not split into {spec.Name}'s attention heads ({spec.Heads})");
         if (config.Layers <= spec.SkipLast)
             throw vs.Error("encoder.layers.0.layer_norm1.weight", $"missing: {spec.Name} has {config.Layers} layers, it needs more than {spec.SkipLast}");
 
         // The token embedding stays on the host in its stored dtype (see TokenEmbeddingTable).
-        vs.Declare(ClipKeys.TokenEmbedding, ParamKind.Embedding, config.VocabSize, width);
-        if (_weights is not null) _tokens = new TokenEmbeddingTable(_weights.File!, _weights.Key(ClipKeys.TokenEmbedding));
+        vs.Declare(ClipConfig.TokenEmbedding, ParamKind.Embedding, config.VocabSize, width);
+        if (_weights is not null) _tokens = new TokenEmbeddingTable(_weights.File!, _weights.Key(ClipConfig.TokenEmbedding));
         _positions = vs.Get("embeddings.position_embedding.weight", ParamKind.Embedding, config.Positions, width);
-        if (config.Layout == ClipLayout.HuggingFace) vs.Declare("embeddings.position_ids", ParamKind.Index, 1, config.Positions);
+        if (!config.OpenClip) vs.Declare("embeddings.position_ids", ParamKind.Index, 1, config.Positions);
 
         var layerSpec = new TransformerSpec(TransformerNames.Clip, AttentionNames.Clip, width, ContextDim: 0, Heads, QkvBias: true, Causal: true,
             FeedForwardNames.Clip, config.Activation, config.MlpWidth, LayerNormEps);
@@ -54,7 +54,7 @@ public sealed class ClipTextEncoder : IDisposable
         bool needsNorm = spec.FinalNorm || spec.Pooled;
         var finalNorm = new LayerNorm(vs.Pp("final_layer_norm").LoadedIf(needsNorm), width, LayerNormEps);
         _finalNorm = needsNorm ? finalNorm : null;
-        if (config.Layout == ClipLayout.OpenClip)
+        if (config.OpenClip)
         {
             // OpenCLIP projects the pooled output (x @ P); the Hugging Face CLIPTextModel has no projection.
             var projection = vs.LoadedIf(spec.Pooled).Get("text_projection", ParamKind.Weight, width, config.ProjectionWidth);
@@ -81,27 +81,22 @@ public sealed class ClipTextEncoder : IDisposable
     public TextEncoderSpec Spec { get; }
     public int Width => Config.Width;
     public int Heads { get; }
-    public int Layers => Config.Layers;
-    public int VocabSize => Config.VocabSize;
-    /// <summary>Longest token window the position embedding covers (77 for SDXL).</summary>
-    public int MaxPositions => Config.Positions;
-    public bool HasPooled => Spec.Pooled;
     /// <summary>Width of the pooled output (the projection's output width), 0 without pooled output.</summary>
     public int ProjectionWidth { get; }
 
     /// <summary>Encodes one token window (start, tokens, end, padding: positions restart at 0).</summary>
     public ClipTextOutput Encode(ReadOnlySpan<int> ids, bool pooled)
     {
-        if (pooled && !HasPooled) throw new InvalidOperationException($"{Spec.Name} gives no pooled output");
+        if (pooled && !Spec.Pooled) throw new InvalidOperationException($"{Spec.Name} gives no pooled output");
         using var range = Profiling.Nvtx.Range("text_encoder");
         int n = ids.Length;
-        if (n == 0 || n > MaxPositions) throw new LdException($"a token window of {n} ids does not fit the text encoder's {MaxPositions} positions");
+        if (n == 0 || n > Config.Positions) throw new LdException($"a token window of {n} ids does not fit the text encoder's {Config.Positions} positions");
         int eos = ArgMax(ids);
 
         using var scope = TensorScope.Open();
         var emb = _be.FromHost(_tokens!.Gather(ids), 1, n, Width);
-        var x = _be.Add(emb, n == MaxPositions ? _positions : _be.Slice(_positions, 0, 0, n));
-        int hiddenLayers = Layers - Spec.SkipLast;
+        var x = _be.Add(emb, n == Config.Positions ? _positions : _be.Slice(_positions, 0, 0, n));
+        int hiddenLayers = Config.Layers - Spec.SkipLast;
         for (int i = 0; i < hiddenLayers; i++)
         {
             var next = _layers[i].Forward(_be, x);
@@ -118,7 +113,7 @@ public sealed class ClipTextEncoder : IDisposable
     /// </summary>
     private float[] Pool(Tensor x, int fromLayer, int eos)
     {
-        for (int i = fromLayer; i < Layers; i++) x = _layers[i].Forward(_be, x);
+        for (int i = fromLayer; i < Config.Layers; i++) x = _layers[i].Forward(_be, x);
         var normed = _finalNorm!.Forward(_be, _be.Slice(x, 1, eos, 1));
         if (_projection is null) return _be.ToHost(normed);
         return _be.ToHost(_be.MatMul(_be.Reshape(normed, 1, Width), _projection));

@@ -18,10 +18,10 @@ public sealed class TextConditioner : IDisposable
     {
         foreach (var enc in encoders)
         {
-            if (chunker.WindowLength > enc.MaxPositions)
-                throw new InvalidOptionException("chunk length", $"windows of {chunker.WindowLength} tokens exceed {enc.Spec.Name}'s {enc.MaxPositions} positions");
-            if (chunker.Tokenizer.VocabSize > enc.VocabSize)
-                throw new LdException($"the tokenizer produces ids up to {chunker.Tokenizer.VocabSize - 1} but {enc.Spec.Name}'s vocabulary has {enc.VocabSize}; it does not belong to this checkpoint");
+            if (chunker.WindowLength > enc.Config.Positions)
+                throw new InvalidOptionException("chunk length", $"windows of {chunker.WindowLength} tokens exceed {enc.Spec.Name}'s {enc.Config.Positions} positions");
+            if (chunker.Tokenizer.VocabSize > enc.Config.VocabSize)
+                throw new LdException($"the tokenizer produces ids up to {chunker.Tokenizer.VocabSize - 1} but {enc.Spec.Name}'s vocabulary has {enc.Config.VocabSize}; it does not belong to this checkpoint");
         }
         _family = family;
         _encoders = encoders.ToArray();
@@ -88,7 +88,7 @@ public sealed class TextConditioner : IDisposable
             var features = new List<(float[] Data, int Width)>();
             foreach (var enc in _encoders)
             {
-                var o = enc.Encode(TokensFor(enc.Spec, chunk), pooled: enc.HasPooled && c == 0);
+                var o = enc.Encode(TokensFor(enc.Spec, chunk), pooled: enc.Spec.Pooled && c == 0);
                 pooled ??= o.Pooled;
                 Emphasis.Apply(o.Hidden, o.Width, chunk.Multipliers, Chunker.Emphasis);
                 features.Add((o.Hidden, o.Width));

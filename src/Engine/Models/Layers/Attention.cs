@@ -5,7 +5,7 @@ public sealed record AttentionNames(string Q, string K, string V, string Out)
 {
     /// <summary>sgm CrossAttention (the UNet's transformer blocks).</summary>
     public static AttentionNames Sgm { get; } = new("to_q", "to_k", "to_v", "to_out.0");
-    /// <summary>Hugging Face CLIP (OpenCLIP files are read through this naming; see ClipKeys).</summary>
+    /// <summary>Hugging Face CLIP (OpenCLIP files are read through this naming; see ClipConfig).</summary>
     public static AttentionNames Clip { get; } = new("q_proj", "k_proj", "v_proj", "out_proj");
 }
 

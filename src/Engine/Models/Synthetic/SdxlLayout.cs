@@ -26,8 +26,8 @@ public static class SdxlLayout
         var family = ModelFamily.Sdxl;
         var l = new TensorLayout();
         Unet(l, unet, family.UnetPrefix);
-        Clip(l, new ClipConfig(ClipLayout.HuggingFace, sizes.ClipLWidth, sizes.ClipLLayers, 4 * sizes.ClipLWidth, sizes.Vocab, sizes.Positions, 0), family.TextEncoders[0]);
-        Clip(l, new ClipConfig(ClipLayout.OpenClip, sizes.ClipGWidth, sizes.ClipGLayers, 4 * sizes.ClipGWidth, sizes.Vocab, sizes.Positions, sizes.ClipGProjection),
+        Clip(l, new ClipConfig(OpenClip: false, sizes.ClipLWidth, sizes.ClipLLayers, 4 * sizes.ClipLWidth, sizes.Vocab, sizes.Positions, 0), family.TextEncoders[0]);
+        Clip(l, new ClipConfig(OpenClip: true, sizes.ClipGWidth, sizes.ClipGLayers, 4 * sizes.ClipGWidth, sizes.Vocab, sizes.Positions, sizes.ClipGProjection),
             family.TextEncoders[1]);
         Vae(l, sizes, family.VaePrefix);
         return l;
