@@ -95,14 +95,9 @@ public sealed class ClipTextEncoder : IDisposable
 
         using var scope = TensorScope.Open();
         var emb = _be.FromHost(_tokens!.Gather(ids), 1, n, Width);
-        var x = _be.Add(emb, n == Config.Positions ? _positions : _be.Slice(_positions, 0, 0, n));
         int hiddenLayers = Config.Layers - Spec.SkipLast;
-        for (int i = 0; i < hiddenLayers; i++)
-        {
-            var next = _layers[i].Forward(_be, x);
-            x.Dispose();
-            x = next;
-        }
+        var layers = _layers[..hiddenLayers].Select(layer => (Func<Tensor, Tensor>)(h => layer.Forward(_be, h)));
+        var x = TensorScope.Chain(emb, [h => _be.Add(h, n == Config.Positions ? _positions : _be.Slice(_positions, 0, 0, n)), .. layers]);
         var hidden = Spec.FinalNorm ? _finalNorm!.Forward(_be, x) : x;
         return new ClipTextOutput(_be.ToHost(hidden), pooled ? Pool(x, hiddenLayers, eos) : null, n, Width);
     }
