@@ -22,7 +22,7 @@ public sealed class ClipTextEncoder : IDisposable
     private readonly TokenEmbeddingTable? _tokens;
     private readonly Tensor _positions;
     private readonly TransformerBlock[] _layers;
-    private readonly LayerNorm? _finalNorm;
+    private readonly LayerNorm _finalNorm;
     private readonly Tensor? _projection;
 
     /// <summary>
@@ -51,17 +51,14 @@ public sealed class ClipTextEncoder : IDisposable
             FeedForwardNames.Clip, config.Activation, config.MlpWidth, LayerNormEps);
         int loaded = spec.Pooled ? config.Layers : config.Layers - spec.SkipLast;
         _layers = Enumerable.Range(0, config.Layers).Select(i => new TransformerBlock(vs.Pp($"encoder.layers.{i}").LoadedIf(i < loaded), layerSpec)).ToArray()[..loaded];
-        bool needsNorm = spec.FinalNorm || spec.Pooled;
-        var finalNorm = new LayerNorm(vs.Pp("final_layer_norm").LoadedIf(needsNorm), width, LayerNormEps);
-        _finalNorm = needsNorm ? finalNorm : null;
+        _finalNorm = new LayerNorm(vs.Pp("final_layer_norm").LoadedIf(spec.FinalNorm || spec.Pooled), width, LayerNormEps);
         if (config.OpenClip)
         {
             // OpenCLIP projects the pooled output (x @ P); the Hugging Face CLIPTextModel has no projection.
-            var projection = vs.LoadedIf(spec.Pooled).Get("text_projection", ParamKind.Weight, width, config.ProjectionWidth);
-            _projection = spec.Pooled ? projection : null;
+            _projection = vs.LoadedIf(spec.Pooled).Get("text_projection", ParamKind.Weight, width, config.ProjectionWidth);
             vs.Declare("logit_scale", ParamKind.Scalar, 1);
         }
-        ProjectionWidth = !spec.Pooled ? 0 : _projection is null ? width : config.ProjectionWidth;
+        ProjectionWidth = !spec.Pooled ? 0 : config.OpenClip ? config.ProjectionWidth : width;
     }
 
     /// <summary>
@@ -98,7 +95,7 @@ public sealed class ClipTextEncoder : IDisposable
         int hiddenLayers = Config.Layers - Spec.SkipLast;
         var layers = _layers[..hiddenLayers].Select(layer => (Func<Tensor, Tensor>)(h => layer.Forward(_be, h)));
         var x = TensorScope.Chain(emb, [h => _be.Add(h, n == Config.Positions ? _positions : _be.Slice(_positions, 0, 0, n)), .. layers]);
-        var hidden = Spec.FinalNorm ? _finalNorm!.Forward(_be, x) : x;
+        var hidden = Spec.FinalNorm ? _finalNorm.Forward(_be, x) : x;
         return new ClipTextOutput(_be.ToHost(hidden), pooled ? Pool(x, hiddenLayers, eos) : null, n, Width);
     }
 
@@ -109,7 +106,7 @@ public sealed class ClipTextEncoder : IDisposable
     private float[] Pool(Tensor x, int fromLayer, int eos)
     {
         for (int i = fromLayer; i < Config.Layers; i++) x = _layers[i].Forward(_be, x);
-        var normed = _finalNorm!.Forward(_be, _be.Slice(x, 1, eos, 1));
+        var normed = _finalNorm.Forward(_be, _be.Slice(x, 1, eos, 1));
         if (_projection is null) return _be.ToHost(normed);
         return _be.ToHost(_be.MatMul(_be.Reshape(normed, 1, Width), _projection));
     }

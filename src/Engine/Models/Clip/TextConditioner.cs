@@ -63,15 +63,12 @@ public sealed class TextConditioner : IDisposable
 
     /// <summary>
     /// The negative prompt as Forge conditions it: in a family whose empty negative prompt is zeros (SDXL's
-    /// force_zero_negative_prompt), "" exactly gives zeros for the context and the pooled output, one chunk wide;
-    /// anything else is encoded normally.
+    /// force_zero_negative_prompt), "" exactly gives zeros for the context and the pooled output, shaped like an
+    /// encoded empty prompt (one chunk); anything else is encoded normally.
     /// </summary>
-    public PromptEmbedding EncodeNegative(string negativePrompt) =>
-        negativePrompt.Length == 0 && _family.EmptyNegativeIsZero ? Zeros() : Encode(negativePrompt);
-
-    /// <summary>Zero conditioning shaped like an encoded empty prompt (one chunk).</summary>
-    public PromptEmbedding Zeros() =>
-        new(new float[TokensPerChunk * ContextWidth], new float[PooledWidth], 1, TokensPerChunk, ContextWidth, 0) { IsZero = true };
+    public PromptEmbedding EncodeNegative(string negativePrompt) => negativePrompt.Length == 0 && _family.EmptyNegativeIsZero
+        ? new(new float[TokensPerChunk * ContextWidth], new float[PooledWidth], 1, TokensPerChunk, ContextWidth, 0) { IsZero = true }
+        : Encode(negativePrompt);
 
     /// <summary>The ids encoder <paramref name="spec"/> sees for a chunk (OpenCLIP-G's padding after the end token).</summary>
     public int[] TokensFor(TextEncoderSpec spec, PromptChunk chunk) =>

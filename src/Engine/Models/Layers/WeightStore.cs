@@ -43,19 +43,13 @@ public sealed class WeightStore : WeightSource
     public SafeTensorsFile? File => _o.File;
     /// <summary>The names of the tensors held (for an opened store, those loaded so far).</summary>
     public IReadOnlyCollection<string> Names => _tensors.Keys;
-    public int Count => _tensors.Count;
 
     /// <summary>Loads every float tensor whose key starts with <paramref name="prefix"/>.</summary>
     public static WeightStore Load(IBackend backend, SafeTensorsFile file, string prefix)
     {
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var name in file.Names)
-        {
-            if (!name.StartsWith(prefix, StringComparison.Ordinal)) continue;
-            // Integer buffers (position ids and the like) are not weights.
-            if (!DTypes.IsFloat(file.Info(name).DType)) continue;
-            tensors[name[prefix.Length..]] = backend.LoadWeight(file, name);
-        }
+        // Integer buffers (position ids and the like) are not weights.
+        var tensors = file.Names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && DTypes.IsFloat(file.Info(n).DType))
+            .ToDictionary(n => n[prefix.Length..], n => backend.LoadWeight(file, n), StringComparer.Ordinal);
         if (tensors.Count == 0) throw new ModelFormatException(file.Path, null, $"no tensors under '{prefix}'");
         return new WeightStore(new Origin(backend, file.Path, prefix, null, null, null), tensors);
     }
@@ -78,7 +72,7 @@ public sealed class WeightStore : WeightSource
     public override string Key(string name) => Root + Locate(name).Key;
 
     public bool Contains(string name) => Has(name);
-    public override bool Has(string name) => _tensors.ContainsKey(Prefix + name) || _o.File?.Contains(Root + Locate(name).Key) == true;
+    public override bool Has(string name) => _tensors.ContainsKey(Prefix + name) || _o.File?.Contains(Key(name)) == true;
 
     public override int[]? ShapeOf(string name)
     {

@@ -139,16 +139,14 @@ public sealed class SdxlUnet
     /// </summary>
     public IAttentionHook? AttentionHook
     {
-        get => _attentionHook;
+        get;
         set
         {
-            _attentionHook = value;
+            field = value;
             int index = 0;
             foreach (var block in TransformerBlocks) index = block.AttachHook(value, index);
         }
     }
-
-    private IAttentionHook? _attentionHook;
 
     public UnetConfig Config { get; }
     public WeightStore Weights { get; }
