@@ -5,14 +5,12 @@ public sealed class Conv2d
 {
     public Conv2d(WeightSource vs, int inChannels, int outChannels, int kernel, int stride = 1, int? padding = null)
     {
-        Out = outChannels;
         Stride = stride;
         Padding = padding ?? kernel / 2;
         Weight = vs.Get("weight", ParamKind.Weight, outChannels, inChannels, kernel, kernel);
         Bias = vs.Get("bias", ParamKind.Bias, outChannels);
     }
 
-    public int Out { get; }
     public int Stride { get; }
     public int Padding { get; }
     public Tensor Weight { get; }

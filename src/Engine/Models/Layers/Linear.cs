@@ -5,14 +5,10 @@ public sealed class Linear
 {
     public Linear(WeightSource vs, int inFeatures, int outFeatures, bool bias = true, bool storedAsConv = false)
     {
-        In = inFeatures;
-        Out = outFeatures;
         Weight = vs.GetLinear("weight", outFeatures, inFeatures, storedAsConv);
         Bias = bias ? vs.Get("bias", ParamKind.Bias, outFeatures) : null;
     }
 
-    public int In { get; }
-    public int Out { get; }
     public Tensor Weight { get; }
     public Tensor? Bias { get; }
 

@@ -29,8 +29,6 @@ public sealed class ResnetBlock
     /// <param name="embDim">Width of the time embedding, 0 for a block without one.</param>
     public ResnetBlock(WeightSource vs, ResnetNames names, int inChannels, int outChannels, int groups, float eps, int embDim = 0)
     {
-        In = inChannels;
-        Out = outChannels;
         _norm1 = new GroupNorm(vs.Pp(names.Norm1), inChannels, groups, eps);
         _conv1 = new Conv2d(vs.Pp(names.Conv1), inChannels, outChannels, 3);
         if (embDim > 0) _emb = new Linear(vs.Pp(names.TimeEmbedding), embDim, outChannels);
@@ -40,10 +38,7 @@ public sealed class ResnetBlock
             _shortcut = new Conv2d(vs.Pp(names.Shortcut), inChannels, outChannels, 1);
     }
 
-    public int In { get; }
-    public int Out { get; }
-
-    /// <param name="x">[B, In, H, W]</param>
+    /// <param name="x">[B, inChannels, H, W]</param>
     /// <param name="embSilu">SiLU(emb) [B, E] for a block with a time embedding (shared by every block of a pass).</param>
     public Tensor Forward(IBackend b, Tensor x, Tensor? embSilu = null)
     {
