@@ -62,28 +62,21 @@ public sealed class TransformerBlock
     /// <param name="context">[B, M, ContextDim] for a block with cross-attention</param>
     public Tensor Forward(IBackend b, Tensor x, Tensor? context = null)
     {
-        var h = Attend(b, x, _norm1, _self, null, _firstIndex);
-        if (_cross is not null)
-        {
-            var h2 = Attend(b, h, _norm2!, _cross, context ?? throw new ArgumentException("this block attends to a context"), _firstIndex + 1);
-            h.Dispose();
-            h = h2;
-        }
-        Tensor h3;
-        using (var scope = TensorScope.Open())
-            h3 = scope.MoveToOuter(_ff.ForwardAdd(b, _norm3.Forward(b, h), h));
-        h.Dispose();
-        return h3;
+        Func<Tensor, Tensor> self = h => Sublayer(b, h, _norm1, n => Attend(b, h, n, _self, null, _firstIndex));
+        Func<Tensor, Tensor> ff = h => Sublayer(b, h, _norm3, n => _ff.ForwardAdd(b, n, h));
+        if (_cross is null) return TensorScope.Chain(x, self, ff);
+        var c = context ?? throw new ArgumentException("this block attends to a context");
+        return TensorScope.Chain(x, self, h => Sublayer(b, h, _norm2!, n => Attend(b, h, n, _cross, c, _firstIndex + 1)), ff);
     }
 
-    /// <summary>
-    /// x + attention(LN(x)): the add in the output projection's epilogue, or after the hook's replacement. The
-    /// sublayer's intermediates are freed before the next one starts.
-    /// </summary>
-    private Tensor Attend(IBackend b, Tensor x, LayerNorm norm, Attention a, Tensor? context, int index)
+    /// <summary>x + attention(n): the add in the output projection's epilogue, or after the hook's replacement.</summary>
+    private Tensor Attend(IBackend b, Tensor x, Tensor n, Attention a, Tensor? context, int index) =>
+        _hook is null ? a.ForwardAdd(b, n, context, x) : b.Add(x, _hook.Attend(b, new AttentionCall(index, a, n, context)));
+
+    /// <summary>A sublayer x + f(LN(x)), its intermediates freed before the next sublayer starts.</summary>
+    private static Tensor Sublayer(IBackend b, Tensor x, LayerNorm norm, Func<Tensor, Tensor> residualOf)
     {
         using var scope = TensorScope.Open();
-        var n = norm.Forward(b, x);
-        return scope.MoveToOuter(_hook is null ? a.ForwardAdd(b, n, context, x) : b.Add(x, _hook.Attend(b, new AttentionCall(index, a, n, context))));
+        return scope.MoveToOuter(residualOf(norm.Forward(b, x)));
     }
 }
