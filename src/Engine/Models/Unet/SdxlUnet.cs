@@ -176,28 +176,20 @@ public sealed class SdxlUnet
         using var scope = TensorScope.Open();
         var pass = new Pass(b.Silu(Embedding(timesteps, y)), context, null);
 
-        // Each stage's output replaces h; the old h is freed at once unless it is still held as a skip.
+        // Every input stage's output is held as a skip; each output block frees its input and its skip once they
+        // are concatenated, and the concatenation once it has run.
         var skips = new Stack<Tensor>();
-        var h = _convIn.Forward(b, x);
-        void Replace(Tensor next)
-        {
-            if (!skips.Contains(h)) h.Dispose();
-            h = next;
-        }
-        skips.Push(h);
-        foreach (var s in _input)
-        {
-            h = Run(s, h, pass);
-            skips.Push(h);
-        }
-        Replace(Run(_middle, h, pass));
+        skips.Push(_convIn.Forward(b, x));
+        foreach (var s in _input) skips.Push(Run(s, skips.Peek(), pass));
+        var h = Run(_middle, skips.Peek(), pass);
         foreach (var s in _output)
         {
             var skip = skips.Pop();
             var cat = b.Concat(1, h, skip);
-            Replace(cat);
+            h.Dispose();
             skip.Dispose();
-            Replace(Run(s, cat, pass with { NextSkip = skips.Count > 0 ? skips.Peek() : null }));
+            h = Run(s, cat, pass with { NextSkip = skips.Count > 0 ? skips.Peek() : null });
+            cat.Dispose();
         }
         return scope.MoveToOuter(_outConv.Forward(b, _outNorm.Forward(b, h, silu: true)));
     }
