@@ -16,15 +16,16 @@ public sealed record AttentionNames(string Q, string K, string V, string Out)
 /// </summary>
 public sealed class Attention
 {
-    public Attention(WeightSource vs, AttentionNames names, int queryDim, int contextDim, int heads, bool qkvBias, bool causal)
+    /// <param name="storedAsConv">Projections stored as 1×1 convolutions (the autoencoder's): the form a recorded layout writes.</param>
+    public Attention(WeightSource vs, AttentionNames names, int queryDim, int contextDim, int heads, bool qkvBias, bool causal, bool storedAsConv = false)
     {
         Name = vs.Prefix.TrimEnd('.');
         Heads = heads;
         Causal = causal;
-        Q = new Linear(vs.Pp(names.Q), queryDim, queryDim, qkvBias);
-        K = new Linear(vs.Pp(names.K), contextDim, queryDim, qkvBias);
-        V = new Linear(vs.Pp(names.V), contextDim, queryDim, qkvBias);
-        Out = new Linear(vs.Pp(names.Out), queryDim, queryDim);
+        Q = new Linear(vs.Pp(names.Q), queryDim, queryDim, qkvBias, storedAsConv);
+        K = new Linear(vs.Pp(names.K), contextDim, queryDim, qkvBias, storedAsConv);
+        V = new Linear(vs.Pp(names.V), contextDim, queryDim, qkvBias, storedAsConv);
+        Out = new Linear(vs.Pp(names.Out), queryDim, queryDim, storedAsConv: storedAsConv);
     }
 
     /// <summary>The module's key prefix in its network, e.g. "input_blocks.4.1.transformer_blocks.0.attn1".</summary>
