@@ -38,7 +38,6 @@ public sealed class LayoutRecorder(TensorLayout? layout, string root = "", KeyMa
         layout.Add(root + at.Key, kind, stored);
     }
 
-    public override bool Has(string name) => false;
     public override int[]? ShapeOf(string name) => null;
     public override WeightSource DeclareOnly() => this;
     public override string Key(string name) => root + Prefix + name;

@@ -72,7 +72,6 @@ public sealed class WeightStore : WeightSource
     public override string Key(string name) => Root + Locate(name).Key;
 
     public bool Contains(string name) => Has(name);
-    public override bool Has(string name) => _tensors.ContainsKey(Prefix + name) || _o.File?.Contains(Key(name)) == true;
 
     public override int[]? ShapeOf(string name)
     {
@@ -139,7 +138,6 @@ public sealed class WeightStore : WeightSource
         return view;
     }
 
-    public override void Declare(string name, ParamKind kind, params int[] shape) { }
     public override WeightSource DeclareOnly() => new LayoutRecorder(null, Root, _o.Map, Prefix);
 
     /// <summary>A copy of this store with the named tensors replaced; every name must already exist.</summary>
