@@ -37,7 +37,7 @@ public sealed class ClipTextEncoder : IDisposable
         Config = config;
         Spec = spec;
         int width = config.Width;
-        Heads = spec.Heads.For(width) ?? throw vs.Error(ClipConfig.TokenEmbedding, $"width {width} does not split into {spec.Name}'s attention heads ({spec.Heads})");
+        int heads = spec.Heads.For(width) ?? throw vs.Error(ClipConfig.TokenEmbedding, $"width {width} does not split into {spec.Name}'s attention heads ({spec.Heads})");
         if (config.Layers <= spec.SkipLast)
             throw vs.Error("encoder.layers.0.layer_norm1.weight", $"missing: {spec.Name} has {config.Layers} layers, it needs more than {spec.SkipLast}");
 
@@ -47,7 +47,7 @@ public sealed class ClipTextEncoder : IDisposable
         _positions = vs.Get("embeddings.position_embedding.weight", ParamKind.Embedding, config.Positions, width);
         if (!config.OpenClip) vs.Declare("embeddings.position_ids", ParamKind.Index, 1, config.Positions);
 
-        var layerSpec = new TransformerSpec(TransformerNames.Clip, AttentionNames.Clip, width, ContextDim: 0, Heads, QkvBias: true, Causal: true,
+        var layerSpec = new TransformerSpec(TransformerNames.Clip, AttentionNames.Clip, width, ContextDim: 0, heads, QkvBias: true, Causal: true,
             FeedForwardNames.Clip, config.Activation, config.MlpWidth, LayerNormEps);
         int loaded = spec.Pooled ? config.Layers : config.Layers - spec.SkipLast;
         _layers = Enumerable.Range(0, config.Layers).Select(i => new TransformerBlock(vs.Pp($"encoder.layers.{i}").LoadedIf(i < loaded), layerSpec)).ToArray()[..loaded];
@@ -77,7 +77,6 @@ public sealed class ClipTextEncoder : IDisposable
     public ClipConfig Config { get; }
     public TextEncoderSpec Spec { get; }
     public int Width => Config.Width;
-    public int Heads { get; }
     /// <summary>Width of the pooled output (the projection's output width), 0 without pooled output.</summary>
     public int ProjectionWidth { get; }
 
@@ -88,7 +87,8 @@ public sealed class ClipTextEncoder : IDisposable
         using var range = Profiling.Nvtx.Range("text_encoder");
         int n = ids.Length;
         if (n == 0 || n > Config.Positions) throw new LdException($"a token window of {n} ids does not fit the text encoder's {Config.Positions} positions");
-        int eos = ArgMax(ids);
+        // SGM/OpenCLIP find the end token as argmax(ids): the first end token, the largest id in the window.
+        int eos = ids.IndexOf(ids.ToArray().Max());
 
         using var scope = TensorScope.Open();
         var emb = _be.FromHost(_tokens!.Gather(ids), 1, n, Width);
@@ -109,14 +109,6 @@ public sealed class ClipTextEncoder : IDisposable
         var normed = _finalNorm.Forward(_be, _be.Slice(x, 1, eos, 1));
         if (_projection is null) return _be.ToHost(normed);
         return _be.ToHost(_be.MatMul(_be.Reshape(normed, 1, Width), _projection));
-    }
-
-    /// <summary>SGM/OpenCLIP find the end token as argmax(ids): the first end token, the largest id in the window.</summary>
-    private static int ArgMax(ReadOnlySpan<int> ids)
-    {
-        int best = 0;
-        for (int i = 1; i < ids.Length; i++) if (ids[i] > ids[best]) best = i;
-        return best;
     }
 
     public void Dispose() => _weights?.DisposeLoaded();
