@@ -39,8 +39,8 @@ public abstract class WeightSource(string prefix)
 
     /// <summary>
     /// A linear weight [out, in]; one stored as a 1×1 convolution [out, in, 1, 1] (the VAE's attention, conv-style
-    /// transformer projections) is accepted and viewed as [out, in]. <paramref name="storedAsConv"/> is the form a
-    /// recorded layout writes.
+    /// transformer projections) is accepted and viewed as [out, in], since it acts on channels alone.
+    /// <paramref name="storedAsConv"/> is the form a recorded layout writes.
     /// </summary>
     public abstract Tensor GetLinear(string name, int outFeatures, int inFeatures, bool storedAsConv);
 

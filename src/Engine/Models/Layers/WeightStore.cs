@@ -35,7 +35,6 @@ public sealed class WeightStore : WeightSource
     }
 
     public override IBackend Backend => _o.Backend;
-    /// <summary>The file the weights came from (for error messages).</summary>
     public override string Source => _o.Source;
     /// <summary>The key prefix of the network in its file (e.g. "model.diffusion_model.").</summary>
     public string Root => _o.Root;
@@ -113,23 +112,16 @@ public sealed class WeightStore : WeightSource
         if (!Tensors.Shape.Equal(stored, want))
             throw Error(name, $"has shape {Tensors.Shape.Format(stored)}, expected {Tensors.Shape.Format(want)}");
         if (at.Parts == 1) return Backend.LoadWeight(file, key);
-        if (_o.Parts.Remove($"{at.Key}#{at.Part}", out var part)) return part;
-        // Load the fused tensor once, keep its other parts for their own requests, and free it.
-        using var fused = Backend.LoadWeight(file, key);
-        Tensor mine = null!;
-        for (int i = 0; i < at.Parts; i++)
+        if (!_o.Parts.ContainsKey($"{at.Key}#{at.Part}"))
         {
-            var slice = TensorScope.Detach(Backend.Slice(fused, 0, i * shape[0], shape[0]));
-            if (i == at.Part) mine = slice;
-            else _o.Parts[$"{at.Key}#{i}"] = slice;
+            // Load the fused tensor once, keep its parts for their own requests, and free it.
+            using var fused = Backend.LoadWeight(file, key);
+            for (int i = 0; i < at.Parts; i++) _o.Parts[$"{at.Key}#{i}"] = TensorScope.Detach(Backend.Slice(fused, 0, i * shape[0], shape[0]));
         }
-        return mine;
+        _o.Parts.Remove($"{at.Key}#{at.Part}", out var part);
+        return part!;
     }
 
-    /// <summary>
-    /// A linear weight [out, in]. 1×1 convolutions stored as [out, in, 1, 1] (the VAE's attention, conv-style
-    /// transformer projections) are accepted and viewed as [out, in], since they act on channels alone.
-    /// </summary>
     public override Tensor GetLinear(string name, int outFeatures, int inFeatures, bool storedAsConv = false)
     {
         if ((ShapeOf(name) ?? throw Error(name, "missing")).Length != 4) return Get(name, ParamKind.Weight, outFeatures, inFeatures);
