@@ -58,7 +58,6 @@ public sealed class ClipTextEncoder : IDisposable
             _projection = vs.LoadedIf(spec.Pooled).Get("text_projection", ParamKind.Weight, width, config.ProjectionWidth);
             vs.Declare("logit_scale", ParamKind.Scalar, 1);
         }
-        ProjectionWidth = !spec.Pooled ? 0 : config.OpenClip ? config.ProjectionWidth : width;
     }
 
     /// <summary>
@@ -78,7 +77,7 @@ public sealed class ClipTextEncoder : IDisposable
     public TextEncoderSpec Spec { get; }
     public int Width => Config.Width;
     /// <summary>Width of the pooled output (the projection's output width), 0 without pooled output.</summary>
-    public int ProjectionWidth { get; }
+    public int ProjectionWidth => !Spec.Pooled ? 0 : Config.OpenClip ? Config.ProjectionWidth : Width;
 
     /// <summary>Encodes one token window (start, tokens, end, padding: positions restart at 0).</summary>
     public ClipTextOutput Encode(ReadOnlySpan<int> ids, bool pooled)
@@ -107,8 +106,7 @@ public sealed class ClipTextEncoder : IDisposable
     {
         for (int i = fromLayer; i < Config.Layers; i++) x = _layers[i].Forward(_be, x);
         var normed = _finalNorm.Forward(_be, _be.Slice(x, 1, eos, 1));
-        if (_projection is null) return _be.ToHost(normed);
-        return _be.ToHost(_be.MatMul(_be.Reshape(normed, 1, Width), _projection));
+        return _be.ToHost(_projection is null ? normed : _be.MatMul(_be.Reshape(normed, 1, Width), _projection));
     }
 
     public void Dispose() => _weights?.DisposeLoaded();
