@@ -37,7 +37,8 @@ public sealed class ClipTextEncoder : IDisposable
         Config = config;
         Spec = spec;
         int width = config.Width;
-        int heads = spec.Heads.For(width) ?? throw vs.Error(ClipConfig.TokenEmbedding, $"width {width} does not split into {spec.Name}'s attention heads ({spec.Heads})");
+        int heads = spec.Heads.For(width)
+            ?? throw vs.Error(ClipConfig.TokenEmbedding, $"width {width} does not split into {spec.Name}'s attention heads ({spec.Heads})");
         if (config.Layers <= spec.SkipLast)
             throw vs.Error("encoder.layers.0.layer_norm1.weight", $"missing: {spec.Name} has {config.Layers} layers, it needs more than {spec.SkipLast}");
 
@@ -85,7 +86,8 @@ public sealed class ClipTextEncoder : IDisposable
         if (pooled && !Spec.Pooled) throw new InvalidOperationException($"{Spec.Name} gives no pooled output");
         using var range = Profiling.Nvtx.Range("text_encoder");
         int n = ids.Length;
-        if (n == 0 || n > Config.Positions) throw new LdException($"a token window of {n} ids does not fit the text encoder's {Config.Positions} positions");
+        if (n == 0 || n > Config.Positions)
+            throw new LdException($"a token window of {n} ids does not fit the text encoder's {Config.Positions} positions");
         // SGM/OpenCLIP find the end token as argmax(ids): the first end token, the largest id in the window.
         int eos = ids.IndexOf(ids.ToArray().Max());
 

@@ -19,9 +19,11 @@ public sealed class TextConditioner : IDisposable
         foreach (var enc in encoders)
         {
             if (chunker.WindowLength > enc.Config.Positions)
-                throw new InvalidOptionException("chunk length", $"windows of {chunker.WindowLength} tokens exceed {enc.Spec.Name}'s {enc.Config.Positions} positions");
+                throw new InvalidOptionException("chunk length",
+                    $"windows of {chunker.WindowLength} tokens exceed {enc.Spec.Name}'s {enc.Config.Positions} positions");
             if (chunker.Tokenizer.VocabSize > enc.Config.VocabSize)
-                throw new LdException($"the tokenizer produces ids up to {chunker.Tokenizer.VocabSize - 1} but {enc.Spec.Name}'s vocabulary has {enc.Config.VocabSize}; it does not belong to this checkpoint");
+                throw new LdException($"the tokenizer produces ids up to {chunker.Tokenizer.VocabSize - 1} but {enc.Spec.Name}'s vocabulary has " +
+                    $"{enc.Config.VocabSize}; it does not belong to this checkpoint");
         }
         _family = family;
         _encoders = encoders.ToArray();

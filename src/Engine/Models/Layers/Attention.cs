@@ -15,7 +15,8 @@ public sealed record AttentionNames(string Q, string K, string V, string Out)
 /// passes c = x. Heads and widths come from the configuration.
 /// </summary>
 /// <param name="storedAsConv">Projections stored as 1×1 convolutions (the autoencoder's): the form a recorded layout writes.</param>
-public sealed class Attention(WeightSource vs, AttentionNames names, int queryDim, int contextDim, int heads, bool qkvBias, bool causal, bool storedAsConv = false)
+public sealed class Attention(
+    WeightSource vs, AttentionNames names, int queryDim, int contextDim, int heads, bool qkvBias, bool causal, bool storedAsConv = false)
 {
     /// <summary>The module's key prefix in its network, e.g. "input_blocks.4.1.transformer_blocks.0.attn1".</summary>
     public string Name { get; } = vs.Prefix.TrimEnd('.');
