@@ -28,8 +28,7 @@ public static class SyntheticWeights
             long window = 0;
             do { window += Bytes(tensors[end]); end++; } while (end < tensors.Count && window < WindowBytes);
             var chunks = new byte[end - start][];
-            int first = start;
-            Parallel.For(first, end, i => chunks[i - first] = TensorBytes(tensors[i], seed));
+            Parallel.For(start, end, i => chunks[i - start] = TensorBytes(tensors[i], seed));
             foreach (var c in chunks) fs.Write(c);
             start = end;
         }
