@@ -109,8 +109,8 @@ public sealed class TextEncoderLoraTests : IDisposable
             ClipTextOutput Encode(float weight)
             {
                 using var encoder = ClipTextEncoder.Load(be, ckpt, spec, weight is float.NaN ? null : [new TextLora(lora, weight)], prefix);
-                var ids = Enumerable.Range(0, encoder.MaxPositions).Select(i => (i * 7 + 1) % encoder.VocabSize).ToArray();
-                return encoder.Encode(ids, encoder.HasPooled);
+                var ids = Enumerable.Range(0, encoder.Config.Positions).Select(i => (i * 7 + 1) % encoder.Config.VocabSize).ToArray();
+                return encoder.Encode(ids, encoder.Spec.Pooled);
             }
             var plain = Encode(float.NaN);
             var zero = Encode(0f);

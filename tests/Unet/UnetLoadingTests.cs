@@ -28,7 +28,7 @@ public sealed class UnetLoadingTests : IDisposable
         using var f = SafeTensorsFile.Open(TinySdxl);
         var unet = SdxlUnet.Load(B, f);
         Assert.Equal(4, unet.InChannels);
-        Assert.Equal(f.Names.Count(n => n.StartsWith(SdxlUnet.CheckpointPrefix, StringComparison.Ordinal)), unet.Weights.Count);
+        Assert.Equal(f.Names.Count(n => n.StartsWith(SdxlUnet.CheckpointPrefix, StringComparison.Ordinal)), unet.Weights.Names.Count);
     }
 
     [Theory]

@@ -48,11 +48,8 @@ public static class CheckpointInspector
         if (!any)
         {
             sb.AppendLine("not a checkpoint of a known family; tensors:");
-            foreach (var n in f.Names.Take(40))
-            {
-                var i = f.Info(n);
-                sb.AppendLine($"  {n} {DTypes.Name(i.DType)} {Shape.Format(i.Shape)}");
-            }
+            foreach (var t in f.Names.Take(40).Select(f.Info))
+                sb.AppendLine($"  {t.Name} {DTypes.Name(t.DType)} {Shape.Format(t.Shape)}");
             if (f.Names.Count > 40) sb.AppendLine($"  ... {f.Names.Count - 40} more");
         }
         return sb.ToString();

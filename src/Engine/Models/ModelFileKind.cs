@@ -106,15 +106,12 @@ public static class ModelFileKinds
             (LayerMethod.Conv, ModelFileKind.LayerConvDiff) => true,
             (LayerMethod.Fg2Ble or LayerMethod.Bg2Ble, ModelFileKind.LayerOneConditionDiff) => true,
             (LayerMethod.FgBle2Bg or LayerMethod.BgBle2Fg, ModelFileKind.LayerTwoConditionDiff) => true,
-            (_, ModelFileKind.Sd15LayerModel) when LayerMethods.IsSd15(method) =>
-                kind.Frames == LayerMethods.FrameCount(method) && kind.Control == (method is LayerMethod.Sd15Fg2Bg or LayerMethod.Sd15Bg2Fg),
             _ => false,
         };
         string name = Path.GetFileName(path);
         var named = Enum.GetValues<LayerMethod>().FirstOrDefault(m => string.Equals(LayerMethods.PatchFileName(m), name, StringComparison.OrdinalIgnoreCase), method);
         if (fits && named == method) return null;
         string what = fits ? $"the released file of method {LayerMethods.Name(named)}" : kind.Description;
-        string wanted = LayerMethods.IsSd15(method) ? $"{LayerMethods.PatchFileName(method)}: {LayerMethods.FrameCount(method)} frames" : LayerMethods.PatchFileName(method);
-        return $"{path}: is {what}, not the patch for method {LayerMethods.Name(method)} ({wanted})";
+        return $"{path}: is {what}, not the patch for method {LayerMethods.Name(method)} ({LayerMethods.PatchFileName(method)})";
     }
 }

@@ -22,7 +22,7 @@ public sealed class ClipTextEncoder : IDisposable
     private readonly TokenEmbeddingTable? _tokens;
     private readonly Tensor _positions;
     private readonly TransformerBlock[] _layers;
-    private readonly LayerNorm? _finalNorm;
+    private readonly LayerNorm _finalNorm;
     private readonly Tensor? _projection;
 
     /// <summary>
@@ -37,31 +37,28 @@ public sealed class ClipTextEncoder : IDisposable
         Config = config;
         Spec = spec;
         int width = config.Width;
-        Heads = spec.Heads.For(width) ?? throw vs.Error(ClipKeys.TokenEmbedding, $"width {width} does not split into {spec.Name}'s attention heads ({spec.Heads})");
+        int heads = spec.Heads.For(width)
+            ?? throw vs.Error(ClipConfig.TokenEmbedding, $"width {width} does not split into {spec.Name}'s attention heads ({spec.Heads})");
         if (config.Layers <= spec.SkipLast)
             throw vs.Error("encoder.layers.0.layer_norm1.weight", $"missing: {spec.Name} has {config.Layers} layers, it needs more than {spec.SkipLast}");
 
         // The token embedding stays on the host in its stored dtype (see TokenEmbeddingTable).
-        vs.Declare(ClipKeys.TokenEmbedding, ParamKind.Embedding, config.VocabSize, width);
-        if (_weights is not null) _tokens = new TokenEmbeddingTable(_weights.File!, _weights.Key(ClipKeys.TokenEmbedding));
+        vs.Declare(ClipConfig.TokenEmbedding, ParamKind.Embedding, config.VocabSize, width);
+        if (_weights is not null) _tokens = new TokenEmbeddingTable(_weights.File!, _weights.Key(ClipConfig.TokenEmbedding));
         _positions = vs.Get("embeddings.position_embedding.weight", ParamKind.Embedding, config.Positions, width);
-        if (config.Layout == ClipLayout.HuggingFace) vs.Declare("embeddings.position_ids", ParamKind.Index, 1, config.Positions);
+        if (!config.OpenClip) vs.Declare("embeddings.position_ids", ParamKind.Index, 1, config.Positions);
 
-        var layerSpec = new TransformerSpec(TransformerNames.Clip, AttentionNames.Clip, width, ContextDim: 0, Heads, QkvBias: true, Causal: true,
+        var layerSpec = new TransformerSpec(TransformerNames.Clip, AttentionNames.Clip, width, ContextDim: 0, heads, QkvBias: true, Causal: true,
             FeedForwardNames.Clip, config.Activation, config.MlpWidth, LayerNormEps);
         int loaded = spec.Pooled ? config.Layers : config.Layers - spec.SkipLast;
         _layers = Enumerable.Range(0, config.Layers).Select(i => new TransformerBlock(vs.Pp($"encoder.layers.{i}").LoadedIf(i < loaded), layerSpec)).ToArray()[..loaded];
-        bool needsNorm = spec.FinalNorm || spec.Pooled;
-        var finalNorm = new LayerNorm(vs.Pp("final_layer_norm").LoadedIf(needsNorm), width, LayerNormEps);
-        _finalNorm = needsNorm ? finalNorm : null;
-        if (config.Layout == ClipLayout.OpenClip)
+        _finalNorm = new LayerNorm(vs.Pp("final_layer_norm").LoadedIf(spec.FinalNorm || spec.Pooled), width, LayerNormEps);
+        if (config.OpenClip)
         {
             // OpenCLIP projects the pooled output (x @ P); the Hugging Face CLIPTextModel has no projection.
-            var projection = vs.LoadedIf(spec.Pooled).Get("text_projection", ParamKind.Weight, width, config.ProjectionWidth);
-            _projection = spec.Pooled ? projection : null;
+            _projection = vs.LoadedIf(spec.Pooled).Get("text_projection", ParamKind.Weight, width, config.ProjectionWidth);
             vs.Declare("logit_scale", ParamKind.Scalar, 1);
         }
-        ProjectionWidth = !spec.Pooled ? 0 : _projection is null ? width : config.ProjectionWidth;
     }
 
     /// <summary>
@@ -80,35 +77,26 @@ public sealed class ClipTextEncoder : IDisposable
     public ClipConfig Config { get; }
     public TextEncoderSpec Spec { get; }
     public int Width => Config.Width;
-    public int Heads { get; }
-    public int Layers => Config.Layers;
-    public int VocabSize => Config.VocabSize;
-    /// <summary>Longest token window the position embedding covers (77 for SDXL).</summary>
-    public int MaxPositions => Config.Positions;
-    public bool HasPooled => Spec.Pooled;
     /// <summary>Width of the pooled output (the projection's output width), 0 without pooled output.</summary>
-    public int ProjectionWidth { get; }
+    public int ProjectionWidth => !Spec.Pooled ? 0 : Config.OpenClip ? Config.ProjectionWidth : Width;
 
     /// <summary>Encodes one token window (start, tokens, end, padding: positions restart at 0).</summary>
     public ClipTextOutput Encode(ReadOnlySpan<int> ids, bool pooled)
     {
-        if (pooled && !HasPooled) throw new InvalidOperationException($"{Spec.Name} gives no pooled output");
+        if (pooled && !Spec.Pooled) throw new InvalidOperationException($"{Spec.Name} gives no pooled output");
         using var range = Profiling.Nvtx.Range("text_encoder");
         int n = ids.Length;
-        if (n == 0 || n > MaxPositions) throw new LdException($"a token window of {n} ids does not fit the text encoder's {MaxPositions} positions");
-        int eos = ArgMax(ids);
+        if (n == 0 || n > Config.Positions)
+            throw new LdException($"a token window of {n} ids does not fit the text encoder's {Config.Positions} positions");
+        // SGM/OpenCLIP find the end token as argmax(ids): the first end token, the largest id in the window.
+        int eos = ids.IndexOf(ids.ToArray().Max());
 
         using var scope = TensorScope.Open();
         var emb = _be.FromHost(_tokens!.Gather(ids), 1, n, Width);
-        var x = _be.Add(emb, n == MaxPositions ? _positions : _be.Slice(_positions, 0, 0, n));
-        int hiddenLayers = Layers - Spec.SkipLast;
-        for (int i = 0; i < hiddenLayers; i++)
-        {
-            var next = _layers[i].Forward(_be, x);
-            x.Dispose();
-            x = next;
-        }
-        var hidden = Spec.FinalNorm ? _finalNorm!.Forward(_be, x) : x;
+        int hiddenLayers = Config.Layers - Spec.SkipLast;
+        var layers = _layers[..hiddenLayers].Select(layer => (Func<Tensor, Tensor>)(h => layer.Forward(_be, h)));
+        var x = TensorScope.Chain(emb, [h => _be.Add(h, n == Config.Positions ? _positions : _be.Slice(_positions, 0, 0, n)), .. layers]);
+        var hidden = Spec.FinalNorm ? _finalNorm.Forward(_be, x) : x;
         return new ClipTextOutput(_be.ToHost(hidden), pooled ? Pool(x, hiddenLayers, eos) : null, n, Width);
     }
 
@@ -118,18 +106,9 @@ public sealed class ClipTextEncoder : IDisposable
     /// </summary>
     private float[] Pool(Tensor x, int fromLayer, int eos)
     {
-        for (int i = fromLayer; i < Layers; i++) x = _layers[i].Forward(_be, x);
-        var normed = _finalNorm!.Forward(_be, _be.Slice(x, 1, eos, 1));
-        if (_projection is null) return _be.ToHost(normed);
-        return _be.ToHost(_be.MatMul(_be.Reshape(normed, 1, Width), _projection));
-    }
-
-    /// <summary>SGM/OpenCLIP find the end token as argmax(ids): the first end token, the largest id in the window.</summary>
-    private static int ArgMax(ReadOnlySpan<int> ids)
-    {
-        int best = 0;
-        for (int i = 1; i < ids.Length; i++) if (ids[i] > ids[best]) best = i;
-        return best;
+        for (int i = fromLayer; i < Config.Layers; i++) x = _layers[i].Forward(_be, x);
+        var normed = _finalNorm.Forward(_be, _be.Slice(x, 1, eos, 1));
+        return _be.ToHost(_projection is null ? normed : _be.MatMul(_be.Reshape(normed, 1, Width), _projection));
     }
 
     public void Dispose() => _weights?.DisposeLoaded();

@@ -10,7 +10,6 @@ public sealed record PromptEmbedding(float[] Context, float[] Pooled, int Chunks
     public bool IsZero { get; init; }
 
     public int ContextTokens => Chunks * TokensPerChunk;
-    public int PooledWidth => Pooled.Length;
     public int[] ContextShape => [1, ContextTokens, ContextWidth];
-    public int[] PooledShape => [1, PooledWidth];
+    public int[] PooledShape => [1, Pooled.Length];
 }

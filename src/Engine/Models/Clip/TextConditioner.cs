@@ -18,10 +18,12 @@ public sealed class TextConditioner : IDisposable
     {
         foreach (var enc in encoders)
         {
-            if (chunker.WindowLength > enc.MaxPositions)
-                throw new InvalidOptionException("chunk length", $"windows of {chunker.WindowLength} tokens exceed {enc.Spec.Name}'s {enc.MaxPositions} positions");
-            if (chunker.Tokenizer.VocabSize > enc.VocabSize)
-                throw new LdException($"the tokenizer produces ids up to {chunker.Tokenizer.VocabSize - 1} but {enc.Spec.Name}'s vocabulary has {enc.VocabSize}; it does not belong to this checkpoint");
+            if (chunker.WindowLength > enc.Config.Positions)
+                throw new InvalidOptionException("chunk length",
+                    $"windows of {chunker.WindowLength} tokens exceed {enc.Spec.Name}'s {enc.Config.Positions} positions");
+            if (chunker.Tokenizer.VocabSize > enc.Config.VocabSize)
+                throw new LdException($"the tokenizer produces ids up to {chunker.Tokenizer.VocabSize - 1} but {enc.Spec.Name}'s vocabulary has " +
+                    $"{enc.Config.VocabSize}; it does not belong to this checkpoint");
         }
         _family = family;
         _encoders = encoders.ToArray();
@@ -63,15 +65,12 @@ public sealed class TextConditioner : IDisposable
 
     /// <summary>
     /// The negative prompt as Forge conditions it: in a family whose empty negative prompt is zeros (SDXL's
-    /// force_zero_negative_prompt), "" exactly gives zeros for the context and the pooled output, one chunk wide;
-    /// anything else is encoded normally.
+    /// force_zero_negative_prompt), "" exactly gives zeros for the context and the pooled output, shaped like an
+    /// encoded empty prompt (one chunk); anything else is encoded normally.
     /// </summary>
-    public PromptEmbedding EncodeNegative(string negativePrompt) =>
-        negativePrompt.Length == 0 && _family.EmptyNegativeIsZero ? Zeros() : Encode(negativePrompt);
-
-    /// <summary>Zero conditioning shaped like an encoded empty prompt (one chunk).</summary>
-    public PromptEmbedding Zeros() =>
-        new(new float[TokensPerChunk * ContextWidth], new float[PooledWidth], 1, TokensPerChunk, ContextWidth, 0) { IsZero = true };
+    public PromptEmbedding EncodeNegative(string negativePrompt) => negativePrompt.Length == 0 && _family.EmptyNegativeIsZero
+        ? new(new float[TokensPerChunk * ContextWidth], new float[PooledWidth], 1, TokensPerChunk, ContextWidth, 0) { IsZero = true }
+        : Encode(negativePrompt);
 
     /// <summary>The ids encoder <paramref name="spec"/> sees for a chunk (OpenCLIP-G's padding after the end token).</summary>
     public int[] TokensFor(TextEncoderSpec spec, PromptChunk chunk) =>
@@ -88,7 +87,7 @@ public sealed class TextConditioner : IDisposable
             var features = new List<(float[] Data, int Width)>();
             foreach (var enc in _encoders)
             {
-                var o = enc.Encode(TokensFor(enc.Spec, chunk), pooled: enc.HasPooled && c == 0);
+                var o = enc.Encode(TokensFor(enc.Spec, chunk), pooled: enc.Spec.Pooled && c == 0);
                 pooled ??= o.Pooled;
                 Emphasis.Apply(o.Hidden, o.Width, chunk.Multipliers, Chunker.Emphasis);
                 features.Add((o.Hidden, o.Width));

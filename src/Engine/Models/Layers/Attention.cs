@@ -5,7 +5,7 @@ public sealed record AttentionNames(string Q, string K, string V, string Out)
 {
     /// <summary>sgm CrossAttention (the UNet's transformer blocks).</summary>
     public static AttentionNames Sgm { get; } = new("to_q", "to_k", "to_v", "to_out.0");
-    /// <summary>Hugging Face CLIP (OpenCLIP files are read through this naming; see ClipKeys).</summary>
+    /// <summary>Hugging Face CLIP (OpenCLIP files are read through this naming; see ClipConfig).</summary>
     public static AttentionNames Clip { get; } = new("q_proj", "k_proj", "v_proj", "out_proj");
 }
 
@@ -14,27 +14,18 @@ public sealed record AttentionNames(string Q, string K, string V, string Out)
 /// architecture has them), softmax(q·kᵀ/√d)·v over the heads, then the output projection (with bias). Self-attention
 /// passes c = x. Heads and widths come from the configuration.
 /// </summary>
-public sealed class Attention
+/// <param name="storedAsConv">Projections stored as 1×1 convolutions (the autoencoder's): the form a recorded layout writes.</param>
+public sealed class Attention(
+    WeightSource vs, AttentionNames names, int queryDim, int contextDim, int heads, bool qkvBias, bool causal, bool storedAsConv = false)
 {
-    public Attention(WeightSource vs, AttentionNames names, int queryDim, int contextDim, int heads, bool qkvBias, bool causal)
-    {
-        Name = vs.Prefix.TrimEnd('.');
-        Heads = heads;
-        Causal = causal;
-        Q = new Linear(vs.Pp(names.Q), queryDim, queryDim, qkvBias);
-        K = new Linear(vs.Pp(names.K), contextDim, queryDim, qkvBias);
-        V = new Linear(vs.Pp(names.V), contextDim, queryDim, qkvBias);
-        Out = new Linear(vs.Pp(names.Out), queryDim, queryDim);
-    }
-
     /// <summary>The module's key prefix in its network, e.g. "input_blocks.4.1.transformer_blocks.0.attn1".</summary>
-    public string Name { get; }
-    public int Heads { get; }
-    public bool Causal { get; }
-    public Linear Q { get; }
-    public Linear K { get; }
-    public Linear V { get; }
-    public Linear Out { get; }
+    public string Name { get; } = vs.Prefix.TrimEnd('.');
+    public int Heads { get; } = heads;
+    public bool Causal { get; } = causal;
+    public Linear Q { get; } = new(vs.Pp(names.Q), queryDim, queryDim, qkvBias, storedAsConv);
+    public Linear K { get; } = new(vs.Pp(names.K), contextDim, queryDim, qkvBias, storedAsConv);
+    public Linear V { get; } = new(vs.Pp(names.V), contextDim, queryDim, qkvBias, storedAsConv);
+    public Linear Out { get; } = new(vs.Pp(names.Out), queryDim, queryDim, storedAsConv: storedAsConv);
 
     /// <param name="x">queries [B, N, C]</param>
     /// <param name="context">keys and values [B, M, contextDim]; null for self-attention</param>

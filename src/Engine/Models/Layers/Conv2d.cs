@@ -1,22 +1,12 @@
 namespace LayerDiffusion.Native.Models.Layers;
 
 /// <summary>A square convolution with bias, "weight" [out, in, k, k] and "bias" [out]; padding k / 2 unless given.</summary>
-public sealed class Conv2d
+public sealed class Conv2d(WeightSource vs, int inChannels, int outChannels, int kernel, int stride = 1, int? padding = null)
 {
-    public Conv2d(WeightSource vs, int inChannels, int outChannels, int kernel, int stride = 1, int? padding = null)
-    {
-        Out = outChannels;
-        Stride = stride;
-        Padding = padding ?? kernel / 2;
-        Weight = vs.Get("weight", ParamKind.Weight, outChannels, inChannels, kernel, kernel);
-        Bias = vs.Get("bias", ParamKind.Bias, outChannels);
-    }
-
-    public int Out { get; }
-    public int Stride { get; }
-    public int Padding { get; }
-    public Tensor Weight { get; }
-    public Tensor Bias { get; }
+    public int Stride { get; } = stride;
+    public int Padding { get; } = padding ?? kernel / 2;
+    public Tensor Weight { get; } = vs.Get("weight", ParamKind.Weight, outChannels, inChannels, kernel, kernel);
+    public Tensor Bias { get; } = vs.Get("bias", ParamKind.Bias, outChannels);
 
     public Tensor Forward(IBackend b, Tensor x) => b.Conv2d(x, Weight, Bias, Stride, Padding);
 

@@ -19,24 +19,17 @@ public sealed record FeedForwardNames(string In, string Out)
 }
 
 /// <summary>Linear → activation → Linear, with an inner width from the configuration or the weights.</summary>
-public sealed class FeedForward
+public sealed class FeedForward(WeightSource vs, FeedForwardNames names, FeedForwardKind kind, int width, int inner)
 {
-    private readonly Linear _in, _out;
-    private readonly FeedForwardKind _kind;
-
-    public FeedForward(WeightSource vs, FeedForwardNames names, FeedForwardKind kind, int width, int inner)
-    {
-        _kind = kind;
-        _in = new Linear(vs.Pp(names.In), width, kind == FeedForwardKind.Geglu ? 2 * inner : inner);
-        _out = new Linear(vs.Pp(names.Out), inner, width);
-    }
+    private readonly Linear _in = new(vs.Pp(names.In), width, kind == FeedForwardKind.Geglu ? 2 * inner : inner);
+    private readonly Linear _out = new(vs.Pp(names.Out), inner, width);
 
     /// <summary>residual + ff(x), the add done by the second projection's epilogue.</summary>
     public Tensor ForwardAdd(IBackend b, Tensor x, Tensor residual)
     {
         using var scope = TensorScope.Open();
         var h = _in.Forward(b, x);
-        h = _kind switch { FeedForwardKind.Geglu => b.Geglu(h), FeedForwardKind.QuickGelu => b.QuickGelu(h), _ => b.Gelu(h) };
+        h = kind switch { FeedForwardKind.Geglu => b.Geglu(h), FeedForwardKind.QuickGelu => b.QuickGelu(h), _ => b.Gelu(h) };
         return scope.MoveToOuter(_out.ForwardAdd(b, h, residual));
     }
 }

@@ -35,10 +35,9 @@ public sealed class LayoutRecorder(TensorLayout? layout, string root = "", KeyMa
         if (layout is null || at.Part > 0) return; // a fused tensor is recorded with its first part
         var stored = (int[])shape.Clone();
         stored[0] *= at.Parts;
-        layout.Add(root + at.Key, kind, kind == ParamKind.Index ? DType.I64 : DType.F16, stored);
+        layout.Add(root + at.Key, kind, stored);
     }
 
-    public override bool Has(string name) => false;
     public override int[]? ShapeOf(string name) => null;
     public override WeightSource DeclareOnly() => this;
     public override string Key(string name) => root + Prefix + name;

@@ -1,20 +1,10 @@
 namespace LayerDiffusion.Native.Models.Layers;
 
 /// <summary>y = x · Wᵀ (+ b) over the last axis; "weight" [out, in] (or a 1×1 convolution's [out, in, 1, 1]) and "bias" [out].</summary>
-public sealed class Linear
+public sealed class Linear(WeightSource vs, int inFeatures, int outFeatures, bool bias = true, bool storedAsConv = false)
 {
-    public Linear(WeightSource vs, int inFeatures, int outFeatures, bool bias = true, bool storedAsConv = false)
-    {
-        In = inFeatures;
-        Out = outFeatures;
-        Weight = vs.GetLinear("weight", outFeatures, inFeatures, storedAsConv);
-        Bias = bias ? vs.Get("bias", ParamKind.Bias, outFeatures) : null;
-    }
-
-    public int In { get; }
-    public int Out { get; }
-    public Tensor Weight { get; }
-    public Tensor? Bias { get; }
+    public Tensor Weight { get; } = vs.GetLinear("weight", outFeatures, inFeatures, storedAsConv);
+    public Tensor? Bias { get; } = bias ? vs.Get("bias", ParamKind.Bias, outFeatures) : null;
 
     public Tensor Forward(IBackend b, Tensor x) => b.Linear(x, Weight, Bias);
 

@@ -1,21 +1,13 @@
 namespace LayerDiffusion.Native.Models.Layers;
 
 /// <summary>GroupNorm over [N, C, ...] with per-channel "weight" and "bias", optionally with SiLU fused after it.</summary>
-public sealed class GroupNorm
+public sealed class GroupNorm(WeightSource vs, int channels, int groups, float eps)
 {
-    public GroupNorm(WeightSource vs, int channels, int groups, float eps)
-    {
-        if (groups <= 0 || channels % groups != 0) throw vs.Error("weight", $"{channels} channels cannot form {groups} GroupNorm groups");
-        Groups = groups;
-        Eps = eps;
-        Gamma = vs.Get("weight", ParamKind.NormWeight, channels);
-        Beta = vs.Get("bias", ParamKind.NormBias, channels);
-    }
-
-    public int Groups { get; }
-    public float Eps { get; }
-    public Tensor Gamma { get; }
-    public Tensor Beta { get; }
+    public int Groups { get; } = groups > 0 && channels % groups == 0 ? groups
+        : throw vs.Error("weight", $"{channels} channels cannot form {groups} GroupNorm groups");
+    public float Eps { get; } = eps;
+    public Tensor Gamma { get; } = vs.Get("weight", ParamKind.NormWeight, channels);
+    public Tensor Beta { get; } = vs.Get("bias", ParamKind.NormBias, channels);
 
     public Tensor Forward(IBackend b, Tensor x, bool silu = false) => b.GroupNorm(x, Groups, Gamma, Beta, Eps, silu);
 
@@ -24,18 +16,11 @@ public sealed class GroupNorm
 }
 
 /// <summary>LayerNorm over the last axis with "weight" and "bias".</summary>
-public sealed class LayerNorm
+public sealed class LayerNorm(WeightSource vs, int width, float eps)
 {
-    public LayerNorm(WeightSource vs, int width, float eps)
-    {
-        Eps = eps;
-        Gamma = vs.Get("weight", ParamKind.NormWeight, width);
-        Beta = vs.Get("bias", ParamKind.NormBias, width);
-    }
-
-    public float Eps { get; }
-    public Tensor Gamma { get; }
-    public Tensor Beta { get; }
+    public float Eps { get; } = eps;
+    public Tensor Gamma { get; } = vs.Get("weight", ParamKind.NormWeight, width);
+    public Tensor Beta { get; } = vs.Get("bias", ParamKind.NormBias, width);
 
     public Tensor Forward(IBackend b, Tensor x) => b.LayerNorm(x, Gamma, Beta, Eps);
 }

@@ -19,31 +19,18 @@ public sealed record ResnetNames(string Norm1, string Conv1, string Norm2, strin
 /// h += Linear(SiLU(emb))[:, :, None, None]; h = conv2(SiLU(norm2(h))); out = shortcut(x) + h, the shortcut a 1×1
 /// conv when the width changes (or when the file has one). Each link is freed as soon as the next exists.
 /// </summary>
-public sealed class ResnetBlock
+/// <param name="embDim">Width of the time embedding, 0 for a block without one.</param>
+public sealed class ResnetBlock(WeightSource vs, ResnetNames names, int inChannels, int outChannels, int groups, float eps, int embDim = 0)
 {
-    private readonly GroupNorm _norm1, _norm2;
-    private readonly Conv2d _conv1, _conv2;
-    private readonly Conv2d? _shortcut;
-    private readonly Linear? _emb;
+    private readonly GroupNorm _norm1 = new(vs.Pp(names.Norm1), inChannels, groups, eps);
+    private readonly Conv2d _conv1 = new(vs.Pp(names.Conv1), inChannels, outChannels, 3);
+    private readonly Linear? _emb = embDim > 0 ? new(vs.Pp(names.TimeEmbedding), embDim, outChannels) : null;
+    private readonly GroupNorm _norm2 = new(vs.Pp(names.Norm2), outChannels, groups, eps);
+    private readonly Conv2d _conv2 = new(vs.Pp(names.Conv2), outChannels, outChannels, 3);
+    private readonly Conv2d? _shortcut = inChannels != outChannels || vs.Has(names.Shortcut + ".weight")
+        ? new(vs.Pp(names.Shortcut), inChannels, outChannels, 1) : null;
 
-    /// <param name="embDim">Width of the time embedding, 0 for a block without one.</param>
-    public ResnetBlock(WeightSource vs, ResnetNames names, int inChannels, int outChannels, int groups, float eps, int embDim = 0)
-    {
-        In = inChannels;
-        Out = outChannels;
-        _norm1 = new GroupNorm(vs.Pp(names.Norm1), inChannels, groups, eps);
-        _conv1 = new Conv2d(vs.Pp(names.Conv1), inChannels, outChannels, 3);
-        if (embDim > 0) _emb = new Linear(vs.Pp(names.TimeEmbedding), embDim, outChannels);
-        _norm2 = new GroupNorm(vs.Pp(names.Norm2), outChannels, groups, eps);
-        _conv2 = new Conv2d(vs.Pp(names.Conv2), outChannels, outChannels, 3);
-        if (inChannels != outChannels || vs.Has(names.Shortcut + ".weight"))
-            _shortcut = new Conv2d(vs.Pp(names.Shortcut), inChannels, outChannels, 1);
-    }
-
-    public int In { get; }
-    public int Out { get; }
-
-    /// <param name="x">[B, In, H, W]</param>
+    /// <param name="x">[B, inChannels, H, W]</param>
     /// <param name="embSilu">SiLU(emb) [B, E] for a block with a time embedding (shared by every block of a pass).</param>
     public Tensor Forward(IBackend b, Tensor x, Tensor? embSilu = null)
     {

@@ -19,30 +19,17 @@ public sealed record TransformerSpec(TransformerNames Names, AttentionNames Atte
 /// x += attn2(LN2(x), context) where there is cross-attention; x += ff(LN3(x)). Each sublayer's intermediates are freed
 /// before the next starts. An <see cref="IAttentionHook"/>, when attached, replaces the attentions (SD1.5's attention sharing).
 /// </summary>
-public sealed class TransformerBlock
+public sealed class TransformerBlock(WeightSource vs, TransformerSpec spec)
 {
-    private readonly LayerNorm _norm1, _norm3;
-    private readonly LayerNorm? _norm2;
-    private readonly Attention _self;
-    private readonly Attention? _cross;
-    private readonly FeedForward _ff;
-
-    public TransformerBlock(WeightSource vs, TransformerSpec spec)
-    {
-        var n = spec.Names;
-        _norm1 = new LayerNorm(vs.Pp(n.Norm1), spec.Width, spec.Eps);
-        _self = new Attention(vs.Pp(n.SelfAttention), spec.Attention, spec.Width, spec.Width, spec.Heads, spec.QkvBias, spec.Causal);
-        if (spec.ContextDim > 0)
-        {
-            _norm2 = new LayerNorm(vs.Pp(n.Norm2!), spec.Width, spec.Eps);
-            _cross = new Attention(vs.Pp(n.CrossAttention!), spec.Attention, spec.Width, spec.ContextDim, spec.Heads, spec.QkvBias, causal: false);
-        }
-        _norm3 = new LayerNorm(vs.Pp(n.Norm3), spec.Width, spec.Eps);
-        _ff = new FeedForward(vs.Pp(n.FeedForward), spec.FeedForwardNames, spec.FeedForward, spec.Width, spec.FeedForwardInner);
-    }
-
-    public Attention SelfAttention => _self;
-    public Attention? CrossAttention => _cross;
+    // Initialised in this order, which is the order the weights are loaded (and recorded) in.
+    private readonly LayerNorm _norm1 = new(vs.Pp(spec.Names.Norm1), spec.Width, spec.Eps);
+    public Attention SelfAttention { get; } =
+        new(vs.Pp(spec.Names.SelfAttention), spec.Attention, spec.Width, spec.Width, spec.Heads, spec.QkvBias, spec.Causal);
+    private readonly LayerNorm? _norm2 = spec.ContextDim > 0 ? new(vs.Pp(spec.Names.Norm2!), spec.Width, spec.Eps) : null;
+    public Attention? CrossAttention { get; } = spec.ContextDim > 0
+        ? new(vs.Pp(spec.Names.CrossAttention!), spec.Attention, spec.Width, spec.ContextDim, spec.Heads, spec.QkvBias, causal: false) : null;
+    private readonly LayerNorm _norm3 = new(vs.Pp(spec.Names.Norm3), spec.Width, spec.Eps);
+    private readonly FeedForward _ff = new(vs.Pp(spec.Names.FeedForward), spec.FeedForwardNames, spec.FeedForward, spec.Width, spec.FeedForwardInner);
 
     /// <summary>
     /// Routes the block's attentions through <paramref name="hook"/> (null: the module's own path), numbering them from
@@ -52,7 +39,7 @@ public sealed class TransformerBlock
     {
         _hook = hook;
         _firstIndex = firstIndex;
-        return firstIndex + (_cross is null ? 1 : 2);
+        return firstIndex + (CrossAttention is null ? 1 : 2);
     }
 
     private IAttentionHook? _hook;
@@ -62,28 +49,21 @@ public sealed class TransformerBlock
     /// <param name="context">[B, M, ContextDim] for a block with cross-attention</param>
     public Tensor Forward(IBackend b, Tensor x, Tensor? context = null)
     {
-        var h = Attend(b, x, _norm1, _self, null, _firstIndex);
-        if (_cross is not null)
-        {
-            var h2 = Attend(b, h, _norm2!, _cross, context ?? throw new ArgumentException("this block attends to a context"), _firstIndex + 1);
-            h.Dispose();
-            h = h2;
-        }
-        Tensor h3;
-        using (var scope = TensorScope.Open())
-            h3 = scope.MoveToOuter(_ff.ForwardAdd(b, _norm3.Forward(b, h), h));
-        h.Dispose();
-        return h3;
+        Func<Tensor, Tensor> self = h => Sublayer(b, h, _norm1, n => Attend(b, h, n, SelfAttention, null, _firstIndex));
+        Func<Tensor, Tensor> ff = h => Sublayer(b, h, _norm3, n => _ff.ForwardAdd(b, n, h));
+        if (CrossAttention is null) return TensorScope.Chain(x, self, ff);
+        var c = context ?? throw new ArgumentException("this block attends to a context");
+        return TensorScope.Chain(x, self, h => Sublayer(b, h, _norm2!, n => Attend(b, h, n, CrossAttention, c, _firstIndex + 1)), ff);
     }
 
-    /// <summary>
-    /// x + attention(LN(x)): the add in the output projection's epilogue, or after the hook's replacement. The
-    /// sublayer's intermediates are freed before the next one starts.
-    /// </summary>
-    private Tensor Attend(IBackend b, Tensor x, LayerNorm norm, Attention a, Tensor? context, int index)
+    /// <summary>x + attention(n): the add in the output projection's epilogue, or after the hook's replacement.</summary>
+    private Tensor Attend(IBackend b, Tensor x, Tensor n, Attention a, Tensor? context, int index) =>
+        _hook is null ? a.ForwardAdd(b, n, context, x) : b.Add(x, _hook.Attend(b, new AttentionCall(index, a, n, context)));
+
+    /// <summary>A sublayer x + f(LN(x)), its intermediates freed before the next sublayer starts.</summary>
+    private static Tensor Sublayer(IBackend b, Tensor x, LayerNorm norm, Func<Tensor, Tensor> residualOf)
     {
         using var scope = TensorScope.Open();
-        var n = norm.Forward(b, x);
-        return scope.MoveToOuter(_hook is null ? a.ForwardAdd(b, n, context, x) : b.Add(x, _hook.Attend(b, new AttentionCall(index, a, n, context))));
+        return scope.MoveToOuter(residualOf(norm.Forward(b, x)));
     }
 }

@@ -6,6 +6,15 @@ namespace LayerDiffusion.Native.Models.Layers;
 public enum ParamKind { Weight, Bias, NormWeight, NormBias, Embedding, Index, Scalar }
 
 /// <summary>
+/// Where a canonical key lives in a file of another key layout: the stored key and, for a tensor stored fused with
+/// others along its first axis (OpenCLIP's in_proj holds q, k and v), which part of it.
+/// </summary>
+public readonly record struct KeyLocation(string Key, int Part = 0, int Parts = 1);
+
+/// <summary>Canonical key → stored key (key names are normalised at load; see <see cref="WeightStore.Open"/>).</summary>
+public delegate KeyLocation KeyMap(string canonical);
+
+/// <summary>
 /// A network's weights seen from one block (candle's VarBuilder): <c>vs.Pp("norm1").Get("weight", ...)</c> asks for
 /// "norm1.weight" under the block's prefix. Layers take their tensors from a source with the exact shape the
 /// architecture needs, so a missing or misshaped tensor fails at load naming its full key. The same constructors run
@@ -30,13 +39,13 @@ public abstract class WeightSource(string prefix)
 
     /// <summary>
     /// A linear weight [out, in]; one stored as a 1×1 convolution [out, in, 1, 1] (the VAE's attention, conv-style
-    /// transformer projections) is accepted and viewed as [out, in]. <paramref name="storedAsConv"/> is the form a
-    /// recorded layout writes.
+    /// transformer projections) is accepted and viewed as [out, in], since it acts on channels alone.
+    /// <paramref name="storedAsConv"/> is the form a recorded layout writes.
     /// </summary>
     public abstract Tensor GetLinear(string name, int outFeatures, int inFeatures, bool storedAsConv);
 
     /// <summary>Whether the weights hold <paramref name="name"/> (a recorder holds nothing: the config decides).</summary>
-    public abstract bool Has(string name);
+    public bool Has(string name) => ShapeOf(name) is not null;
 
     /// <summary>The stored shape of <paramref name="name"/>, or null where there is nothing to read (a recorder).</summary>
     public abstract int[]? ShapeOf(string name);
@@ -59,7 +68,7 @@ public abstract class WeightSource(string prefix)
     /// A tensor the file format stores but this network does not compute with (CLIP's position ids, a text encoder's
     /// unused last layer): recorded into layouts, never loaded.
     /// </summary>
-    public abstract void Declare(string name, ParamKind kind, params int[] shape);
+    public virtual void Declare(string name, ParamKind kind, params int[] shape) { }
 
     /// <summary>The same weights, declared rather than loaded (a block the network skips).</summary>
     public abstract WeightSource DeclareOnly();

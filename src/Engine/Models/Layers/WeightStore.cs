@@ -35,7 +35,6 @@ public sealed class WeightStore : WeightSource
     }
 
     public override IBackend Backend => _o.Backend;
-    /// <summary>The file the weights came from (for error messages).</summary>
     public override string Source => _o.Source;
     /// <summary>The key prefix of the network in its file (e.g. "model.diffusion_model.").</summary>
     public string Root => _o.Root;
@@ -43,19 +42,13 @@ public sealed class WeightStore : WeightSource
     public SafeTensorsFile? File => _o.File;
     /// <summary>The names of the tensors held (for an opened store, those loaded so far).</summary>
     public IReadOnlyCollection<string> Names => _tensors.Keys;
-    public int Count => _tensors.Count;
 
     /// <summary>Loads every float tensor whose key starts with <paramref name="prefix"/>.</summary>
     public static WeightStore Load(IBackend backend, SafeTensorsFile file, string prefix)
     {
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var name in file.Names)
-        {
-            if (!name.StartsWith(prefix, StringComparison.Ordinal)) continue;
-            // Integer buffers (position ids and the like) are not weights.
-            if (!DTypes.IsFloat(file.Info(name).DType)) continue;
-            tensors[name[prefix.Length..]] = backend.LoadWeight(file, name);
-        }
+        // Integer buffers (position ids and the like) are not weights.
+        var tensors = file.Names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && DTypes.IsFloat(file.Info(n).DType))
+            .ToDictionary(n => n[prefix.Length..], n => backend.LoadWeight(file, n), StringComparer.Ordinal);
         if (tensors.Count == 0) throw new ModelFormatException(file.Path, null, $"no tensors under '{prefix}'");
         return new WeightStore(new Origin(backend, file.Path, prefix, null, null, null), tensors);
     }
@@ -78,7 +71,6 @@ public sealed class WeightStore : WeightSource
     public override string Key(string name) => Root + Locate(name).Key;
 
     public bool Contains(string name) => Has(name);
-    public override bool Has(string name) => _tensors.ContainsKey(Prefix + name) || _o.File?.Contains(Root + Locate(name).Key) == true;
 
     public override int[]? ShapeOf(string name)
     {
@@ -120,23 +112,16 @@ public sealed class WeightStore : WeightSource
         if (!Tensors.Shape.Equal(stored, want))
             throw Error(name, $"has shape {Tensors.Shape.Format(stored)}, expected {Tensors.Shape.Format(want)}");
         if (at.Parts == 1) return Backend.LoadWeight(file, key);
-        if (_o.Parts.Remove($"{at.Key}#{at.Part}", out var part)) return part;
-        // Load the fused tensor once, keep its other parts for their own requests, and free it.
-        using var fused = Backend.LoadWeight(file, key);
-        Tensor mine = null!;
-        for (int i = 0; i < at.Parts; i++)
+        if (!_o.Parts.ContainsKey($"{at.Key}#{at.Part}"))
         {
-            var slice = TensorScope.Detach(Backend.Slice(fused, 0, i * shape[0], shape[0]));
-            if (i == at.Part) mine = slice;
-            else _o.Parts[$"{at.Key}#{i}"] = slice;
+            // Load the fused tensor once, keep its parts for their own requests, and free it.
+            using var fused = Backend.LoadWeight(file, key);
+            for (int i = 0; i < at.Parts; i++) _o.Parts[$"{at.Key}#{i}"] = TensorScope.Detach(Backend.Slice(fused, 0, i * shape[0], shape[0]));
         }
-        return mine;
+        _o.Parts.Remove($"{at.Key}#{at.Part}", out var part);
+        return part!;
     }
 
-    /// <summary>
-    /// A linear weight [out, in]. 1×1 convolutions stored as [out, in, 1, 1] (the VAE's attention, conv-style
-    /// transformer projections) are accepted and viewed as [out, in], since they act on channels alone.
-    /// </summary>
     public override Tensor GetLinear(string name, int outFeatures, int inFeatures, bool storedAsConv = false)
     {
         if ((ShapeOf(name) ?? throw Error(name, "missing")).Length != 4) return Get(name, ParamKind.Weight, outFeatures, inFeatures);
@@ -145,7 +130,6 @@ public sealed class WeightStore : WeightSource
         return view;
     }
 
-    public override void Declare(string name, ParamKind kind, params int[] shape) { }
     public override WeightSource DeclareOnly() => new LayoutRecorder(null, Root, _o.Map, Prefix);
 
     /// <summary>A copy of this store with the named tensors replaced; every name must already exist.</summary>

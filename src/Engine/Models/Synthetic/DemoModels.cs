@@ -40,18 +40,14 @@ public static class DemoModels
     public static Files Ensure(string dir)
     {
         Directory.CreateDirectory(dir);
-        var files = new Files(Path.Combine(dir, "demo_sdxl.safetensors"), Path.Combine(dir, "demo_layer_xl_transparent_attn.safetensors"),
-            Path.Combine(dir, "demo_vae_transparent_decoder.safetensors"), Path.Combine(dir, "demo_vae_transparent_encoder.safetensors"),
-            Path.Combine(dir, "demo_layer_xl_transparent_conv.safetensors"), Path.Combine(dir, "demo_layer_xl_one_condition.safetensors"),
-            Path.Combine(dir, "demo_layer_xl_two_conditions.safetensors"));
-        WriteOnce(files.Checkpoint, p => SyntheticWeights.Write(SdxlLayout.Checkpoint(Unet, Sizes), p, Seed));
-        WriteOnce(files.AttentionLora, p => SyntheticWeights.Write(LayerDiffusionLayout.AttentionLora(Unet, 4), p, Seed + 1));
-        WriteOnce(files.Decoder, p => SyntheticWeights.Write(LayerDiffusionLayout.TransparentDecoder(DecoderWidths), p, Seed + 2));
-        WriteOnce(files.Encoder, p => SyntheticWeights.Write(LayerDiffusionLayout.TransparentEncoder(EncoderWidths), p, Seed + 3));
-        WriteOnce(files.ConvDiff, p => SyntheticWeights.Write(LayerDiffusionLayout.LayerDiff(Unet, 0), p, Seed + 4));
-        WriteOnce(files.OneCondition, p => SyntheticWeights.Write(LayerDiffusionLayout.LayerDiff(Unet, 1), p, Seed + 5));
-        WriteOnce(files.TwoConditions, p => SyntheticWeights.Write(LayerDiffusionLayout.LayerDiff(Unet, 2), p, Seed + 6));
-        return files;
+        return new Files(
+            Write(dir, "sdxl", Seed, () => SdxlLayout.Checkpoint(Unet, Sizes)),
+            Write(dir, "layer_xl_transparent_attn", Seed + 1, () => LayerDiffusionLayout.AttentionLora(Unet, 4)),
+            Write(dir, "vae_transparent_decoder", Seed + 2, () => LayerDiffusionLayout.TransparentDecoder(DecoderWidths)),
+            Write(dir, "vae_transparent_encoder", Seed + 3, () => LayerDiffusionLayout.TransparentEncoder(EncoderWidths)),
+            Write(dir, "layer_xl_transparent_conv", Seed + 4, () => LayerDiffusionLayout.LayerDiff(Unet, 0)),
+            Write(dir, "layer_xl_one_condition", Seed + 5, () => LayerDiffusionLayout.LayerDiff(Unet, 1)),
+            Write(dir, "layer_xl_two_conditions", Seed + 6, () => LayerDiffusionLayout.LayerDiff(Unet, 2)));
     }
 
     public static ITokenizer Tokenizer() => new ByteLevelTokenizer(VocabSize);
@@ -60,11 +56,13 @@ public static class DemoModels
     public static string DefaultDir =>
         Path.Combine(Environment.GetEnvironmentVariable("LD_CACHE_DIR") is { Length: > 0 } c ? c : Path.Combine(Path.GetTempPath(), "ld-cache"), $"demo-v1-{Seed}");
 
-    private static void WriteOnce(string path, Action<string> write)
+    /// <summary>Writes demo_<paramref name="name"/>.safetensors with the layout's weights unless it is already there.</summary>
+    private static string Write(string dir, string name, ulong seed, Func<TensorLayout> layout)
     {
-        if (File.Exists(path)) return;
-        string tmp = path + "." + Environment.ProcessId + ".tmp";
-        write(tmp);
+        string path = Path.Combine(dir, $"demo_{name}.safetensors"), tmp = path + "." + Environment.ProcessId + ".tmp";
+        if (File.Exists(path)) return path;
+        SyntheticWeights.Write(layout(), tmp, seed);
         File.Move(tmp, path, overwrite: true);
+        return path;
     }
 }

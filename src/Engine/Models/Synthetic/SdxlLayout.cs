@@ -26,10 +26,10 @@ public static class SdxlLayout
         var family = ModelFamily.Sdxl;
         var l = new TensorLayout();
         Unet(l, unet, family.UnetPrefix);
-        Clip(l, new ClipConfig(ClipLayout.HuggingFace, sizes.ClipLWidth, sizes.ClipLLayers, 4 * sizes.ClipLWidth, sizes.Vocab, sizes.Positions, 0), family.TextEncoders[0]);
-        Clip(l, new ClipConfig(ClipLayout.OpenClip, sizes.ClipGWidth, sizes.ClipGLayers, 4 * sizes.ClipGWidth, sizes.Vocab, sizes.Positions, sizes.ClipGProjection),
+        Clip(l, new ClipConfig(OpenClip: false, sizes.ClipLWidth, sizes.ClipLLayers, 4 * sizes.ClipLWidth, sizes.Vocab, sizes.Positions, 0), family.TextEncoders[0]);
+        Clip(l, new ClipConfig(OpenClip: true, sizes.ClipGWidth, sizes.ClipGLayers, 4 * sizes.ClipGWidth, sizes.Vocab, sizes.Positions, sizes.ClipGProjection),
             family.TextEncoders[1]);
-        Vae(l, sizes, family.VaePrefix);
+        _ = new SdxlVae(VaeConfig.Of(sizes.VaeChannels, sizes.VaeResBlocks, sizes.LatentChannels), new LayoutRecorder(l, family.VaePrefix));
         return l;
     }
 
@@ -40,7 +40,4 @@ public static class SdxlLayout
 
     private static void Clip(TensorLayout l, ClipConfig config, TextEncoderSpec spec) =>
         _ = new ClipTextEncoder(new LayoutRecorder(l, spec.Prefix, config.Keys), config, spec);
-
-    public static void Vae(TensorLayout l, SdxlSizes s, string prefix) =>
-        _ = new SdxlVae(VaeConfig.Of(s.VaeChannels, s.VaeResBlocks, s.LatentChannels), new LayoutRecorder(l, prefix));
 }

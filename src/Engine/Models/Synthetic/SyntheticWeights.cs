@@ -15,13 +15,12 @@ public static class SyntheticWeights
     /// checkpoint is 2.6 G parameters, too slow for one thread and too large to hold twice.</summary>
     private const long WindowBytes = 512L << 20;
 
-    public static void Write(TensorLayout layout, string path, ulong seed, DType floatType = DType.F16)
+    public static void Write(TensorLayout layout, string path, ulong seed)
     {
         var tensors = layout.Tensors;
-        DType TypeOf(TensorSpec t) => t.Kind == ParamKind.Index ? DType.I64 : floatType;
-        long Bytes(TensorSpec t) => Shape.Count(t.Shape) * DTypes.Size(TypeOf(t));
+        long Bytes(TensorSpec t) => Shape.Count(t.Shape) * DTypes.Size(t.DType);
         using var fs = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-        SafeTensorsWriter.WriteHeader(fs, tensors.Select(t => (t.Name, TypeOf(t), t.Shape, Bytes(t))),
+        SafeTensorsWriter.WriteHeader(fs, tensors.Select(t => (t.Name, t.DType, t.Shape, Bytes(t))),
             new Dictionary<string, string> { ["ld_synthetic"] = "random weights made by LayerDiffusion.Native; not a trained model" });
         for (int start = 0; start < tensors.Count;)
         {
@@ -29,16 +28,15 @@ public static class SyntheticWeights
             long window = 0;
             do { window += Bytes(tensors[end]); end++; } while (end < tensors.Count && window < WindowBytes);
             var chunks = new byte[end - start][];
-            int first = start;
-            Parallel.For(first, end, i => chunks[i - first] = TensorBytes(tensors[i], seed, floatType));
+            Parallel.For(start, end, i => chunks[i - start] = TensorBytes(tensors[i], seed));
             foreach (var c in chunks) fs.Write(c);
             start = end;
         }
     }
 
-    private static byte[] TensorBytes(TensorSpec t, ulong seed, DType floatType)
+    private static byte[] TensorBytes(TensorSpec t, ulong seed)
     {
-        if (t.Kind != ParamKind.Index) return Encode(Values(t, seed), floatType);
+        if (t.Kind != ParamKind.Index) return MemoryMarshal.AsBytes(Values(t, seed).Select(v => (Half)v).ToArray().AsSpan()).ToArray();
         int n = t.Shape[^1];
         var ids = new long[Shape.Size(t.Shape)];
         for (int i = 0; i < ids.Length; i++) ids[i] = i % n;
@@ -61,27 +59,6 @@ public static class SyntheticWeights
         };
         for (int i = 0; i < v.Length; i++) v[i] = mean + std * rng.NextGaussian();
         return v;
-    }
-
-    private static byte[] Encode(float[] v, DType t)
-    {
-        switch (t)
-        {
-            case DType.F32: return MemoryMarshal.AsBytes(v.AsSpan()).ToArray();
-            case DType.F16:
-            {
-                var h = new Half[v.Length];
-                for (int i = 0; i < v.Length; i++) h[i] = (Half)v[i];
-                return MemoryMarshal.AsBytes(h.AsSpan()).ToArray();
-            }
-            case DType.BF16:
-            {
-                var b = new ushort[v.Length];
-                for (int i = 0; i < v.Length; i++) b[i] = IO.Convert.ToBFloat16(v[i]);
-                return MemoryMarshal.AsBytes(b.AsSpan()).ToArray();
-            }
-            default: throw new ArgumentException($"synthetic weights cannot be stored as {t}");
-        }
     }
 
     private static ulong Fnv(string s)

@@ -139,16 +139,14 @@ public sealed class SdxlUnet
     /// </summary>
     public IAttentionHook? AttentionHook
     {
-        get => _attentionHook;
+        get;
         set
         {
-            _attentionHook = value;
+            field = value;
             int index = 0;
             foreach (var block in TransformerBlocks) index = block.AttachHook(value, index);
         }
     }
-
-    private IAttentionHook? _attentionHook;
 
     public UnetConfig Config { get; }
     public WeightStore Weights { get; }
@@ -172,36 +170,27 @@ public sealed class SdxlUnet
     /// <returns>ε [B, OutChannels, H, W]</returns>
     public Tensor Forward(Tensor x, float[] timesteps, Tensor context, Tensor? y)
     {
-        var b = _b;
         CheckInputs(x, timesteps, context, y);
         using var range = Profiling.Nvtx.Range("unet");
         using var scope = TensorScope.Open();
-        var pass = new Pass(b.Silu(Embedding(timesteps, y)), context, null);
+        var pass = new Pass(_b.Silu(Embedding(timesteps, y)), context, null);
 
-        // Each stage's output replaces h; the old h is freed at once unless it is still held as a skip.
+        // Every input stage's output is held as a skip; each output block frees its input and its skip once they
+        // are concatenated, and the concatenation once it has run.
         var skips = new Stack<Tensor>();
-        var h = _convIn.Forward(b, x);
-        void Replace(Tensor next)
-        {
-            if (!skips.Contains(h)) h.Dispose();
-            h = next;
-        }
-        skips.Push(h);
-        foreach (var s in _input)
-        {
-            h = Run(s, h, pass);
-            skips.Push(h);
-        }
-        Replace(Run(_middle, h, pass));
+        skips.Push(_convIn.Forward(_b, x));
+        foreach (var s in _input) skips.Push(Run(s, skips.Peek(), pass));
+        var h = Run(_middle, skips.Peek(), pass);
         foreach (var s in _output)
         {
             var skip = skips.Pop();
-            var cat = b.Concat(1, h, skip);
-            Replace(cat);
+            var cat = _b.Concat(1, h, skip);
+            h.Dispose();
             skip.Dispose();
-            Replace(Run(s, cat, pass with { NextSkip = skips.Count > 0 ? skips.Peek() : null }));
+            h = Run(s, cat, pass with { NextSkip = skips.Count > 0 ? skips.Peek() : null });
+            cat.Dispose();
         }
-        return scope.MoveToOuter(_outConv.Forward(b, _outNorm.Forward(b, h, silu: true)));
+        return scope.MoveToOuter(_outConv.Forward(_b, _outNorm.Forward(_b, h, silu: true)));
     }
 
     /// <summary>Runs a stage's parts in order, freeing each part's output once the next has used it (never the input).</summary>
@@ -213,23 +202,21 @@ public sealed class SdxlUnet
     /// </summary>
     private Tensor UpsampleTo(Tensor x, int th, int tw)
     {
-        var b = _b;
         using var scope = TensorScope.Open();
-        var up = b.Upsample2x(x);
+        var up = _b.Upsample2x(x);
         if (up.Dim(2) == th && up.Dim(3) == tw) return scope.MoveToOuter(up);
         if (th > up.Dim(2) || tw > up.Dim(3) || th < up.Dim(2) - 1 || tw < up.Dim(3) - 1)
             throw new ArgumentException($"cannot upsample {Shape.Format(x.Shape)} to {th}×{tw}");
-        return scope.MoveToOuter(b.Slice(b.Slice(up, 2, 0, th), 3, 0, tw));
+        return scope.MoveToOuter(_b.Slice(_b.Slice(up, 2, 0, th), 3, 0, tw));
     }
 
     /// <summary>emb = time_embed(E(t)) + label_emb(y), each an MLP Linear · SiLU · Linear.</summary>
     private Tensor Embedding(float[] timesteps, Tensor? y)
     {
-        var b = _b;
         using var scope = TensorScope.Open();
         var sinusoid = SinusoidalEmbedding.Of(timesteps, Config.ModelChannels);
-        var emb = Mlp(b.FromHost(sinusoid, timesteps.Length, Config.ModelChannels), _time0, _time2);
-        if (_label0 is not null && y is not null) emb = b.Add(emb, Mlp(y, _label0, _label2!));
+        var emb = Mlp(_b.FromHost(sinusoid, timesteps.Length, Config.ModelChannels), _time0, _time2);
+        if (_label0 is not null && y is not null) emb = _b.Add(emb, Mlp(y, _label0, _label2!));
         return scope.MoveToOuter(emb);
     }
 

@@ -33,15 +33,10 @@ internal sealed class SpatialTransformer
     {
         using var scope = TensorScope.Open();
         int n = x.Dim(0), c = x.Dim(1), h = x.Dim(2), w = x.Dim(3);
-        var nhwc = b.Permute(_norm.Forward(b, x), 0, 2, 3, 1);
-        var tokens = _projIn.Forward(b, b.Reshape(nhwc, n, h * w, c));
-        foreach (var block in Blocks)
-        {
-            var next = block.Forward(b, tokens, context);
-            tokens.Dispose();
-            tokens = next;
-        }
-        var nchw = b.Permute(b.Reshape(_projOut.Forward(b, tokens), n, h, w, c), 0, 3, 1, 2);
+        var tokens = b.Reshape(b.Permute(_norm.Forward(b, x), 0, 2, 3, 1), n, h * w, c);
+        var blocks = Blocks.Select(block => (Func<Tensor, Tensor>)(t => block.Forward(b, t, context)));
+        var output = TensorScope.Chain(tokens, [t => _projIn.Forward(b, t), .. blocks, t => _projOut.Forward(b, t)]);
+        var nchw = b.Permute(b.Reshape(output, n, h, w, c), 0, 3, 1, 2);
         return scope.MoveToOuter(b.Add(nchw, x));
     }
 }

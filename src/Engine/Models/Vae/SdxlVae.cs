@@ -22,7 +22,6 @@ public sealed class SdxlVae
 
     private readonly IBackend _b;
     private readonly Coder? _encoder, _decoder;
-    private readonly Conv2d? _quant, _postQuant;
 
     /// <summary>Either half may be absent (a decoder-only VAE file); calling the missing half throws.</summary>
     public SdxlVae(WeightStore weights) : this(VaeConfig.Infer(weights), weights) { }
@@ -33,17 +32,8 @@ public sealed class SdxlVae
         Config = config;
         Weights = (vs as WeightStore)!; // none when the VAE is only recorded
         _b = vs.Backend;
-        int z = config.LatentChannels;
-        if (config.Encoder is { } enc)
-        {
-            _encoder = new Coder(vs.Pp("encoder"), enc, isEncoder: true);
-            _quant = new Conv2d(vs.Pp("quant_conv"), 2 * z, 2 * z, 1);
-        }
-        if (config.Decoder is { } dec)
-        {
-            _postQuant = new Conv2d(vs.Pp("post_quant_conv"), z, z, 1);
-            _decoder = new Coder(vs.Pp("decoder"), dec, isEncoder: false);
-        }
+        if (config.Encoder is { } enc) _encoder = new Coder(vs, enc, config.LatentChannels, isEncoder: true);
+        if (config.Decoder is { } dec) _decoder = new Coder(vs, dec, config.LatentChannels, isEncoder: false);
     }
 
     public VaeConfig Config { get; }
@@ -61,8 +51,7 @@ public sealed class SdxlVae
         var dec = _decoder ?? throw new LdException($"{Weights.Source}: the VAE has no decoder");
         if (z.Rank != 4 || z.Dim(1) != LatentChannels) throw new ArgumentException($"VAE latent {Shape.Format(z.Shape)}: expected [B, {LatentChannels}, h, w]");
         using var range = Profiling.Nvtx.Range("vae_decoder");
-        using var scope = TensorScope.Open();
-        return scope.MoveToOuter(dec.Forward(_b, _postQuant!.Forward(_b, z)));
+        return dec.Forward(z);
     }
 
     /// <summary>
@@ -76,23 +65,28 @@ public sealed class SdxlVae
         if (pixels.Rank != 4 || pixels.Dim(1) != 3) throw new ArgumentException($"VAE pixels {Shape.Format(pixels.Shape)}: expected [B, 3, H, W]");
         using var range = Profiling.Nvtx.Range("vae_encoder");
         using var scope = TensorScope.Open();
-        var moments = _quant!.Forward(_b, enc.Forward(_b, pixels));
+        var moments = enc.Forward(pixels);
         int z = LatentChannels;
         return scope.MoveToOuter((_b.Slice(moments, 1, 0, z), _b.Clamp(_b.Slice(moments, 1, z, z), -30f, 20f)));
     }
 
-    /// <summary>One half of the autoencoder: conv_in, the sampling path with its mid block, and the output head.</summary>
+    /// <summary>
+    /// One half of the autoencoder with its 1×1 quant conv of the latent (after the encoder, before the decoder):
+    /// conv_in, the sampling path with its mid block, and the output head.
+    /// </summary>
     private sealed class Coder
     {
-        private readonly Conv2d _convIn, _convOut;
-        private readonly GroupNorm _normOut;
-        private readonly List<Func<IBackend, Tensor, Tensor>> _path = new(); // resnets, attention and resamplers, in order
+        private readonly IBackend _b;
+        private readonly List<Func<Tensor, Tensor>> _steps = new(); // in order, each output freed once the next has used it
 
-        public Coder(WeightSource vs, VaeCoderConfig c, bool isEncoder)
+        public Coder(WeightSource root, VaeCoderConfig c, int latentChannels, bool isEncoder)
         {
+            _b = root.Backend;
+            var vs = root.Pp(isEncoder ? "encoder" : "decoder");
             int levels = c.Widths.Length;
             int ch = isEncoder ? c.Widths[0] : c.Widths[^1];
-            _convIn = new Conv2d(vs.Pp("conv_in"), c.InChannels, ch, 3);
+            if (!isEncoder) AddConv(root.Pp("post_quant_conv"), latentChannels, latentChannels, 1);
+            AddConv(vs.Pp("conv_in"), c.InChannels, ch, 3);
             if (!isEncoder) AddMid(vs.Pp("mid"), ch);
             for (int i = 0; i < levels; i++)
             {
@@ -101,67 +95,65 @@ public sealed class SdxlVae
                 var lv = vs.Pp((isEncoder ? "down." : "up.") + level);
                 for (int j = 0; j < c.Blocks[level]; j++)
                 {
-                    var rb = new ResnetBlock(lv.Pp($"block.{j}"), ResnetNames.Autoencoder, ch, c.Widths[level], Groups, NormEps);
-                    _path.Add((b, x) => rb.Forward(b, x));
+                    AddResnet(lv.Pp($"block.{j}"), ch, c.Widths[level]);
                     ch = c.Widths[level];
                 }
                 if (isEncoder && level < levels - 1)
                 {
                     var down = new Conv2d(lv.Pp("downsample.conv"), ch, ch, 3, stride: 2, padding: 0);
-                    _path.Add((b, x) => Downsample(b, x, down));
+                    _steps.Add(x => Downsample(x, down));
                 }
                 if (!isEncoder && level > 0)
                 {
                     var up = new Conv2d(lv.Pp("upsample.conv"), ch, ch, 3);
-                    _path.Add((b, x) => Upsample(b, x, up));
+                    _steps.Add(x => TensorScope.Chain(x, _b.Upsample2x, h => up.Forward(_b, h)));
                 }
             }
             if (isEncoder) AddMid(vs.Pp("mid"), ch);
-            _normOut = new GroupNorm(vs.Pp("norm_out"), ch, Groups, NormEps);
-            _convOut = new Conv2d(vs.Pp("conv_out"), ch, c.OutChannels, 3);
+            var normOut = new GroupNorm(vs.Pp("norm_out"), ch, Groups, NormEps);
+            _steps.Add(x => normOut.Forward(_b, x, silu: true));
+            AddConv(vs.Pp("conv_out"), ch, c.OutChannels, 3);
+            if (isEncoder) AddConv(root.Pp("quant_conv"), 2 * latentChannels, 2 * latentChannels, 1);
+        }
+
+        private void AddConv(WeightSource vs, int inCh, int outCh, int kernel)
+        {
+            var conv = new Conv2d(vs, inCh, outCh, kernel);
+            _steps.Add(x => conv.Forward(_b, x));
+        }
+
+        private void AddResnet(WeightSource vs, int inCh, int outCh)
+        {
+            var rb = new ResnetBlock(vs, ResnetNames.Autoencoder, inCh, outCh, Groups, NormEps);
+            _steps.Add(x => rb.Forward(_b, x));
         }
 
         /// <summary>ResnetBlock, AttnBlock (one head over all H·W tokens with the full width), ResnetBlock.</summary>
         private void AddMid(WeightSource vs, int ch)
         {
-            var b1 = new ResnetBlock(vs.Pp("block_1"), ResnetNames.Autoencoder, ch, ch, Groups, NormEps);
+            AddResnet(vs.Pp("block_1"), ch, ch);
             var attn = new SpatialSelfAttention(vs.Pp("attn_1"), SpatialAttentionNames.Autoencoder, ch, Groups, NormEps, AttentionHeads.Fixed(1), storedAsConv: true);
-            var b2 = new ResnetBlock(vs.Pp("block_2"), ResnetNames.Autoencoder, ch, ch, Groups, NormEps);
-            _path.Add((b, x) => b1.Forward(b, x));
-            _path.Add(attn.Forward);
-            _path.Add((b, x) => b2.Forward(b, x));
+            _steps.Add(x => attn.Forward(_b, x));
+            AddResnet(vs.Pp("block_2"), ch, ch);
         }
 
-        public Tensor Forward(IBackend b, Tensor x)
+        public Tensor Forward(Tensor x)
         {
             using var scope = TensorScope.Open();
-            var h = _convIn.Forward(b, x);
-            foreach (var step in _path)
-            {
-                var next = step(b, h);
-                h.Dispose();
-                h = next;
-            }
-            return scope.MoveToOuter(_convOut.Forward(b, _normOut.Forward(b, h, silu: true)));
+            return scope.MoveToOuter(TensorScope.Chain(x, [.. _steps]));
         }
 
         /// <summary>
         /// The encoder's downsample pads only right and bottom by one zero (pad (0,1,0,1)), then convolves with
         /// stride 2 and no padding: unlike the UNet's symmetric padding, output row i sees input rows 2i..2i+2.
         /// </summary>
-        private static Tensor Downsample(IBackend b, Tensor x, Conv2d conv)
+        private Tensor Downsample(Tensor x, Conv2d conv)
         {
             using var scope = TensorScope.Open();
             int n = x.Dim(0), c = x.Dim(1), h = x.Dim(2), w = x.Dim(3);
-            var wider = b.Concat(3, x, b.FromHost(new float[n * c * h], n, c, h, 1));
-            var padded = b.Concat(2, wider, b.FromHost(new float[n * c * (w + 1)], n, c, 1, w + 1));
-            return scope.MoveToOuter(conv.Forward(b, padded));
-        }
-
-        private static Tensor Upsample(IBackend b, Tensor x, Conv2d conv)
-        {
-            using var scope = TensorScope.Open();
-            return scope.MoveToOuter(conv.Forward(b, b.Upsample2x(x)));
+            var wider = _b.Concat(3, x, _b.FromHost(new float[n * c * h], n, c, h, 1));
+            var padded = _b.Concat(2, wider, _b.FromHost(new float[n * c * (w + 1)], n, c, 1, w + 1));
+            return scope.MoveToOuter(conv.Forward(_b, padded));
         }
     }
 }

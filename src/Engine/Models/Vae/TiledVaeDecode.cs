@@ -62,13 +62,8 @@ public static class TiledVaeDecode
     }
 
     /// <summary>Weight of position i in a tile of n: (i + 0.5) / ramp near an overlapped start or end, else 1.</summary>
-    private static float Ramp(int i, int n, int ramp, bool start, bool end)
-    {
-        float v = 1f;
-        if (start && ramp > 0 && i < ramp) v = Math.Min(v, (i + 0.5f) / ramp);
-        if (end && ramp > 0 && i >= n - ramp) v = Math.Min(v, (n - i - 0.5f) / ramp);
-        return v;
-    }
+    private static float Ramp(int i, int n, int ramp, bool start, bool end) =>
+        Math.Min(start && i < ramp ? (i + 0.5f) / ramp : 1f, end && i >= n - ramp ? (n - i - 0.5f) / ramp : 1f);
 
     /// <summary>
     /// Whether to tile: when the backend reports device memory and the untiled decoder's largest activations
