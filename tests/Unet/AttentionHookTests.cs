@@ -55,7 +55,7 @@ public sealed class AttentionHookTests
             Assert.Equal(i, call.Index);
             Assert.Equal(modules[i].Name, call.Name);
             // The name is the module's checkpoint key prefix; attn1 is self-attention, attn2 attends to the context.
-            Assert.True(unet.Weights.Contains(call.Name + ".to_q.weight"), call.Name);
+            Assert.True(unet.Weights.Has(call.Name + ".to_q.weight"), call.Name);
             Assert.Equal(call.Name.EndsWith(".attn1", StringComparison.Ordinal), call.Self);
             Assert.Equal(call.Self ? null : unet.Config.ContextDim, call.ContextWidth);
             Assert.Equal(3, call.Batch); // every frame of the batch at once

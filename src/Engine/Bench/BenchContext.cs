@@ -132,7 +132,7 @@ public sealed class BenchContext(IBackend backend, BenchRunner runner, BenchMode
     public static void FreeReplacements(WeightStore patched, WeightStore original)
     {
         foreach (var name in patched.Names)
-            if (!original.Contains(name) || !ReferenceEquals(patched.Get(name), original.Get(name))) patched.Get(name).Dispose();
+            if (!original.Has(name) || !ReferenceEquals(patched.Get(name), original.Get(name))) patched.Get(name).Dispose();
     }
 
     /// <summary>Frees every loaded network not in <paramref name="keep"/> (so each phase's peak holds only what it uses).</summary>

@@ -245,11 +245,11 @@ public sealed class ModelBundle : IDisposable
         var store = WeightStore.FromTensors(Backend, _checkpoint.Path, released.Prefix, reloaded);
         foreach (var lora in Paths.Loras)
         {
-            var patch = Lora.KohyaLora.UnetPatch(Open(lora.Path), patched.Weights.Names).Only(store.Contains);
+            var patch = Lora.KohyaLora.UnetPatch(Open(lora.Path), patched.Weights.Names).Only(store.Has);
             if (patch.Entries.Count > 0) store = PatchMerger.Apply(store, patch, lora.Weight, releaseOriginals: true);
         }
         foreach (var name in patched.Weights.Names)
-            tensors[name] = store.Contains(name) ? store.Get(name) : patched.Weights.Get(name);
+            tensors[name] = store.Has(name) ? store.Get(name) : patched.Weights.Get(name);
         _released = null;
         return new SdxlUnet(patched.Config, WeightStore.FromTensors(Backend, _checkpoint.Path, released.Prefix, tensors));
     }

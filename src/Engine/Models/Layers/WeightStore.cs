@@ -70,8 +70,6 @@ public sealed class WeightStore : WeightSource
     private KeyLocation Locate(string name) => _o.Map?.Invoke(Prefix + name) ?? new KeyLocation(Prefix + name);
     public override string Key(string name) => Root + Locate(name).Key;
 
-    public bool Contains(string name) => Has(name);
-
     public override int[]? ShapeOf(string name)
     {
         if (_tensors.TryGetValue(Prefix + name, out var t)) return t.Shape;
