@@ -75,6 +75,12 @@ public sealed partial class TransparentDecoder
         using var scope = TensorScope.Open();
         var pixels = indices.Select(i => _b.FlipRot(p, i >= 4, i & 3, inverse: false)).ToArray();
         var latents = indices.Select(i => _b.FlipRot(l, i >= 4, i & 3, inverse: false)).ToArray();
+        if (indices.Length == 1)
+        {
+            // The CPU's case, and a GPU's short of memory: no concatenation and slice (full-size copies) around one pass.
+            passes[indices[0]] = scope.MoveToOuter(Network(pixels[0], latents[0]));
+            return;
+        }
         var y = Network(_b.Concat(0, pixels), _b.Concat(0, latents));
         int n = p.Dim(0);
         for (int j = 0; j < indices.Length; j++) passes[indices[j]] = scope.MoveToOuter(_b.Slice(y, 0, j * n, n));
