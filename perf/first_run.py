@@ -19,7 +19,8 @@ warm-up, main excludes it and proc includes it: report both. Run with DOTNET_PRO
 the compute on the main thread (the CPU backend's parallel loops then run inline).
 
 usage: perf/first_run.py [--rounds 4] [--count 4] [--steps 8] [--json OUT] NAME=COMMAND [NAME=COMMAND ...]
-  e.g. perf/first_run.py jit="dotnet src/Cli/bin/Release/net10.0/ld.dll" r2r=build/ld/ld aot=.gpu/bin/ld
+  e.g. perf/first_run.py r2r="dotnet src/Cli/bin/Release/net10.0/ld.dll" il="dotnet /tmp/il/ld.dll" aot=.gpu/bin/ld
+  (the Release build is ReadyToRun on linux-x64; /tmp/il: a copy of that folder after a build with -p:LdReadyToRun=false)
 """
 import argparse
 import json

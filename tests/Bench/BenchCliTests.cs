@@ -1,3 +1,4 @@
+using LayerDiffusion.Native.Bench;
 using System.Text.Json;
 using Xunit;
 
@@ -74,5 +75,16 @@ public sealed class BenchCliTests : IDisposable
         var (code, _, stderr) = CliRunner.Run("bench", "--device", "cpu", option, value, "--work-dir", P("work"));
         Assert.Equal(2, code);
         Assert.Contains(option, stderr);
+    }
+
+    [Fact]
+    public void RuntimeModeTellsReadyToRunImagesFromIl()
+    {
+        // The shared framework's CoreLib is ReadyToRun; the engine the tests load is the Engine project's IL build.
+        Assert.True(BenchRuntime.IsReadyToRunImage(typeof(object).Assembly.Location));
+        Assert.False(BenchRuntime.IsReadyToRunImage(typeof(BenchRuntime).Assembly.Location));
+        File.WriteAllText(P("not-pe.dll"), "not a PE file");
+        Assert.False(BenchRuntime.IsReadyToRunImage(P("not-pe.dll")));
+        Assert.False(BenchRuntime.IsReadyToRunImage(P("missing.dll")));
     }
 }

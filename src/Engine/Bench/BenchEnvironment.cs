@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection.PortableExecutable;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using LayerDiffusion.Native.Backends.Cuda;
@@ -8,7 +9,7 @@ namespace LayerDiffusion.Native.Bench;
 
 /// <summary>
 /// Where and how a bench file was measured (bench JSON v1 "context"): date (UTC), host, CPU, GPU (null on the CPU),
-/// runtime (.NET version; JIT or NativeAOT), command line, the requested warm-up and run counts, commit, the device
+/// runtime (.NET version; JIT, ReadyToRun or NativeAOT), command line, the requested warm-up and run counts, commit, the device
 /// the records were timed on and the models. Values that are unknown are null, never 0 or "".
 /// </summary>
 public sealed record BenchEnvironment
@@ -89,7 +90,11 @@ public sealed record BenchCpu(string? Model, int? Cores);
 /// <summary>The GPU: name, SM count, memory, the driver's version and the CUDA version it supports, compute capability.</summary>
 public sealed record BenchGpu(string Name, int SmCount, long MemoryBytes, string? DriverVersion, string CudaVersion, string ComputeCapability);
 
-/// <summary>The .NET runtime: its version, and whether code is JIT-compiled ("jit", with the tiered-compilation switches in force) or ahead of time ("native_aot").</summary>
+/// <summary>
+/// The .NET runtime: its version, and how the engine's code was compiled: at run time ("jit", with the
+/// tiered-compilation switches in force), ReadyToRun ahead of time with the JIT for the rest ("ready_to_run": the
+/// Release build on linux-x64, same switches) or all ahead of time ("native_aot").
+/// </summary>
 public sealed record BenchRuntime(string DotnetVersion, string Mode, bool? TieredCompilation, bool? QuickJitForLoops, bool? TieredPgo)
 {
     public static BenchRuntime Current { get; } = Detect();
@@ -97,10 +102,27 @@ public sealed record BenchRuntime(string DotnetVersion, string Mode, bool? Tiere
     private static BenchRuntime Detect()
     {
         bool jit = RuntimeFeature.IsDynamicCodeCompiled;
-        return new BenchRuntime(RuntimeInformation.FrameworkDescription, jit ? "jit" : "native_aot",
+        string mode = !jit ? "native_aot"
+            : IsReadyToRunImage(Path.Combine(AppContext.BaseDirectory, typeof(BenchRuntime).Assembly.GetName().Name + ".dll")) ? "ready_to_run"
+            : "jit";
+        return new BenchRuntime(RuntimeInformation.FrameworkDescription, mode,
             jit ? Switch("System.Runtime.TieredCompilation", "DOTNET_TieredCompilation", true) : null,
             jit ? Switch("System.Runtime.TieredCompilation.QuickJitForLoops", "DOTNET_TC_QuickJitForLoops", true) : null,
             jit ? Switch("System.Runtime.TieredPGO", "DOTNET_TieredPGO", true) : null);
+    }
+
+    /// <summary>Whether the file is a ReadyToRun image (a managed-native header beside the IL); false for IL-only or unreadable files.</summary>
+    public static bool IsReadyToRunImage(string path)
+    {
+        try
+        {
+            using var pe = new PEReader(File.OpenRead(path));
+            return pe.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory.Size > 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or BadImageFormatException)
+        {
+            return false;
+        }
     }
 
     /// <summary>A runtime switch as in force: the environment variable wins over runtimeconfig.json, else the default.</summary>
