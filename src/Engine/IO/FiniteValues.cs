@@ -37,9 +37,9 @@ public static class FiniteValues
     }
 
     /// <summary>A stored tensor widened to fp32, refused if it holds a NaN or Inf (as weights are on load).</summary>
-    public static float[] ReadFinite(this SafeTensorsFile file, string name)
+    public static float[] ReadFinite(this SafeTensorsFile file, string name, bool longLived = false)
     {
-        var data = file.ReadFloat32(name);
+        var data = file.ReadFloat32(name, longLived: longLived);
         Require(file.Path, name, data);
         return data;
     }

@@ -28,7 +28,7 @@ public sealed partial class CpuBackend : IBackend
     {
         var info = file.Info(name);
         if (!DTypes.IsFloat(info.DType)) throw new ModelFormatException(file.Path, name, $"is {DTypes.Name(info.DType)}, expected a float tensor");
-        var data = file.ReadFinite(name);
+        var data = file.ReadFinite(name, longLived: true);
         return TensorScope.Detach(new CpuTensor(this, data, (int[])info.Shape.Clone()));
     }
 
