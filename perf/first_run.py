@@ -14,7 +14,8 @@ Inside the N-generation process, per generation, from its phase events (--progre
 arrive): wall = the sum of its phases' ms; main = the main thread's CPU time (/proc/PID/task/PID/stat, 10 ms ticks)
 and proc = the process's, both from the previous generation's last phase (for the first: the first line on stderr,
 the device note, after start-up) to its own last phase. The first generation against the median of the others;
-phases a later generation skips (the cached text encoding, the patch merge) count as 0 there. With a background JIT
+phases a later generation skips (the cached text encoding, the patch merge) count as 0 there; a third table compares
+the phases every generation repeats (--same-work). With a background JIT
 warm-up, main excludes it and proc includes it: report both. Run with DOTNET_PROCESSOR_COUNT=1 in the command to keep
 the compute on the main thread (the CPU backend's parallel loops then run inline).
 
@@ -51,17 +52,21 @@ def thread_cpu_ms(pid, tid):
 
 def generations(events):
     """Per generation: wall ms (the sum of its phase events; a generation starts again at the first phase's name),
-    and the main thread's and the process's CPU ms between the end of the previous generation and its last phase."""
+    and the main thread's and the process's CPU ms between the end of the previous generation and its last phase;
+    per phase ("phases"), its wall ms and the CPU ms between the previous event and its own."""
     gens, first, main0, proc0 = [], None, events[0]["main"] if events else 0, events[0]["proc"] if events else 0
+    prev = events[0] if events else None
     for e in events[1:]:
         if first is None or e["phase"] == first:
             first = first or e["phase"]
             if gens:
                 main0, proc0 = gens[-1]["main_end"], gens[-1]["proc_end"]
-            gens.append({"wall": 0.0, "main_start": main0, "proc_start": proc0})
+            gens.append({"wall": 0.0, "main_start": main0, "proc_start": proc0, "phases": {}})
         g = gens[-1]
         g["wall"] += e["ms"]
         g["main_end"], g["proc_end"] = e["main"], e["proc"]
+        g["phases"][e["phase"]] = {"wall": e["ms"], "main": e["main"] - prev["main"], "proc": e["proc"] - prev["proc"]}
+        prev = e
     for g in gens:
         g["main"] = g["main_end"] - g["main_start"]
         g["proc"] = g["proc_end"] - g["proc_start"]
@@ -102,6 +107,8 @@ def main():
     ap.add_argument("--count", type=int, default=4, help="generations in the warm process (N)")
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--json")
+    ap.add_argument("--same-work", default="sample,vae_decode,transparent_decode",
+                    help="the phases every generation repeats (the first generation's others: loading, text, patch)")
     ap.add_argument("builds", nargs="+", help="NAME=COMMAND")
     a = ap.parse_args()
     if a.count < 2 or a.rounds < 1:
@@ -123,6 +130,11 @@ def main():
             warm = (tn - t1) / (a.count - 1)
             s = {"round": r, "load": load, "t0": t0, "t1": t1, "tn": tn, "wall1": w1, "walln": wn, "warm": warm,
                  "first": t1 - t0, "ratio": (t1 - t0) / warm if warm > 0 else None, "generations": gens}
+            same = a.same_work.split(",")
+            for k in ("wall", "main", "proc"):
+                s["same1_" + k] = sum(gens[0]["phases"].get(p, {}).get(k, 0.0) for p in same)
+                s["same_warm_" + k] = statistics.median(sum(g["phases"].get(p, {}).get(k, 0.0) for p in same) for g in gens[1:])
+                s["same_ratio_" + k] = s["same1_" + k] / s["same_warm_" + k] if s["same_warm_" + k] > 0 else float("nan")
             for k in ("wall", "main", "proc"):
                 s["gen1_" + k] = gens[0][k]
                 s["warm_" + k] = statistics.median(g[k] for g in gens[1:])
@@ -154,6 +166,20 @@ def main():
         for k in ("wall", "main", "proc"):
             r = sorted(x["ratio_" + k] for x in ss)
             cells.append(f"{min(x['gen1_' + k] for x in ss):.0f} / {min(x['warm_' + k] for x in ss):.0f}")
+            cells.append(f"{r[0]:.2f} / {statistics.median(r):.2f} / {r[-1]:.2f}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    print()
+    print(f"The same work only ({a.same_work}: the phases every generation repeats), first generation against the others.")
+    print()
+    print("| build | wall ms first / warm (min) | wall ratio (min / median / max) | main-thread CPU ms first / warm (min) | main ratio (min / median / max) "
+          "| process CPU ms first / warm (min) | process ratio (min / median / max) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, _ in builds:
+        ss = samples[name]
+        cells = []
+        for k in ("wall", "main", "proc"):
+            r = sorted(x["same_ratio_" + k] for x in ss)
+            cells.append(f"{min(x['same1_' + k] for x in ss):.0f} / {min(x['same_warm_' + k] for x in ss):.0f}")
             cells.append(f"{r[0]:.2f} / {statistics.median(r):.2f} / {r[-1]:.2f}")
         print(f"| {name} | " + " | ".join(cells) + " |")
     if a.json:
