@@ -101,6 +101,22 @@ def run(argv):
     return usage.ru_utime + usage.ru_stime, wall, events
 
 
+def print_generation_table(builds, samples, first, warm, ratio):
+    """One row per build: the first generation's and the warm ones' wall, main-thread and process CPU ms (min over
+    rounds) and their ratio (min / median / max), from the samples' keys FIRST+k, WARM+k and RATIO+k."""
+    print("| build | wall ms first / warm (min) | wall ratio (min / median / max) | main-thread CPU ms first / warm (min) "
+          "| main ratio (min / median / max) | process CPU ms first / warm (min) | process ratio (min / median / max) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, _ in builds:
+        ss = samples[name]
+        cells = []
+        for k in ("wall", "main", "proc"):
+            r = sorted(x[ratio + k] for x in ss)
+            cells.append(f"{min(x[first + k] for x in ss):.0f} / {min(x[warm + k] for x in ss):.0f}")
+            cells.append(f"{r[0]:.2f} / {statistics.median(r):.2f} / {r[-1]:.2f}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=4)
@@ -157,31 +173,11 @@ def main():
     print()
     print("Inside the N-generation process, per generation (phase events): the first against the median of the others.")
     print()
-    print("| build | wall ms first / warm (min) | wall ratio (min / median / max) | main-thread CPU ms first / warm (min) | main ratio (min / median / max) "
-          "| process CPU ms first / warm (min) | process ratio (min / median / max) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, _ in builds:
-        ss = samples[name]
-        cells = []
-        for k in ("wall", "main", "proc"):
-            r = sorted(x["ratio_" + k] for x in ss)
-            cells.append(f"{min(x['gen1_' + k] for x in ss):.0f} / {min(x['warm_' + k] for x in ss):.0f}")
-            cells.append(f"{r[0]:.2f} / {statistics.median(r):.2f} / {r[-1]:.2f}")
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    print_generation_table(builds, samples, "gen1_", "warm_", "ratio_")
     print()
     print(f"The same work only ({a.same_work}: the phases every generation repeats), first generation against the others.")
     print()
-    print("| build | wall ms first / warm (min) | wall ratio (min / median / max) | main-thread CPU ms first / warm (min) | main ratio (min / median / max) "
-          "| process CPU ms first / warm (min) | process ratio (min / median / max) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, _ in builds:
-        ss = samples[name]
-        cells = []
-        for k in ("wall", "main", "proc"):
-            r = sorted(x["same_ratio_" + k] for x in ss)
-            cells.append(f"{min(x['same1_' + k] for x in ss):.0f} / {min(x['same_warm_' + k] for x in ss):.0f}")
-            cells.append(f"{r[0]:.2f} / {statistics.median(r):.2f} / {r[-1]:.2f}")
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    print_generation_table(builds, samples, "same1_", "same_warm_", "same_ratio_")
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"count": a.count, "steps": a.steps, "builds": {n: c for n, c in builds}, "samples": samples}, f, indent=1)
