@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using LayerDiffusion.Native.IO;
 using LayerDiffusion.Native.Models.Layers;
@@ -36,7 +37,13 @@ public static class SyntheticWeights
 
     private static byte[] TensorBytes(TensorSpec t, ulong seed)
     {
-        if (t.Kind != ParamKind.Index) return MemoryMarshal.AsBytes(Values(t, seed).Select(v => (Half)v).ToArray().AsSpan()).ToArray();
+        if (t.Kind != ParamKind.Index)
+        {
+            var values = Values(t, seed);
+            var bytes = new byte[values.Length * DTypes.Size(t.DType)];
+            TensorPrimitives.ConvertToHalf(values, MemoryMarshal.Cast<byte, Half>(bytes.AsSpan()));
+            return bytes;
+        }
         int n = t.Shape[^1];
         var ids = new long[Shape.Size(t.Shape)];
         for (int i = 0; i < ids.Length; i++) ids[i] = i % n;
