@@ -36,18 +36,20 @@ internal static class SamplingCaseInputs
     /// </summary>
     public static (string Name, double StopAt)[] StopAtRuns(CaseContext ctx, DiscreteSchedule schedule)
     {
-        var runs = ctx.Settings.GetProperty("outputs").EnumerateObject().Select(o => (o.Name, o.Value.GetProperty("stop_at").GetDouble())).ToArray();
+        var runs = ctx.Settings.GetProperty("outputs").EnumerateObject()
+            .Select(o => (o.Name, StopAt: o.Value.GetProperty("stop_at").GetDouble())).ToArray();
         foreach (var output in ctx.Case.Outputs.Where(o => o.Name.StartsWith("sigma_end_", StringComparison.Ordinal)))
         {
             string suffix = output.Name["sigma_end_".Length..];
             foreach (var run in runs.Where(r => r.Name == suffix || r.Name.EndsWith("_" + suffix, StringComparison.Ordinal)))
-                ctx.Emit(output.Name, [(float)schedule.PercentToSigma(run.Item2)]);
+                ctx.Emit(output.Name, [(float)schedule.PercentToSigma(run.StopAt)]);
         }
         return runs;
     }
 
     /// <summary>Samples one Stop At run and emits its latent and, where the case asks, which steps ran the patched UNet.</summary>
-    public static void EmitStopAtRun(CaseContext ctx, string name, SamplerSettings settings, DiscreteSchedule schedule, GuidedDenoiser denoiser, float[] noise)
+    public static void EmitStopAtRun(CaseContext ctx, string name, SamplerSettings settings, DiscreteSchedule schedule, GuidedDenoiser denoiser,
+        float[] noise)
     {
         ctx.Emit(name, Sampling.Sampler.Run(settings, schedule, denoiser.Model, noise));
         if (ctx.Wants(name + "_patched_steps"))
